@@ -1,0 +1,265 @@
+//! The crate's one error type, with the location of every input problem.
+
+use std::fmt;
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in an input a problem was found.
+///
+/// `line` is 1-based (the header of a CSV file is line 1); `record` is the 0-based index of the
+/// data record (the header is not a record). A multi-line quoted CSV record reports the line it
+/// starts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Location {
+    /// 1-based line number in the input.
+    pub line: u64,
+    /// 0-based index of the data record (header excluded).
+    pub record: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)
+    }
+}
+
+/// Everything that can go wrong in `touchpoint`.
+///
+/// Input problems carry a [`Location`] (see [`Error::location`]); parameter problems name the
+/// model and the parameter. No function of this crate panics on bad input: it returns one of
+/// these.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading the input failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A row or field of an input file is malformed.
+    #[error("line {}: {problem}", at.line)]
+    Parse {
+        /// Where the problem is.
+        at: Location,
+        /// What the problem is.
+        problem: ParseProblem,
+    },
+    /// A count given through the API (not a file) is negative, NaN or infinite, or is otherwise
+    /// inconsistent (see [`ParseProblem`] for the file equivalents).
+    #[error("invalid {field} = {value}: {reason}")]
+    InvalidCount {
+        /// Which count (`conversions`, `value`, `nulls`, …).
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A path given through the API is invalid (empty, empty channel name, reserved name, too long).
+    #[error("invalid path: {0}")]
+    InvalidPath(ParseProblem),
+    /// A model or reader parameter is out of its domain.
+    #[error("{model}: invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The model or component whose parameter it is.
+        model: &'static str,
+        /// The parameter.
+        name: &'static str,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The model is undefined on a table without conversions.
+    #[error("{model}: the table has no conversions (total_conversions = 0), so attribution is undefined")]
+    NoConversions {
+        /// The model that refused.
+        model: String,
+    },
+    /// Two path tables cannot be merged.
+    #[error("cannot merge path tables: {reason}")]
+    Merge {
+        /// Why.
+        reason: String,
+    },
+    /// A numerical procedure did not converge or met a singular system.
+    #[error("{model}: numerical failure: {reason}")]
+    Numerical {
+        /// The model that failed.
+        model: &'static str,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The location of an input problem, if this error has one (csv's `position()`).
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Error::Parse { at, .. } => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// Attaches a location to a path problem found while reading a file.
+    pub(crate) fn at(self, at: Location) -> Error {
+        match self {
+            Error::InvalidPath(problem) => Error::Parse { at, problem },
+            Error::InvalidCount {
+                field,
+                value,
+                reason,
+            } => Error::Parse {
+                at,
+                problem: ParseProblem::InvalidCount {
+                    field: field.to_string(),
+                    value,
+                    reason,
+                },
+            },
+            other => other,
+        }
+    }
+}
+
+/// What is wrong with one input row or field.
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum ParseProblem {
+    /// The path field is empty.
+    #[error("empty path")]
+    EmptyPath,
+    /// A channel name between two separators is empty (`A >> B`, a trailing `>`).
+    #[error("empty channel name at position {position} of the path")]
+    EmptyToken {
+        /// 1-based position of the empty token in the path.
+        position: usize,
+    },
+    /// A channel name collides with a state name the Markov model reserves.
+    #[error("channel name `{name}` is reserved")]
+    ReservedName {
+        /// The name.
+        name: String,
+    },
+    /// The path is longer than the configured limit.
+    #[error("path has {len} touches, the limit is {limit}")]
+    PathTooLong {
+        /// Touches in the path.
+        len: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A required column is missing from the header.
+    #[error("missing column `{name}` in the header (found: {found})")]
+    MissingColumn {
+        /// The column that was looked for.
+        name: String,
+        /// The header's columns, comma-separated.
+        found: String,
+    },
+    /// The header names a column twice.
+    #[error("column `{name}` appears twice in the header")]
+    DuplicateColumn {
+        /// The column.
+        name: String,
+    },
+    /// The CSV delimiter could not be detected from the header.
+    #[error("cannot detect the CSV delimiter from the header `{header}`: expected `,` or `;` (or pass one explicitly)")]
+    UnknownDelimiter {
+        /// The header line as read.
+        header: String,
+    },
+    /// The input has no header line.
+    #[error("the input is empty (no header line)")]
+    NoHeader,
+    /// A row has the wrong number of fields.
+    #[error("expected {expected} fields, found {found}")]
+    FieldCount {
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in this row.
+        found: usize,
+    },
+    /// A numeric field does not parse.
+    #[error("{field}: `{text}` is not a number")]
+    NotANumber {
+        /// The column.
+        field: String,
+        /// The text found.
+        text: String,
+    },
+    /// A numeric field is negative, NaN or infinite, or inconsistent with the others.
+    #[error("{field} = {value}: {reason}")]
+    InvalidCount {
+        /// The column.
+        field: String,
+        /// The value found.
+        value: f64,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A field is not valid UTF-8.
+    #[error("field is not valid UTF-8")]
+    InvalidUtf8,
+    /// The CSV syntax is broken (for example an unterminated quote).
+    #[error("malformed CSV: {0}")]
+    Csv(String),
+    /// A timestamp does not parse or is out of range.
+    #[error("{field}: `{text}` is not a timestamp (RFC 3339 or epoch seconds/milliseconds)")]
+    BadTimestamp {
+        /// The column.
+        field: String,
+        /// The text found.
+        text: String,
+    },
+    /// Timestamps of a path are missing for some touches or go backwards.
+    #[error("timestamps: {0}")]
+    Timestamps(String),
+    /// A required field is empty.
+    #[error("{field}: empty")]
+    EmptyField {
+        /// The column.
+        field: String,
+    },
+}
+
+/// Checks that `v` is finite and not negative (NaN-aware).
+pub(crate) fn check_count(field: &'static str, v: f64) -> Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidCount {
+            field,
+            value: v,
+            reason: "must be finite and >= 0",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 128);
+    }
+
+    #[test]
+    fn parse_error_names_the_line() {
+        let e = Error::Parse {
+            at: Location { line: 7, record: 5 },
+            problem: ParseProblem::EmptyPath,
+        };
+        assert_eq!(e.to_string(), "line 7: empty path");
+        assert_eq!(e.location(), Some(Location { line: 7, record: 5 }));
+    }
+
+    #[test]
+    fn check_count_refuses_nan_negative_infinite() {
+        assert!(check_count("x", 0.0).is_ok());
+        assert!(check_count("x", 2.5).is_ok());
+        assert!(check_count("x", -1.0).is_err());
+        assert!(check_count("x", f64::NAN).is_err());
+        assert!(check_count("x", f64::INFINITY).is_err());
+    }
+}

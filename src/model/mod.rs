@@ -1,0 +1,69 @@
+//! The attribution models, all behind one object-safe trait.
+//!
+//! | model | type | name(s) | time | extra memory |
+//! |---|---|---|---|---|
+//! | first / last touch | [`FirstTouch`], [`LastTouch`] | `first_touch`, `last_touch` | O(T) | O(n) |
+//! | last non-direct | [`LastNonDirect`] | `last_non_direct` | O(T) | O(n) |
+//! | linear | [`Linear`] | `linear`, `linear_distinct`, `linear_run` | O(T) | O(n) |
+//! | position-based | [`PositionBased`] | `position_based`, `j_curve`, `inverse_j` | O(T) | O(n) |
+//! | W-shaped | [`WShaped`] | `w_shaped` | O(T) | O(n) |
+//! | participation | [`Participation`] | `participation`, `participation_normalized` | O(T) | O(n) |
+//! | time decay | [`TimeDecay`] | `time_decay` | O(T) | O(n) |
+//!
+//! T = total touches of the table (Σ path lengths), n = channels. Rule-based models make one
+//! pass over the rows (in parallel with the `parallel` feature; see the crate docs on
+//! determinism) and keep one credit accumulator per channel and per chunk of rows.
+
+use std::borrow::Cow;
+
+use crate::attribution::Attribution;
+use crate::error::Result;
+use crate::table::PathTable;
+
+mod first_last;
+mod linear;
+mod participation;
+mod position;
+mod rules;
+mod time_decay;
+
+pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
+pub use linear::{Linear, LinearMode};
+pub use participation::Participation;
+pub use position::{PositionBased, TwoTouch, WShaped};
+pub use rules::{PathCredit, RuleBased};
+pub use time_decay::TimeDecay;
+
+/// Every attribution model.
+///
+/// Object safe: a caller can hold `Vec<Box<dyn AttributionModel>>` and run them all on one table.
+/// Implementations validate their parameters first and never panic: every failure is an
+/// [`Error`](crate::Error).
+///
+/// ```
+/// use touchpoint::{AttributionModel, FirstTouch, Linear, LastTouch, Outcome, PathTable};
+/// let mut t = PathTable::new();
+/// t.add(["Search", "Email", "Direct"], Outcome::converted(3.0, 30.0))?;
+/// t.add(["Email"], Outcome::converted(1.0, 5.0))?;
+/// let models: Vec<Box<dyn AttributionModel>> =
+///     vec![Box::new(FirstTouch), Box::new(LastTouch), Box::new(Linear::default())];
+/// for m in &models {
+///     let a = m.attribute(&t)?;
+///     assert!((a.credited_conversions() - 4.0).abs() < 1e-12);
+/// }
+/// assert_eq!(models[2].attribute(&t)?.conversions("Email"), 2.0);
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+pub trait AttributionModel: Send + Sync + std::fmt::Debug {
+    /// Stable `lower_snake` name used in reports and by the `attribute` example (`linear`,
+    /// `markov`, …).
+    fn name(&self) -> Cow<'static, str>;
+
+    /// Credits every channel of `table`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a bad configuration,
+    /// [`Error::NoConversions`](crate::Error::NoConversions) when the table has no conversion,
+    /// and model-specific errors documented on each model.
+    fn attribute(&self, table: &PathTable) -> Result<Attribution>;
+}

@@ -1,0 +1,95 @@
+//! What happened after a path: conversions, their value, and non-converting journeys.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result, check_count};
+
+/// The outcome of a path (or the sum over many journeys with the same path).
+///
+/// Counts are `f64` so that weights and fractional counts work (MODELS.md §1.2). Every way into a
+/// [`PathTable`](crate::PathTable) validates them with [`Outcome::validate`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Conversions (`total_conversions`).
+    pub conversions: f64,
+    /// Conversion value, e.g. revenue (`total_conversion_value`).
+    pub value: f64,
+    /// Non-converting journeys (`total_null`).
+    pub nulls: f64,
+}
+
+impl Outcome {
+    /// An outcome from its three counts (not yet validated).
+    pub fn new(conversions: f64, value: f64, nulls: f64) -> Self {
+        Outcome {
+            conversions,
+            value,
+            nulls,
+        }
+    }
+
+    /// `n` converting journeys with total value `value`.
+    pub fn converted(n: f64, value: f64) -> Self {
+        Outcome::new(n, value, 0.0)
+    }
+
+    /// `n` non-converting journeys.
+    pub fn null(n: f64) -> Self {
+        Outcome::new(0.0, 0.0, n)
+    }
+
+    /// Journeys behind the outcome: `conversions + nulls` (the Markov transition weight).
+    pub fn journeys(&self) -> f64 {
+        self.conversions + self.nulls
+    }
+
+    /// Checks the stricter contract of MODELS.md §1.2.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`] if a count is negative, NaN or infinite, or if `value > 0` with
+    /// `conversions = 0`.
+    pub fn validate(&self) -> Result<()> {
+        check_count("conversions", self.conversions)?;
+        check_count("value", self.value)?;
+        check_count("nulls", self.nulls)?;
+        if self.value > 0.0 && self.conversions == 0.0 {
+            return Err(Error::InvalidCount {
+                field: "value",
+                value: self.value,
+                reason: "value > 0 with 0 conversions",
+            });
+        }
+        Ok(())
+    }
+
+    /// Component-wise sum.
+    pub(crate) fn add(&mut self, o: &Outcome) {
+        self.conversions += o.conversions;
+        self.value += o.value;
+        self.nulls += o.nulls;
+    }
+
+    /// Component-wise product with `k`.
+    pub fn scaled(&self, k: f64) -> Outcome {
+        Outcome::new(self.conversions * k, self.value * k, self.nulls * k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_without_conversions_is_refused() {
+        assert!(Outcome::new(0.0, 5.0, 1.0).validate().is_err());
+        assert!(Outcome::new(0.0, 0.0, 1.0).validate().is_ok());
+        assert!(Outcome::new(0.5, 5.0, 0.0).validate().is_ok());
+    }
+
+    #[test]
+    fn nan_and_negative_counts_are_refused() {
+        assert!(Outcome::new(f64::NAN, 0.0, 0.0).validate().is_err());
+        assert!(Outcome::new(1.0, -1.0, 0.0).validate().is_err());
+        assert!(Outcome::new(1.0, 1.0, f64::INFINITY).validate().is_err());
+    }
+}

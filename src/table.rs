@@ -1,0 +1,663 @@
+//! The aggregated path table: flat, deduplicated, mergeable.
+
+use std::hash::BuildHasher;
+
+use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+use crate::channel::{ChannelId, Channels};
+use crate::error::{Error, ParseProblem, Result};
+use crate::journey::Journey;
+use crate::outcome::Outcome;
+
+/// Default limit on the number of touches in one path (see [`PathTable::set_max_path_len`]).
+pub const DEFAULT_MAX_PATH_LEN: usize = 10_000;
+
+/// Sentinel stored in the time buffers for rows without timestamps.
+const NO_TIME: i64 = i64::MIN;
+
+/// A borrowed view of one row of a [`PathTable`]: no allocation per row.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'t> {
+    /// The channel sequence, first touch first.
+    pub path: &'t [ChannelId],
+    /// Summed outcome of the journeys with this path.
+    pub outcome: Outcome,
+    /// Per-touch timestamps in microseconds since the Unix epoch (UTC), when the row came from
+    /// timestamped journeys; `None` for aggregated rows.
+    pub times: Option<&'t [i64]>,
+    /// Conversion time (µs since the epoch) of a timestamped converting row, when known.
+    pub converted_at: Option<i64>,
+}
+
+/// Aggregated conversion paths (MODELS.md §1.2), the input of every model.
+///
+/// Storage is flat: one buffer of channel ids for all paths plus an end offset per row (csv's
+/// `ByteRecord`, petgraph's CSR), one [`Outcome`] per row, and a hash index of row numbers so
+/// that identical paths are summed into one row. Channels are interned by the table's own
+/// [`Channels`] vocabulary.
+///
+/// * **Row order** is insertion order (deterministic for a given input order). Models do not
+///   depend on it beyond floating-point rounding; [`PathTable::canonical`] gives a form that does
+///   not depend on it at all.
+/// * **Timestamps.** Rows added with per-touch timestamps ([`PathTable::add_journey`]) are kept one
+///   per journey (not deduplicated) so time decay can use real time. Rows without timestamps are
+///   deduplicated. A table without any timestamped row pays nothing for the feature.
+/// * **Merging** ([`PathTable::merge`]) sums equal paths after remapping channel ids by name, so
+///   tables can be built in shards and merged in any order: the merged *content* (what
+///   [`PathTable::canonical`] shows, and every attribution) is the same.
+///
+/// # Memory
+/// About `4·L + 8 + 24 + ~6` bytes per distinct untimed row of length `L` (ids, end offset,
+/// outcome, index slot), plus the vocabulary. Timestamped rows add `8·L + 8` bytes.
+///
+/// ```
+/// use touchpoint::{Outcome, PathTable};
+/// let mut t = PathTable::new();
+/// t.add(["Search", "Email"], Outcome::new(2.0, 20.0, 1.0))?;
+/// t.add(["Search", "Email"], Outcome::new(1.0, 5.0, 0.0))?;
+/// t.add(["Display"], Outcome::null(4.0))?;
+/// assert_eq!(t.len(), 2);
+/// assert_eq!(t.totals(), Outcome::new(3.0, 25.0, 5.0));
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PathTable {
+    channels: Channels,
+    touches: Vec<ChannelId>,
+    /// `ends[r]` is the end offset of row `r` in `touches`; row `r` starts at `ends[r-1]` (or 0).
+    ends: Vec<usize>,
+    outcomes: Vec<Outcome>,
+    /// Empty, or one entry per touch (`NO_TIME` for untimed rows).
+    times: Vec<i64>,
+    /// Empty, or one entry per row (`NO_TIME` when unknown).
+    converted_at: Vec<i64>,
+    /// Row numbers of untimed rows, keyed by the hash of their path.
+    index: HashTable<u32>,
+    max_path_len: usize,
+    scratch: Vec<ChannelId>,
+}
+
+impl Default for PathTable {
+    fn default() -> Self {
+        PathTable {
+            channels: Channels::new(),
+            touches: Vec::new(),
+            ends: Vec::new(),
+            outcomes: Vec::new(),
+            times: Vec::new(),
+            converted_at: Vec::new(),
+            index: HashTable::new(),
+            max_path_len: DEFAULT_MAX_PATH_LEN,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+fn hash_path(path: &[ChannelId]) -> u64 {
+    FxBuildHasher.hash_one(path)
+}
+
+impl PathTable {
+    /// An empty table (the identity of [`PathTable::merge`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The longest path accepted (default [`DEFAULT_MAX_PATH_LEN`]).
+    pub fn max_path_len(&self) -> usize {
+        self.max_path_len
+    }
+
+    /// Sets the longest path accepted; longer paths are refused with
+    /// [`ParseProblem::PathTooLong`].
+    pub fn set_max_path_len(&mut self, limit: usize) {
+        self.max_path_len = limit;
+    }
+
+    /// The table's channel vocabulary.
+    pub fn channels(&self) -> &Channels {
+        &self.channels
+    }
+
+    /// Interns a channel name without adding a row (for example a channel known to exist but
+    /// absent from every path: it will be credited 0).
+    ///
+    /// # Errors
+    /// As [`Channels::intern`].
+    pub fn intern(&mut self, name: &str) -> Result<ChannelId> {
+        self.channels.intern(name)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    /// True when the table has no row.
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// Total number of touches over all rows (Σ L_r).
+    pub fn touch_count(&self) -> usize {
+        self.touches.len()
+    }
+
+    /// True when at least one row carries timestamps.
+    pub fn has_times(&self) -> bool {
+        !self.times.is_empty()
+    }
+
+    /// Sum of all outcomes: (C, V, U).
+    pub fn totals(&self) -> Outcome {
+        let mut t = Outcome::default();
+        for o in &self.outcomes {
+            t.add(o);
+        }
+        t
+    }
+
+    /// Offset range of row `r` in the flat touch buffer.
+    #[inline]
+    pub(crate) fn span(&self, r: usize) -> std::ops::Range<usize> {
+        let start = if r == 0 { 0 } else { self.ends[r - 1] };
+        start..self.ends[r]
+    }
+
+    /// Row `r`.
+    ///
+    /// # Panics
+    /// If `r >= self.len()`.
+    #[inline]
+    pub fn row(&self, r: usize) -> Row<'_> {
+        let span = self.span(r);
+        let (times, converted_at) = if self.times.is_empty() || self.times[span.start] == NO_TIME
+        {
+            (None, None)
+        } else {
+            let c = self.converted_at[r];
+            (
+                Some(&self.times[span.clone()]),
+                (c != NO_TIME).then_some(c),
+            )
+        };
+        Row {
+            path: &self.touches[span],
+            outcome: self.outcomes[r],
+            times,
+            converted_at,
+        }
+    }
+
+    /// All rows in table order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
+        (0..self.len()).map(move |r| self.row(r))
+    }
+
+    /// Adds journeys with the path given by channel names (interned as needed). An untimed path
+    /// already in the table has its outcome summed into the existing row.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPath`] for an empty path, an empty or reserved channel name or a path
+    /// longer than [`PathTable::max_path_len`]; [`Error::InvalidCount`] for an invalid outcome.
+    /// On error the table is unchanged (apart from channel names that were interned).
+    pub fn add<I, S>(&mut self, path: I, outcome: Outcome) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        outcome.validate()?;
+        let mut ids = std::mem::take(&mut self.scratch);
+        ids.clear();
+        let r = self.intern_path(path, &mut ids);
+        let r = r.and_then(|()| self.insert_untimed(&ids, outcome));
+        self.scratch = ids;
+        r
+    }
+
+    fn intern_path<I, S>(&mut self, path: I, ids: &mut Vec<ChannelId>) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut names = path.into_iter().enumerate();
+        while let Some((i, name)) = names.next() {
+            if i >= self.max_path_len {
+                // Count the rest without interning it.
+                return Err(Error::InvalidPath(ParseProblem::PathTooLong {
+                    len: i + 1 + names.count(),
+                    limit: self.max_path_len,
+                }));
+            }
+            let name = name.as_ref();
+            let id = self.channels.intern(name).map_err(|e| match e {
+                Error::InvalidPath(ParseProblem::EmptyToken { .. }) => {
+                    Error::InvalidPath(ParseProblem::EmptyToken { position: i + 1 })
+                }
+                other => other,
+            })?;
+            ids.push(id);
+        }
+        Ok(())
+    }
+
+    /// Adds journeys with a path of ids from this table's vocabulary.
+    ///
+    /// # Errors
+    /// As [`PathTable::add`]; also [`Error::InvalidParameter`] if an id was not issued by this
+    /// table's vocabulary.
+    pub fn add_ids(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
+        outcome.validate()?;
+        if let Some(bad) = path.iter().find(|id| id.index() >= self.channels.len()) {
+            return Err(Error::InvalidParameter {
+                model: "PathTable",
+                name: "path",
+                reason: format!("channel id {} is not in this table's vocabulary", bad.0),
+            });
+        }
+        self.insert_untimed(path, outcome)
+    }
+
+    fn check_len(&self, len: usize) -> Result<()> {
+        if len == 0 {
+            return Err(Error::InvalidPath(ParseProblem::EmptyPath));
+        }
+        if len > self.max_path_len {
+            return Err(Error::InvalidPath(ParseProblem::PathTooLong {
+                len,
+                limit: self.max_path_len,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Inserts or sums an untimed row; `outcome` is already validated.
+    fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
+        self.check_len(path.len())?;
+        let hash = hash_path(path);
+        let (touches, ends) = (&self.touches, &self.ends);
+        let found = self.index.find(hash, |&r| {
+            let r = r as usize;
+            let start = if r == 0 { 0 } else { ends[r - 1] };
+            &touches[start..ends[r]] == path
+        });
+        if let Some(&r) = found {
+            self.outcomes[r as usize].add(&outcome);
+            return Ok(());
+        }
+        let r = self.push_row(path, outcome, None)?;
+        let (touches, ends) = (&self.touches, &self.ends);
+        self.index.insert_unique(hash, r, |&q| {
+            let q = q as usize;
+            let start = if q == 0 { 0 } else { ends[q - 1] };
+            hash_path(&touches[start..ends[q]])
+        });
+        Ok(())
+    }
+
+    /// Appends a row (no dedup). `times` is `Some((per-touch, conversion))` for a timed row.
+    fn push_row(
+        &mut self,
+        path: &[ChannelId],
+        outcome: Outcome,
+        times: Option<(&[i64], i64)>,
+    ) -> Result<u32> {
+        let r = u32::try_from(self.outcomes.len()).map_err(|_| Error::InvalidParameter {
+            model: "PathTable",
+            name: "rows",
+            reason: "more than u32::MAX rows".into(),
+        })?;
+        match times {
+            Some((ts, conv)) => {
+                if self.times.is_empty() {
+                    self.times = vec![NO_TIME; self.touches.len()];
+                    self.converted_at = vec![NO_TIME; self.outcomes.len()];
+                }
+                self.times.extend_from_slice(ts);
+                self.converted_at.push(conv);
+            }
+            None => {
+                if !self.times.is_empty() {
+                    self.times.extend(std::iter::repeat_n(NO_TIME, path.len()));
+                    self.converted_at.push(NO_TIME);
+                }
+            }
+        }
+        self.touches.extend_from_slice(path);
+        self.ends.push(self.touches.len());
+        self.outcomes.push(outcome);
+        Ok(r)
+    }
+
+    /// Adds one journey. A journey whose touches all carry timestamps becomes its own timed row
+    /// (not merged with others) so that time decay can use real time; a journey without any
+    /// timestamp is added like [`PathTable::add`].
+    ///
+    /// # Errors
+    /// As [`PathTable::add`]; also [`ParseProblem::Timestamps`] (inside [`Error::InvalidPath`])
+    /// when only some touches have timestamps, when timestamps go backwards, or when a touch is
+    /// later than the conversion.
+    pub fn add_journey(&mut self, journey: &Journey) -> Result<()> {
+        let timed = journey.touches.iter().filter(|t| t.at.is_some()).count();
+        if timed == 0 {
+            if journey.converted_at.is_some() {
+                return Err(timestamps(
+                    "a conversion time is given but the touches have no timestamps",
+                ));
+            }
+            return self.add(journey.touches.iter().map(|t| &t.channel), journey.outcome);
+        }
+        if timed != journey.touches.len() {
+            return Err(timestamps(
+                "some touches have timestamps and some do not (do not mix)",
+            ));
+        }
+        let times: Vec<i64> = journey
+            .touches
+            .iter()
+            .filter_map(|t| t.at.map(micros))
+            .collect();
+        let names = journey.touches.iter().map(|t| &t.channel);
+        self.add_timed(names, &times, journey.converted_at.map(micros), journey.outcome)
+    }
+
+    /// Adds one timestamped journey from channel names and per-touch times (µs since the epoch).
+    ///
+    /// # Errors
+    /// As [`PathTable::add_journey`].
+    pub fn add_timed<I, S>(
+        &mut self,
+        path: I,
+        times: &[i64],
+        converted_at: Option<i64>,
+        outcome: Outcome,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        outcome.validate()?;
+        let mut ids = std::mem::take(&mut self.scratch);
+        ids.clear();
+        let r = self
+            .intern_path(path, &mut ids)
+            .and_then(|()| self.insert_timed(&ids, times, converted_at, outcome));
+        self.scratch = ids;
+        r
+    }
+
+    fn insert_timed(
+        &mut self,
+        path: &[ChannelId],
+        times: &[i64],
+        converted_at: Option<i64>,
+        outcome: Outcome,
+    ) -> Result<()> {
+        self.check_len(path.len())?;
+        if times.len() != path.len() {
+            return Err(timestamps("one timestamp per touch is required"));
+        }
+        if times.contains(&NO_TIME) {
+            return Err(timestamps("timestamp out of range"));
+        }
+        if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
+            return Err(timestamps(&format!(
+                "touch {} is earlier than touch {} (sort the journey by time)",
+                i + 2,
+                i + 1
+            )));
+        }
+        let conv = converted_at.unwrap_or(NO_TIME);
+        if let Some(c) = converted_at {
+            if c == NO_TIME {
+                return Err(timestamps("conversion time out of range"));
+            }
+            if times.last().is_some_and(|&last| last > c) {
+                return Err(timestamps("a touch is later than the conversion"));
+            }
+        }
+        self.push_row(path, outcome, Some((times, conv))).map(|_| ())
+    }
+
+    /// Adds every row of `other` to `self`, remapping channel ids by name; equal untimed paths are
+    /// summed, timed rows are appended. Merging is associative and commutative on content, and
+    /// `PathTable::new()` is its identity.
+    ///
+    /// # Errors
+    /// [`Error::Merge`] if a row of `other` is longer than `self`'s path-length limit.
+    pub fn merge(&mut self, other: &PathTable) -> Result<()> {
+        let remap: Vec<ChannelId> = other
+            .channels
+            .iter()
+            .map(|(_, name)| self.channels.intern(name))
+            .collect::<Result<_>>()?;
+        let mut ids = Vec::new();
+        for row in other.rows() {
+            ids.clear();
+            ids.extend(row.path.iter().map(|id| remap[id.index()]));
+            let r = match row.times {
+                None => self.insert_untimed(&ids, row.outcome),
+                Some(ts) => self.insert_timed(&ids, ts, row.converted_at, row.outcome),
+            };
+            r.map_err(|e| Error::Merge {
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The same content in canonical form: channels interned in name order, rows sorted by path
+    /// (by channel name), then by timestamps. Two tables with equal content have equal canonical
+    /// forms, whatever the order their rows were added or merged in.
+    pub fn canonical(&self) -> PathTable {
+        let order = self.channels.ids_by_name();
+        let mut out = PathTable::new();
+        out.max_path_len = self.max_path_len;
+        let mut rank = vec![ChannelId(0); self.channels.len()];
+        for (new, old) in order.iter().enumerate() {
+            rank[old.index()] = ChannelId(new as u32);
+            // Names of an existing vocabulary are valid.
+            let _ = out.channels.intern(self.channels.name(*old));
+        }
+        let mut rows: Vec<(Vec<ChannelId>, Row<'_>)> = self
+            .rows()
+            .map(|row| (row.path.iter().map(|id| rank[id.index()]).collect(), row))
+            .collect();
+        rows.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.times.cmp(&b.1.times))
+                .then_with(|| a.1.converted_at.cmp(&b.1.converted_at))
+                .then_with(|| a.1.outcome.conversions.total_cmp(&b.1.outcome.conversions))
+                .then_with(|| a.1.outcome.value.total_cmp(&b.1.outcome.value))
+                .then_with(|| a.1.outcome.nulls.total_cmp(&b.1.outcome.nulls))
+        });
+        for (path, row) in rows {
+            // Rows of a valid table are valid.
+            let _ = match row.times {
+                None => out.insert_untimed(&path, row.outcome),
+                Some(ts) => out.insert_timed(&path, ts, row.converted_at, row.outcome),
+            };
+        }
+        out
+    }
+
+    /// Rows as `(channel names, outcome)` in table order: convenient in tests and for small
+    /// tables (allocates one `Vec` per row).
+    pub fn to_named_rows(&self) -> Vec<(Vec<&str>, Outcome)> {
+        self.rows()
+            .map(|r| {
+                (
+                    r.path.iter().map(|&id| self.channels.name(id)).collect(),
+                    r.outcome,
+                )
+            })
+            .collect()
+    }
+
+    /// Approximate heap bytes held by the table (buffers and index, not the channel names).
+    pub fn heap_bytes(&self) -> usize {
+        self.touches.capacity() * size_of::<ChannelId>()
+            + self.ends.capacity() * size_of::<usize>()
+            + self.outcomes.capacity() * size_of::<Outcome>()
+            + (self.times.capacity() + self.converted_at.capacity()) * size_of::<i64>()
+            + self.index.capacity() * (size_of::<u32>() + 1)
+    }
+}
+
+impl PartialEq for PathTable {
+    /// Equality of content: the same multiset of rows over the same channel names (see
+    /// [`PathTable::canonical`]); O(R log R).
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.canonical(), other.canonical());
+        a.channels.len() == b.channels.len()
+            && a.channels.iter().zip(b.channels.iter()).all(|(x, y)| x.1 == y.1)
+            && a.touches == b.touches
+            && a.ends == b.ends
+            && a.outcomes == b.outcomes
+            && a.times == b.times
+            && a.converted_at == b.converted_at
+    }
+}
+
+fn timestamps(msg: &str) -> Error {
+    Error::InvalidPath(ParseProblem::Timestamps(msg.to_string()))
+}
+
+/// Microseconds since the Unix epoch.
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journey::Touchpoint;
+
+    fn t2() -> PathTable {
+        let mut t = PathTable::new();
+        for (p, c, v, u) in [
+            ("A>B>C", 2.0, 20.0, 1.0),
+            ("A>A>B", 1.0, 15.0, 2.0),
+            ("B", 1.0, 5.0, 3.0),
+            ("C>A", 1.0, 10.0, 1.0),
+            ("B>C>B>A", 1.0, 12.0, 0.0),
+            ("C", 1.0, 8.0, 1.0),
+        ] {
+            t.add(p.split('>'), Outcome::new(c, v, u)).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn equal_paths_are_summed_and_totals_are_kept() {
+        let mut t = t2();
+        t.add(["B"], Outcome::null(2.0)).unwrap();
+        assert_eq!(t.len(), 6);
+        assert_eq!(t.totals(), Outcome::new(7.0, 70.0, 10.0));
+        assert_eq!(t.touch_count(), 3 + 3 + 1 + 2 + 4 + 1);
+    }
+
+    #[test]
+    fn merge_at_every_split_point_equals_the_whole() {
+        let whole = t2();
+        let rows = whole.to_named_rows();
+        for split in 0..=rows.len() {
+            let (mut a, mut b) = (PathTable::new(), PathTable::new());
+            for (i, (p, o)) in rows.iter().enumerate() {
+                let t = if i < split { &mut a } else { &mut b };
+                t.add(p, *o).unwrap();
+            }
+            let mut ab = a.clone();
+            ab.merge(&b).unwrap();
+            let mut ba = b.clone();
+            ba.merge(&a).unwrap();
+            assert_eq!(ab, whole);
+            assert_eq!(ba, whole);
+        }
+    }
+
+    #[test]
+    fn merge_with_empty_is_identity() {
+        let whole = t2();
+        let mut a = whole.clone();
+        a.merge(&PathTable::new()).unwrap();
+        let mut b = PathTable::new();
+        b.merge(&whole).unwrap();
+        assert_eq!(a, whole);
+        assert_eq!(b, whole);
+        assert_eq!(b.canonical().to_named_rows(), whole.canonical().to_named_rows());
+    }
+
+    #[test]
+    fn bad_paths_are_refused_without_changing_rows() {
+        let mut t = t2();
+        let before = t.clone();
+        assert!(matches!(
+            t.add(Vec::<&str>::new(), Outcome::converted(1.0, 0.0)),
+            Err(Error::InvalidPath(ParseProblem::EmptyPath))
+        ));
+        assert!(matches!(
+            t.add(["A", ""], Outcome::converted(1.0, 0.0)),
+            Err(Error::InvalidPath(ParseProblem::EmptyToken { position: 2 }))
+        ));
+        assert!(t.add(["A"], Outcome::new(-1.0, 0.0, 0.0)).is_err());
+        t.set_max_path_len(3);
+        assert!(matches!(
+            t.add(["A"; 5], Outcome::null(1.0)),
+            Err(Error::InvalidPath(ParseProblem::PathTooLong { .. }))
+        ));
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn timed_rows_are_not_deduplicated_and_untimed_rows_cost_nothing() {
+        let mut t = t2();
+        assert!(!t.has_times());
+        let day = 86_400_000_000i64;
+        let j = |a: i64| Journey {
+            touches: vec![
+                Touchpoint::at("A", DateTime::from_timestamp_micros(a).unwrap()),
+                Touchpoint::at("B", DateTime::from_timestamp_micros(a + day).unwrap()),
+            ],
+            outcome: Outcome::converted(1.0, 3.0),
+            converted_at: DateTime::from_timestamp_micros(a + 2 * day),
+        };
+        t.add_journey(&j(0)).unwrap();
+        t.add_journey(&j(0)).unwrap();
+        assert_eq!(t.len(), 8);
+        assert!(t.has_times());
+        assert!(t.row(0).times.is_none());
+        assert_eq!(t.row(7).times, Some(&[0, day][..]));
+        assert_eq!(t.row(7).converted_at, Some(2 * day));
+        // an untimed row added later still dedups
+        t.add(["C"], Outcome::null(1.0)).unwrap();
+        assert_eq!(t.len(), 8);
+    }
+
+    #[test]
+    fn timestamps_out_of_order_or_mixed_are_errors() {
+        let mut t = PathTable::new();
+        let at = |s| DateTime::from_timestamp(s, 0).unwrap();
+        let backwards = Journey {
+            touches: vec![Touchpoint::at("A", at(10)), Touchpoint::at("B", at(5))],
+            outcome: Outcome::converted(1.0, 0.0),
+            converted_at: None,
+        };
+        assert!(t.add_journey(&backwards).is_err());
+        let mixed = Journey {
+            touches: vec![Touchpoint::at("A", at(1)), Touchpoint::new("B")],
+            outcome: Outcome::converted(1.0, 0.0),
+            converted_at: None,
+        };
+        assert!(t.add_journey(&mixed).is_err());
+        let after = Journey {
+            touches: vec![Touchpoint::at("A", at(1)), Touchpoint::at("B", at(9))],
+            outcome: Outcome::converted(1.0, 0.0),
+            converted_at: Some(at(5)),
+        };
+        assert!(t.add_journey(&after).is_err());
+        assert!(t.is_empty());
+    }
+}

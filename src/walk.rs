@@ -1,0 +1,82 @@
+//! The one place that walks the rows of a table: a chunked fold, parallel with the `parallel`
+//! feature, whose result does not depend on the number of threads.
+//!
+//! Rows are cut into chunks whose size depends only on the table (never on the thread count);
+//! each chunk is folded from a fresh accumulator, and the chunk results are merged in chunk
+//! order. So floating-point sums are associated the same way on 1 thread or 64, with or without
+//! the `parallel` feature, and results are identical to the last bit.
+
+use crate::error::Result;
+use crate::table::{PathTable, Row};
+
+/// Rows per chunk: large enough to amortise a per-chunk accumulator of one entry per channel.
+fn chunk_rows(table: &PathTable) -> usize {
+    (4 * table.channels().len()).clamp(8192, 1 << 20)
+}
+
+/// Folds every row of `table` into an accumulator.
+///
+/// `init` makes an empty accumulator, `fold` adds one row (with its row index), `merge` adds a
+/// chunk's accumulator into the running one (called in chunk order).
+///
+/// # Errors
+/// The first error `fold` returns, in row order.
+pub(crate) fn fold_rows<A, I, F, M>(table: &PathTable, init: I, fold: F, merge: M) -> Result<A>
+where
+    A: Send,
+    I: Fn() -> A + Sync,
+    F: Fn(&mut A, usize, Row<'_>) -> Result<()> + Sync,
+    M: Fn(&mut A, A),
+{
+    let n = table.len();
+    let chunk = chunk_rows(table);
+    let chunks = n.div_ceil(chunk);
+    let run = |c: usize| -> Result<A> {
+        let mut acc = init();
+        for r in c * chunk..n.min((c + 1) * chunk) {
+            fold(&mut acc, r, table.row(r))?;
+        }
+        Ok(acc)
+    };
+    #[cfg(feature = "parallel")]
+    let parts: Vec<Result<A>> = {
+        use rayon::prelude::*;
+        if chunks > 1 {
+            (0..chunks).into_par_iter().map(run).collect()
+        } else {
+            (0..chunks).map(run).collect()
+        }
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parts: Vec<Result<A>> = (0..chunks).map(run).collect();
+    let mut acc = init();
+    for p in parts {
+        merge(&mut acc, p?);
+    }
+    Ok(acc)
+}
+
+/// Per-channel sums of conversions and value: the accumulator of every additive model.
+#[derive(Clone, Debug)]
+pub(crate) struct ChannelSums {
+    pub conversions: Vec<f64>,
+    pub value: Vec<f64>,
+}
+
+impl ChannelSums {
+    pub fn new(channels: usize) -> Self {
+        ChannelSums {
+            conversions: vec![0.0; channels],
+            value: vec![0.0; channels],
+        }
+    }
+
+    pub fn merge(&mut self, other: ChannelSums) {
+        for (a, b) in self.conversions.iter_mut().zip(other.conversions) {
+            *a += b;
+        }
+        for (a, b) in self.value.iter_mut().zip(other.value) {
+            *a += b;
+        }
+    }
+}
