@@ -454,7 +454,7 @@ impl PathTable {
     pub fn canonical(&self) -> PathTable {
         let order = self.channels.ids_by_name();
         let mut out = PathTable::new();
-        out.max_path_len = self.max_path_len;
+        out.max_path_len = usize::MAX; // rows of `self` already passed its limit
         let mut rank = vec![ChannelId(0); self.channels.len()];
         for (new, old) in order.iter().enumerate() {
             rank[old.index()] = ChannelId(new as u32);
@@ -480,6 +480,7 @@ impl PathTable {
                 Some(ts) => out.insert_timed(&path, ts, row.converted_at, row.outcome),
             };
         }
+        out.max_path_len = self.max_path_len;
         out
     }
 
