@@ -6,6 +6,7 @@ mod attribution;
 mod channel;
 mod error;
 mod journey;
+pub mod formats;
 pub mod model;
 mod outcome;
 mod table;

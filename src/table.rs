@@ -484,6 +484,22 @@ impl PathTable {
         out
     }
 
+    /// The same journeys with timestamps dropped: timed rows with equal paths are summed into one
+    /// untimed row. A table without timed rows is returned as a clone.
+    pub fn without_times(&self) -> PathTable {
+        if !self.has_times() {
+            return self.clone();
+        }
+        let mut out = PathTable::new();
+        out.max_path_len = self.max_path_len;
+        out.channels = self.channels.clone();
+        for row in self.rows() {
+            // Rows and ids of a valid table are valid for a table with the same vocabulary.
+            let _ = out.insert_untimed(row.path, row.outcome);
+        }
+        out
+    }
+
     /// Rows as `(channel names, outcome)` in table order: convenient in tests and for small
     /// tables (allocates one `Vec` per row).
     pub fn to_named_rows(&self) -> Vec<(Vec<&str>, Outcome)> {

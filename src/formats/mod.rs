@@ -1,0 +1,54 @@
+//! Reading the formats users have and writing tables people read.
+//!
+//! * [`read_paths`]: ChannelAttribution's aggregated CSV
+//!   (`path,total_conversions,total_conversion_value,total_null`), streamed.
+//! * [`write_paths`]: the same format out (for example after building paths from events).
+
+use serde::Serialize;
+
+use crate::error::{Location, ParseProblem};
+
+mod paths_csv;
+
+pub use paths_csv::{PathCsvOptions, read_paths, read_paths_into, write_paths};
+
+/// What a reader does with a bad row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BadRows {
+    /// Stop at the first bad row with an [`Error::Parse`](crate::Error::Parse) naming its line.
+    #[default]
+    Error,
+    /// Skip bad rows; each is counted in [`ReadReport::skipped`] with its line and problem.
+    Skip,
+}
+
+/// Most skipped rows whose details a [`ReadReport`] keeps (all are counted).
+pub const MAX_SKIPPED_DETAILS: usize = 1000;
+
+/// What a reader read: rows, skips, and which optional columns were present.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ReadReport {
+    /// Data rows added to the table.
+    pub rows: u64,
+    /// Rows skipped (only with [`BadRows::Skip`]).
+    pub skipped: u64,
+    /// Line and problem of the first [`MAX_SKIPPED_DETAILS`] skipped rows.
+    pub skipped_details: Vec<(Location, ParseProblem)>,
+    /// The CSV delimiter used (detected or given).
+    pub delimiter: u8,
+    /// The value column was present.
+    pub has_value: bool,
+    /// The null column was present.
+    pub has_nulls: bool,
+}
+
+impl ReadReport {
+    pub(crate) fn skip(&mut self, at: Location, problem: ParseProblem) {
+        self.skipped += 1;
+        if self.skipped_details.len() < MAX_SKIPPED_DETAILS {
+            self.skipped_details.push((at, problem));
+        }
+    }
+}
