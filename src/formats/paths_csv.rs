@@ -70,9 +70,9 @@ struct Columns {
 ///
 /// ```
 /// use touchpoint::formats::{read_paths, PathCsvOptions};
-/// let csv = "path;total_conversions;total_conversion_value;total_null\n\
-///            Search > \"Email, weekly\";2;20.5;1\n\
-///            Search;1;5;3\n";
+/// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+///            \"Search > Email, weekly\",2,20.5,1\n\
+///            Search,1,5,3\n";
 /// let (table, report) = read_paths(csv.as_bytes(), &PathCsvOptions::default())?;
 /// assert_eq!(table.len(), 2);
 /// assert_eq!(report.rows, 2);
