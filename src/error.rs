@@ -212,6 +212,12 @@ pub enum ParseProblem {
     /// Timestamps of a path are missing for some touches or go backwards.
     #[error("timestamps: {0}")]
     Timestamps(String),
+    /// A line of a JSON Lines file is not a JSON object, or a field has the wrong JSON type.
+    #[error("malformed JSON: {0}")]
+    Json(String),
+    /// A row of a channel rule file is invalid.
+    #[error("invalid channel rule: {0}")]
+    InvalidRule(String),
     /// A required field is empty.
     #[error("{field}: empty")]
     EmptyField {

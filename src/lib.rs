@@ -5,6 +5,7 @@
 mod attribution;
 mod channel;
 mod error;
+pub mod events;
 mod journey;
 pub mod formats;
 pub mod model;

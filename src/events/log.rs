@@ -1,0 +1,317 @@
+//! The compact in-memory event store the journey builder sorts and walks.
+
+use rustc_hash::FxHashMap;
+
+use crate::channel::{ChannelId, Channels};
+use crate::error::{Error, ParseProblem, Result};
+
+/// Sentinel for "no channel" / "no conversion" in [`Event`].
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// One event, 24 bytes: exactly one of `channel` (a touch) and `conversion` (an index into
+/// [`EventLog::conversions`]) is set. `seq` is the insertion order, so an unstable sort by
+/// `(user, time, seq)` is a stable sort by `(user, time)` without a merge buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Event {
+    pub time: i64,
+    pub user: u32,
+    pub channel: u32,
+    pub conversion: u32,
+    pub seq: u32,
+}
+
+impl Event {
+    fn key(&self) -> (u32, i64, u32) {
+        (self.user, self.time, self.seq)
+    }
+}
+
+/// Touch and conversion events of many users, stored compactly for
+/// [`EventLog::build`](crate::events::EventLog::build).
+///
+/// Users are interned to `u32`, channels to [`ChannelId`]s of the log's own vocabulary; an event
+/// takes 24 bytes (plus 16 per conversion for its count and value), in any order: the builder
+/// sorts them. Memory is therefore about `24·events + 16·conversions + ~(40 + len)·users` bytes.
+///
+/// ```
+/// use touchpoint::events::{EventLog, JourneyOptions};
+/// let day = 86_400_000_000i64; // µs
+/// let mut log = EventLog::new();
+/// log.add_touch("u1", 2 * day, "Email")?;
+/// log.add_touch("u1", 0, "Search")?;
+/// log.add_conversion("u1", 3 * day, 1.0, 40.0)?;
+/// log.add_touch("u2", day, "Display")?;
+/// let (table, report) = log.build(&JourneyOptions::default())?;
+/// assert_eq!(report.converting_journeys, 1);
+/// assert_eq!(report.null_journeys, 1);
+/// let rows = table.to_named_rows();
+/// assert_eq!(rows[0].0, ["Search", "Email"]);
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct EventLog {
+    users: FxHashMap<Box<str>, u32>,
+    pub(crate) channels: Channels,
+    pub(crate) events: Vec<Event>,
+    /// `(count, value)` of each conversion event.
+    pub(crate) conversions: Vec<(f64, f64)>,
+    touches: u64,
+    /// True while `events` is sorted by `(user, time, seq)`.
+    sorted: bool,
+}
+
+/// A validated row, ready to be stored (nothing is stored for a bad row).
+pub(crate) struct Parsed<'a> {
+    pub user: &'a str,
+    pub time: i64,
+    pub channel: Option<&'a str>,
+    /// `(count, value)` when the row is a conversion.
+    pub conversion: Option<(f64, f64)>,
+}
+
+impl EventLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        EventLog {
+            sorted: true,
+            ..Default::default()
+        }
+    }
+
+    /// Number of stored events (a conversion row that is also a touch counts twice).
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True when no event is stored.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Number of distinct users.
+    pub fn users(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Number of touch events.
+    pub fn touches(&self) -> u64 {
+        self.touches
+    }
+
+    /// Number of conversion events.
+    pub fn conversion_events(&self) -> usize {
+        self.conversions.len()
+    }
+
+    /// The channels of the log's touches, in order of first appearance.
+    pub fn channels(&self) -> &Channels {
+        &self.channels
+    }
+
+    /// Approximate heap bytes held (events, conversions, the user index without the names).
+    pub fn heap_bytes(&self) -> usize {
+        self.events.capacity() * size_of::<Event>()
+            + self.conversions.capacity() * size_of::<(f64, f64)>()
+            + self.users.capacity() * (size_of::<(Box<str>, u32)>() + 1)
+    }
+
+    /// Adds a touch of `user` on `channel` at `at` (µs since the Unix epoch, UTC).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an empty user id, an empty or reserved channel name, or
+    /// more than `u32::MAX` events or users.
+    pub fn add_touch(&mut self, user: &str, at: i64, channel: &str) -> Result<()> {
+        self.add(&Parsed {
+            user,
+            time: at,
+            channel: Some(channel),
+            conversion: None,
+        })
+        .map_err(api_error)
+    }
+
+    /// Adds a conversion event of `user` at `at` (µs since the epoch): `conversions` conversions
+    /// (normally 1) worth `value` in total.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an empty user id, `conversions` not finite and > 0,
+    /// `value` not finite and ≥ 0, or more than `u32::MAX` events or users.
+    pub fn add_conversion(&mut self, user: &str, at: i64, conversions: f64, value: f64) -> Result<()> {
+        self.add(&Parsed {
+            user,
+            time: at,
+            channel: None,
+            conversion: Some((conversions, value)),
+        })
+        .map_err(api_error)
+    }
+
+    /// Stores a row: its touch (if it names a channel), then its conversion (if any), so that
+    /// a converting row's own touch belongs to the journey it closes. Checks everything before
+    /// storing anything.
+    pub(crate) fn add(&mut self, row: &Parsed<'_>) -> std::result::Result<(), ParseProblem> {
+        if row.user.is_empty() {
+            return Err(ParseProblem::EmptyField {
+                field: "user".into(),
+            });
+        }
+        if let Some((count, value)) = row.conversion {
+            check_conversion(count, value)?;
+        }
+        let channel = match row.channel {
+            Some(name) => Some(self.channels.intern(name).map_err(|e| match e {
+                Error::InvalidPath(ParseProblem::EmptyToken { .. }) => ParseProblem::EmptyField {
+                    field: "channel".into(),
+                },
+                Error::InvalidPath(p) => p,
+                _ => too_many("channels"),
+            })?),
+            None => None,
+        };
+        let new = usize::from(channel.is_some()) + usize::from(row.conversion.is_some());
+        if self.events.len() + new > NONE as usize {
+            return Err(too_many("events"));
+        }
+        let user = match self.users.get(row.user) {
+            Some(&u) => u,
+            None => {
+                let u = u32::try_from(self.users.len())
+                    .ok()
+                    .filter(|&u| u != NONE)
+                    .ok_or_else(|| too_many("users"))?;
+                self.users.insert(row.user.into(), u);
+                u
+            }
+        };
+        let mut push = |channel: u32, conversion: u32| {
+            let seq = self.events.len() as u32; // < NONE: checked above
+            self.sorted &= self
+                .events
+                .last()
+                .is_none_or(|l| (l.user, l.time) <= (user, row.time));
+            self.events.push(Event {
+                time: row.time,
+                user,
+                channel,
+                conversion,
+                seq,
+            });
+        };
+        if let Some(ChannelId(c)) = channel {
+            push(c, NONE);
+            self.touches += 1;
+        }
+        if let Some(c) = row.conversion {
+            push(NONE, self.conversions.len() as u32);
+            self.conversions.push(c);
+        }
+        Ok(())
+    }
+
+    /// Sorts the events by `(user, time)`, ties in insertion order (a no-op when sorted).
+    pub(crate) fn sort(&mut self) {
+        if self.sorted {
+            return;
+        }
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::slice::ParallelSliceMut;
+            self.events.par_sort_unstable_by_key(Event::key);
+        }
+        #[cfg(not(feature = "parallel"))]
+        self.events.sort_unstable_by_key(Event::key);
+        self.sorted = true;
+    }
+}
+
+/// Conversion count finite and > 0, value finite and ≥ 0 (NaN-aware).
+pub(crate) fn check_conversion(count: f64, value: f64) -> std::result::Result<(), ParseProblem> {
+    if !(count.is_finite() && count > 0.0) {
+        return Err(ParseProblem::InvalidCount {
+            field: "conversion".into(),
+            value: count,
+            reason: "a conversion count must be finite and > 0",
+        });
+    }
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(ParseProblem::InvalidCount {
+            field: "value".into(),
+            value,
+            reason: "must be finite and >= 0",
+        });
+    }
+    Ok(())
+}
+
+fn too_many(what: &str) -> ParseProblem {
+    ParseProblem::InvalidCount {
+        field: what.into(),
+        value: f64::from(NONE),
+        reason: "one event log holds fewer than 2^32 - 1 events, users and channels",
+    }
+}
+
+fn api_error(p: ParseProblem) -> Error {
+    Error::InvalidParameter {
+        model: "EventLog",
+        name: "event",
+        reason: p.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_24_bytes() {
+        assert_eq!(size_of::<Event>(), 24);
+    }
+
+    #[test]
+    fn bad_events_store_nothing() {
+        let mut log = EventLog::new();
+        assert!(log.add_touch("", 0, "A").is_err());
+        assert!(log.add_touch("u", 0, "").is_err());
+        assert!(log.add_touch("u", 0, "(null)").is_err());
+        assert!(log.add_conversion("u", 0, 0.0, 1.0).is_err());
+        assert!(log.add_conversion("u", 0, f64::NAN, 1.0).is_err());
+        assert!(log.add_conversion("u", 0, 1.0, -1.0).is_err());
+        assert!(log.add_conversion("u", 0, 1.0, f64::INFINITY).is_err());
+        assert!(log.is_empty());
+        assert_eq!(log.users(), 0);
+        // a converting row with a bad channel stores neither part
+        let bad = Parsed {
+            user: "u",
+            time: 0,
+            channel: Some("(start)"),
+            conversion: Some((1.0, 1.0)),
+        };
+        assert!(log.add(&bad).is_err());
+        assert!(log.is_empty() && log.conversion_events() == 0);
+    }
+
+    #[test]
+    fn sort_is_stable_for_ties_and_tracks_sortedness() {
+        let mut log = EventLog::new();
+        log.add_touch("b", 5, "X").unwrap();
+        log.add_touch("a", 5, "Y").unwrap();
+        log.add_touch("a", 5, "Z").unwrap();
+        assert!(log.sorted); // user ids in first-appearance order: b = 0, a = 1
+        log.add_touch("a", 1, "W").unwrap();
+        assert!(!log.sorted);
+        log.sort();
+        let order: Vec<_> = log
+            .events
+            .iter()
+            .map(|e| log.channels.name(ChannelId(e.channel)))
+            .collect();
+        // user ids: b = 0, a = 1; a's ties (Y, Z) keep input order
+        assert_eq!(order, ["X", "W", "Y", "Z"]);
+        let mut sorted = EventLog::new();
+        sorted.add_touch("a", 1, "A").unwrap();
+        sorted.add_touch("a", 1, "B").unwrap();
+        sorted.add_conversion("a", 2, 1.0, 0.0).unwrap();
+        assert!(sorted.sorted);
+    }
+}

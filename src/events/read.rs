@@ -1,0 +1,692 @@
+//! Streaming readers for event logs: CSV and JSON Lines, one event per row.
+
+use std::borrow::Cow;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use csv::{ByteRecord, ReaderBuilder};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::log::{EventLog, Parsed};
+use super::rules::{ChannelRules, RuleCache};
+use super::time::{EpochUnit, parse_timestamp};
+use crate::error::{Error, Location, ParseProblem, Result};
+use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
+
+/// The two event file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventFormat {
+    /// CSV with a header line (delimiter `,`, `;` or tab).
+    Csv,
+    /// JSON Lines (NDJSON): one JSON object per line.
+    JsonLines,
+}
+
+impl EventFormat {
+    /// The format a file name implies: `.jsonl`, `.ndjson`, `.json` → JSON Lines; `.csv`,
+    /// `.tsv`, `.txt` → CSV (also with a trailing `.gz`-free name only); `None` otherwise.
+    pub fn from_path(path: &Path) -> Option<EventFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "jsonl" | "ndjson" | "json" => Some(EventFormat::JsonLines),
+            "csv" | "tsv" | "txt" => Some(EventFormat::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// Where a touch's channel comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChannelInput {
+    /// A column holding the channel name (default `channel`).
+    Column(String),
+    /// `source` / `medium` (and optionally `campaign`) columns mapped to a channel by an ordered
+    /// rule table ([`ChannelRules`]; its `Default` is the GA4-style grouping).
+    SourceMedium {
+        /// Source column (default `source`).
+        source: String,
+        /// Medium column (default `medium`).
+        medium: String,
+        /// Campaign column, used when present in the data (default `campaign`); when absent,
+        /// campaign patterns see `(not set)`.
+        campaign: Option<String>,
+        /// The rules.
+        rules: ChannelRules,
+    },
+}
+
+impl ChannelInput {
+    /// Source/medium columns with their default names and the given rules.
+    pub fn source_medium(rules: ChannelRules) -> ChannelInput {
+        ChannelInput::SourceMedium {
+            source: "source".into(),
+            medium: "medium".into(),
+            campaign: Some("campaign".into()),
+            rules,
+        }
+    }
+}
+
+/// Options of [`read_events`]. The defaults read `user_id,timestamp,channel,conversion,value`.
+///
+/// A row is a **touch** when its conversion field is empty, `0` or `false`; then its channel
+/// is required and its value must be empty or 0. A row is a **conversion** when the field is a
+/// positive number (the count of conversions, normally 1) or `true`; its value may be empty (0).
+/// A conversion row that also names a channel (the converting session's channel) is a touch
+/// followed by the conversion at the same time, unless `conversion_row_is_touch` is false.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventOptions {
+    /// The file format; `None` detects it from the content (a first non-blank character `{`
+    /// means JSON Lines).
+    pub format: Option<EventFormat>,
+    /// User id column (default `user_id`); any non-empty text (or JSON number).
+    pub user_column: String,
+    /// Timestamp column (default `timestamp`): RFC 3339 or a number since the epoch.
+    pub time_column: String,
+    /// How numeric timestamps are read (default: by magnitude, see [`EpochUnit::Auto`]).
+    pub epoch_unit: EpochUnit,
+    /// Where the channel comes from (default the `channel` column).
+    pub channel: ChannelInput,
+    /// Conversion column (default `conversion`). It may be absent from a CSV header or a JSON
+    /// object: every row is then a touch.
+    pub conversion_column: String,
+    /// Value column (default `value`); absent or empty means 0.
+    pub value_column: Option<String>,
+    /// A converting row that names a channel is also a touch (default `true`).
+    pub conversion_row_is_touch: bool,
+    /// CSV delimiter; `None` detects `,`, `;` or tab from the header.
+    pub delimiter: Option<u8>,
+    /// What to do with a bad row (default: stop with an error naming its line).
+    pub bad_rows: BadRows,
+}
+
+impl Default for EventOptions {
+    fn default() -> Self {
+        EventOptions {
+            format: None,
+            user_column: "user_id".into(),
+            time_column: "timestamp".into(),
+            epoch_unit: EpochUnit::Auto,
+            channel: ChannelInput::Column("channel".into()),
+            conversion_column: "conversion".into(),
+            value_column: Some("value".into()),
+            conversion_row_is_touch: true,
+            delimiter: None,
+            bad_rows: BadRows::Error,
+        }
+    }
+}
+
+/// What a reader read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventReadReport {
+    /// The format read.
+    pub format: EventFormat,
+    /// The CSV delimiter (CSV only).
+    pub delimiter: Option<u8>,
+    /// Rows stored (blank lines are not rows).
+    pub rows: u64,
+    /// Rows that were touches (including converting rows with a channel).
+    pub touch_rows: u64,
+    /// Rows that were conversions.
+    pub conversion_rows: u64,
+    /// Rows skipped (only with [`BadRows::Skip`]).
+    pub skipped: u64,
+    /// Line and problem of the first [`MAX_SKIPPED_DETAILS`] skipped rows.
+    pub skipped_details: Vec<(Location, ParseProblem)>,
+}
+
+impl EventReadReport {
+    fn new(format: EventFormat, delimiter: Option<u8>) -> Self {
+        EventReadReport {
+            format,
+            delimiter,
+            rows: 0,
+            touch_rows: 0,
+            conversion_rows: 0,
+            skipped: 0,
+            skipped_details: Vec::new(),
+        }
+    }
+
+    fn skip_or_fail(&mut self, err: Error, mode: BadRows) -> Result<()> {
+        match (mode, err) {
+            (BadRows::Skip, Error::Parse { at, problem }) => {
+                self.skipped += 1;
+                if self.skipped_details.len() < MAX_SKIPPED_DETAILS {
+                    self.skipped_details.push((at, problem));
+                }
+                Ok(())
+            }
+            (_, err) => Err(err),
+        }
+    }
+}
+
+/// Reads an event log (CSV or JSON Lines) into a new [`EventLog`], streaming: only the compact
+/// events are held, never the file.
+///
+/// Every bad row is an [`Error::Parse`] naming its line (1-based; a CSV header is line 1): an
+/// empty user, a timestamp that does not parse ([`ParseProblem::BadTimestamp`]), a conversion or
+/// value that is not a number, is negative, NaN or infinite, a value on a touch row, a touch
+/// without channel (or without source and medium), a reserved channel name, a wrong field count,
+/// malformed JSON. With [`BadRows::Skip`] such rows are skipped and counted in the report
+/// instead; nothing is dropped silently.
+///
+/// ```
+/// use touchpoint::events::{read_events, EventOptions, JourneyOptions};
+/// let csv = "user_id,timestamp,channel,conversion,value\n\
+///            u1,2024-03-01T10:00:00Z,Search,0,\n\
+///            u1,2024-03-02T09:00:00+01:00,Email,,\n\
+///            u1,2024-03-03T10:00:00Z,,1,25.5\n";
+/// let (mut log, report) = read_events(csv.as_bytes(), &EventOptions::default())?;
+/// assert_eq!((report.rows, report.touch_rows, report.conversion_rows), (3, 2, 1));
+/// let (table, journeys) = log.build(&JourneyOptions::default())?;
+/// assert_eq!(journeys.converting_journeys, 1);
+/// assert_eq!(table.to_named_rows()[0].0, ["Search", "Email"]);
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] when reading fails; [`Error::Parse`] for a bad header (line 1: a missing
+/// required column) or a bad row.
+pub fn read_events<R: Read>(input: R, opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+    let mut log = EventLog::new();
+    let report = read_events_into(input, opts, &mut log)?;
+    Ok((log, report))
+}
+
+/// Like [`read_events`], adding to an existing log (for example several daily files; the
+/// builder sorts across them).
+///
+/// # Errors
+/// As [`read_events`]. Rows read before an error stay in `log`.
+pub fn read_events_into<R: Read>(
+    input: R,
+    opts: &EventOptions,
+    log: &mut EventLog,
+) -> Result<EventReadReport> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    skip_bom(&mut input)?;
+    let format = match opts.format {
+        Some(f) => f,
+        None => sniff(&mut input)?,
+    };
+    let mut rows = RowParser {
+        opts,
+        cache: RuleCache::default(),
+    };
+    match format {
+        EventFormat::Csv => read_csv(input, opts, &mut rows, log),
+        EventFormat::JsonLines => read_jsonl(input, opts, &mut rows, log),
+    }
+}
+
+fn skip_bom<R: BufRead>(input: &mut R) -> Result<()> {
+    if input.fill_buf()?.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        input.consume(3);
+    }
+    Ok(())
+}
+
+/// JSON Lines when the first non-blank byte is `{` (looks at most 64 KiB ahead).
+fn sniff<R: BufRead>(input: &mut R) -> Result<EventFormat> {
+    let buf = input.fill_buf()?;
+    Ok(match buf.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => EventFormat::JsonLines,
+        _ => EventFormat::Csv,
+    })
+}
+
+/// The text fields of one row, by role.
+#[derive(Default)]
+struct Fields<'a> {
+    user: Cow<'a, str>,
+    time: Cow<'a, str>,
+    /// `channel`, or `source`, `medium`, `campaign`.
+    channel: [Cow<'a, str>; 3],
+    conversion: Cow<'a, str>,
+    value: Cow<'a, str>,
+}
+
+/// Turns [`Fields`] into a stored event; shared by both formats.
+struct RowParser<'o> {
+    opts: &'o EventOptions,
+    cache: RuleCache,
+}
+
+impl RowParser<'_> {
+    /// Parses and stores one row; returns `(is_touch, is_conversion)`. Errors carry no location.
+    fn store(&mut self, f: &Fields<'_>, log: &mut EventLog) -> Result<(bool, bool), ParseProblem> {
+        let o = self.opts;
+        let user = f.user.trim();
+        if user.is_empty() {
+            return Err(ParseProblem::EmptyField {
+                field: o.user_column.clone(),
+            });
+        }
+        let time = parse_timestamp(&f.time, o.epoch_unit).ok_or_else(|| {
+            ParseProblem::BadTimestamp {
+                field: o.time_column.clone(),
+                text: f.time.trim().to_string(),
+            }
+        })?;
+        let count = parse_conversion(&f.conversion, &o.conversion_column)?;
+        let value_name = o.value_column.as_deref().unwrap_or("value");
+        let value = parse_number(&f.value, value_name)?;
+        if count == 0.0 && value != 0.0 {
+            return Err(ParseProblem::InvalidCount {
+                field: value_name.into(),
+                value,
+                reason: "a value on a row that is not a conversion",
+            });
+        }
+        let converts = count > 0.0;
+        let channel = match self.channel(f)? {
+            None if !converts => {
+                return Err(ParseProblem::EmptyField {
+                    field: match &o.channel {
+                        ChannelInput::Column(c) => c.clone(),
+                        ChannelInput::SourceMedium { source, medium, .. } => {
+                            format!("{source} and {medium}")
+                        }
+                    },
+                });
+            }
+            Some(_) if converts && !o.conversion_row_is_touch => None,
+            c => c,
+        };
+        let touches = channel.is_some();
+        let row = Parsed {
+            user,
+            time,
+            channel,
+            conversion: converts.then_some((count, value)),
+        };
+        log.add(&row)?;
+        Ok((touches, converts))
+    }
+
+    /// The row's channel, `None` when its channel fields are empty.
+    fn channel<'f>(&'f mut self, f: &'f Fields<'_>) -> Result<Option<&'f str>, ParseProblem> {
+        Ok(match &self.opts.channel {
+            ChannelInput::Column(_) => Some(f.channel[0].trim()).filter(|c| !c.is_empty()),
+            ChannelInput::SourceMedium { rules, .. } => {
+                let [s, m, c] = [0, 1, 2].map(|i| f.channel[i].trim());
+                if s.is_empty() && m.is_empty() {
+                    None
+                } else {
+                    Some(self.cache.channel_for(rules, s, m, c))
+                }
+            }
+        })
+    }
+}
+
+/// Empty, `0`, `false` → 0; `true` → 1; else a finite number ≥ 0.
+fn parse_conversion(text: &str, field: &str) -> Result<f64, ParseProblem> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("true") {
+        return Ok(1.0);
+    }
+    if t.eq_ignore_ascii_case("false") {
+        return Ok(0.0);
+    }
+    parse_number(t, field)
+}
+
+/// Empty → 0; else a finite number ≥ 0.
+fn parse_number(text: &str, field: &str) -> Result<f64, ParseProblem> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(0.0);
+    }
+    let x: f64 = t.parse().map_err(|_| ParseProblem::NotANumber {
+        field: field.into(),
+        text: t.into(),
+    })?;
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(ParseProblem::InvalidCount {
+            field: field.into(),
+            value: x,
+            reason: "must be finite and >= 0",
+        })
+    }
+}
+
+/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value.
+fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
+    let (c0, c1, c2) = match &opts.channel {
+        ChannelInput::Column(c) => ((Some(c.as_str()), true), (None, false), (None, false)),
+        ChannelInput::SourceMedium {
+            source,
+            medium,
+            campaign,
+            ..
+        } => (
+            (Some(source.as_str()), true),
+            (Some(medium.as_str()), true),
+            (campaign.as_deref(), false),
+        ),
+    };
+    [
+        (Some(opts.user_column.as_str()), true),
+        (Some(opts.time_column.as_str()), true),
+        c0,
+        c1,
+        c2,
+        (Some(opts.conversion_column.as_str()), false),
+        (opts.value_column.as_deref(), false),
+    ]
+}
+
+fn read_csv<R: BufRead>(
+    mut input: R,
+    opts: &EventOptions,
+    rows: &mut RowParser<'_>,
+    log: &mut EventLog,
+) -> Result<EventReadReport> {
+    let header_err = |problem| Error::Parse {
+        at: Location { line: 1, record: 0 },
+        problem,
+    };
+    let mut header = Vec::new();
+    input.read_until(b'\n', &mut header)?;
+    if header.iter().all(u8::is_ascii_whitespace) {
+        return Err(header_err(ParseProblem::NoHeader));
+    }
+    let delimiter = match opts.delimiter {
+        Some(d) => d,
+        None => detect_delimiter(&header).ok_or_else(|| {
+            header_err(ParseProblem::UnknownDelimiter {
+                header: String::from_utf8_lossy(&header).trim_end().to_string(),
+            })
+        })?,
+    };
+    let mut rdr = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(io::Cursor::new(header).chain(input));
+    let head: Vec<String> = rdr
+        .byte_headers()
+        .map_err(|e| csv_error(e, Location { line: 1, record: 0 }))?
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
+    for (i, n) in head.iter().enumerate() {
+        if head[..i].contains(n) {
+            return Err(header_err(ParseProblem::DuplicateColumn { name: n.clone() }));
+        }
+    }
+    let mut cols = [None; 7];
+    for (slot, (name, required)) in cols.iter_mut().zip(column_names(opts)) {
+        let Some(name) = name else { continue };
+        *slot = head.iter().position(|h| h == name);
+        if slot.is_none() && required {
+            return Err(header_err(ParseProblem::MissingColumn {
+                name: name.into(),
+                found: head.join(","),
+            }));
+        }
+    }
+    let mut report = EventReadReport::new(EventFormat::Csv, Some(delimiter));
+    let mut rec = ByteRecord::new();
+    let mut record = 0u64;
+    loop {
+        let at = Location {
+            line: rdr.position().line(),
+            record,
+        };
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                record += 1;
+                report.skip_or_fail(csv_error(e, at), opts.bad_rows)?;
+                continue;
+            }
+        }
+        let at = Location {
+            line: rec.position().map_or(at.line, |p| p.line()),
+            record,
+        };
+        record += 1;
+        if rec.len() == 1 && rec[0].iter().all(u8::is_ascii_whitespace) {
+            continue; // a blank line
+        }
+        let r = csv_fields(&rec, &cols, head.len()).and_then(|f| rows.store(&f, log));
+        match r {
+            Ok((touch, conv)) => report.count(touch, conv),
+            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
+        }
+    }
+    Ok(report)
+}
+
+impl EventReadReport {
+    fn count(&mut self, touch: bool, conversion: bool) {
+        self.rows += 1;
+        self.touch_rows += u64::from(touch);
+        self.conversion_rows += u64::from(conversion);
+    }
+}
+
+fn csv_fields<'r>(
+    rec: &'r ByteRecord,
+    cols: &[Option<usize>; 7],
+    expected: usize,
+) -> Result<Fields<'r>, ParseProblem> {
+    if rec.len() != expected {
+        return Err(ParseProblem::FieldCount {
+            expected,
+            found: rec.len(),
+        });
+    }
+    let get = |c: Option<usize>| -> Result<Cow<'r, str>, ParseProblem> {
+        match c {
+            Some(i) => std::str::from_utf8(&rec[i])
+                .map(Cow::Borrowed)
+                .map_err(|_| ParseProblem::InvalidUtf8),
+            None => Ok(Cow::Borrowed("")),
+        }
+    };
+    Ok(Fields {
+        user: get(cols[0])?,
+        time: get(cols[1])?,
+        channel: [get(cols[2])?, get(cols[3])?, get(cols[4])?],
+        conversion: get(cols[5])?,
+        value: get(cols[6])?,
+    })
+}
+
+/// The most frequent of `,`, `;`, tab outside quotes in the header line.
+fn detect_delimiter(header: &[u8]) -> Option<u8> {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let (best, n) = (0..3).map(|i| (i, counts[i])).rev().max_by_key(|&(_, n)| n)?;
+    (n > 0).then_some([b',', b';', b'\t'][best])
+}
+
+fn csv_error(e: csv::Error, at: Location) -> Error {
+    let at = e.position().map_or(at, |p| Location {
+        line: p.line(),
+        record: at.record,
+    });
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Io(io),
+        csv::ErrorKind::Utf8 { .. } => Error::Parse {
+            at,
+            problem: ParseProblem::InvalidUtf8,
+        },
+        other => Error::Parse {
+            at,
+            problem: ParseProblem::Csv(format!("{other:?}")),
+        },
+    }
+}
+
+fn read_jsonl<R: BufRead>(
+    mut input: R,
+    opts: &EventOptions,
+    rows: &mut RowParser<'_>,
+    log: &mut EventLog,
+) -> Result<EventReadReport> {
+    let names = column_names(opts);
+    let mut report = EventReadReport::new(EventFormat::JsonLines, None);
+    let mut buf = Vec::new();
+    let (mut line, mut record) = (0u64, 0u64);
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        line += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let at = Location { line, record };
+        record += 1;
+        let r = json_row(&buf, &names).and_then(|f| rows.store(&f, log));
+        match r {
+            Ok((touch, conv)) => report.count(touch, conv),
+            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
+        }
+    }
+    Ok(report)
+}
+
+/// Parses one JSON object and extracts the fields (a name starting with `/` is a JSON pointer
+/// into nested objects, e.g. `/context/campaign/source`).
+fn json_row(
+    line: &[u8],
+    names: &[(Option<&str>, bool); 7],
+) -> Result<Fields<'static>, ParseProblem> {
+    let v: Value =
+        serde_json::from_slice(line).map_err(|e| ParseProblem::Json(e.to_string()))?;
+    if !v.is_object() {
+        return Err(ParseProblem::Json("the line is not a JSON object".into()));
+    }
+    let mut out: [Cow<'static, str>; 7] = Default::default();
+    for (slot, (name, _)) in out.iter_mut().zip(names) {
+        let Some(name) = name else { continue };
+        let found = if name.starts_with('/') {
+            v.pointer(name)
+        } else {
+            v.get(*name)
+        };
+        *slot = match found {
+            None | Some(Value::Null) => Cow::Borrowed(""),
+            Some(Value::String(s)) => Cow::Owned(s.clone()),
+            Some(Value::Number(n)) => Cow::Owned(n.to_string()),
+            Some(Value::Bool(b)) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Some(_) => {
+                return Err(ParseProblem::Json(format!(
+                    "field `{name}` is an array or object, expected a string, number or boolean"
+                )));
+            }
+        };
+    }
+    let [user, time, c0, c1, c2, conversion, value] = out;
+    Ok(Fields {
+        user,
+        time,
+        channel: [c0, c1, c2],
+        conversion,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_are_detected_outside_quotes() {
+        assert_eq!(detect_delimiter(b"a,b;c,d\n"), Some(b','));
+        assert_eq!(detect_delimiter(b"a;b;\"c,d,e\"\n"), Some(b';'));
+        assert_eq!(detect_delimiter(b"a\tb\n"), Some(b'\t'));
+        assert_eq!(detect_delimiter(b"a,b;c\n"), Some(b',')); // tie: comma first
+        assert_eq!(detect_delimiter(b"abc\n"), None);
+    }
+
+    #[test]
+    fn format_from_extension_and_content() {
+        assert_eq!(
+            EventFormat::from_path(Path::new("x/events.JSONL")),
+            Some(EventFormat::JsonLines)
+        );
+        assert_eq!(EventFormat::from_path(Path::new("e.ndjson")), Some(EventFormat::JsonLines));
+        assert_eq!(EventFormat::from_path(Path::new("e.csv")), Some(EventFormat::Csv));
+        assert_eq!(EventFormat::from_path(Path::new("events")), None);
+        let mut j = BufReader::new(&b"\n  {\"a\":1}\n"[..]);
+        assert_eq!(sniff(&mut j).unwrap(), EventFormat::JsonLines);
+        let mut c = BufReader::new(&b"user_id,timestamp\n"[..]);
+        assert_eq!(sniff(&mut c).unwrap(), EventFormat::Csv);
+    }
+
+    #[test]
+    fn numbers_and_flags() {
+        assert_eq!(parse_conversion("", "c"), Ok(0.0));
+        assert_eq!(parse_conversion(" TRUE ", "c"), Ok(1.0));
+        assert_eq!(parse_conversion("false", "c"), Ok(0.0));
+        assert_eq!(parse_conversion("2", "c"), Ok(2.0));
+        assert!(matches!(
+            parse_conversion("yes", "c"),
+            Err(ParseProblem::NotANumber { .. })
+        ));
+        assert!(matches!(
+            parse_number("-1", "v"),
+            Err(ParseProblem::InvalidCount { .. })
+        ));
+        assert!(matches!(
+            parse_number("NaN", "v"),
+            Err(ParseProblem::InvalidCount { .. })
+        ));
+        assert!(matches!(
+            parse_number("inf", "v"),
+            Err(ParseProblem::InvalidCount { .. })
+        ));
+    }
+
+    #[test]
+    fn json_fields_by_key_and_pointer() {
+        let names = [
+            (Some("uid"), true),
+            (Some("ts"), true),
+            (Some("/ctx/src"), true),
+            (Some("/ctx/med"), true),
+            (Some("/ctx/camp"), false),
+            (Some("conv"), false),
+            (Some("value"), false),
+        ];
+        let line = br#"{"uid": 42, "ts": 1710057600, "ctx": {"src": "google", "med": "cpc"}, "conv": true, "value": null}"#;
+        let f = json_row(line, &names).unwrap();
+        assert_eq!(
+            [&f.user, &f.time, &f.channel[0], &f.channel[1], &f.channel[2], &f.conversion, &f.value]
+                .map(|c| c.as_ref()),
+            ["42", "1710057600", "google", "cpc", "", "true", ""]
+        );
+        assert!(matches!(json_row(b"[1, 2]", &names), Err(ParseProblem::Json(_))));
+        assert!(matches!(json_row(b"{\"uid\": ", &names), Err(ParseProblem::Json(_))));
+        assert!(matches!(
+            json_row(br#"{"uid": [1]}"#, &names),
+            Err(ParseProblem::Json(_))
+        ));
+    }
+}

@@ -1,0 +1,297 @@
+//! Timestamps and durations as event files and command lines write them.
+
+use chrono::{DateTime, TimeDelta};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Microseconds in one second.
+const SECOND: i128 = 1_000_000;
+
+/// How a numeric (epoch) timestamp is read.
+///
+/// RFC 3339 text (`2024-03-10T08:00:00.250+01:00`) is always recognised; this only says what a
+/// plain number means. Numbers may carry a decimal fraction (`1710057600.25`); precision is one
+/// microsecond (finer digits are truncated toward the past).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EpochUnit {
+    /// Decide per value by magnitude of the integer part `|x|`: below 10¹¹ seconds, below 10¹⁴
+    /// milliseconds, below 10¹⁷ microseconds (GA4 exports), otherwise nanoseconds.
+    ///
+    /// Every instant from 1973-03-03 to 5138-11-16 is read correctly in any of the four units;
+    /// millisecond (or finer) timestamps *before* 1973-03-03 are mistaken for seconds: pass the
+    /// unit explicitly for such data.
+    #[default]
+    Auto,
+    /// Seconds since 1970-01-01T00:00:00Z.
+    Seconds,
+    /// Milliseconds since the epoch.
+    Millis,
+    /// Microseconds since the epoch.
+    Micros,
+    /// Nanoseconds since the epoch.
+    Nanos,
+}
+
+impl EpochUnit {
+    /// The unit as a fraction of a microsecond: `(numerator, denominator)`.
+    fn in_micros(self, integer_part: u128) -> (i128, i128) {
+        let unit = match self {
+            EpochUnit::Auto => match integer_part {
+                x if x < 100_000_000_000 => EpochUnit::Seconds,
+                x if x < 100_000_000_000_000 => EpochUnit::Millis,
+                x if x < 100_000_000_000_000_000 => EpochUnit::Micros,
+                _ => EpochUnit::Nanos,
+            },
+            u => u,
+        };
+        match unit {
+            EpochUnit::Seconds => (SECOND, 1),
+            EpochUnit::Millis => (1_000, 1),
+            EpochUnit::Nanos => (1, 1_000),
+            _ => (1, 1),
+        }
+    }
+}
+
+/// Parses a timestamp into microseconds since the Unix epoch (UTC).
+///
+/// Accepts RFC 3339 (`2024-03-10T08:00:00Z`, `2024-03-10 09:00:00.5+01:00`, lower-case `t`/`z`;
+/// the offset is required) and numbers since the epoch read with `unit` (see [`EpochUnit`]).
+/// Returns `None` for anything else, including instants outside chrono's range and naive
+/// date-times without an offset (which would need a guess of the time zone).
+///
+/// ```
+/// use touchpoint::events::{EpochUnit, parse_timestamp};
+/// let utc = parse_timestamp("2024-03-10T08:00:00Z", EpochUnit::Auto);
+/// assert_eq!(parse_timestamp("2024-03-10T09:00:00+01:00", EpochUnit::Auto), utc);
+/// assert_eq!(parse_timestamp("1710057600", EpochUnit::Auto), utc);
+/// assert_eq!(parse_timestamp("1710057600000", EpochUnit::Auto), utc);
+/// assert_eq!(utc, Some(1_710_057_600_000_000));
+/// assert_eq!(parse_timestamp("2024-03-10 08:00:00", EpochUnit::Auto), None);
+/// ```
+pub fn parse_timestamp(text: &str, unit: EpochUnit) -> Option<i64> {
+    let text = text.trim();
+    let micros = match parse_decimal(text) {
+        Some(d) => d.to_micros(unit)?,
+        None if is_scientific(text) => scientific_to_micros(text, unit)?,
+        None => DateTime::parse_from_rfc3339(text).ok()?.timestamp_micros(),
+    };
+    // Refuse instants chrono cannot represent (so every stored time can be shown again).
+    DateTime::from_timestamp_micros(micros).map(|_| micros)
+}
+
+/// True for a number in exponent notation (`1.7e9`, as some JSON writers emit).
+fn is_scientific(text: &str) -> bool {
+    text.bytes().any(|b| b == b'e' || b == b'E')
+        && text.bytes().any(|b| b.is_ascii_digit())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-' | b'e' | b'E'))
+}
+
+/// Exponent notation through `f64` (exact to the microsecond only up to 2⁵³ µs, about 285
+/// years after 1970).
+fn scientific_to_micros(text: &str, unit: EpochUnit) -> Option<i64> {
+    let x: f64 = text.parse().ok()?;
+    if !x.is_finite() {
+        return None;
+    }
+    let (num, den) = unit.in_micros(x.abs().trunc() as u128);
+    let micros = (x * num as f64 / den as f64).floor();
+    // `as` saturates; the range check below refuses the saturated ends.
+    let m = micros as i64;
+    (micros.abs() < 9.2e18).then_some(m)
+}
+
+/// A plain decimal number `[+-]digits[.digits]`, kept exact.
+struct Decimal {
+    negative: bool,
+    integer: u128,
+    /// The fraction digits as an integer, and how many there are.
+    fraction: u128,
+    fraction_len: u32,
+}
+
+impl Decimal {
+    /// Floors `self × unit` to whole microseconds.
+    fn to_micros(&self, unit: EpochUnit) -> Option<i64> {
+        let (num, den) = unit.in_micros(self.integer);
+        let scale = 10i128.checked_pow(self.fraction_len)?;
+        let scaled = i128::try_from(self.integer)
+            .ok()?
+            .checked_mul(scale)?
+            .checked_add(i128::try_from(self.fraction).ok()?)?;
+        let signed = if self.negative { -scaled } else { scaled };
+        let micros = signed.checked_mul(num)?.div_euclid(den.checked_mul(scale)?);
+        i64::try_from(micros).ok()
+    }
+}
+
+/// Parses `[+-]digits[.digits]` (at least one digit, at most 30 before and 18 after the point).
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (digits, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || int.len() > 30 || frac.len() > 18 {
+        return None;
+    }
+    if !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    let number = |s: &str| if s.is_empty() { Some(0) } else { s.parse::<u128>().ok() };
+    Some(Decimal {
+        negative,
+        integer: number(int)?,
+        fraction: number(frac)?,
+        fraction_len: frac.len() as u32,
+    })
+}
+
+/// Parses a duration such as `30d`, `7d`, `12h`, `30m`, `90s`, `2w` or `1.5d` (a number, an
+/// optional space, a unit among `w`, `d`, `h`, `m`/`min`, `s`; also the long names `weeks`,
+/// `days`, `hours`, `minutes`, `seconds` and their singulars). Used for the lookback window,
+/// the inactivity timeout and the half-life on the command line.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use touchpoint::events::parse_duration;
+/// assert_eq!(parse_duration("lookback", "30d")?, TimeDelta::days(30));
+/// assert_eq!(parse_duration("lookback", "1.5 h")?, TimeDelta::minutes(90));
+/// assert!(parse_duration("lookback", "30").is_err()); // a unit is required
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `name` when the text is not a non-negative number with a
+/// known unit, or the duration does not fit in ±2⁶³ µs.
+pub fn parse_duration(name: &'static str, text: &str) -> Result<TimeDelta> {
+    let bad = |reason: String| Error::InvalidParameter {
+        model: "events",
+        name,
+        reason,
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim());
+    let seconds: i128 = match unit.to_ascii_lowercase().as_str() {
+        "w" | "week" | "weeks" => 7 * 86_400,
+        "d" | "day" | "days" => 86_400,
+        "h" | "hour" | "hours" => 3_600,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        _ => {
+            return Err(bad(format!(
+                "`{text}`: expected a number and a unit (w, d, h, m, s), e.g. `30d`"
+            )));
+        }
+    };
+    let micros = parse_decimal(number)
+        .and_then(|d| {
+            let per_unit = seconds * SECOND;
+            let scale = 10i128.pow(d.fraction_len);
+            let int = i128::try_from(d.integer).ok()?.checked_mul(per_unit)?;
+            let frac = i128::try_from(d.fraction).ok()? * per_unit / scale;
+            i64::try_from(int.checked_add(frac)?).ok()
+        })
+        .ok_or_else(|| bad(format!("`{text}` is not a duration that fits in 2^63 µs")))?;
+    Ok(TimeDelta::microseconds(micros))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: i64 = 1_710_057_600_000_000; // 2024-03-10T08:00:00Z
+
+    #[test]
+    fn rfc3339_offsets_and_fractions_agree_with_utc() {
+        let p = |s| parse_timestamp(s, EpochUnit::Auto);
+        assert_eq!(p("2024-03-10T08:00:00Z"), Some(T));
+        assert_eq!(p("2024-03-10t08:00:00z"), Some(T));
+        assert_eq!(p(" 2024-03-10 08:00:00+00:00 "), Some(T));
+        assert_eq!(p("2024-03-10T10:30:00+02:30"), Some(T));
+        assert_eq!(p("2024-03-09T23:00:00-09:00"), Some(T));
+        assert_eq!(p("2024-03-10T08:00:00.250Z"), Some(T + 250_000));
+        // nanoseconds are truncated to the microsecond
+        assert_eq!(p("2024-03-10T08:00:00.000001999Z"), Some(T + 1));
+    }
+
+    #[test]
+    fn epoch_units_by_magnitude_and_explicit() {
+        let p = |s| parse_timestamp(s, EpochUnit::Auto);
+        assert_eq!(p("1710057600"), Some(T));
+        assert_eq!(p("1710057600.5"), Some(T + 500_000));
+        assert_eq!(p("1710057600000"), Some(T));
+        assert_eq!(p("1710057600000000"), Some(T));
+        assert_eq!(p("1710057600000000000"), Some(T));
+        assert_eq!(p("+1710057600"), Some(T));
+        assert_eq!(p("0"), Some(0));
+        // exponent notation (some JSON writers) goes through f64
+        assert_eq!(p("1.7100576e9"), Some(T));
+        assert_eq!(p("1.7100576E12"), Some(T));
+        assert_eq!(p("1e400"), None);
+        // boundaries of the magnitude rule: 10^11 is read as milliseconds
+        assert_eq!(p("99999999999"), Some(99_999_999_999 * 1_000_000));
+        assert_eq!(p("100000000000"), Some(100_000_000_000 * 1_000));
+        // an explicit unit overrides the magnitude
+        assert_eq!(parse_timestamp("1000", EpochUnit::Millis), Some(1_000_000));
+        assert_eq!(parse_timestamp("1000", EpochUnit::Micros), Some(1_000));
+        assert_eq!(parse_timestamp("1000", EpochUnit::Nanos), Some(1));
+        assert_eq!(parse_timestamp("1999", EpochUnit::Nanos), Some(1));
+        // negative values floor toward the past
+        assert_eq!(parse_timestamp("-1.5", EpochUnit::Seconds), Some(-1_500_000));
+        assert_eq!(parse_timestamp("-1", EpochUnit::Nanos), Some(-1));
+    }
+
+    #[test]
+    fn garbage_and_out_of_range_are_none() {
+        for s in [
+            "",
+            " ",
+            "yesterday",
+            "2024-03-10",
+            "2024-03-10T08:00:00",
+            "NaN",
+            "inf",
+            ".",
+            "1.2.3",
+            "--1",
+            "99999999999999999999999999999",
+            "2024-13-10T08:00:00Z",
+        ] {
+            assert_eq!(parse_timestamp(s, EpochUnit::Auto), None, "{s:?}");
+        }
+        // seconds beyond chrono's range (year > 262143)
+        assert_eq!(parse_timestamp("9000000000000", EpochUnit::Seconds), None);
+    }
+
+    #[test]
+    fn durations_with_units() {
+        let d = |s| parse_duration("x", s).unwrap();
+        assert_eq!(d("30d"), TimeDelta::days(30));
+        assert_eq!(d("2w"), TimeDelta::days(14));
+        assert_eq!(d("12h"), TimeDelta::hours(12));
+        assert_eq!(d("30m"), TimeDelta::minutes(30));
+        assert_eq!(d("30 min"), TimeDelta::minutes(30));
+        assert_eq!(d("90s"), TimeDelta::seconds(90));
+        assert_eq!(d("3.5d"), TimeDelta::hours(84));
+        assert_eq!(d("7 Days"), TimeDelta::days(7));
+        assert_eq!(d("0s"), TimeDelta::zero());
+        for bad in ["", "30", "d", "-3d", "3x", "1.2.3d", "99999999999999999999w"] {
+            let e = parse_duration("lookback", bad).unwrap_err();
+            assert!(e.to_string().contains("lookback"), "{bad:?}: {e}");
+        }
+    }
+}
