@@ -232,7 +232,11 @@ impl Builder<'_> {
             self.report.converting_journeys += 1;
             self.report.conversions += count;
             self.report.value += value;
-            self.emit(&pending[first..], Some(at), Outcome::converted(count, value))
+            self.emit(
+                &pending[first..],
+                Some(at),
+                Outcome::converted(count, value),
+            )
         };
         self.pending = pending;
         self.pending.clear();
@@ -285,8 +289,7 @@ impl Builder<'_> {
         let path = &self.path[cut..];
         if self.opts.keep_times {
             let names = path.iter().map(|&id| self.log.channels.name(id));
-            self.table
-                .add_timed(names, &self.times[cut..], at, outcome)
+            self.table.add_timed(names, &self.times[cut..], at, outcome)
         } else {
             self.table.add_ids(path, outcome)
         }
@@ -300,11 +303,19 @@ mod tests {
     const H: i64 = 3_600_000_000; // one hour in µs
     const D: i64 = 24 * H;
 
-    fn rows(t: &PathTable) -> Vec<(String, Outcome, Option<Vec<i64>>, Option<i64>)> {
+    /// `(path, outcome, touch times, conversion time)` of a row.
+    type RowView = (String, Outcome, Option<Vec<i64>>, Option<i64>);
+
+    fn rows(t: &PathTable) -> Vec<RowView> {
         t.rows()
             .map(|r| {
                 let names: Vec<_> = r.path.iter().map(|&id| t.channels().name(id)).collect();
-                (names.join(">"), r.outcome, r.times.map(<[i64]>::to_vec), r.converted_at)
+                (
+                    names.join(">"),
+                    r.outcome,
+                    r.times.map(<[i64]>::to_vec),
+                    r.converted_at,
+                )
             })
             .collect()
     }
@@ -323,8 +334,18 @@ mod tests {
         assert_eq!(
             rows(&t),
             [
-                ("A>B".into(), Outcome::converted(1.0, 50.0), Some(vec![0, 10 * D]), Some(20 * D)),
-                ("D>E".into(), Outcome::null(1.0), Some(vec![61 * D, 70 * D]), None),
+                (
+                    "A>B".into(),
+                    Outcome::converted(1.0, 50.0),
+                    Some(vec![0, 10 * D]),
+                    Some(20 * D)
+                ),
+                (
+                    "D>E".into(),
+                    Outcome::null(1.0),
+                    Some(vec![61 * D, 70 * D]),
+                    None
+                ),
             ]
         );
         assert_eq!(r.converting_journeys, 1);
@@ -387,7 +408,14 @@ mod tests {
     fn repeats_merge_in_chains_keeping_the_first_time() {
         let mut log = EventLog::new();
         let m = 60_000_000;
-        for (t, c) in [(0, "A"), (20, "A"), (40, "A"), (100, "A"), (110, "B"), (115, "A")] {
+        for (t, c) in [
+            (0, "A"),
+            (20, "A"),
+            (40, "A"),
+            (100, "A"),
+            (110, "B"),
+            (115, "A"),
+        ] {
             log.add_touch("u", t * m, c).unwrap();
         }
         log.add_conversion("u", 120 * m, 1.0, 1.0).unwrap();
@@ -462,7 +490,10 @@ mod tests {
         ] {
             assert!(matches!(
                 log.build(&bad),
-                Err(Error::InvalidParameter { model: "journeys", .. })
+                Err(Error::InvalidParameter {
+                    model: "journeys",
+                    ..
+                })
             ));
         }
     }

@@ -136,7 +136,13 @@ impl EventLog {
     /// # Errors
     /// [`Error::InvalidParameter`] for an empty user id, `conversions` not finite and > 0,
     /// `value` not finite and ≥ 0, or more than `u32::MAX` events or users.
-    pub fn add_conversion(&mut self, user: &str, at: i64, conversions: f64, value: f64) -> Result<()> {
+    pub fn add_conversion(
+        &mut self,
+        user: &str,
+        at: i64,
+        conversions: f64,
+        value: f64,
+    ) -> Result<()> {
         self.add(&Parsed {
             user,
             time: at,

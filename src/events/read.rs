@@ -269,12 +269,11 @@ impl RowParser<'_> {
                 field: o.user_column.clone(),
             });
         }
-        let time = parse_timestamp(&f.time, o.epoch_unit).ok_or_else(|| {
-            ParseProblem::BadTimestamp {
+        let time =
+            parse_timestamp(&f.time, o.epoch_unit).ok_or_else(|| ParseProblem::BadTimestamp {
                 field: o.time_column.clone(),
                 text: f.time.trim().to_string(),
-            }
-        })?;
+            })?;
         let count = parse_conversion(&f.conversion, &o.conversion_column)?;
         let value_name = o.value_column.as_deref().unwrap_or("value");
         let value = parse_number(&f.value, value_name)?;
@@ -422,7 +421,9 @@ fn read_csv<R: BufRead>(
         .collect();
     for (i, n) in head.iter().enumerate() {
         if head[..i].contains(n) {
-            return Err(header_err(ParseProblem::DuplicateColumn { name: n.clone() }));
+            return Err(header_err(ParseProblem::DuplicateColumn {
+                name: n.clone(),
+            }));
         }
     }
     let mut cols = [None; 7];
@@ -519,7 +520,10 @@ fn detect_delimiter(header: &[u8]) -> Option<u8> {
             _ => {}
         }
     }
-    let (best, n) = (0..3).map(|i| (i, counts[i])).rev().max_by_key(|&(_, n)| n)?;
+    let (best, n) = (0..3)
+        .map(|i| (i, counts[i]))
+        .rev()
+        .max_by_key(|&(_, n)| n)?;
     (n > 0).then_some([b',', b';', b'\t'][best])
 }
 
@@ -571,37 +575,50 @@ fn read_jsonl<R: BufRead>(
     Ok(report)
 }
 
-/// Parses one JSON object and extracts the fields (a name starting with `/` is a JSON pointer
-/// into nested objects, e.g. `/context/campaign/source`).
-fn json_row(
-    line: &[u8],
+/// Parses one JSON object and extracts the fields. A name starting with `/` is a JSON pointer
+/// into nested objects (`/context/campaign/source`); without pointers the line is scanned once
+/// and strings without escapes are borrowed, not copied.
+fn json_row<'l>(
+    line: &'l [u8],
     names: &[(Option<&str>, bool); 7],
-) -> Result<Fields<'static>, ParseProblem> {
-    let v: Value =
-        serde_json::from_slice(line).map_err(|e| ParseProblem::Json(e.to_string()))?;
-    if !v.is_object() {
-        return Err(ParseProblem::Json("the line is not a JSON object".into()));
-    }
-    let mut out: [Cow<'static, str>; 7] = Default::default();
-    for (slot, (name, _)) in out.iter_mut().zip(names) {
-        let Some(name) = name else { continue };
-        let found = if name.starts_with('/') {
-            v.pointer(name)
-        } else {
-            v.get(*name)
-        };
-        *slot = match found {
-            None | Some(Value::Null) => Cow::Borrowed(""),
-            Some(Value::String(s)) => Cow::Owned(s.clone()),
-            Some(Value::Number(n)) => Cow::Owned(n.to_string()),
-            Some(Value::Bool(b)) => Cow::Borrowed(if *b { "true" } else { "false" }),
-            Some(_) => {
-                return Err(ParseProblem::Json(format!(
-                    "field `{name}` is an array or object, expected a string, number or boolean"
-                )));
-            }
-        };
-    }
+) -> Result<Fields<'l>, ParseProblem> {
+    let json = |e: serde_json::Error| ParseProblem::Json(e.to_string());
+    let pointers = names
+        .iter()
+        .any(|(n, _)| n.is_some_and(|n| n.starts_with('/')));
+    let out = if pointers {
+        let v: Value = serde_json::from_slice(line).map_err(json)?;
+        if !v.is_object() {
+            return Err(ParseProblem::Json("the line is not a JSON object".into()));
+        }
+        let mut out: [Cow<'l, str>; 7] = Default::default();
+        for (slot, (name, _)) in out.iter_mut().zip(names) {
+            let Some(name) = name else { continue };
+            let found = if name.starts_with('/') {
+                v.pointer(name)
+            } else {
+                v.get(*name)
+            };
+            *slot = match found {
+                None | Some(Value::Null) => Cow::Borrowed(""),
+                Some(Value::String(s)) => Cow::Owned(s.clone()),
+                Some(Value::Number(n)) => Cow::Owned(n.to_string()),
+                Some(Value::Bool(b)) => Cow::Borrowed(if *b { "true" } else { "false" }),
+                Some(_) => {
+                    return Err(ParseProblem::Json(format!(
+                        "field `{name}` is an array or object, expected a string, number or boolean"
+                    )));
+                }
+            };
+        }
+        out
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let out = serde::de::DeserializeSeed::deserialize(json_scan::Wanted(names), &mut de)
+            .map_err(json)?;
+        de.end().map_err(json)?;
+        out
+    };
     let [user, time, c0, c1, c2, conversion, value] = out;
     Ok(Fields {
         user,
@@ -610,6 +627,101 @@ fn json_row(
         conversion,
         value,
     })
+}
+
+/// A one-pass extractor of top-level scalar fields from a JSON object.
+mod json_scan {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// The names wanted, in [`Fields`](super::Fields) order.
+    pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); 7]);
+
+    impl<'de> DeserializeSeed<'de> for Wanted<'_, '_> {
+        type Value = [Cow<'de, str>; 7];
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Wanted<'_, '_> {
+        type Value = [Cow<'de, str>; 7];
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out: [Cow<'de, str>; 7] = Default::default();
+            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                match self.0.iter().position(|(n, _)| *n == Some(key.as_ref())) {
+                    Some(i) => {
+                        let Text(v) = map.next_value::<Text<'de>>()?;
+                        // A name may serve several roles (rare): fill them all.
+                        for (slot, (n, _)) in out.iter_mut().zip(self.0).skip(i) {
+                            if *n == Some(key.as_ref()) {
+                                *slot = v.clone();
+                            }
+                        }
+                    }
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    /// A string, number or boolean as text (`null` → empty), borrowed when possible.
+    struct Text<'de>(Cow<'de, str>);
+
+    impl<'de> de::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(TextVisitor)
+        }
+    }
+
+    struct TextVisitor;
+
+    impl<'de> Visitor<'de> for TextVisitor {
+        type Value = Text<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string, number, boolean or null")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Owned(v.to_string())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Owned(v)))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Owned(v.to_string())))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Owned(v.to_string())))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Text<'de>, E> {
+            // `Display` of f64 prints the shortest round-trip digits, never an exponent.
+            Ok(Text(Cow::Owned(v.to_string())))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Borrowed(if v { "true" } else { "false" })))
+        }
+        fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Borrowed("")))
+        }
+        fn visit_none<E>(self) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Borrowed("")))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -631,8 +743,14 @@ mod tests {
             EventFormat::from_path(Path::new("x/events.JSONL")),
             Some(EventFormat::JsonLines)
         );
-        assert_eq!(EventFormat::from_path(Path::new("e.ndjson")), Some(EventFormat::JsonLines));
-        assert_eq!(EventFormat::from_path(Path::new("e.csv")), Some(EventFormat::Csv));
+        assert_eq!(
+            EventFormat::from_path(Path::new("e.ndjson")),
+            Some(EventFormat::JsonLines)
+        );
+        assert_eq!(
+            EventFormat::from_path(Path::new("e.csv")),
+            Some(EventFormat::Csv)
+        );
         assert_eq!(EventFormat::from_path(Path::new("events")), None);
         let mut j = BufReader::new(&b"\n  {\"a\":1}\n"[..]);
         assert_eq!(sniff(&mut j).unwrap(), EventFormat::JsonLines);
@@ -678,12 +796,54 @@ mod tests {
         let line = br#"{"uid": 42, "ts": 1710057600, "ctx": {"src": "google", "med": "cpc"}, "conv": true, "value": null}"#;
         let f = json_row(line, &names).unwrap();
         assert_eq!(
-            [&f.user, &f.time, &f.channel[0], &f.channel[1], &f.channel[2], &f.conversion, &f.value]
-                .map(|c| c.as_ref()),
+            [
+                &f.user,
+                &f.time,
+                &f.channel[0],
+                &f.channel[1],
+                &f.channel[2],
+                &f.conversion,
+                &f.value
+            ]
+            .map(|c| c.as_ref()),
             ["42", "1710057600", "google", "cpc", "", "true", ""]
         );
-        assert!(matches!(json_row(b"[1, 2]", &names), Err(ParseProblem::Json(_))));
-        assert!(matches!(json_row(b"{\"uid\": ", &names), Err(ParseProblem::Json(_))));
+        // the one-pass path (no pointers) reads the same, borrows plain strings, and refuses
+        // nested values of wanted fields and trailing garbage
+        let flat = [
+            (Some("uid"), true),
+            (Some("ts"), true),
+            (Some("ch"), true),
+            (None, false),
+            (None, false),
+            (Some("conv"), false),
+            (Some("value"), false),
+        ];
+        let line = br#"{"skip": {"deep": [1, {"x": 2}]}, "uid": 42, "ts": 1710057600.25, "ch": "A\"B", "conv": true, "value": null}"#;
+        let f = json_row(line, &flat).unwrap();
+        assert_eq!(
+            [&f.user, &f.time, &f.channel[0], &f.conversion, &f.value].map(|c| c.as_ref()),
+            ["42", "1710057600.25", "A\"B", "true", ""]
+        );
+        let f = json_row(br#"{"uid": "u1", "ts": "2024-01-01T00:00:00Z"}"#, &flat).unwrap();
+        assert!(matches!(f.user, Cow::Borrowed("u1")));
+        for bad in [
+            &b"[1, 2]"[..],
+            b"{\"uid\": ",
+            br#"{"uid": [1]}"#,
+            br#"{"uid": 1} x"#,
+            b"7",
+        ] {
+            assert!(matches!(json_row(bad, &flat), Err(ParseProblem::Json(_))));
+        }
+        assert!(matches!(
+            json_row(b"[1, 2]", &names),
+            Err(ParseProblem::Json(_))
+        ));
+        assert!(matches!(
+            json_row(b"{\"uid\": ", &names),
+            Err(ParseProblem::Json(_))
+        ));
         assert!(matches!(
             json_row(br#"{"uid": [1]}"#, &names),
             Err(ParseProblem::Json(_))

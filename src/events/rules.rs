@@ -236,7 +236,9 @@ impl ChannelRules {
                     None => {
                         return Err(bad(
                             header_line,
-                            format!("unknown column `{name}` (expected channel, source, medium, campaign)"),
+                            format!(
+                                "unknown column `{name}` (expected channel, source, medium, campaign)"
+                            ),
                         ));
                     }
                 },
@@ -246,7 +248,10 @@ impl ChannelRules {
             }
         }
         let Some(channel_col) = channel_col else {
-            return Err(bad(header_line, "the header has no `channel` column".into()));
+            return Err(bad(
+                header_line,
+                "the header has no `channel` column".into(),
+            ));
         };
         if field_cols.iter().all(Option::is_none) {
             return Err(bad(
@@ -429,8 +434,14 @@ mod tests {
                     \"cpc\",\"Paid, misc\",*\n";
         let mut r = ChannelRules::from_csv(text.as_bytes()).unwrap();
         assert_eq!(r.rules().len(), 3);
-        assert_eq!(r.rules()[0].patterns(), [None, Some("email"), Some("*weekly*")]);
-        assert_eq!(r.channel_for("x", "EMAIL", "The Weekly Digest"), "Newsletter");
+        assert_eq!(
+            r.rules()[0].patterns(),
+            [None, Some("email"), Some("*weekly*")]
+        );
+        assert_eq!(
+            r.channel_for("x", "EMAIL", "The Weekly Digest"),
+            "Newsletter"
+        );
         assert_eq!(r.channel_for("x", "email", "promo"), "Email");
         assert_eq!(r.channel_for("x", "email", ""), "Email");
         assert_eq!(r.channel_for("x", "cpc", ""), "Paid, misc");
@@ -462,7 +473,12 @@ mod tests {
     fn cache_gives_the_rules_answer() {
         let r = ChannelRules::default();
         let mut cache = RuleCache::default();
-        for (s, m) in [("google", "cpc"), ("google", "organic"), ("google", "cpc"), ("", "")] {
+        for (s, m) in [
+            ("google", "cpc"),
+            ("google", "organic"),
+            ("google", "cpc"),
+            ("", ""),
+        ] {
             assert_eq!(cache.channel_for(&r, s, m, ""), r.channel_for(s, m, ""));
         }
         assert_eq!(cache.map.len(), 3);

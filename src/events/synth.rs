@@ -265,7 +265,11 @@ impl SynthEvents {
                 writeln!(out, "u{},{time},{channel},{conv},{value}", e.user)?;
             } else {
                 let channel = serde_json::to_string(channel).map_err(std::io::Error::other)?;
-                let value = if value.is_empty() { "null".into() } else { value };
+                let value = if value.is_empty() {
+                    "null".into()
+                } else {
+                    value
+                };
                 writeln!(
                     out,
                     "{{\"user_id\":\"u{}\",\"timestamp\":{time},\"channel\":{channel},\"conversion\":{conv},\"value\":{value}}}",
@@ -323,7 +327,10 @@ mod tests {
             .collect();
         assert_ne!(a, c);
         assert!(a.iter().any(|e| e.channel.is_none()));
-        assert!(a.iter().all(|e| e.channel.is_some() || (10.0..=200.0).contains(&e.value)));
+        assert!(
+            a.iter()
+                .all(|e| e.channel.is_some() || (10.0..=200.0).contains(&e.value))
+        );
     }
 
     #[test]

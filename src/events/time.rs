@@ -148,7 +148,13 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     if !all_digits(int) || !all_digits(frac) {
         return None;
     }
-    let number = |s: &str| if s.is_empty() { Some(0) } else { s.parse::<u128>().ok() };
+    let number = |s: &str| {
+        if s.is_empty() {
+            Some(0)
+        } else {
+            s.parse::<u128>().ok()
+        }
+    };
     Some(Decimal {
         negative,
         integer: number(int)?,
@@ -251,7 +257,10 @@ mod tests {
         assert_eq!(parse_timestamp("1000", EpochUnit::Nanos), Some(1));
         assert_eq!(parse_timestamp("1999", EpochUnit::Nanos), Some(1));
         // negative values floor toward the past
-        assert_eq!(parse_timestamp("-1.5", EpochUnit::Seconds), Some(-1_500_000));
+        assert_eq!(
+            parse_timestamp("-1.5", EpochUnit::Seconds),
+            Some(-1_500_000)
+        );
         assert_eq!(parse_timestamp("-1", EpochUnit::Nanos), Some(-1));
     }
 
@@ -289,7 +298,15 @@ mod tests {
         assert_eq!(d("3.5d"), TimeDelta::hours(84));
         assert_eq!(d("7 Days"), TimeDelta::days(7));
         assert_eq!(d("0s"), TimeDelta::zero());
-        for bad in ["", "30", "d", "-3d", "3x", "1.2.3d", "99999999999999999999w"] {
+        for bad in [
+            "",
+            "30",
+            "d",
+            "-3d",
+            "3x",
+            "1.2.3d",
+            "99999999999999999999w",
+        ] {
             let e = parse_duration("lookback", bad).unwrap_err();
             assert!(e.to_string().contains("lookback"), "{bad:?}: {e}");
         }
