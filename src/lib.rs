@@ -3,16 +3,17 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod attribution;
+pub mod bootstrap;
 mod channel;
 mod error;
-mod journey;
 pub mod formats;
+mod journey;
 pub mod model;
 mod outcome;
 mod table;
 mod walk;
 
-pub use attribution::{Attribution, ChannelCredit};
+pub use attribution::{Attribution, ChannelCredit, CreditTriple};
 pub use channel::{ChannelId, Channels, RESERVED_NAMES};
 pub use error::{Error, Location, ParseProblem, Result};
 pub use journey::{Journey, Touchpoint};
