@@ -222,12 +222,12 @@ impl Splitter {
         if path.trim().is_empty() {
             return Err(Error::InvalidPath(ParseProblem::EmptyPath));
         }
-        if let Some(sep) = &self.sep {
-            if let Some(i) = path.split(sep.as_str()).position(|t| t.trim().is_empty()) {
-                return Err(Error::InvalidPath(ParseProblem::EmptyToken {
-                    position: i + 1,
-                }));
-            }
+        if let Some(sep) = &self.sep
+            && let Some(i) = path.split(sep.as_str()).position(|t| t.trim().is_empty())
+        {
+            return Err(Error::InvalidPath(ParseProblem::EmptyToken {
+                position: i + 1,
+            }));
         }
         Ok(())
     }
