@@ -113,7 +113,7 @@ pub fn read_paths_into<R: Read>(
         .from_reader(io::Cursor::new(header).chain(input));
     let head = rdr.byte_headers().map_err(|e| csv_error(e, 1, 0))?.clone();
     let cols = find_columns(&head, opts)?;
-    let splitter = Splitter::new(&opts.separator);
+    let mut splitter = Splitter::new(&opts.separator);
     let mut report = ReadReport {
         delimiter,
         has_value: cols.value.is_some(),
@@ -144,10 +144,8 @@ pub fn read_paths_into<R: Read>(
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line
         }
-        let r = parse_row(&rec, &cols).and_then(|(outcome, path)| {
-            splitter.check(path)?;
-            splitter.add_to(table, path, outcome)
-        });
+        let r = parse_row(&rec, &cols)
+            .and_then(|(outcome, path)| splitter.add_to(table, path, outcome));
         match r {
             Ok(()) => report.rows += 1,
             Err(e) => skip_or_fail(e.at(at), opts.bad_rows, &mut report)?,
@@ -178,7 +176,8 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
     let field =
         |i: usize| std::str::from_utf8(&rec[i]).map_err(|_| parse(ParseProblem::InvalidUtf8));
     let number = |i: usize, name: &str| -> Result<f64> {
-        let text = field(i)?.trim();
+        let text = field(i)?;
+        let text = &text[trim_range(text, 0..text.len())];
         if text.is_empty() {
             return Err(parse(ParseProblem::EmptyField { field: name.into() }));
         }
@@ -203,41 +202,72 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
     Ok((outcome, field(cols.path)?))
 }
 
-/// Splits a path field into trimmed channel names.
+/// Splits a path field into trimmed channel names, reusing one buffer of token ranges.
 struct Splitter {
-    /// `None`: split on runs of whitespace.
-    sep: Option<String>,
+    /// Empty: split on runs of whitespace.
+    sep: String,
+    tokens: Vec<std::ops::Range<usize>>,
+}
+
+/// `s` trimmed, fast when it has no surrounding blank (the common case).
+fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let t = &s[r.clone()];
+    let b = t.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if *f > b' ' && *l > b' ' && f.is_ascii() && l.is_ascii() => r,
+        _ => {
+            let trimmed = t.trim();
+            let start = r.start + (trimmed.as_ptr() as usize - t.as_ptr() as usize);
+            start..start + trimmed.len()
+        }
+    }
 }
 
 impl Splitter {
     fn new(sep: &str) -> Self {
-        let t = sep.trim();
         Splitter {
-            sep: (!t.is_empty()).then(|| t.to_string()),
+            sep: sep.trim().to_string(),
+            tokens: Vec::new(),
         }
     }
 
-    /// Checks a path field: not blank, no empty channel name.
-    fn check(&self, path: &str) -> Result<()> {
-        if path.trim().is_empty() {
+    /// Splits `path` (checking it is not blank and has no empty channel name) and adds it to
+    /// `table` with `outcome`.
+    fn add_to(&mut self, table: &mut PathTable, path: &str, outcome: Outcome) -> Result<()> {
+        self.tokens.clear();
+        if self.sep.is_empty() {
+            let base = path.as_ptr() as usize;
+            self.tokens.extend(path.split_whitespace().map(|t| {
+                let start = t.as_ptr() as usize - base;
+                start..start + t.len()
+            }));
+        } else {
+            let mut start = 0;
+            if let [b] = self.sep.as_bytes() {
+                for (i, _) in path.bytes().enumerate().filter(|&(_, c)| c == *b) {
+                    self.tokens.push(trim_range(path, start..i));
+                    start = i + 1;
+                }
+            } else {
+                for (i, m) in path.match_indices(self.sep.as_str()) {
+                    self.tokens.push(trim_range(path, start..i));
+                    start = i + m.len();
+                }
+            }
+            self.tokens.push(trim_range(path, start..path.len()));
+            if self.tokens.len() == 1 && self.tokens[0].is_empty() {
+                self.tokens.clear();
+            }
+            if let Some(i) = self.tokens.iter().position(|r| r.is_empty()) {
+                return Err(Error::InvalidPath(ParseProblem::EmptyToken {
+                    position: i + 1,
+                }));
+            }
+        }
+        if self.tokens.is_empty() {
             return Err(Error::InvalidPath(ParseProblem::EmptyPath));
         }
-        if let Some(sep) = &self.sep
-            && let Some(i) = path.split(sep.as_str()).position(|t| t.trim().is_empty())
-        {
-            return Err(Error::InvalidPath(ParseProblem::EmptyToken {
-                position: i + 1,
-            }));
-        }
-        Ok(())
-    }
-
-    /// Adds a checked path field to `table` with `outcome`.
-    fn add_to(&self, table: &mut PathTable, path: &str, outcome: Outcome) -> Result<()> {
-        match &self.sep {
-            Some(sep) => table.add(path.split(sep.as_str()).map(str::trim), outcome),
-            None => table.add(path.split_whitespace(), outcome),
-        }
+        table.add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
     }
 }
 
