@@ -40,7 +40,7 @@ fn synthetic(channels: u64, journeys: usize, seed: u64) -> PathTable {
         for _ in 0..len {
             // min of two draws: channel k is drawn with probability ∝ (2(n−k) − 1).
             let c = g.below(channels).min(g.below(channels));
-            strong += u64::from(c % 2 == 0);
+            strong += u64::from(c.is_multiple_of(2));
             path.push(&names[c as usize]);
         }
         let p_conv = 0.02 + 0.03 * strong as f64;
@@ -51,7 +51,8 @@ fn synthetic(channels: u64, journeys: usize, seed: u64) -> PathTable {
             Outcome::null(1.0)
         };
         // Paths are non-empty, names valid, counts finite: cannot fail.
-        t.add(path.iter(), outcome).expect("valid synthetic journey");
+        t.add(path.iter(), outcome)
+            .expect("valid synthetic journey");
     }
     t
 }
@@ -63,9 +64,10 @@ fn global_exact(c: &mut Criterion) {
         let table = synthetic(channels, 1_000_000, 2024 + channels);
         let model = ShapleyGlobal::default();
         assert!(channels as usize <= model.max_exact_channels);
-        group.bench_function(format!("{channels}ch_1M_journeys_{}rows", table.len()), |b| {
-            b.iter(|| black_box(model.attribute(black_box(&table)).expect("attribution")))
-        });
+        group.bench_function(
+            format!("{channels}ch_1M_journeys_{}rows", table.len()),
+            |b| b.iter(|| black_box(model.attribute(black_box(&table)).expect("attribution"))),
+        );
     }
     group.finish();
 }
@@ -75,7 +77,13 @@ fn others(c: &mut Criterion) {
     group.sample_size(10);
     let table = synthetic(20, 1_000_000, 2044);
     group.bench_function("rate_20ch_1M_journeys", |b| {
-        b.iter(|| black_box(ShapleyRate::default().attribute(black_box(&table)).expect("attribution")))
+        b.iter(|| {
+            black_box(
+                ShapleyRate::default()
+                    .attribute(black_box(&table))
+                    .expect("attribution"),
+            )
+        })
     });
     group.bench_function("simplified_20ch_1M_journeys", |b| {
         b.iter(|| black_box(Shapley.attribute(black_box(&table)).expect("attribution")))

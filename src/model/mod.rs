@@ -39,8 +39,8 @@ pub use participation::Participation;
 pub use position::{PositionBased, TwoTouch, WShaped};
 pub use rules::{PathCredit, RuleBased};
 pub use shapley::{
-    DEFAULT_SEED, GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered,
-    ShapleyRate,
+    DEFAULT_SEED, GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, ShaoLi, Shapley, ShapleyGlobal,
+    ShapleyOrdered, ShapleyRate,
 };
 pub use time_decay::TimeDecay;
 

@@ -133,7 +133,8 @@ impl AttributionModel for ShapleyOrdered {
                 a.longest = a.longest.max(b.longest);
             },
         )?;
-        let total = |cells: &[f64]| -> Vec<f64> { cells.chunks(p).map(|c| c.iter().sum()).collect() };
+        let total =
+            |cells: &[f64]| -> Vec<f64> { cells.chunks(p).map(|c| c.iter().sum()).collect() };
         let (conv, value) = (total(&acc.conversions), total(&acc.value));
         let shown = p.min(acc.longest);
         let by_channel = |cells: &[f64]| -> BTreeMap<&str, Vec<f64>> {
@@ -161,13 +162,17 @@ mod tests {
         // A > B > C > D > A, 1 conversion, 4 distinct: A gets 1/8 at positions 1 and 5,
         // B, C, D 1/4 each. With 3 buckets positions 3, 4, 5 fall into bucket 3.
         let mut t = PathTable::new();
-        t.add(["A", "B", "C", "D", "A"], Outcome::converted(1.0, 8.0)).unwrap();
+        t.add(["A", "B", "C", "D", "A"], Outcome::converted(1.0, 8.0))
+            .unwrap();
         let a = ShapleyOrdered { max_positions: 3 }.attribute(&t).unwrap();
         let pos = &a.extras["positions"];
         assert_eq!(pos["A"], serde_json::json!([0.125, 0.0, 0.125]));
         assert_eq!(pos["C"], serde_json::json!([0.0, 0.0, 0.25]));
         assert_eq!(pos["D"], serde_json::json!([0.0, 0.0, 0.25]));
-        assert_eq!(a.extras["value_positions"]["B"], serde_json::json!([0.0, 2.0, 0.0]));
+        assert_eq!(
+            a.extras["value_positions"]["B"],
+            serde_json::json!([0.0, 2.0, 0.0])
+        );
         assert_eq!(a.conversions("A"), 0.25);
     }
 
@@ -177,7 +182,10 @@ mod tests {
         t.add(["A"], Outcome::converted(1.0, 1.0)).unwrap();
         assert!(matches!(
             ShapleyOrdered { max_positions: 0 }.attribute(&t),
-            Err(Error::InvalidParameter { name: "max_positions", .. })
+            Err(Error::InvalidParameter {
+                name: "max_positions",
+                ..
+            })
         ));
     }
 }

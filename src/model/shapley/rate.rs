@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::game::{Estimate, add_coalition, exact_from_table, sample, shapley_weights, subset_sums};
+use super::game::{
+    Estimate, add_coalition, exact_from_table, sample, shapley_weights, subset_sums,
+};
 use super::sets::{ChannelSets, SetIndex, fold_sets, mix64, zobrist};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
@@ -23,7 +25,12 @@ pub const RATE_EXACT_LIMIT: usize = 32;
 /// 1 GiB).
 pub const GLOBAL_EXACT_LIMIT: usize = 26;
 
-fn check_sampling(model: &'static str, max_exact: usize, limit: usize, samples: usize) -> Result<()> {
+fn check_sampling(
+    model: &'static str,
+    max_exact: usize,
+    limit: usize,
+    samples: usize,
+) -> Result<()> {
     if max_exact > limit {
         return Err(Error::InvalidParameter {
             model,
@@ -35,7 +42,9 @@ fn check_sampling(model: &'static str, max_exact: usize, limit: usize, samples: 
         return Err(Error::InvalidParameter {
             model,
             name: "samples",
-            reason: format!("{samples} antithetic pairs: at least 2 are needed for a standard error"),
+            reason: format!(
+                "{samples} antithetic pairs: at least 2 are needed for a standard error"
+            ),
         });
     }
     Ok(())
@@ -114,7 +123,12 @@ impl ShapleyRate {
     /// # Errors
     /// See the type's docs.
     pub fn validate(&self) -> Result<()> {
-        check_sampling("shapley_rate", self.max_exact_channels, RATE_EXACT_LIMIT, self.samples)
+        check_sampling(
+            "shapley_rate",
+            self.max_exact_channels,
+            RATE_EXACT_LIMIT,
+            self.samples,
+        )
     }
 }
 
@@ -270,12 +284,21 @@ impl AttributionModel for ShapleyRate {
             &sets.per_channel(&acc.conversions),
             &sets.per_channel(&acc.value),
         )?;
-        let negative: Vec<String> = negative_channels(&a).into_iter().map(String::from).collect();
+        let negative: Vec<String> = negative_channels(&a)
+            .into_iter()
+            .map(String::from)
+            .collect();
         Ok(a.with_extra("exact_sets", acc.exact)
             .with_extra("sampled_sets", acc.sampled)
             .with_extra("largest_set", acc.largest)
-            .with_extra("standard_error", sets.by_name(table, &sd(&acc.var_conversions)))
-            .with_extra("value_standard_error", sets.by_name(table, &sd(&acc.var_value)))
+            .with_extra(
+                "standard_error",
+                sets.by_name(table, &sd(&acc.var_conversions)),
+            )
+            .with_extra(
+                "value_standard_error",
+                sets.by_name(table, &sd(&acc.var_value)),
+            )
             .with_extra("negative_channels", negative))
     }
 }
@@ -339,7 +362,12 @@ impl ShapleyGlobal {
     /// # Errors
     /// See the type's docs.
     pub fn validate(&self) -> Result<()> {
-        check_sampling("shapley_global", self.max_exact_channels, GLOBAL_EXACT_LIMIT, self.samples)
+        check_sampling(
+            "shapley_global",
+            self.max_exact_channels,
+            GLOBAL_EXACT_LIMIT,
+            self.samples,
+        )
     }
 
     /// φ by zeta transform over all 2^n coalitions.
@@ -366,26 +394,29 @@ impl ShapleyGlobal {
     fn sampled(&self, sets: &ChannelSets) -> Estimate {
         let n = sets.players();
         let init = || (vec![0.0; n + 1], vec![0.0; n + 1]);
-        let prefix = |(conv, jour): &mut (Vec<f64>, Vec<f64>),
-                      _: &[u32],
-                      pos: &[u32],
-                      vals: &mut [f64]| {
-            conv.fill(0.0);
-            jour.fill(0.0);
-            for s in 0..sets.len() {
-                // Sets are non-empty, so the max exists; 0 is never used.
-                let last = sets.members(s).iter().map(|&p| pos[p as usize]).max().unwrap_or(0);
-                let o = sets.outcome(s);
-                conv[last as usize + 1] += o.conversions;
-                jour[last as usize + 1] += o.journeys();
-            }
-            let (mut c, mut j) = (0.0, 0.0);
-            for k in 0..=n {
-                c += conv[k];
-                j += jour[k];
-                vals[k] = if j > 0.0 { c / j } else { 0.0 };
-            }
-        };
+        let prefix =
+            |(conv, jour): &mut (Vec<f64>, Vec<f64>), _: &[u32], pos: &[u32], vals: &mut [f64]| {
+                conv.fill(0.0);
+                jour.fill(0.0);
+                for s in 0..sets.len() {
+                    // Sets are non-empty, so the max exists; 0 is never used.
+                    let last = sets
+                        .members(s)
+                        .iter()
+                        .map(|&p| pos[p as usize])
+                        .max()
+                        .unwrap_or(0);
+                    let o = sets.outcome(s);
+                    conv[last as usize + 1] += o.conversions;
+                    jour[last as usize + 1] += o.journeys();
+                }
+                let (mut c, mut j) = (0.0, 0.0);
+                for k in 0..=n {
+                    c += conv[k];
+                    j += jour[k];
+                    vals[k] = if j > 0.0 { c / j } else { 0.0 };
+                }
+            };
         sample(n, self.samples, self.seed, init, prefix)
     }
 }
@@ -421,17 +452,25 @@ impl AttributionModel for ShapleyGlobal {
             &sets.per_channel(&scaled(&est.phi, kc)),
             &sets.per_channel(&scaled(&est.phi, kv)),
         )?;
-        let negative: Vec<String> = negative_channels(&a).into_iter().map(String::from).collect();
+        let negative: Vec<String> = negative_channels(&a)
+            .into_iter()
+            .map(String::from)
+            .collect();
         let mut a = a
             .with_extra("method", if exact { "exact" } else { "sampled" })
             .with_extra("players", n)
             .with_extra("rate_all", rate_all)
             .with_extra("phi", sets.by_name(table, &est.phi))
             .with_extra("standard_error", sets.by_name(table, &scaled(&est.se, kc)))
-            .with_extra("value_standard_error", sets.by_name(table, &scaled(&est.se, kv)))
+            .with_extra(
+                "value_standard_error",
+                sets.by_name(table, &scaled(&est.se, kv)),
+            )
             .with_extra("negative_channels", negative);
         if !exact {
-            a = a.with_extra("samples", self.samples).with_extra("seed", self.seed);
+            a = a
+                .with_extra("samples", self.samples)
+                .with_extra("seed", self.seed);
         }
         Ok(a)
     }
@@ -453,7 +492,10 @@ mod tests {
         // subgame {A,B,C}: φ = (19/72, 5/36, 25/72); subgame {A,C}: φ_A = 0, φ_C = CR(AC) = 1/2.
         let sets = ChannelSets::build(&t2()).unwrap();
         let index = SetIndex::new(&sets);
-        assert!(close(&exact_subgame(&sets, &index, &[0, 1]), &[1.0 / 24.0, 7.0 / 24.0]));
+        assert!(close(
+            &exact_subgame(&sets, &index, &[0, 1]),
+            &[1.0 / 24.0, 7.0 / 24.0]
+        ));
         let abc = exact_subgame(&sets, &index, &[0, 1, 2]);
         assert!(close(&abc, &[19.0 / 72.0, 5.0 / 36.0, 25.0 / 72.0]));
         assert!(close(&exact_subgame(&sets, &index, &[0, 2]), &[0.0, 0.5]));
@@ -465,9 +507,9 @@ mod tests {
         let index = SetIndex::new(&sets);
         let exact = exact_subgame(&sets, &index, &[0, 1, 2]);
         let est = sampled_subgame(&sets, &index, &[0, 1, 2], 400, 5);
-        for i in 0..3 {
-            assert!(est.se[i] > 0.0);
-            assert!((est.phi[i] - exact[i]).abs() <= 4.0 * est.se[i]);
+        for ((&phi, &se), &x) in est.phi.iter().zip(&est.se).zip(&exact) {
+            assert!(se > 0.0);
+            assert!((phi - x).abs() <= 4.0 * se, "{phi} vs {x} (se {se})");
         }
         // Every ordering telescopes to CR(ABC) = 3/4.
         assert!((est.phi.iter().sum::<f64>() - 0.75).abs() < 1e-12);
@@ -481,21 +523,37 @@ mod tests {
             t.intern(name).unwrap();
         }
         t.merge(&t2()).unwrap();
-        let m = ShapleyRate { max_exact_channels: 1, samples: 50, seed: 3 };
+        let m = ShapleyRate {
+            max_exact_channels: 1,
+            samples: 50,
+            seed: 3,
+        };
         assert_eq!(m.attribute(&t).unwrap(), m.attribute(&t2()).unwrap());
-        let g = ShapleyGlobal { max_exact_channels: 0, samples: 50, seed: 3 };
+        let g = ShapleyGlobal {
+            max_exact_channels: 0,
+            samples: 50,
+            seed: 3,
+        };
         assert_eq!(g.attribute(&t).unwrap(), g.attribute(&t2()).unwrap());
     }
 
     #[test]
     fn sampling_extras_are_reported() {
-        let m = ShapleyRate { max_exact_channels: 2, samples: 64, seed: 1 };
+        let m = ShapleyRate {
+            max_exact_channels: 2,
+            samples: 64,
+            seed: 1,
+        };
         let a = m.attribute(&t2()).unwrap();
         assert_eq!(a.extras["sampled_sets"], 1); // {A,B,C}
         assert_eq!(a.extras["exact_sets"], 4);
         assert_eq!(a.extras["largest_set"], 3);
         assert!(a.extras["standard_error"]["A"].as_f64().unwrap() > 0.0);
-        let g = ShapleyGlobal { max_exact_channels: 2, samples: 64, seed: 1 };
+        let g = ShapleyGlobal {
+            max_exact_channels: 2,
+            samples: 64,
+            seed: 1,
+        };
         let a = g.attribute(&t2()).unwrap();
         assert_eq!(a.extras["method"], "sampled");
         assert_eq!(a.extras["samples"], 64);
@@ -506,14 +564,32 @@ mod tests {
     fn bad_parameters_are_refused() {
         let mut t = PathTable::new();
         t.add(["A"], Outcome::converted(1.0, 1.0)).unwrap();
-        let too_big = ShapleyRate { max_exact_channels: RATE_EXACT_LIMIT + 1, ..Default::default() };
+        let too_big = ShapleyRate {
+            max_exact_channels: RATE_EXACT_LIMIT + 1,
+            ..Default::default()
+        };
         assert!(matches!(
             too_big.attribute(&t),
-            Err(Error::InvalidParameter { name: "max_exact_channels", .. })
+            Err(Error::InvalidParameter {
+                name: "max_exact_channels",
+                ..
+            })
         ));
-        let few = ShapleyGlobal { samples: 1, ..Default::default() };
-        assert!(matches!(few.attribute(&t), Err(Error::InvalidParameter { name: "samples", .. })));
-        let too_big = ShapleyGlobal { max_exact_channels: GLOBAL_EXACT_LIMIT + 1, ..Default::default() };
+        let few = ShapleyGlobal {
+            samples: 1,
+            ..Default::default()
+        };
+        assert!(matches!(
+            few.attribute(&t),
+            Err(Error::InvalidParameter {
+                name: "samples",
+                ..
+            })
+        ));
+        let too_big = ShapleyGlobal {
+            max_exact_channels: GLOBAL_EXACT_LIMIT + 1,
+            ..Default::default()
+        };
         assert!(too_big.validate().is_err());
         assert!(ShapleyRate::default().validate().is_ok());
         assert!(ShapleyGlobal::default().validate().is_ok());
@@ -523,7 +599,13 @@ mod tests {
     fn no_conversions_is_an_error() {
         let mut t = PathTable::new();
         t.add(["A", "B"], Outcome::null(2.0)).unwrap();
-        assert!(matches!(ShapleyRate::default().attribute(&t), Err(Error::NoConversions { .. })));
-        assert!(matches!(ShapleyGlobal::default().attribute(&t), Err(Error::NoConversions { .. })));
+        assert!(matches!(
+            ShapleyRate::default().attribute(&t),
+            Err(Error::NoConversions { .. })
+        ));
+        assert!(matches!(
+            ShapleyGlobal::default().attribute(&t),
+            Err(Error::NoConversions { .. })
+        ));
     }
 }

@@ -48,7 +48,12 @@ trait SetKey: Hash + Eq + Send + Sized {
 }
 
 impl SetKey for u64 {
-    fn add_row(map: &mut FxHashMap<u64, Outcome>, path: &[ChannelId], o: Outcome, _: &mut Vec<u32>) {
+    fn add_row(
+        map: &mut FxHashMap<u64, Outcome>,
+        path: &[ChannelId],
+        o: Outcome,
+        _: &mut Vec<u32>,
+    ) {
         let mask = path.iter().fold(0u64, |m, id| m | (1u64 << id.index()));
         map.entry(mask).or_default().add(&o);
     }
@@ -318,9 +323,15 @@ mod tests {
         // MODELS.md §4.5: {B}: 1 conv, 3 null; {C}: 1, 1; {A,B}: 1, 2; {A,C}: 1, 1;
         // {A,B,C}: 3, 1 (value 32 = 20 + 12).
         let s = ChannelSets::build(&t2()).unwrap();
-        let names: Vec<_> = s.players.iter().map(|&id| t2().channels().name(id).to_string()).collect();
+        let names: Vec<_> = s
+            .players
+            .iter()
+            .map(|&id| t2().channels().name(id).to_string())
+            .collect();
         assert_eq!(names, ["A", "B", "C"]);
-        let got: Vec<(Vec<u32>, Outcome)> = (0..s.len()).map(|i| (s.members(i).to_vec(), s.outcome(i))).collect();
+        let got: Vec<(Vec<u32>, Outcome)> = (0..s.len())
+            .map(|i| (s.members(i).to_vec(), s.outcome(i)))
+            .collect();
         assert_eq!(
             got,
             vec![

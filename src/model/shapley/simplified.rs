@@ -81,12 +81,16 @@ mod tests {
     fn repeated_channel_counts_once() {
         // A > A > B: A and B each get 1/2 of 2 conversions and of 10 value.
         let mut t = PathTable::new();
-        t.add(["A", "A", "B"], Outcome::new(2.0, 10.0, 5.0)).unwrap();
+        t.add(["A", "A", "B"], Outcome::new(2.0, 10.0, 5.0))
+            .unwrap();
         let a = Shapley.attribute(&t).unwrap();
         assert_eq!(a.model, "shapley");
         assert_eq!((a.conversions("A"), a.value("A")), (1.0, 5.0));
         assert_eq!((a.conversions("B"), a.value("B")), (1.0, 5.0));
-        assert_eq!(Shapley.path_credit(&t).unwrap().fractions(0), [0.5, 0.0, 0.5]);
+        assert_eq!(
+            Shapley.path_credit(&t).unwrap().fractions(0),
+            [0.5, 0.0, 0.5]
+        );
     }
 
     #[test]
