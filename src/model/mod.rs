@@ -39,7 +39,7 @@ pub use participation::Participation;
 pub use position::{PositionBased, TwoTouch, WShaped};
 pub use rules::{PathCredit, RuleBased};
 pub use shapley::{
-    DEFAULT_SEED, GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, ShaoLi, Shapley, ShapleyGlobal,
+    GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, SHAPLEY_DEFAULT_SEED, ShaoLi, Shapley, ShapleyGlobal,
     ShapleyOrdered, ShapleyRate,
 };
 pub use time_decay::TimeDecay;

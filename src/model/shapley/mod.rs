@@ -20,6 +20,8 @@ mod shao_li;
 mod simplified;
 
 pub use ordered::ShapleyOrdered;
-pub use rate::{DEFAULT_SEED, GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, ShapleyGlobal, ShapleyRate};
+pub use rate::{
+    GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, SHAPLEY_DEFAULT_SEED, ShapleyGlobal, ShapleyRate,
+};
 pub use shao_li::ShaoLi;
 pub use simplified::Shapley;

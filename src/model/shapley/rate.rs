@@ -16,7 +16,7 @@ use crate::model::rules::require_conversions;
 use crate::table::PathTable;
 
 /// Default seed of the samplers.
-pub const DEFAULT_SEED: u64 = 42;
+pub const SHAPLEY_DEFAULT_SEED: u64 = 42;
 
 /// Largest channel set [`ShapleyRate`] may enumerate exactly (2^32 coalitions).
 pub const RATE_EXACT_LIMIT: usize = 32;
@@ -103,7 +103,7 @@ pub struct ShapleyRate {
     pub max_exact_channels: usize,
     /// Antithetic pairs of orderings per sampled set (2 orderings each; default 1000).
     pub samples: usize,
-    /// Seed of the sampler (default [`DEFAULT_SEED`]).
+    /// Seed of the sampler (default [`SHAPLEY_DEFAULT_SEED`]).
     pub seed: u64,
 }
 
@@ -112,7 +112,7 @@ impl Default for ShapleyRate {
         ShapleyRate {
             max_exact_channels: 20,
             samples: 1000,
-            seed: DEFAULT_SEED,
+            seed: SHAPLEY_DEFAULT_SEED,
         }
     }
 }
@@ -342,7 +342,7 @@ pub struct ShapleyGlobal {
     pub max_exact_channels: usize,
     /// Antithetic pairs of orderings when sampling (2 orderings each; default 1000).
     pub samples: usize,
-    /// Seed of the sampler (default [`DEFAULT_SEED`]).
+    /// Seed of the sampler (default [`SHAPLEY_DEFAULT_SEED`]).
     pub seed: u64,
 }
 
@@ -351,7 +351,7 @@ impl Default for ShapleyGlobal {
         ShapleyGlobal {
             max_exact_channels: 22,
             samples: 1000,
-            seed: DEFAULT_SEED,
+            seed: SHAPLEY_DEFAULT_SEED,
         }
     }
 }
