@@ -79,8 +79,8 @@ fn negative_channels(a: &Attribution) -> Vec<&str> {
 /// Sets with at most `max_exact_channels` channels are computed exactly by enumerating their
 /// 2^|T| subsets (observed subsets found through a Zobrist-hash index). Larger sets are
 /// estimated from `samples` antithetic pairs of orderings of T (seeded by `seed` and the set's
-/// channel names, so the result does not depend on row order, thread count or the order other
-/// sets are processed in); no channel is ever dropped (DP6 keeps only the alphabetically last
+/// channel names, so the draws do not depend on row order, channel ids, thread count or the
+/// order other sets are processed in); no channel is ever dropped (DP6 keeps only the alphabetically last
 /// `max_size` channels of a set). Extras: `exact_sets`, `sampled_sets`, `largest_set`,
 /// `standard_error` and `value_standard_error` (per channel, 0 when every set is exact; sets
 /// are sampled independently, so variances add), `negative_channels`.
