@@ -75,7 +75,8 @@ pub use error::{Error, Location, ParseProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
     AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Participation,
-    PathCredit, PositionBased, RuleBased, TimeDecay, TwoTouch, WShaped,
+    PathCredit, PositionBased, RuleBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered,
+    ShapleyRate, TimeDecay, TwoTouch, WShaped,
 };
 pub use outcome::Outcome;
 pub use table::{DEFAULT_MAX_PATH_LEN, PathTable, Row};
