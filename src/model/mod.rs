@@ -5,10 +5,15 @@
 //! | first / last touch | [`FirstTouch`], [`LastTouch`] | `first_touch`, `last_touch` | O(T) | O(n) |
 //! | last non-direct | [`LastNonDirect`] | `last_non_direct` | O(T) | O(n) |
 //! | linear | [`Linear`] | `linear`, `linear_distinct`, `linear_run` | O(T) | O(n) |
-//! | position-based | [`PositionBased`] | `position_based`, `j_curve`, `inverse_j` | O(T) | O(n) |
+//! | position-based | [`PositionBased`] | `position_based`, `j_curve`, `inverse_j` (+ `_split_middle`) | O(T) | O(n) |
 //! | W-shaped | [`WShaped`] | `w_shaped` | O(T) | O(n) |
 //! | participation | [`Participation`] | `participation`, `participation_normalized` | O(T) | O(n) |
 //! | time decay | [`TimeDecay`] | `time_decay` | O(T) | O(n) |
+//! | simplified Shapley | [`Shapley`] | `shapley` | O(T) | O(n) |
+//! | ordered Shapley | [`ShapleyOrdered`] | `shapley_ordered` | O(T) | O(n·P) |
+//! | exact-set rate Shapley | [`ShapleyRate`] | `shapley_rate` | O(T + Σ_T 2^\|T\|) | O(S) |
+//! | global rate Shapley | [`ShapleyGlobal`] | `shapley_global` | O(T + n·2^n) | O(S + 2^n) |
+//! | Shao & Li | [`ShaoLi`] | `shao_li` | O(T + Σ_S \|S\|²) | O(S + pairs) |
 //!
 //! T = total touches of the table (Σ path lengths), n = channels. Rule-based models make one
 //! pass over the rows (in parallel with the `parallel` feature; see the crate docs on
@@ -25,6 +30,7 @@ mod linear;
 mod participation;
 mod position;
 mod rules;
+mod shapley;
 mod time_decay;
 
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
@@ -32,6 +38,10 @@ pub use linear::{Linear, LinearMode};
 pub use participation::Participation;
 pub use position::{PositionBased, TwoTouch, WShaped};
 pub use rules::{PathCredit, RuleBased};
+pub use shapley::{
+    GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, SHAPLEY_DEFAULT_SEED, ShaoLi, Shapley, ShapleyGlobal,
+    ShapleyOrdered, ShapleyRate,
+};
 pub use time_decay::TimeDecay;
 
 /// Every attribution model.
