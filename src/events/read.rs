@@ -27,7 +27,7 @@ pub enum EventFormat {
 
 impl EventFormat {
     /// The format a file name implies: `.jsonl`, `.ndjson`, `.json` → JSON Lines; `.csv`,
-    /// `.tsv`, `.txt` → CSV (also with a trailing `.gz`-free name only); `None` otherwise.
+    /// `.tsv`, `.txt` → CSV; `None` otherwise (then [`read_events`] looks at the content).
     pub fn from_path(path: &Path) -> Option<EventFormat> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
