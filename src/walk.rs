@@ -28,13 +28,40 @@ where
     F: Fn(&mut A, usize, Row<'_>) -> Result<()> + Sync,
     M: Fn(&mut A, A),
 {
-    let n = table.len();
     let chunk = chunk_rows(table);
-    let chunks = n.div_ceil(chunk);
+    fold_chunks(
+        table.len(),
+        chunk,
+        init,
+        |a, r| fold(a, r, table.row(r)),
+        merge,
+    )
+}
+
+/// Folds the indices `0..count` in chunks of `chunk` (in parallel with the `parallel` feature),
+/// merging chunk results in chunk order: the result does not depend on the number of threads.
+///
+/// # Errors
+/// The first error `fold` returns, in index order.
+pub(crate) fn fold_chunks<A, I, F, M>(
+    count: usize,
+    chunk: usize,
+    init: I,
+    fold: F,
+    merge: M,
+) -> Result<A>
+where
+    A: Send,
+    I: Fn() -> A + Sync,
+    F: Fn(&mut A, usize) -> Result<()> + Sync,
+    M: Fn(&mut A, A),
+{
+    let chunk = chunk.max(1);
+    let chunks = count.div_ceil(chunk);
     let run = |c: usize| -> Result<A> {
         let mut acc = init();
-        for r in c * chunk..n.min((c + 1) * chunk) {
-            fold(&mut acc, r, table.row(r))?;
+        for i in c * chunk..count.min((c + 1) * chunk) {
+            fold(&mut acc, i)?;
         }
         Ok(acc)
     };

@@ -12,6 +12,7 @@ use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
 use super::time::{EpochUnit, parse_timestamp};
 use crate::error::{Error, Location, ParseProblem, Result};
+use crate::formats::paths_csv::{csv_error, detect_delimiter};
 use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
 
 /// The two event file formats.
@@ -505,44 +506,6 @@ fn csv_fields<'r>(
         conversion: get(cols[5])?,
         value: get(cols[6])?,
     })
-}
-
-/// The most frequent of `,`, `;`, tab outside quotes in the header line.
-fn detect_delimiter(header: &[u8]) -> Option<u8> {
-    let mut counts = [0usize; 3];
-    let mut quoted = false;
-    for &b in header {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            _ => {}
-        }
-    }
-    let (best, n) = (0..3)
-        .map(|i| (i, counts[i]))
-        .rev()
-        .max_by_key(|&(_, n)| n)?;
-    (n > 0).then_some([b',', b';', b'\t'][best])
-}
-
-fn csv_error(e: csv::Error, at: Location) -> Error {
-    let at = e.position().map_or(at, |p| Location {
-        line: p.line(),
-        record: at.record,
-    });
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::Io(io),
-        csv::ErrorKind::Utf8 { .. } => Error::Parse {
-            at,
-            problem: ParseProblem::InvalidUtf8,
-        },
-        other => Error::Parse {
-            at,
-            problem: ParseProblem::Csv(format!("{other:?}")),
-        },
-    }
 }
 
 fn read_jsonl<R: BufRead>(

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::error::{Location, ParseProblem};
 
 mod blocks;
-mod paths_csv;
+pub(crate) mod paths_csv;
 
 pub use paths_csv::{PathCsvOptions, read_paths, read_paths_into, write_paths};
 

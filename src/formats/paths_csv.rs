@@ -103,14 +103,14 @@ pub fn read_paths_into<R: Read>(
     let header = read_header_line(&mut input)?;
     let delimiter = match opts.delimiter {
         Some(d) => d,
-        None => detect_delimiter(&header)?,
+        None => header_delimiter(&header)?,
     };
     let head = ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .from_reader(header.as_slice())
         .byte_headers()
-        .map_err(|e| csv_error(e, 1, 0))?
+        .map_err(|e| csv_error(e, Location { line: 1, record: 0 }))?
         .clone();
     let cols = find_columns(&head, opts)?;
     let mut report = ReadReport {
@@ -228,7 +228,7 @@ fn read_quoted<R: Read>(
             Ok(more) => more,
             Err(e) => {
                 let at = Location { line, record };
-                let err = match csv_error(e, line, record) {
+                let err = match csv_error(e, at) {
                     Error::Parse { problem, .. } => Error::Parse { at, problem },
                     other => other,
                 };
@@ -390,8 +390,18 @@ fn read_header_line<R: BufRead>(input: &mut R) -> Result<Vec<u8>> {
     Ok(header)
 }
 
-/// The most frequent of `,`, `;`, tab outside quotes in the header line.
-fn detect_delimiter(header: &[u8]) -> Result<u8> {
+/// The delimiter of a header line, or the error naming it.
+fn header_delimiter(header: &[u8]) -> Result<u8> {
+    detect_delimiter(header).ok_or_else(|| Error::Parse {
+        at: Location { line: 1, record: 0 },
+        problem: ParseProblem::UnknownDelimiter {
+            header: String::from_utf8_lossy(header).trim_end().to_string(),
+        },
+    })
+}
+
+/// The most frequent of `,`, `;`, tab outside quotes in a header line (ties: in that order).
+pub(crate) fn detect_delimiter(header: &[u8]) -> Option<u8> {
     let mut counts = [0usize; 3];
     let mut quoted = false;
     for &b in header {
@@ -403,20 +413,11 @@ fn detect_delimiter(header: &[u8]) -> Result<u8> {
             _ => {}
         }
     }
-    let (best, &n) = counts
-        .iter()
-        .enumerate()
-        .max_by_key(|&(i, n)| (*n, std::cmp::Reverse(i)))
-        .unwrap_or((0, &0));
-    if n == 0 {
-        return Err(Error::Parse {
-            at: Location { line: 1, record: 0 },
-            problem: ParseProblem::UnknownDelimiter {
-                header: String::from_utf8_lossy(header).trim_end().to_string(),
-            },
-        });
-    }
-    Ok([b',', b';', b'\t'][best])
+    let (best, n) = (0..3)
+        .map(|i| (i, counts[i]))
+        .rev()
+        .max_by_key(|&(_, n)| n)?;
+    (n > 0).then_some([b',', b';', b'\t'][best])
 }
 
 fn find_columns(head: &ByteRecord, opts: &PathCsvOptions) -> Result<Columns> {
@@ -453,13 +454,12 @@ fn find_columns(head: &ByteRecord, opts: &PathCsvOptions) -> Result<Columns> {
     })
 }
 
-fn csv_error(e: csv::Error, line: u64, record: u64) -> Error {
-    let at = e
-        .position()
-        .map_or(Location { line, record }, |p| Location {
-            line: p.line(),
-            record,
-        });
+/// Maps a csv error to ours; `at` is used when the error has no position of its own.
+pub(crate) fn csv_error(e: csv::Error, at: Location) -> Error {
+    let at = e.position().map_or(at, |p| Location {
+        line: p.line(),
+        record: at.record,
+    });
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::Io(io),
         csv::ErrorKind::Utf8 { .. } => Error::Parse {

@@ -219,7 +219,7 @@ impl ChannelSets {
     }
 }
 
-/// Walks the sets in fixed-size chunks (in parallel with the `parallel` feature) and merges the
+/// Walks the sets in chunks of 256 (in parallel with the `parallel` feature) and merges the
 /// chunk results in chunk order: like [`fold_rows`], the result does not depend on the number
 /// of threads.
 pub(crate) fn fold_sets<A, I, F, M>(count: usize, init: I, fold: F, merge: M) -> Result<A>
@@ -229,27 +229,7 @@ where
     F: Fn(&mut A, usize) -> Result<()> + Sync,
     M: Fn(&mut A, A),
 {
-    const CHUNK: usize = 256;
-    let chunks = count.div_ceil(CHUNK);
-    let run = |c: usize| -> Result<A> {
-        let mut acc = init();
-        for s in c * CHUNK..count.min((c + 1) * CHUNK) {
-            fold(&mut acc, s)?;
-        }
-        Ok(acc)
-    };
-    #[cfg(feature = "parallel")]
-    let parts: Vec<Result<A>> = {
-        use rayon::prelude::*;
-        (0..chunks).into_par_iter().map(run).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let parts: Vec<Result<A>> = (0..chunks).map(run).collect();
-    let mut acc = init();
-    for p in parts {
-        merge(&mut acc, p?);
-    }
-    Ok(acc)
+    crate::walk::fold_chunks(count, 256, init, fold, merge)
 }
 
 /// Zobrist key of a player: set hashes are XORs of member keys, so the hash of a coalition can be
