@@ -116,6 +116,19 @@ fn located(file: &str, e: Error) -> Failure {
     }
 }
 
+/// A library error about a command-line value: the reason alone for the registry's and the
+/// report's own parameters (`unknown model …`), the full message for a model's parameters.
+fn message(e: Error) -> String {
+    match e {
+        Error::InvalidParameter {
+            model: "registry" | "report",
+            reason,
+            ..
+        } => reason,
+        other => other.to_string(),
+    }
+}
+
 /// Half-life as given on the command line.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum HalfLife {
@@ -200,7 +213,7 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
             "-q" | "--quiet" => cli.quiet = true,
             "--skip-bad-rows" => cli.csv.bad_rows = BadRows::Skip,
             "--models" => cli.models = value()?,
-            "--format" => cli.format = value()?.parse().map_err(|e: Error| e.to_string())?,
+            "--format" => cli.format = value()?.parse().map_err(message)?,
             "-o" | "--output" => cli.output = Some(value()?),
             "--sep" => cli.csv.separator = value()?,
             "-d" | "--delimiter" => cli.csv.delimiter = Some(parse_delimiter(&value()?)?),
@@ -276,7 +289,9 @@ fn parse_weights(s: &str) -> Result<(f64, f64, f64), String> {
         .collect::<Result<Vec<f64>, _>>()
         .map_err(|_| bad("expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40"))?;
     let &[f, m, l] = w.as_slice() else {
-        return Err(bad("expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40"));
+        return Err(bad(
+            "expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40",
+        ));
     };
     if !w.iter().all(|x| x.is_finite() && *x >= 0.0) {
         return Err(bad("weights must be finite and >= 0"));
@@ -304,9 +319,7 @@ fn parse_half_life(s: &str) -> Result<HalfLife, String> {
             Err(format!("--half-life `{s}`: must be > 0"))
         };
     }
-    let split = t
-        .find(|c: char| c.is_ascii_alphabetic())
-        .ok_or_else(bad)?;
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(bad)?;
     let (number, unit) = t.split_at(split);
     let x: f64 = number.trim().parse().map_err(|_| bad())?;
     let micros_per_unit = match unit {
@@ -321,7 +334,9 @@ fn parse_half_life(s: &str) -> Result<HalfLife, String> {
     let micros = (x * micros_per_unit).round();
     // 2^62 µs ≈ 146,000 years: far beyond any half-life, and safely inside i64.
     if !(micros >= 1.0 && micros < 2f64.powi(62)) {
-        return Err(format!("--half-life `{s}`: must be between 1µs and 100,000 years"));
+        return Err(format!(
+            "--half-life `{s}`: must be between 1µs and 100,000 years"
+        ));
     }
     Ok(HalfLife::Time(TimeDelta::microseconds(micros as i64)))
 }
@@ -337,20 +352,17 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     }
     // Models first: an unknown name or bad parameter fails before any input is read.
     let opts = model_options(&cli);
-    let names = model_names(&cli.models).map_err(|e| e.to_string())?;
+    let names = model_names(&cli.models).map_err(message)?;
     let models = names
         .iter()
         .map(|n| build_model(n, &opts))
         .collect::<Result<Vec<_>, Error>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(message)?;
     let mut warnings = unused_option_warnings(&cli, &names);
 
-    let input = cli
-        .input
-        .clone()
-        .ok_or_else(|| {
-            "missing INPUT: give a path CSV file, or - to read stdin (see --help)".to_string()
-        })?;
+    let input = cli.input.clone().ok_or_else(|| {
+        "missing INPUT: give a path CSV file, or - to read stdin (see --help)".to_string()
+    })?;
     let shown = if input == "-" { "<stdin>" } else { &input };
     let started = Instant::now();
     let (table, read) = read_input(&input, &cli.csv).map_err(|e| located(shown, e))?;
@@ -371,11 +383,12 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         }
         eprintln!(
             "read {} rows ({} distinct paths, {} channels) from {shown} in {read_secs:.2} s; \
-             {} models in {model_secs:.2} s",
+             {} model{} in {model_secs:.2} s",
             read.rows,
             table.len(),
             table.channels().len(),
-            results.len()
+            results.len(),
+            if results.len() == 1 { "" } else { "s" }
         );
     }
     let summary = Summary::from_read(&input, &read, &table);

@@ -177,7 +177,10 @@ pub fn model_names(list: &str) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     for (i, name) in list.split(',').map(str::trim).enumerate() {
         if name.is_empty() {
-            return Err(bad(format!("empty model name at position {} of `{list}`", i + 1)));
+            return Err(bad(format!(
+                "empty model name at position {} of `{list}`",
+                i + 1
+            )));
         }
         if !names.iter().any(|n| n == name) {
             names.push(name.to_string());
@@ -247,7 +250,10 @@ mod tests {
         let e = build_model("linaer", &ModelOptions::default()).unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("unknown model `linaer`"), "{msg}");
-        assert!(msg.contains("first_touch") && msg.contains("time_decay"), "{msg}");
+        assert!(
+            msg.contains("first_touch") && msg.contains("time_decay"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -257,12 +263,18 @@ mod tests {
         opts.weights = Some((0.2, 0.2, 0.6));
         // With J-curve weights position_based equals j_curve (MODELS.md O2a: A 43/20, C 51/20)
         // but keeps its name.
-        let pb = build_model("position_based", &opts).unwrap().attribute(&t).unwrap();
+        let pb = build_model("position_based", &opts)
+            .unwrap()
+            .attribute(&t)
+            .unwrap();
         assert_eq!(pb.model, "position_based");
         assert!((pb.conversions("A") - 43.0 / 20.0).abs() < 1e-12);
         assert!((pb.conversions("C") - 51.0 / 20.0).abs() < 1e-12);
         // inverse_j keeps its preset: A 49/20.
-        let ij = build_model("inverse_j", &opts).unwrap().attribute(&t).unwrap();
+        let ij = build_model("inverse_j", &opts)
+            .unwrap()
+            .attribute(&t)
+            .unwrap();
         assert!((ij.conversions("A") - 49.0 / 20.0).abs() < 1e-12);
     }
 
@@ -295,7 +307,10 @@ mod tests {
         let t = t2();
         let mut opts = ModelOptions::default();
         opts.direct = vec!["C".into()];
-        let a = build_model("last_non_direct", &opts).unwrap().attribute(&t).unwrap();
+        let a = build_model("last_non_direct", &opts)
+            .unwrap()
+            .attribute(&t)
+            .unwrap();
         assert_eq!(a.conversions("A"), 2.0);
         assert_eq!(a.conversions("B"), 4.0);
         assert_eq!(a.conversions("C"), 1.0);

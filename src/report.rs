@@ -76,10 +76,7 @@ impl FromStr for Format {
             _ => Err(Error::InvalidParameter {
                 model: "report",
                 name: "format",
-                reason: format!(
-                    "unknown format `{s}` (valid: {})",
-                    Format::NAMES.join(", ")
-                ),
+                reason: format!("unknown format `{s}` (valid: {})", Format::NAMES.join(", ")),
             }),
         }
     }
@@ -271,12 +268,13 @@ pub fn write_table<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> 
     let names = channel_names(results);
     writeln!(
         out,
-        "{} conversions, value {}, {} null journeys; {} channels, {} models",
-        num(c, 2),
-        num(v, 2),
-        num(u, 2),
+        "{} conversions, value {}, {} null journeys; {} channels, {} model{}",
+        count(c),
+        count(v),
+        count(u),
         names.len(),
-        results.len()
+        results.len(),
+        if results.len() == 1 { "" } else { "s" }
     )?;
     let labels: Vec<String> = names
         .iter()
@@ -316,7 +314,11 @@ const SUBHEADERS: [&str; 3] = ["conversions", "share", "value"];
 impl Group {
     fn new(a: &Attribution, names: &[&str]) -> Group {
         let cell = |conv: f64, share: f64, value: f64| {
-            [num(conv, 2), format!("{:.1}%", 100.0 * share), num(value, 2)]
+            [
+                num(conv, 2),
+                format!("{:.1}%", 100.0 * share),
+                num(value, 2),
+            ]
         };
         let mut cells: Vec<[String; 3]> = names
             .iter()
@@ -422,6 +424,15 @@ fn shorten(name: &str) -> String {
     }
 }
 
+/// A total: whole numbers without decimals, others with 2.
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        num(x, 2)
+    }
+}
+
 /// `x` with `digits` decimals.
 fn num(x: f64, digits: usize) -> String {
     format!("{x:.digits$}")
@@ -469,14 +480,20 @@ mod tests {
             assert_eq!(name.parse::<Format>().unwrap().to_string(), *name);
         }
         let e = "xml".parse::<Format>().unwrap_err().to_string();
-        assert!(e.contains("unknown format `xml`") && e.contains("table, csv, json"), "{e}");
+        assert!(
+            e.contains("unknown format `xml`") && e.contains("table, csv, json"),
+            "{e}"
+        );
     }
 
     #[test]
     fn csv_is_long_and_round_trips_numbers() {
         let s = render(Format::Csv, &results(), None);
         let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines[0], "model,channel,conversions,value,share,value_share");
+        assert_eq!(
+            lines[0],
+            "model,channel,conversions,value,share,value_share"
+        );
         assert_eq!(lines.len(), 1 + 2 * 3);
         // First touch on T2 (MODELS.md O2a/O2b): A 3 conversions, 35 value; C = 7, V = 70.
         assert_eq!(lines[1], "first_touch,A,3,35,0.42857142857142855,0.5");
@@ -490,11 +507,17 @@ mod tests {
     #[test]
     fn csv_quotes_channel_names() {
         let mut t = PathTable::new();
-        t.add(["Email, weekly", "Search \"brand\""], Outcome::converted(1.0, 2.0))
-            .unwrap();
+        t.add(
+            ["Email, weekly", "Search \"brand\""],
+            Outcome::converted(1.0, 2.0),
+        )
+        .unwrap();
         let s = render(Format::Csv, &[FirstTouch.attribute(&t).unwrap()], None);
         assert!(s.contains("first_touch,\"Email, weekly\",1,2,1,1\n"), "{s}");
-        assert!(s.contains("first_touch,\"Search \"\"brand\"\"\",0,0,0,0\n"), "{s}");
+        assert!(
+            s.contains("first_touch,\"Search \"\"brand\"\"\",0,0,0,0\n"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -520,28 +543,31 @@ mod tests {
         assert_eq!(v["summary"]["paths"], 6);
         assert_eq!(v["summary"]["input"], "t2.csv");
         // Without a summary the key is absent.
-        let v: serde_json::Value =
-            serde_json::from_str(&render(Format::Json, &rs, None)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json, &rs, None)).unwrap();
         assert!(v.get("summary").is_none());
     }
 
     #[test]
     fn json_keeps_model_extras() {
         let t = t2();
-        let a = FirstTouch.attribute(&t).unwrap().with_extra("removal_effects", [0.5]);
-        let v: serde_json::Value =
-            serde_json::from_str(&render(Format::Json, &[a], None)).unwrap();
+        let a = FirstTouch
+            .attribute(&t)
+            .unwrap()
+            .with_extra("removal_effects", [0.5]);
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json, &[a], None)).unwrap();
         assert_eq!(v["models"][0]["removal_effects"], serde_json::json!([0.5]));
     }
 
     #[test]
     fn empty_results_give_zero_totals() {
-        let v: serde_json::Value =
-            serde_json::from_str(&render(Format::Json, &[], None)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json, &[], None)).unwrap();
         assert_eq!(v["total_conversions"], 0.0);
         assert_eq!(v["models"], serde_json::json!([]));
         assert_eq!(render(Format::Csv, &[], None).lines().count(), 1);
-        assert!(render(Format::Table, &[], None).starts_with("0.00 conversions"));
+        assert!(
+            render(Format::Table, &[], None)
+                .starts_with("0 conversions, value 0, 0 null journeys; 0 channels, 0 models")
+        );
     }
 
     #[test]
@@ -550,7 +576,7 @@ mod tests {
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(
             lines[0],
-            "7.00 conversions, value 70.00, 8.00 null journeys; 3 channels, 2 models"
+            "7 conversions, value 70, 8 null journeys; 3 channels, 2 models"
         );
         assert!(lines[2].contains("first_touch") && lines[2].contains("linear"));
         assert!(lines[3].starts_with("channel"));
@@ -583,7 +609,8 @@ mod tests {
     fn long_and_non_latin_names_align() {
         let mut t = PathTable::new();
         let long = "x".repeat(60);
-        t.add(["Поиск", long.as_str()], Outcome::converted(1.0, 1.0)).unwrap();
+        t.add(["Поиск", long.as_str()], Outcome::converted(1.0, 1.0))
+            .unwrap();
         let s = render(Format::Table, &[FirstTouch.attribute(&t).unwrap()], None);
         let lines: Vec<&str> = s.lines().collect();
         assert!(s.contains(&format!("{}…", "x".repeat(39))), "{s}");

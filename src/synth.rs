@@ -149,7 +149,10 @@ impl SynthConfig {
             return bad("max_path_len", "must be >= 1".into());
         }
         if !(c.conversion_rate > 0.0 && c.conversion_rate < 1.0) {
-            return bad("conversion_rate", format!("{} must be in (0, 1)", c.conversion_rate));
+            return bad(
+                "conversion_rate",
+                format!("{} must be in (0, 1)", c.conversion_rate),
+            );
         }
         if !(c.median_value.is_finite() && c.median_value > 0.0) {
             return bad("median_value", format!("{} must be > 0", c.median_value));
@@ -161,7 +164,10 @@ impl SynthConfig {
             return bad("zipf_exponent", format!("{} must be >= 0", c.zipf_exponent));
         }
         if !(c.repeat_prob >= 0.0 && c.repeat_prob < 1.0) {
-            return bad("repeat_prob", format!("{} must be in [0, 1)", c.repeat_prob));
+            return bad(
+                "repeat_prob",
+                format!("{} must be in [0, 1)", c.repeat_prob),
+            );
         }
         if c.size == SynthSize::DistinctPaths(0) || c.size == SynthSize::Journeys(0) {
             return bad("size", "must be >= 1".into());
@@ -433,14 +439,20 @@ mod tests {
         assert_eq!(totals.journeys(), 200_000.0);
         let rate = totals.conversions / totals.journeys();
         assert!((0.07..0.13).contains(&rate), "conversion rate {rate}");
-        let touches: f64 = t.rows().map(|r| r.path.len() as f64 * r.outcome.journeys()).sum();
+        let touches: f64 = t
+            .rows()
+            .map(|r| r.path.len() as f64 * r.outcome.journeys())
+            .sum();
         let mean_len = touches / totals.journeys();
         assert!((2.8..3.2).contains(&mean_len), "mean length {mean_len}");
         // Values are whole units, so the sum is exact.
         assert_eq!(totals.value.fract(), 0.0);
         let mean_value = totals.value / totals.conversions;
         // Log-normal mean = median · e^{σ²/2} = 50 · e^{0.32} ≈ 68.9.
-        assert!((60.0..78.0).contains(&mean_value), "mean value {mean_value}");
+        assert!(
+            (60.0..78.0).contains(&mean_value),
+            "mean value {mean_value}"
+        );
         // Zipf: the first channel is touched more often than the last.
         let mut count = [0.0; 10];
         for r in t.rows() {
@@ -473,21 +485,48 @@ mod tests {
             max_path_len: 3,
             ..SynthConfig::default()
         };
-        assert!(matches!(generate(&cfg), Err(Error::InvalidParameter { .. })));
+        assert!(matches!(
+            generate(&cfg),
+            Err(Error::InvalidParameter { .. })
+        ));
     }
 
     #[test]
     fn invalid_configs_are_refused() {
         let ok = SynthConfig::default();
         for bad in [
-            SynthConfig { channels: 0, ..ok.clone() },
-            SynthConfig { mean_path_len: 0.5, ..ok.clone() },
-            SynthConfig { mean_path_len: f64::NAN, ..ok.clone() },
-            SynthConfig { conversion_rate: 1.0, ..ok.clone() },
-            SynthConfig { median_value: 0.0, ..ok.clone() },
-            SynthConfig { value_sigma: -1.0, ..ok.clone() },
-            SynthConfig { repeat_prob: 1.0, ..ok.clone() },
-            SynthConfig { size: SynthSize::Journeys(0), ..ok.clone() },
+            SynthConfig {
+                channels: 0,
+                ..ok.clone()
+            },
+            SynthConfig {
+                mean_path_len: 0.5,
+                ..ok.clone()
+            },
+            SynthConfig {
+                mean_path_len: f64::NAN,
+                ..ok.clone()
+            },
+            SynthConfig {
+                conversion_rate: 1.0,
+                ..ok.clone()
+            },
+            SynthConfig {
+                median_value: 0.0,
+                ..ok.clone()
+            },
+            SynthConfig {
+                value_sigma: -1.0,
+                ..ok.clone()
+            },
+            SynthConfig {
+                repeat_prob: 1.0,
+                ..ok.clone()
+            },
+            SynthConfig {
+                size: SynthSize::Journeys(0),
+                ..ok.clone()
+            },
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }

@@ -68,7 +68,12 @@ fn missing_column() {
 fn duplicate_column() {
     let (line, p) = parse_error(read("path,total_conversions,path\nA,1,B\n"));
     assert_eq!(line, 1);
-    assert_eq!(p, ParseProblem::DuplicateColumn { name: "path".into() });
+    assert_eq!(
+        p,
+        ParseProblem::DuplicateColumn {
+            name: "path".into()
+        }
+    );
 }
 
 #[test]
@@ -110,11 +115,23 @@ fn bad_row(row: &str) -> (u64, ParseProblem) {
 fn wrong_field_count() {
     assert_eq!(
         bad_row("A,1,2"),
-        (3, ParseProblem::FieldCount { expected: 4, found: 3 })
+        (
+            3,
+            ParseProblem::FieldCount {
+                expected: 4,
+                found: 3
+            }
+        )
     );
     assert_eq!(
         bad_row("A,1,2,3,4"),
-        (3, ParseProblem::FieldCount { expected: 4, found: 5 })
+        (
+            3,
+            ParseProblem::FieldCount {
+                expected: 4,
+                found: 5
+            }
+        )
     );
 }
 
@@ -126,10 +143,22 @@ fn empty_path() {
 
 #[test]
 fn empty_channel_names() {
-    assert_eq!(bad_row("A >> B,1,0,0"), (3, ParseProblem::EmptyToken { position: 2 }));
-    assert_eq!(bad_row("A > > B,1,0,0"), (3, ParseProblem::EmptyToken { position: 2 }));
-    assert_eq!(bad_row("A > B >,1,0,0"), (3, ParseProblem::EmptyToken { position: 3 }));
-    assert_eq!(bad_row("> A,1,0,0"), (3, ParseProblem::EmptyToken { position: 1 }));
+    assert_eq!(
+        bad_row("A >> B,1,0,0"),
+        (3, ParseProblem::EmptyToken { position: 2 })
+    );
+    assert_eq!(
+        bad_row("A > > B,1,0,0"),
+        (3, ParseProblem::EmptyToken { position: 2 })
+    );
+    assert_eq!(
+        bad_row("A > B >,1,0,0"),
+        (3, ParseProblem::EmptyToken { position: 3 })
+    );
+    assert_eq!(
+        bad_row("> A,1,0,0"),
+        (3, ParseProblem::EmptyToken { position: 1 })
+    );
 }
 
 #[test]
@@ -166,7 +195,12 @@ fn non_numeric() {
     );
     assert_eq!(
         bad_row("A,1,1,"),
-        (3, ParseProblem::EmptyField { field: "total_null".into() })
+        (
+            3,
+            ParseProblem::EmptyField {
+                field: "total_null".into()
+            }
+        )
     );
 }
 
@@ -246,7 +280,10 @@ fn too_long_path() {
     };
     let input = format!("{HEADER}A > B > C,1,0,0\nA > B > C > D > E,1,0,0\n");
     let (line, p) = parse_error(read_bytes(input.as_bytes(), &opts));
-    assert_eq!((line, p), (3, ParseProblem::PathTooLong { len: 5, limit: 3 }));
+    assert_eq!(
+        (line, p),
+        (3, ParseProblem::PathTooLong { len: 5, limit: 3 })
+    );
 }
 
 #[test]
@@ -262,7 +299,16 @@ fn unterminated_quote() {
     // The open quote swallows the rest of the file into one field: the record that starts on
     // line 3 has 1 field instead of 4.
     let (line, p) = parse_error(read(&format!("{HEADER}A,1,0,0\n\"B > C,1,0,0\nD,1,0,0\n")));
-    assert_eq!((line, p), (3, ParseProblem::FieldCount { expected: 4, found: 1 }));
+    assert_eq!(
+        (line, p),
+        (
+            3,
+            ParseProblem::FieldCount {
+                expected: 4,
+                found: 1
+            }
+        )
+    );
 }
 
 #[test]
@@ -286,7 +332,10 @@ fn line_numbers_after_blank_lines_and_crlf() {
             5,
         ),
         (format!("{HEADER}A,1,0,0\r\n\n\r\nB,x,0,0\n"), 5),
-        (format!("{HEADER}\"A\r\n\r\nB\",1,0,0\r\n\r\nC,x,0,0\r\n"), 6),
+        (
+            format!("{HEADER}\"A\r\n\r\nB\",1,0,0\r\n\r\nC,x,0,0\r\n"),
+            6,
+        ),
     ] {
         assert_eq!(parse_error(read(&input)).0, line, "{input:?}");
     }
@@ -466,15 +515,16 @@ fn skip_mode_counts_every_bad_row_with_its_line() {
     let (t, report) = read_bytes(input.as_bytes(), &opts).unwrap();
     assert_eq!(report.rows, 3);
     assert_eq!(report.skipped, 5);
-    let lines: Vec<u64> = report.skipped_details.iter().map(|(at, _)| at.line).collect();
+    let lines: Vec<u64> = report
+        .skipped_details
+        .iter()
+        .map(|(at, _)| at.line)
+        .collect();
     assert_eq!(lines, [3, 4, 6, 7, 8]);
     assert_eq!(report.skipped_details[1].1, ParseProblem::EmptyPath);
     assert_eq!(
         t,
-        table(&[
-            (&["A", "B"], 2.0, 11.0, 1.0),
-            (&["B"], 1.0, 5.0, 1.0)
-        ])
+        table(&[(&["A", "B"], 2.0, 11.0, 1.0), (&["B"], 1.0, 5.0, 1.0)])
     );
     // Header problems are never skipped.
     let (line, p) = parse_error(read_bytes(b"path|x\n", &opts));
@@ -485,7 +535,12 @@ fn skip_mode_counts_every_bad_row_with_its_line() {
 #[test]
 fn round_trip_write_then_read() {
     let mut awkward = table(&[
-        (&["Email, weekly", "Поиск", "Search \"brand\""], 2.0, 20.5, 1.0),
+        (
+            &["Email, weekly", "Поиск", "Search \"brand\""],
+            2.0,
+            20.5,
+            1.0,
+        ),
         (&["Direct"], 0.0, 0.0, 7.0),
         (&["a", "a", "a"], 0.25, 1e-7, 0.0),
     ]);
