@@ -22,6 +22,24 @@ pub struct ChannelCredit {
     pub share: f64,
     /// `value / V`; 0 when the table's total value V is 0 (never NaN).
     pub value_share: f64,
+    /// Bootstrap confidence intervals `[lo, hi]`, when computed
+    /// ([`Intervals::annotate`](crate::bootstrap::Intervals::annotate)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci: Option<CreditTriple<[f64; 2]>>,
+    /// Bootstrap standard errors, when computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub se: Option<CreditTriple<f64>>,
+}
+
+/// One statistic for a channel's conversions, value and share.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CreditTriple<T> {
+    /// For attributed conversions.
+    pub conversions: T,
+    /// For attributed value.
+    pub value: T,
+    /// For the conversion share.
+    pub share: T,
 }
 
 /// The result of [`AttributionModel::attribute`](crate::AttributionModel::attribute).
@@ -93,6 +111,8 @@ impl Attribution {
                 value: v,
                 share: ratio(c, totals.conversions),
                 value_share: ratio(v, totals.value),
+                ci: None,
+                se: None,
             });
         }
         Ok(Attribution {

@@ -259,8 +259,10 @@ mod tests {
     #[test]
     fn weights_apply_to_position_based_only() {
         let t = t2();
-        let mut opts = ModelOptions::default();
-        opts.weights = Some((0.2, 0.2, 0.6));
+        let opts = ModelOptions {
+            weights: Some((0.2, 0.2, 0.6)),
+            ..ModelOptions::default()
+        };
         // With J-curve weights position_based equals j_curve (MODELS.md O2a: A 43/20, C 51/20)
         // but keeps its name.
         let pb = build_model("position_based", &opts)
@@ -280,8 +282,10 @@ mod tests {
 
     #[test]
     fn bad_weights_are_refused_when_building() {
-        let mut opts = ModelOptions::default();
-        opts.weights = Some((0.5, 0.5, 0.5));
+        let mut opts = ModelOptions {
+            weights: Some((0.5, 0.5, 0.5)),
+            ..ModelOptions::default()
+        };
         assert!(matches!(
             build_model("position_based", &opts),
             Err(Error::InvalidParameter { .. })
@@ -292,11 +296,15 @@ mod tests {
 
     #[test]
     fn bad_half_life_is_refused_when_building() {
-        let mut opts = ModelOptions::default();
-        opts.positional_half_life = 0.0;
+        let opts = ModelOptions {
+            positional_half_life: 0.0,
+            ..ModelOptions::default()
+        };
         assert!(build_model("time_decay", &opts).is_err());
-        let mut opts = ModelOptions::default();
-        opts.half_life = TimeDelta::zero();
+        let opts = ModelOptions {
+            half_life: TimeDelta::zero(),
+            ..ModelOptions::default()
+        };
         assert!(build_model("time_decay", &opts).is_err());
     }
 
@@ -305,8 +313,10 @@ mod tests {
         // T2 with D = {C}: rows ending in C credit the last non-C touch instead.
         // A>B>C → B (2), A>A>B → B (1), B → B (1), C>A → A (1), B>C>B>A → A (1), C → C (1).
         let t = t2();
-        let mut opts = ModelOptions::default();
-        opts.direct = vec!["C".into()];
+        let opts = ModelOptions {
+            direct: vec!["C".into()],
+            ..ModelOptions::default()
+        };
         let a = build_model("last_non_direct", &opts)
             .unwrap()
             .attribute(&t)

@@ -338,6 +338,9 @@ fn line_numbers_after_blank_lines_and_crlf() {
         ),
     ] {
         assert_eq!(parse_error(read(&input)).0, line, "{input:?}");
+        // The same with a quoted row first (the reader then takes its quoted-CSV path).
+        let quoted = input.replacen('\n', "\n\"Z\",1,0,0\n", 1);
+        assert_eq!(parse_error(read(&quoted)).0, line + 1, "{quoted:?}");
     }
 }
 
@@ -360,6 +363,10 @@ fn line_numbers_stay_exact_in_long_files() {
     assert_eq!(parse_error(read(&input)).0, lines);
     let crlf = input.replace('\n', "\r\n");
     assert_eq!(parse_error(read(&crlf)).0, lines);
+    // Quoted fields send the reader through the CSV parser: same lines.
+    let quoted = input.replace("C3,", "\"C3\",");
+    assert_eq!(parse_error(read(&quoted)).0, lines);
+    assert_eq!(parse_error(read(&quoted.replace('\n', "\r\n"))).0, lines);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Location, ParseProblem};
 
+mod blocks;
 mod paths_csv;
 
 pub use paths_csv::{PathCsvOptions, read_paths, read_paths_into, write_paths};

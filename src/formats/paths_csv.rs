@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use super::{BadRows, ReadReport};
+use super::{BadRows, ReadReport, blocks};
 use crate::error::{Error, Location, ParseProblem, Result};
 use crate::outcome::Outcome;
 use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
@@ -108,67 +108,170 @@ pub fn read_paths_into<R: Read>(
         Some(d) => d,
         None => detect_delimiter(&header)?,
     };
-    let mut rdr = ReaderBuilder::new()
+    let head = ReaderBuilder::new()
         .delimiter(delimiter)
-        .flexible(true)
         .has_headers(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(Newlines::new(io::Cursor::new(header).chain(input)));
-    let head = rdr.byte_headers().map_err(|e| csv_error(e, 1, 0))?.clone();
+        .from_reader(header.as_slice())
+        .byte_headers()
+        .map_err(|e| csv_error(e, 1, 0))?
+        .clone();
     let cols = find_columns(&head, opts)?;
-    let splitter = Splitter::new(&opts.separator);
     let mut report = ReadReport {
         delimiter,
         has_value: cols.value.is_some(),
         has_nulls: cols.nulls.is_some(),
         ..ReadReport::default()
     };
-    let mut rec = ByteRecord::new();
-    let mut record = 0u64;
+    let mut at = Location { line: 2, record: 0 };
+    let mut block = Vec::new();
     loop {
-        let line = rdr.position().line();
-        let start = rdr.position().byte();
+        if !blocks::next_block(&mut input, &mut block)? {
+            return Ok(report);
+        }
+        if block.contains(&b'"') {
+            // Quoted fields may span lines, so blocks cannot be cut safely: read the rest
+            // record by record with the full CSV parser.
+            let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
+            read_quoted(rest, delimiter, &cols, opts, table, &mut report, at)?;
+            return Ok(report);
+        }
+        let chunks = blocks::split_lines(&block, at);
+        let limit = opts.max_path_len.min(table.max_path_len());
+        let parts = blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit));
+        for part in parts {
+            let part = part?;
+            table.merge(&part.table)?;
+            report.rows += part.report.rows;
+            for (loc, problem) in part.report.skipped_details {
+                report.skip(loc, problem);
+            }
+            report.skipped += part.report.skipped.saturating_sub(part.kept_details);
+            if let Some(err) = part.error {
+                return Err(err);
+            }
+        }
+        at = chunks.last().map_or(at, |c| c.end);
+    }
+}
+
+/// One parsed chunk of an unquoted block: its rows as a shard table, its report, and the first
+/// error (in [`BadRows::Error`] mode), which ends the read after the rows before it are kept.
+struct ChunkResult {
+    table: PathTable,
+    report: ReadReport,
+    kept_details: u64,
+    error: Option<Error>,
+}
+
+fn parse_chunk(
+    chunk: &blocks::Chunk<'_>,
+    delimiter: u8,
+    cols: &Columns,
+    opts: &PathCsvOptions,
+    max_path_len: usize,
+) -> Result<ChunkResult> {
+    let mut table = PathTable::new();
+    table.set_max_path_len(max_path_len);
+    let mut report = ReadReport::default();
+    let mut splitter = Splitter::new(&opts.separator);
+    let mut rec = ByteRecord::new();
+    let mut error = None;
+    for (at, line) in chunk.lines() {
+        if line.is_empty() {
+            continue; // a blank line
+        }
+        rec.clear();
+        for field in line.split(|&b| b == delimiter) {
+            rec.push_field(field);
+        }
+        let r = parse_row(&rec, cols)
+            .and_then(|(outcome, path)| splitter.add_to(&mut table, path, outcome));
+        match r {
+            Ok(()) => report.rows += 1,
+            Err(e) => {
+                if let Err(e) = skip_or_fail(e.at(at), opts.bad_rows, &mut report) {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    let kept_details = report.skipped_details.len() as u64;
+    Ok(ChunkResult {
+        table,
+        report,
+        kept_details,
+        error,
+    })
+}
+
+/// Reads the rest of the input record by record with the full CSV parser (quoted fields).
+fn read_quoted<R: Read>(
+    input: R,
+    delimiter: u8,
+    cols: &Columns,
+    opts: &PathCsvOptions,
+    table: &mut PathTable,
+    report: &mut ReadReport,
+    start: Location,
+) -> Result<()> {
+    let mut rdr = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 16)
+        .from_reader(Newlines::new(input));
+    let mut splitter = Splitter::new(&opts.separator);
+    let mut rec = ByteRecord::new();
+    let mut record = start.record;
+    // csv's own record lines are wrong after blank lines and CRLF (see `Newlines`).
+    let line_after =
+        |rdr: &csv::Reader<Newlines<R>>, byte: u64| start.line - 1 + rdr.get_ref().line_after(byte);
+    loop {
+        let begin = rdr.position().byte();
         let more = match rdr.read_byte_record(&mut rec) {
             Ok(more) => more,
             Err(e) => {
-                let err = csv_error(e, line, record);
+                let line = line_after(&rdr, begin);
+                let at = Location { line, record };
+                let err = match csv_error(e, line, record) {
+                    Error::Parse { problem, .. } => Error::Parse { at, problem },
+                    other => other,
+                };
                 record += 1;
-                skip_or_fail(err, opts.bad_rows, &mut report)?;
+                skip_or_fail(err, opts.bad_rows, report)?;
                 continue;
             }
         };
         if !more {
-            break;
+            return Ok(());
         }
-        let end = rdr.position().byte();
         let index = record;
         record += 1;
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line
         }
-        let r = parse_row(&rec, &cols).and_then(|(outcome, path)| {
-            splitter.check(path)?;
-            splitter.add_to(table, path, outcome)
-        });
+        let r =
+            parse_row(&rec, cols).and_then(|(outcome, path)| splitter.add_to(table, path, outcome));
         match r {
             Ok(()) => report.rows += 1,
             Err(e) => {
                 let at = Location {
-                    line: rdr.get_ref().line_after(start),
+                    line: line_after(&rdr, begin),
                     record: index,
                 };
-                skip_or_fail(e.at(at), opts.bad_rows, &mut report)?;
+                skip_or_fail(e.at(at), opts.bad_rows, report)?;
             }
         }
+        let end = rdr.position().byte();
         rdr.get_mut().forget_before(end);
     }
-    Ok(report)
 }
 
 /// A reader that remembers where the line breaks are, so a record's line number is exact.
 ///
 /// csv's `Position::line` is wrong for the first record after blank lines (rust-csv issue
-/// #208) and after a CRLF header, but its byte offset of the *end* of a record is right. A
+/// #208) and after CRLF line ends, but its byte offset of the *end* of a record is right. A
 /// record starts at the first byte after the previous record's end that is not `\r` or `\n`;
 /// its line is 1 + the number of `\n` before that byte.
 struct Newlines<R> {
@@ -207,7 +310,7 @@ impl<R: Read> Newlines<R> {
     }
 
     /// The 1-based line of the record that follows byte `after` (the end of the previous
-    /// record, or of the header).
+    /// record, or the start of the input).
     fn line_after(&self, after: u64) -> u64 {
         let mut start = after;
         let mut newlines = self.forgotten;
@@ -215,7 +318,7 @@ impl<R: Read> Newlines<R> {
             if o < start {
                 newlines += u64::from(newline);
             } else if o == start {
-                // A blank line or the rest of a CRLF terminator: the record starts later.
+                // A blank line or the rest of a CRLF line end: the record starts later.
                 newlines += u64::from(newline);
                 start += 1;
             } else {
@@ -261,7 +364,8 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
     let field =
         |i: usize| std::str::from_utf8(&rec[i]).map_err(|_| parse(ParseProblem::InvalidUtf8));
     let number = |i: usize, name: &str| -> Result<f64> {
-        let text = field(i)?.trim();
+        let text = field(i)?;
+        let text = &text[trim_range(text, 0..text.len())];
         if text.is_empty() {
             return Err(parse(ParseProblem::EmptyField { field: name.into() }));
         }
@@ -304,39 +408,72 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
     Ok((outcome, field(cols.path)?))
 }
 
-/// Splits a path field into trimmed channel names.
+/// Splits a path field into trimmed channel names, reusing one buffer of token ranges.
 struct Splitter {
-    /// `None`: split on runs of whitespace.
-    sep: Option<String>,
+    /// Empty: split on runs of whitespace.
+    sep: String,
+    tokens: Vec<std::ops::Range<usize>>,
+}
+
+/// `s` trimmed, fast when it has no surrounding blank (the common case).
+fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let t = &s[r.clone()];
+    let b = t.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if *f > b' ' && *l > b' ' && f.is_ascii() && l.is_ascii() => r,
+        _ => {
+            let trimmed = t.trim();
+            let start = r.start + (trimmed.as_ptr() as usize - t.as_ptr() as usize);
+            start..start + trimmed.len()
+        }
+    }
 }
 
 impl Splitter {
     fn new(sep: &str) -> Self {
-        let t = sep.trim();
         Splitter {
-            sep: (!t.is_empty()).then(|| t.to_string()),
+            sep: sep.trim().to_string(),
+            tokens: Vec::new(),
         }
     }
 
-    /// Checks a path field: not blank, no empty channel name.
-    fn check(&self, path: &str) -> Result<()> {
-        if path.trim().is_empty() {
-            return Err(Error::InvalidPath(ParseProblem::EmptyPath));
-        }
-        if let Some(sep) = &self.sep {
-            if let Some(i) = path.split(sep.as_str()).position(|t| t.trim().is_empty()) {
-                return Err(Error::InvalidPath(ParseProblem::EmptyToken { position: i + 1 }));
+    /// Splits `path` (checking it is not blank and has no empty channel name) and adds it to
+    /// `table` with `outcome`.
+    fn add_to(&mut self, table: &mut PathTable, path: &str, outcome: Outcome) -> Result<()> {
+        self.tokens.clear();
+        if self.sep.is_empty() {
+            let base = path.as_ptr() as usize;
+            self.tokens.extend(path.split_whitespace().map(|t| {
+                let start = t.as_ptr() as usize - base;
+                start..start + t.len()
+            }));
+        } else {
+            let mut start = 0;
+            if let [b] = self.sep.as_bytes() {
+                for (i, _) in path.bytes().enumerate().filter(|&(_, c)| c == *b) {
+                    self.tokens.push(trim_range(path, start..i));
+                    start = i + 1;
+                }
+            } else {
+                for (i, m) in path.match_indices(self.sep.as_str()) {
+                    self.tokens.push(trim_range(path, start..i));
+                    start = i + m.len();
+                }
+            }
+            self.tokens.push(trim_range(path, start..path.len()));
+            if self.tokens.len() == 1 && self.tokens[0].is_empty() {
+                self.tokens.clear();
+            }
+            if let Some(i) = self.tokens.iter().position(|r| r.is_empty()) {
+                return Err(Error::InvalidPath(ParseProblem::EmptyToken {
+                    position: i + 1,
+                }));
             }
         }
-        Ok(())
-    }
-
-    /// Adds a checked path field to `table` with `outcome`.
-    fn add_to(&self, table: &mut PathTable, path: &str, outcome: Outcome) -> Result<()> {
-        match &self.sep {
-            Some(sep) => table.add(path.split(sep.as_str()).map(str::trim), outcome),
-            None => table.add(path.split_whitespace(), outcome),
+        if self.tokens.is_empty() {
+            return Err(Error::InvalidPath(ParseProblem::EmptyPath));
         }
+        table.add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
     }
 }
 
@@ -396,7 +533,9 @@ fn find_columns(head: &ByteRecord, opts: &PathCsvOptions) -> Result<Columns> {
     };
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
-            return Err(header_err(ParseProblem::DuplicateColumn { name: n.clone() }));
+            return Err(header_err(ParseProblem::DuplicateColumn {
+                name: n.clone(),
+            }));
         }
     }
     let find = |name: &str| names.iter().position(|n| n == name);

@@ -5,7 +5,7 @@
 //! | first / last touch | [`FirstTouch`], [`LastTouch`] | `first_touch`, `last_touch` | O(T) | O(n) |
 //! | last non-direct | [`LastNonDirect`] | `last_non_direct` | O(T) | O(n) |
 //! | linear | [`Linear`] | `linear`, `linear_distinct`, `linear_run` | O(T) | O(n) |
-//! | position-based | [`PositionBased`] | `position_based`, `j_curve`, `inverse_j` | O(T) | O(n) |
+//! | position-based | [`PositionBased`] | `position_based`, `j_curve`, `inverse_j` (+ `_split_middle`) | O(T) | O(n) |
 //! | W-shaped | [`WShaped`] | `w_shaped` | O(T) | O(n) |
 //! | participation | [`Participation`] | `participation`, `participation_normalized` | O(T) | O(n) |
 //! | time decay | [`TimeDecay`] | `time_decay` | O(T) | O(n) |

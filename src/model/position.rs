@@ -31,7 +31,9 @@ pub enum TwoTouch {
 /// ```
 ///
 /// Presets: [`PositionBased::u_shaped`] 40/20/40 (the default, Google's "position-based"),
-/// [`PositionBased::j_curve`] 20/20/60 and [`PositionBased::inverse_j`] 60/20/20.
+/// [`PositionBased::j_curve`] 20/20/60 and [`PositionBased::inverse_j`] 60/20/20. The model name
+/// is `position_based`, `j_curve` or `inverse_j` (by weights), followed by `_split_middle` with
+/// [`TwoTouch::SplitMiddle`].
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if a weight is negative or not finite, if the weights do not sum
@@ -88,25 +90,46 @@ impl PositionBased {
     /// # Errors
     /// See the type's docs.
     pub fn validate(&self) -> Result<()> {
-        let name = "position_based";
-        check_weights(name, &[("first", self.first), ("middle", self.middle), ("last", self.last)])?;
+        let name = self.base_name();
+        check_weights(
+            name,
+            &[
+                ("first", self.first),
+                ("middle", self.middle),
+                ("last", self.last),
+            ],
+        )?;
         if self.two_touch == TwoTouch::Renormalize && self.first + self.last <= 0.0 {
-            return Err(bad(name, "first", "first + last must be > 0 to split 2-touch paths"));
+            return Err(bad(
+                name,
+                "first",
+                "first + last must be > 0 to split 2-touch paths",
+            ));
         }
         Ok(())
     }
 
-    fn model_name(&self) -> Cow<'static, str> {
+    /// `j_curve` or `inverse_j` for those presets' weights, `position_based` otherwise.
+    fn base_name(&self) -> &'static str {
         let w = (self.first, self.middle, self.last);
         let close = |a: (f64, f64, f64)| {
             (a.0 - w.0).abs() < 1e-12 && (a.1 - w.1).abs() < 1e-12 && (a.2 - w.2).abs() < 1e-12
         };
         if close((0.2, 0.2, 0.6)) {
-            "j_curve".into()
+            "j_curve"
         } else if close((0.6, 0.2, 0.2)) {
-            "inverse_j".into()
+            "inverse_j"
         } else {
-            "position_based".into()
+            "position_based"
+        }
+    }
+
+    /// The base name, with `_split_middle` for DP6's 2-touch rule (its results differ, so the
+    /// two conventions must not share a name in a report).
+    fn model_name(&self) -> Cow<'static, str> {
+        match self.two_touch {
+            TwoTouch::Renormalize => self.base_name().into(),
+            TwoTouch::SplitMiddle => format!("{}_split_middle", self.base_name()).into(),
         }
     }
 }
@@ -123,12 +146,20 @@ fn bad(model: &'static str, name: &'static str, reason: &str) -> Error {
 fn check_weights(model: &'static str, w: &[(&'static str, f64)]) -> Result<()> {
     for &(name, x) in w {
         if !(x.is_finite() && x >= 0.0) {
-            return Err(bad(model, name, &format!("{x} is not a finite weight >= 0")));
+            return Err(bad(
+                model,
+                name,
+                &format!("{x} is not a finite weight >= 0"),
+            ));
         }
     }
     let sum: f64 = w.iter().map(|p| p.1).sum();
     if (sum - 1.0).abs() > 1e-9 {
-        return Err(bad(model, "weights", &format!("weights sum to {sum}, not 1")));
+        return Err(bad(
+            model,
+            "weights",
+            &format!("weights sum to {sum}, not 1"),
+        ));
     }
     Ok(())
 }
@@ -225,7 +256,11 @@ impl WShaped {
             ],
         )?;
         if self.first + self.last <= 0.0 {
-            return Err(bad(name, "first", "first + last must be > 0 to split 2-touch paths"));
+            return Err(bad(
+                name,
+                "first",
+                "first + last must be > 0 to split 2-touch paths",
+            ));
         }
         Ok(())
     }
@@ -266,3 +301,63 @@ impl TouchWeights for WShaped {
 }
 
 rule_model!(WShaped);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Outcome;
+
+    /// The weight vector of `model` for a path of `len` distinct channels.
+    fn weights<W: TouchWeights<Prep = ()>>(model: &W, len: usize) -> Vec<f64> {
+        let names: Vec<String> = (0..len).map(|i| format!("c{i}")).collect();
+        let mut t = PathTable::new();
+        t.add(&names, Outcome::converted(1.0, 0.0)).unwrap();
+        let mut out = vec![0.0; len];
+        let mut s = Scratch::new(len);
+        model.weights(&(), t.row(0), &mut s, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn weight_vectors_are_distributions_for_every_length() {
+        let split = PositionBased {
+            two_touch: TwoTouch::SplitMiddle,
+            ..PositionBased::j_curve()
+        };
+        for len in 1..=12 {
+            for w in [
+                weights(&PositionBased::u_shaped(), len),
+                weights(&PositionBased::inverse_j(), len),
+                weights(&split, len),
+                weights(&WShaped::default(), len),
+            ] {
+                assert_eq!(w.len(), len);
+                assert!(w.iter().all(|&x| (0.0..=1.0).contains(&x)), "{w:?}");
+                assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{w:?}");
+            }
+        }
+        // W-shaped, L = 6: milestone at 0-based index ⌊5/2⌋ = 2, ρ = 0.1 over 3 touches.
+        let w = weights(&WShaped::default(), 6);
+        let r = 0.1 / 3.0;
+        assert_eq!(w, [0.3, r, 0.3, r, r, 0.3]);
+    }
+
+    #[test]
+    fn names_tell_the_presets_and_conventions_apart() {
+        let split = |p: PositionBased| PositionBased {
+            two_touch: TwoTouch::SplitMiddle,
+            ..p
+        };
+        assert_eq!(PositionBased::u_shaped().model_name(), "position_based");
+        assert_eq!(PositionBased::j_curve().model_name(), "j_curve");
+        assert_eq!(PositionBased::inverse_j().model_name(), "inverse_j");
+        assert_eq!(
+            split(PositionBased::j_curve()).model_name(),
+            "j_curve_split_middle"
+        );
+        assert_eq!(
+            split(PositionBased::u_shaped()).model_name(),
+            "position_based_split_middle"
+        );
+    }
+}

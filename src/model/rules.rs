@@ -17,7 +17,8 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    fn new(channels: usize) -> Self {
+    /// Scratch space for a table of `channels` channels.
+    pub fn new(channels: usize) -> Self {
         Scratch {
             stamp: vec![0; channels],
             generation: 0,
@@ -202,10 +203,7 @@ macro_rules! rule_model {
             fn name(&self) -> std::borrow::Cow<'static, str> {
                 self.model_name()
             }
-            fn attribute(
-                &self,
-                table: &$crate::PathTable,
-            ) -> $crate::Result<$crate::Attribution> {
+            fn attribute(&self, table: &$crate::PathTable) -> $crate::Result<$crate::Attribution> {
                 $crate::model::rules::credit_by_weights(&self.model_name(), table, self)
             }
         }
@@ -220,3 +218,34 @@ macro_rules! rule_model {
     };
 }
 pub(crate) use rule_model;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[u32]) -> Vec<ChannelId> {
+        v.iter().map(|&i| ChannelId(i)).collect()
+    }
+
+    #[test]
+    fn scratch_counts_distinct_channels_per_row() {
+        let mut s = Scratch::new(4);
+        assert_eq!(s.distinct(&ids(&[0, 1, 0, 2, 1])), 3);
+        assert_eq!(s.distinct(&ids(&[3, 3, 3])), 1);
+        assert_eq!(s.distinct(&ids(&[0, 1, 2, 3])), 4);
+    }
+
+    #[test]
+    fn scratch_survives_generation_wraparound() {
+        let mut s = Scratch::new(3);
+        s.next_row();
+        assert!(s.first_visit(ChannelId(1)));
+        // Jump to the last generation: the stamp of channel 1 must not alias after the wrap.
+        s.generation = u32::MAX - 1;
+        s.stamp[2] = 1;
+        assert_eq!(s.distinct(&ids(&[2, 2, 0])), 2); // generation u32::MAX
+        assert_eq!(s.distinct(&ids(&[1, 2, 1])), 2); // wraps: stamps reset, generation 1
+        assert_eq!(s.generation, 1);
+        assert_eq!(s.distinct(&ids(&[1, 2, 0])), 3);
+    }
+}

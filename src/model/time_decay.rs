@@ -68,7 +68,10 @@ impl TimeDecay {
         }
         let h = self.positional_half_life;
         if !(h.is_finite() && h > 0.0) {
-            return Err(bad("positional_half_life", format!("{h} must be finite and > 0")));
+            return Err(bad(
+                "positional_half_life",
+                format!("{h} must be finite and > 0"),
+            ));
         }
         Ok(())
     }
@@ -84,8 +87,10 @@ impl TouchWeights for TimeDecay {
 
     fn prepare(&self, _: &PathTable) -> Result<f64> {
         self.validate()?;
-        // Positive TimeDelta: microseconds fit (±2^63 µs ≈ 292,000 years) or saturate.
-        Ok(self.half_life.num_microseconds().unwrap_or(i64::MAX) as f64)
+        // In f64 rather than `num_microseconds()`, which saturates at ~292,000 years and would
+        // keep a huge half-life from approaching linear per touch (TimeDelta::MAX ≈ 9.2e21 µs).
+        let h = &self.half_life;
+        Ok(h.num_seconds() as f64 * 1e6 + f64::from(h.subsec_nanos()) / 1e3)
     }
 
     fn weights(&self, &h: &f64, row: Row<'_>, _: &mut Scratch, out: &mut [f64]) -> Result<()> {
@@ -101,7 +106,8 @@ impl TouchWeights for TimeDecay {
                 // Measure from the latest touch: the same shares as from the conversion time
                 // (MODELS.md §2.7), without underflow when the conversion is long after.
                 for (o, &t) in out.iter_mut().zip(times) {
-                    *o = (-((latest - t) as f64) / h).exp2();
+                    // `abs_diff`: the span of two i64 times can exceed i64 (never panics).
+                    *o = (-(latest.abs_diff(t) as f64) / h).exp2();
                 }
             }
             None => {
@@ -119,3 +125,26 @@ impl TouchWeights for TimeDecay {
 }
 
 rule_model!(TimeDecay);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn micros(h: TimeDelta) -> f64 {
+        let m = TimeDecay {
+            half_life: h,
+            ..TimeDecay::default()
+        };
+        m.prepare(&PathTable::new()).unwrap()
+    }
+
+    #[test]
+    fn half_life_in_microseconds_is_exact_and_does_not_saturate() {
+        assert_eq!(micros(TimeDelta::days(7)), 604_800e6);
+        assert_eq!(micros(TimeDelta::nanoseconds(1_500)), 1.5);
+        assert_eq!(micros(TimeDelta::nanoseconds(1)), 1e-3);
+        // i64::MAX milliseconds: beyond the i64 microsecond range.
+        let max = micros(TimeDelta::MAX);
+        assert!(max.is_finite() && max > 9.2e21, "{max}");
+    }
+}

@@ -1,0 +1,143 @@
+//! Block-parallel reading of line-oriented input: the input is streamed in blocks of
+//! [`BLOCK_BYTES`] (cut at a line end), each block is cut into chunks of about [`CHUNK_BYTES`] at
+//! line ends, and the chunks are parsed in parallel (with the `parallel` feature) and combined in
+//! order. Chunk boundaries depend only on the input, never on the number of threads, so results
+//! are identical on any thread count. Memory is bounded by one block plus the parsed chunks.
+
+use std::io::{self, BufRead, Read};
+
+use crate::error::Location;
+
+/// Bytes read per block (then extended to the end of the line).
+pub(crate) const BLOCK_BYTES: usize = 8 << 20;
+/// Target bytes per chunk (then extended to the end of the line).
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads the next block of whole lines into `block`; false at the end of the input.
+pub(crate) fn next_block<R: BufRead>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
+    block.clear();
+    input.by_ref().take(BLOCK_BYTES as u64).read_to_end(block)?;
+    if block.is_empty() {
+        return Ok(false);
+    }
+    if block.last() != Some(&b'\n') {
+        input.read_until(b'\n', block)?;
+    }
+    Ok(true)
+}
+
+/// Whole lines of a block, with the location of their first line.
+#[derive(Debug)]
+pub(crate) struct Chunk<'a> {
+    bytes: &'a [u8],
+    /// Location of the chunk's first line.
+    pub start: Location,
+    /// Location just after the chunk's last line.
+    pub end: Location,
+}
+
+impl<'a> Chunk<'a> {
+    /// The chunk's lines (without `\n` or `\r\n`) with their locations.
+    pub fn lines(&self) -> impl Iterator<Item = (Location, &'a [u8])> + 'a {
+        let start = self.start;
+        let bytes = self.bytes.strip_suffix(b"\n").unwrap_or(self.bytes);
+        bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .map(move |(i, line)| {
+                let at = Location {
+                    line: start.line + i as u64,
+                    record: start.record + i as u64,
+                };
+                (at, line.strip_suffix(b"\r").unwrap_or(line))
+            })
+    }
+}
+
+/// Cuts `block` (whole lines) into chunks at line ends; `start` is the block's first line.
+pub(crate) fn split_lines(block: &[u8], start: Location) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::with_capacity(block.len() / CHUNK_BYTES + 1);
+    let mut at = start;
+    let mut rest = block;
+    while !rest.is_empty() {
+        let cut = match rest.get(CHUNK_BYTES..) {
+            None => rest.len(),
+            Some(tail) => tail
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |i| CHUNK_BYTES + i + 1),
+        };
+        let (bytes, tail) = rest.split_at(cut);
+        let mut lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        if bytes.last() != Some(&b'\n') {
+            lines += 1;
+        }
+        let end = Location {
+            line: at.line + lines,
+            record: at.record + lines,
+        };
+        chunks.push(Chunk {
+            bytes,
+            start: at,
+            end,
+        });
+        at = end;
+        rest = tail;
+    }
+    chunks
+}
+
+/// `items.map(f)` in order, in parallel with the `parallel` feature.
+pub(crate) fn map_ordered<T, U, F>(items: &[T], f: F) -> Vec<U>
+where
+    T: Sync,
+    U: Send,
+    F: Fn(&T) -> U + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(&f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_line_once_with_its_number() {
+        let mut text = Vec::new();
+        for i in 0..300_000 {
+            text.extend_from_slice(format!("line {i}\r\n").as_bytes());
+        }
+        text.extend_from_slice(b"last without newline");
+        let chunks = split_lines(&text, Location { line: 2, record: 0 });
+        assert!(chunks.len() > 1);
+        let lines: Vec<_> = chunks.iter().flat_map(|c| c.lines()).collect();
+        assert_eq!(lines.len(), 300_001);
+        for (i, (at, line)) in lines.iter().enumerate().take(300_000) {
+            assert_eq!(at.line, i as u64 + 2);
+            assert_eq!(*line, format!("line {i}").as_bytes());
+        }
+        assert_eq!(lines[300_000].1, b"last without newline");
+        assert_eq!(chunks.last().unwrap().end.line, 300_003);
+    }
+
+    #[test]
+    fn blocks_end_at_line_ends() {
+        let text = "a\nbb\nccc".repeat(3_000_000);
+        let mut input = io::BufReader::new(text.as_bytes());
+        let mut block = Vec::new();
+        let mut total = 0;
+        while next_block(&mut input, &mut block).unwrap() {
+            total += block.len();
+            assert!(block.ends_with(b"\n") || total == text.len());
+        }
+        assert_eq!(total, text.len());
+    }
+}
