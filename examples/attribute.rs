@@ -72,10 +72,6 @@ EXAMPLES:
     # A 30/40/30 position-based model and a 2-touch half-life:
     attribute data.csv --models position_based,time_decay --weights 30,40,30 --half-life 2
 
-MODELS (--models list):
-    first_touch last_touch last_non_direct linear linear_distinct linear_run position_based
-    j_curve inverse_j w_shaped participation participation_normalized time_decay
-
 EXIT STATUS:
     0 on success; 1 on any error, with one line on stderr: `error: FILE:LINE: problem`.
 ";
@@ -341,10 +337,28 @@ fn parse_half_life(s: &str) -> Result<HalfLife, String> {
     Ok(HalfLife::Time(TimeDelta::microseconds(micros as i64)))
 }
 
+/// [`HELP`] followed by the model names, wrapped.
+fn help() -> String {
+    let mut text = format!("{HELP}\nMODELS (--models list):\n");
+    let mut line = String::from("   ");
+    for name in TABLE_MODELS {
+        if line.len() + 1 + name.len() > 94 {
+            text.push_str(&line);
+            text.push('\n');
+            line = String::from("   ");
+        }
+        line.push(' ');
+        line.push_str(name);
+    }
+    text.push_str(&line);
+    text.push('\n');
+    text
+}
+
 fn run(args: Vec<String>) -> Result<(), Failure> {
     let cli = parse_args(args)?;
     if cli.help {
-        return emit(io::stdout().lock(), HELP.as_bytes());
+        return emit(io::stdout().lock(), help().as_bytes());
     }
     if cli.models.trim() == "list" {
         let names: String = TABLE_MODELS.iter().map(|n| format!("{n}\n")).collect();
@@ -377,6 +391,21 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         .map_err(|e| located(shown, e))?;
     let model_secs = started.elapsed().as_secs_f64();
 
+    let summary = Summary::from_read(&input, &read, &table);
+    let mut buf = Vec::new();
+    write_report(&mut buf, cli.format, &results, Some(&summary))
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    match &cli.output {
+        Some(path) => {
+            let file = File::create(path).map_err(|e| format!("{path}: {e}"))?;
+            emit(BufWriter::new(file), &buf).map_err(|f| match f {
+                Failure::BrokenPipe => Failure::Message(format!("{path}: broken pipe")),
+                other => other,
+            })?;
+        }
+        None => emit(io::stdout().lock(), &buf)?,
+    }
+    // Last, so that a failed run leaves exactly one line (the error) on stderr.
     if !cli.quiet {
         for w in &warnings {
             eprintln!("warning: {w}");
@@ -391,20 +420,7 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
             if results.len() == 1 { "" } else { "s" }
         );
     }
-    let summary = Summary::from_read(&input, &read, &table);
-    let mut buf = Vec::new();
-    write_report(&mut buf, cli.format, &results, Some(&summary))
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    match &cli.output {
-        Some(path) => {
-            let file = File::create(path).map_err(|e| format!("{path}: {e}"))?;
-            emit(BufWriter::new(file), &buf).map_err(|f| match f {
-                Failure::BrokenPipe => Failure::Message(format!("{path}: broken pipe")),
-                other => other,
-            })
-        }
-        None => emit(io::stdout().lock(), &buf),
-    }
+    Ok(())
 }
 
 /// Writes all of `bytes` and flushes.

@@ -340,6 +340,9 @@ fn help_has_worked_examples() {
         let out = ok(&attribute(&[flag], None));
         assert!(out.contains("USAGE") && out.contains("EXAMPLES"), "{out}");
         assert!(out.contains("--half-life"));
+        for m in TABLE_MODELS {
+            assert!(out.split_whitespace().any(|w| w == *m), "{m} not in --help");
+        }
     }
 }
 
@@ -378,6 +381,13 @@ fn bad_header_and_broken_files() {
     );
     let err = fails(&attribute(&["no/such/file.csv"], None));
     assert!(err.starts_with("error: no/such/file.csv: "), "{err}");
+    // An output that cannot be written: still one line.
+    let dir = std::env::temp_dir();
+    let err = fails(&attribute(&[T2, "-o", dir.to_str().unwrap()], None));
+    assert!(
+        err.starts_with(&format!("error: {}: ", dir.display())),
+        "{err}"
+    );
     // A quoted field with a newline does not break the one-line rule.
     let f = TempFile::new("quoted.csv", b"path,total_conversions\n\"A\nB\",x\n");
     let err = fails(&attribute(&[f.path()], None));
