@@ -63,7 +63,7 @@ EXAMPLES:
     attribute examples/data/sample_paths.csv
 
     # Three models as long CSV, into a file:
-    attribute data.csv --models first_touch,last_touch,markov --format csv -o credit.csv
+    attribute data.csv --models first_touch,last_touch,linear --format csv -o credit.csv
 
     # Semicolon-separated export with its own column names, read from stdin:
     cat export.csv | attribute - -d ';' --path-col journey --conv-col orders \\
@@ -77,7 +77,14 @@ EXIT STATUS:
 ";
 
 fn main() {
-    match run(std::env::args().skip(1).collect()) {
+    let args: Result<Vec<String>, String> = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
+        })
+        .collect();
+    match args.map_err(Failure::Message).and_then(run) {
         Ok(()) => {}
         // Output closed early (`attribute … | head`): not an error.
         Err(Failure::BrokenPipe) => {}

@@ -45,7 +45,14 @@ EXAMPLES:
 ";
 
 fn main() {
-    if let Err(msg) = run(std::env::args().skip(1).collect()) {
+    let args: Result<Vec<String>, String> = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
+        })
+        .collect();
+    if let Err(msg) = args.and_then(run) {
         eprintln!("error: {msg}");
         exit(1);
     }

@@ -568,3 +568,21 @@ fn generate_is_seeded_and_readable() {
     assert!(!o.status.success());
     assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
 }
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_errors_not_panics() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    for name in ["attribute", "generate"] {
+        let o = example(name)
+            .arg(OsStr::from_bytes(b"--seed\xFF"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "error: argument \"--seed\\xFF\" is not valid UTF-8\n"
+        );
+    }
+}
