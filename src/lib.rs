@@ -67,8 +67,16 @@ pub mod formats;
 mod journey;
 pub mod model;
 mod outcome;
+pub mod registry;
+pub mod report;
+pub mod synth;
 mod table;
 mod walk;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctest {}
 
 pub use attribution::{Attribution, ChannelCredit, CreditTriple};
 pub use channel::{ChannelId, Channels, RESERVED_NAMES};

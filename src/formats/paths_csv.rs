@@ -1,6 +1,7 @@
 //! ChannelAttribution's aggregated path CSV:
 //! `path,total_conversions,total_conversion_value,total_null`.
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 use csv::{ByteRecord, ReaderBuilder};
@@ -58,6 +59,8 @@ struct Columns {
     value: Option<usize>,
     nulls: Option<usize>,
     count: usize,
+    /// Names of the conversions, value and null columns, for error messages.
+    names: [String; 3],
 }
 
 /// Reads an aggregated path CSV into a new [`PathTable`], streaming (the file is never held
@@ -217,16 +220,19 @@ fn read_quoted<R: Read>(
         .flexible(true)
         .has_headers(false)
         .buffer_capacity(1 << 16)
-        .from_reader(input);
+        .from_reader(Newlines::new(input));
     let mut splitter = Splitter::new(&opts.separator);
     let mut rec = ByteRecord::new();
     let mut record = start.record;
-    let line_of = |pos: u64| start.line + pos - 1;
+    // csv's own record lines are wrong after blank lines and CRLF (see `Newlines`).
+    let line_after =
+        |rdr: &csv::Reader<Newlines<R>>, byte: u64| start.line - 1 + rdr.get_ref().line_after(byte);
     loop {
-        let line = line_of(rdr.position().line());
+        let begin = rdr.position().byte();
         let more = match rdr.read_byte_record(&mut rec) {
             Ok(more) => more,
             Err(e) => {
+                let line = line_after(&rdr, begin);
                 let at = Location { line, record };
                 let err = match csv_error(e, at) {
                     Error::Parse { problem, .. } => Error::Parse { at, problem },
@@ -240,10 +246,7 @@ fn read_quoted<R: Read>(
         if !more {
             return Ok(());
         }
-        let at = Location {
-            line: rec.position().map_or(line, |p| line_of(p.line())),
-            record,
-        };
+        let index = record;
         record += 1;
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line
@@ -252,8 +255,90 @@ fn read_quoted<R: Read>(
             parse_row(&rec, cols).and_then(|(outcome, path)| splitter.add_to(table, path, outcome));
         match r {
             Ok(()) => report.rows += 1,
-            Err(e) => skip_or_fail(e.at(at), opts.bad_rows, report)?,
+            Err(e) => {
+                let at = Location {
+                    line: line_after(&rdr, begin),
+                    record: index,
+                };
+                skip_or_fail(e.at(at), opts.bad_rows, report)?;
+            }
         }
+        let end = rdr.position().byte();
+        rdr.get_mut().forget_before(end);
+    }
+}
+
+/// A reader that remembers where the line breaks are, so a record's line number is exact.
+///
+/// csv's `Position::line` is wrong for the first record after blank lines (rust-csv issue
+/// #208) and after CRLF line ends, but its byte offset of the *end* of a record is right. A
+/// record starts at the first byte after the previous record's end that is not `\r` or `\n`;
+/// its line is 1 + the number of `\n` before that byte.
+struct Newlines<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of the `\r` and `\n` bytes not yet forgotten, ascending, with `true` for `\n`.
+    pending: VecDeque<(u64, bool)>,
+    /// `\n` bytes forgotten (all before the current record).
+    forgotten: u64,
+}
+
+impl<R: Read> Newlines<R> {
+    fn new(inner: R) -> Self {
+        Newlines {
+            inner,
+            offset: 0,
+            pending: VecDeque::new(),
+            forgotten: 0,
+        }
+    }
+
+    /// Forgets line breaks before `end` (the end of a record already handled); amortised, so
+    /// the per-record cost is a length check.
+    fn forget_before(&mut self, end: u64) {
+        if self.pending.len() < 4096 {
+            return;
+        }
+        while let Some(&(o, newline)) = self.pending.front() {
+            if o >= end {
+                break;
+            }
+            self.pending.pop_front();
+            self.forgotten += u64::from(newline);
+        }
+    }
+
+    /// The 1-based line of the record that follows byte `after` (the end of the previous
+    /// record, or the start of the input).
+    fn line_after(&self, after: u64) -> u64 {
+        let mut start = after;
+        let mut newlines = self.forgotten;
+        for &(o, newline) in &self.pending {
+            if o < start {
+                newlines += u64::from(newline);
+            } else if o == start {
+                // A blank line or the rest of a CRLF line end: the record starts later.
+                newlines += u64::from(newline);
+                start += 1;
+            } else {
+                break;
+            }
+        }
+        1 + newlines
+    }
+}
+
+impl<R: Read> Read for Newlines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                self.pending.push_back((self.offset + i as u64, b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -291,17 +376,35 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
             })
         })
     };
-    let conversions = number(cols.conversions, "total_conversions")?;
+    let [conv_name, value_name, null_name] = &cols.names;
+    let conversions = number(cols.conversions, conv_name)?;
     let value = match cols.value {
-        Some(i) => number(i, "total_conversion_value")?,
+        Some(i) => number(i, value_name)?,
         None => 0.0,
     };
     let nulls = match cols.nulls {
-        Some(i) => number(i, "total_null")?,
+        Some(i) => number(i, null_name)?,
         None => 0.0,
     };
     let outcome = Outcome::new(conversions, value, nulls);
-    outcome.validate()?;
+    // Name the file's column, not the outcome's field.
+    outcome.validate().map_err(|e| match e {
+        Error::InvalidCount {
+            field,
+            value,
+            reason,
+        } => parse(ParseProblem::InvalidCount {
+            field: match field {
+                "conversions" => conv_name,
+                "value" => value_name,
+                _ => null_name,
+            }
+            .clone(),
+            value,
+            reason,
+        }),
+        other => other,
+    })?;
     Ok((outcome, field(cols.path)?))
 }
 
@@ -451,6 +554,11 @@ fn find_columns(head: &ByteRecord, opts: &PathCsvOptions) -> Result<Columns> {
         value: opts.value_column.as_deref().and_then(find),
         nulls: opts.null_column.as_deref().and_then(find),
         count: names.len(),
+        names: [
+            opts.conversions_column.clone(),
+            opts.value_column.clone().unwrap_or_default(),
+            opts.null_column.clone().unwrap_or_default(),
+        ],
     })
 }
 

@@ -1,0 +1,536 @@
+//! `attribute`: credit marketing channels for conversions, from a ChannelAttribution path CSV.
+//!
+//! ```text
+//! cargo run --release --example attribute -- [OPTIONS] <INPUT.csv>
+//! ```
+//!
+//! Results go to stdout (or `-o FILE`); the summary and warnings go to stderr. On bad input the
+//! exit status is 1 and stderr has one line: `error: FILE:LINE: problem`. Run with `--help` for
+//! the options and worked examples.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::process::exit;
+use std::time::Instant;
+
+use chrono::TimeDelta;
+use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport, read_paths};
+use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model, model_names};
+use touchpoint::report::{Format, Summary, write_report};
+use touchpoint::{Attribution, Error, PathTable};
+
+const HELP: &str = "\
+attribute: credit marketing channels for conversions (multi-touch attribution)
+
+USAGE:
+    attribute [OPTIONS] <INPUT>
+
+INPUT is a ChannelAttribution path CSV (`-` reads stdin):
+    path,total_conversions,total_conversion_value,total_null
+    Paid Search > Email > Direct,12,840,31
+The value and null columns are optional.
+
+OPTIONS:
+    --models <LIST|all|list>  Comma-separated model names (default: all). `--models list`
+                              prints every name, one per line.
+    --format <table|csv|json> Output format (default: table). csv is long
+                              (model,channel,conversions,value,share,value_share); json is
+                              {total_conversions, total_value, total_null, channels, models,
+                              summary}.
+    -o, --output <FILE>       Write results to FILE instead of stdout.
+    --sep <STR>               Separator between channels in a path (default: >). Blanks around
+                              it do not matter; ` ` splits on whitespace.
+    -d, --delimiter <CHAR>    CSV delimiter: `,`, `;`, `tab` or any one ASCII character
+                              (default: detected from the header).
+    --path-col <NAME>         Path column (default: path).
+    --conv-col <NAME>         Conversions column (default: total_conversions).
+    --value-col <NAME>        Value column (default: total_conversion_value, optional).
+    --null-col <NAME>         Null column (default: total_null, optional).
+    --max-path-len <N>        Longest path accepted (default: 10000).
+    --skip-bad-rows           Skip malformed rows (counted on stderr) instead of stopping.
+    --direct <LIST>           Direct channels for last_non_direct
+                              (default: Direct,(direct),direct).
+    --weights <F,M,L>         First, middle, last weights of position_based, as fractions
+                              (0.3,0.4,0.3) or percentages (30,40,30); default 40,20,40.
+    --half-life <N|DURATION>  time_decay half-life: a plain number is in touches (rows without
+                              timestamps, default 1); a duration such as 7d, 12h, 30m, 90s is
+                              for timestamped rows (default 7d).
+    -q, --quiet               No summary or warnings on stderr.
+    -h, --help                Print this help.
+
+EXAMPLES:
+    # Every model on the bundled sample, as a table:
+    attribute examples/data/sample_paths.csv
+
+    # Three models as long CSV, into a file:
+    attribute data.csv --models first_touch,last_touch,linear --format csv -o credit.csv
+
+    # Semicolon-separated export with its own column names, read from stdin:
+    cat export.csv | attribute - -d ';' --path-col journey --conv-col orders \\
+        --value-col revenue --null-col lost --format json
+
+    # A 30/40/30 position-based model and a 2-touch half-life:
+    attribute data.csv --models position_based,time_decay --weights 30,40,30 --half-life 2
+
+EXIT STATUS:
+    0 on success; 1 on any error, with one line on stderr: `error: FILE:LINE: problem`.
+";
+
+fn main() {
+    let args: Result<Vec<String>, String> = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
+        })
+        .collect();
+    match args.map_err(Failure::Message).and_then(run) {
+        Ok(()) => {}
+        // Output closed early (`attribute … | head`): not an error.
+        Err(Failure::BrokenPipe) => {}
+        Err(Failure::Message(msg)) => {
+            eprintln!("error: {}", msg.replace(['\n', '\r'], " "));
+            exit(1);
+        }
+    }
+}
+
+/// Why the run stopped.
+enum Failure {
+    /// A one-line message for stderr.
+    Message(String),
+    /// The reader of our output went away.
+    BrokenPipe,
+}
+
+impl From<String> for Failure {
+    fn from(msg: String) -> Self {
+        Failure::Message(msg)
+    }
+}
+
+/// A library error as `FILE:LINE: problem` (or `FILE: problem`, or the error alone).
+fn located(file: &str, e: Error) -> Failure {
+    match e {
+        Error::Parse { at, problem } => Failure::Message(format!("{file}:{}: {problem}", at.line)),
+        Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
+        Error::Io(io) => Failure::Message(format!("{file}: {io}")),
+        other => Failure::Message(other.to_string()),
+    }
+}
+
+/// A library error about a command-line value: the reason alone for the registry's and the
+/// report's own parameters (`unknown model …`), the full message for a model's parameters.
+fn message(e: Error) -> String {
+    match e {
+        Error::InvalidParameter {
+            model: "registry" | "report",
+            reason,
+            ..
+        } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// Half-life as given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum HalfLife {
+    Touches(f64),
+    Time(TimeDelta),
+}
+
+/// Parsed command line.
+#[derive(Debug)]
+struct Cli {
+    input: Option<String>,
+    models: String,
+    format: Format,
+    output: Option<String>,
+    csv: PathCsvOptions,
+    /// Column options given explicitly (a missing explicit optional column is an error).
+    explicit_value_col: bool,
+    explicit_null_col: bool,
+    direct: Option<Vec<String>>,
+    weights: Option<(f64, f64, f64)>,
+    half_life: Option<HalfLife>,
+    /// `--half-life` as given.
+    half_life_text: String,
+    quiet: bool,
+    help: bool,
+}
+
+impl Default for Cli {
+    fn default() -> Self {
+        Cli {
+            input: None,
+            models: "all".into(),
+            format: Format::Table,
+            output: None,
+            csv: PathCsvOptions::default(),
+            explicit_value_col: false,
+            explicit_null_col: false,
+            direct: None,
+            weights: None,
+            half_life: None,
+            half_life_text: String::new(),
+            quiet: false,
+            help: false,
+        }
+    }
+}
+
+/// Parses the arguments: `--name value`, `--name=value`, `-o value`, `-ovalue`, flags,
+/// `--` (everything after is positional) and `-` (stdin).
+fn parse_args(args: Vec<String>) -> Result<Cli, String> {
+    let mut cli = Cli::default();
+    let mut args = args.into_iter();
+    let mut only_positional = false;
+    while let Some(arg) = args.next() {
+        let (name, mut inline) = if only_positional || arg == "-" || !arg.starts_with('-') {
+            set_input(&mut cli, arg)?;
+            continue;
+        } else if arg == "--" {
+            only_positional = true;
+            continue;
+        } else if let Some(long) = arg.strip_prefix("--") {
+            match long.split_once('=') {
+                Some((n, v)) => (format!("--{n}"), Some(v.to_string())),
+                None => (arg.clone(), None),
+            }
+        } else {
+            // A short option, possibly with its value attached (`-o out.csv` or `-oout.csv`).
+            let mut chars = arg.chars();
+            chars.next();
+            let short: String = chars.next().map(|c| format!("-{c}")).unwrap_or_default();
+            let rest = chars.as_str();
+            (short, (!rest.is_empty()).then(|| rest.to_string()))
+        };
+        let mut value = || -> Result<String, String> {
+            inline
+                .take()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("option {name} needs a value (see --help)"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => cli.help = true,
+            "-q" | "--quiet" => cli.quiet = true,
+            "--skip-bad-rows" => cli.csv.bad_rows = BadRows::Skip,
+            "--models" => cli.models = value()?,
+            "--format" => cli.format = value()?.parse().map_err(message)?,
+            "-o" | "--output" => cli.output = Some(value()?),
+            "--sep" => cli.csv.separator = value()?,
+            "-d" | "--delimiter" => cli.csv.delimiter = Some(parse_delimiter(&value()?)?),
+            "--path-col" => cli.csv.path_column = value()?,
+            "--conv-col" => cli.csv.conversions_column = value()?,
+            "--value-col" => {
+                cli.csv.value_column = Some(value()?);
+                cli.explicit_value_col = true;
+            }
+            "--null-col" => {
+                cli.csv.null_column = Some(value()?);
+                cli.explicit_null_col = true;
+            }
+            "--max-path-len" => cli.csv.max_path_len = parse_count("--max-path-len", &value()?)?,
+            "--direct" => cli.direct = Some(parse_list(&value()?)),
+            "--weights" => cli.weights = Some(parse_weights(&value()?)?),
+            "--half-life" => {
+                cli.half_life_text = value()?;
+                cli.half_life = Some(parse_half_life(&cli.half_life_text)?);
+            }
+            _ => return Err(format!("unknown option `{name}` (see --help)")),
+        }
+        if let Some(v) = inline {
+            return Err(format!("option {name} takes no value (got `{v}`)"));
+        }
+    }
+    Ok(cli)
+}
+
+fn set_input(cli: &mut Cli, arg: String) -> Result<(), String> {
+    match &cli.input {
+        Some(first) => Err(format!(
+            "unexpected argument `{arg}`: the input is already `{first}` (one input file)"
+        )),
+        None => {
+            cli.input = Some(arg);
+            Ok(())
+        }
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "--delimiter `{s}`: expected one ASCII character such as `,` `;` or `tab`"
+        )),
+    }
+}
+
+fn parse_count(option: &str, s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{option} `{s}`: expected a whole number > 0")),
+    }
+}
+
+fn parse_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// `F,M,L` as fractions summing to 1 or percentages summing to 100.
+fn parse_weights(s: &str) -> Result<(f64, f64, f64), String> {
+    let bad = |why: &str| format!("--weights `{s}`: {why}");
+    let w = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<Vec<f64>, _>>()
+        .map_err(|_| bad("expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40"))?;
+    let &[f, m, l] = w.as_slice() else {
+        return Err(bad(
+            "expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40",
+        ));
+    };
+    if !w.iter().all(|x| x.is_finite() && *x >= 0.0) {
+        return Err(bad("weights must be finite and >= 0"));
+    }
+    let sum = f + m + l;
+    if (sum - 100.0).abs() < 1e-9 {
+        Ok((f / 100.0, m / 100.0, l / 100.0))
+    } else if (sum - 1.0).abs() < 1e-9 {
+        Ok((f, m, l))
+    } else {
+        Err(bad(&format!("weights sum to {sum}, not 1 (or 100)")))
+    }
+}
+
+/// A plain positive number (touches) or a number with a unit `ms`, `s`, `m`, `h`, `d`, `w`.
+fn parse_half_life(s: &str) -> Result<HalfLife, String> {
+    let bad = || {
+        format!("--half-life `{s}`: expected touches (e.g. 2) or a duration (e.g. 7d, 12h, 30m)")
+    };
+    let t = s.trim();
+    if let Ok(x) = t.parse::<f64>() {
+        return if x.is_finite() && x > 0.0 {
+            Ok(HalfLife::Touches(x))
+        } else {
+            Err(format!("--half-life `{s}`: must be > 0"))
+        };
+    }
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(bad)?;
+    let (number, unit) = t.split_at(split);
+    let x: f64 = number.trim().parse().map_err(|_| bad())?;
+    let micros_per_unit = match unit {
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" => 60e6,
+        "h" => 3600e6,
+        "d" => 86_400e6,
+        "w" => 7.0 * 86_400e6,
+        _ => return Err(bad()),
+    };
+    let micros = (x * micros_per_unit).round();
+    // 2^62 µs ≈ 146,000 years: far beyond any half-life, and safely inside i64.
+    if !(micros >= 1.0 && micros < 2f64.powi(62)) {
+        return Err(format!(
+            "--half-life `{s}`: must be between 1µs and 100,000 years"
+        ));
+    }
+    Ok(HalfLife::Time(TimeDelta::microseconds(micros as i64)))
+}
+
+/// [`HELP`] followed by the model names, wrapped.
+fn help() -> String {
+    let mut text = format!("{HELP}\nMODELS (--models list):\n");
+    let mut line = String::from("   ");
+    for name in TABLE_MODELS {
+        if line.len() + 1 + name.len() > 94 {
+            text.push_str(&line);
+            text.push('\n');
+            line = String::from("   ");
+        }
+        line.push(' ');
+        line.push_str(name);
+    }
+    text.push_str(&line);
+    text.push('\n');
+    text
+}
+
+fn run(args: Vec<String>) -> Result<(), Failure> {
+    let cli = parse_args(args)?;
+    if cli.help {
+        return emit(io::stdout().lock(), help().as_bytes());
+    }
+    if cli.models.trim() == "list" {
+        let names: String = TABLE_MODELS.iter().map(|n| format!("{n}\n")).collect();
+        return emit(io::stdout().lock(), names.as_bytes());
+    }
+    // Models first: an unknown name or bad parameter fails before any input is read.
+    let opts = model_options(&cli);
+    let names = model_names(&cli.models).map_err(message)?;
+    let models = names
+        .iter()
+        .map(|n| build_model(n, &opts))
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(message)?;
+    let mut warnings = unused_option_warnings(&cli, &names);
+
+    let input = cli.input.clone().ok_or_else(|| {
+        "missing INPUT: give a path CSV file, or - to read stdin (see --help)".to_string()
+    })?;
+    let shown = if input == "-" { "<stdin>" } else { &input };
+    let started = Instant::now();
+    let (table, read) = read_input(&input, &cli.csv).map_err(|e| located(shown, e))?;
+    let read_secs = started.elapsed().as_secs_f64();
+    warnings.extend(input_warnings(&cli, shown, &read, &table)?);
+
+    let started = Instant::now();
+    let results = models
+        .iter()
+        .map(|m| m.attribute(&table))
+        .collect::<Result<Vec<Attribution>, Error>>()
+        .map_err(|e| located(shown, e))?;
+    let model_secs = started.elapsed().as_secs_f64();
+
+    let summary = Summary::from_read(&input, &read, &table);
+    let mut buf = Vec::new();
+    write_report(&mut buf, cli.format, &results, Some(&summary))
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    match &cli.output {
+        Some(path) => {
+            let file = File::create(path).map_err(|e| format!("{path}: {e}"))?;
+            emit(BufWriter::new(file), &buf).map_err(|f| match f {
+                Failure::BrokenPipe => Failure::Message(format!("{path}: broken pipe")),
+                other => other,
+            })?;
+        }
+        None => emit(io::stdout().lock(), &buf)?,
+    }
+    // Last, so that a failed run leaves exactly one line (the error) on stderr.
+    if !cli.quiet {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!(
+            "read {} rows ({} distinct paths, {} channels) from {shown} in {read_secs:.2} s; \
+             {} model{} in {model_secs:.2} s",
+            read.rows,
+            table.len(),
+            table.channels().len(),
+            results.len(),
+            if results.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+/// Writes all of `bytes` and flushes.
+fn emit<W: Write>(mut out: W, bytes: &[u8]) -> Result<(), Failure> {
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
+            _ => Failure::Message(format!("writing output: {e}")),
+        })
+}
+
+fn read_input(input: &str, opts: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
+    let reader: Box<dyn Read> = if input == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(input)?)
+    };
+    read_paths(reader, opts)
+}
+
+fn model_options(cli: &Cli) -> ModelOptions {
+    let mut opts = ModelOptions::default();
+    if let Some(direct) = &cli.direct {
+        opts.direct = direct.clone();
+    }
+    opts.weights = cli.weights;
+    match cli.half_life {
+        Some(HalfLife::Touches(h)) => opts.positional_half_life = h,
+        Some(HalfLife::Time(h)) => opts.half_life = h,
+        None => {}
+    }
+    opts
+}
+
+/// Warnings for options that no selected model reads.
+fn unused_option_warnings(cli: &Cli, models: &[String]) -> Vec<String> {
+    let has = |m: &str| models.iter().any(|n| n == m);
+    let mut w = Vec::new();
+    if cli.weights.is_some() && !has("position_based") {
+        w.push("--weights applies to position_based, which is not selected".to_string());
+    }
+    if cli.direct.is_some() && !has("last_non_direct") {
+        w.push("--direct applies to last_non_direct, which is not selected".to_string());
+    }
+    if cli.half_life.is_some() && !has("time_decay") {
+        w.push("--half-life applies to time_decay, which is not selected".to_string());
+    }
+    w
+}
+
+/// Warnings about the input; an explicitly named optional column that is missing is an error.
+fn input_warnings(
+    cli: &Cli,
+    file: &str,
+    read: &ReadReport,
+    table: &PathTable,
+) -> Result<Vec<String>, String> {
+    let mut w = Vec::new();
+    for (explicit, present, column, what) in [
+        (
+            cli.explicit_value_col,
+            read.has_value,
+            &cli.csv.value_column,
+            "conversion values are 0",
+        ),
+        (
+            cli.explicit_null_col,
+            read.has_nulls,
+            &cli.csv.null_column,
+            "no non-converting journeys (Markov models would see P(conversion) = 1)",
+        ),
+    ] {
+        let column = column.as_deref().unwrap_or_default();
+        if present {
+            continue;
+        }
+        if explicit {
+            return Err(format!("{file}:1: missing column `{column}` in the header"));
+        }
+        w.push(format!("{file}: no `{column}` column: {what}"));
+    }
+    if read.skipped > 0 {
+        let shown = read.skipped_details.len().min(5);
+        w.push(format!(
+            "{file}: skipped {} bad rows{}",
+            read.skipped,
+            if shown < read.skipped as usize {
+                format!(" (first {shown} listed)")
+            } else {
+                String::new()
+            }
+        ));
+        for (at, problem) in &read.skipped_details[..shown] {
+            w.push(format!("{file}:{}: {problem}", at.line));
+        }
+    }
+    if matches!(cli.half_life, Some(HalfLife::Time(_))) && !table.has_times() {
+        w.push(format!(
+            "--half-life {}: a duration applies to timestamped rows; {file} has none, so \
+             time_decay uses the half-life in touches (give a plain number to set it)",
+            cli.half_life_text
+        ));
+    }
+    Ok(w)
+}

@@ -1,0 +1,588 @@
+//! End-to-end tests of the example programs (`attribute`, `generate`), run as real processes on
+//! the files in examples/data, asserting on their real output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use touchpoint::formats::{PathCsvOptions, read_paths};
+use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
+use touchpoint::{Attribution, PathTable};
+
+const SAMPLE: &str = "examples/data/sample_paths.csv";
+const T2: &str = "examples/data/t2.csv";
+const SAMPLE_CHANNELS: [&str; 8] = [
+    "Affiliate",
+    "Direct",
+    "Display",
+    "Email",
+    "Organic Search",
+    "Paid Search",
+    "Referral",
+    "Social",
+];
+
+/// The directory of the example binaries of this build (`target/<profile>/examples`), after
+/// making sure they are up to date: `cargo test` builds them, `cargo test --test cli` alone
+/// does not, so build them once (a no-op when fresh).
+fn examples_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        // This test runs as target/<profile>/deps/cli-<hash>.
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps/");
+        let target_dir = profile_dir.parent().expect("target/");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .args(["build", "--quiet", "--examples", "--manifest-path"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().expect("run cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+        profile_dir.join("examples")
+    })
+}
+
+fn example(name: &str) -> Command {
+    let path = examples_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is missing", path.display());
+    let mut cmd = Command::new(path);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// Runs `attribute` with `args` (and `stdin` piped in, if any).
+fn attribute(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = example("attribute");
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn attribute");
+    if let Some(bytes) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(bytes)
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for attribute")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// Asserts success and returns stdout.
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}", stderr(o));
+    stdout(o)
+}
+
+/// Asserts failure with exactly one line on stderr and nothing on stdout; returns the line.
+fn fails(o: &Output) -> String {
+    assert!(!o.status.success(), "unexpected success: {}", stdout(o));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "stdout: {}", stdout(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err.trim_end().to_string()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_str(&ok(o)).expect("valid JSON")
+}
+
+/// A temporary file with `contents`, removed on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("touchpoint-cli-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).expect("write temp file");
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn t2() -> PathTable {
+    let file = std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join(T2)).unwrap();
+    read_paths(file, &PathCsvOptions::default()).unwrap().0
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn table_shows_every_channel_and_model() {
+    let o = attribute(&[SAMPLE], None);
+    let out = ok(&o);
+    for ch in SAMPLE_CHANNELS {
+        assert!(
+            out.lines().filter(|l| l.starts_with(ch)).count() >= 1,
+            "{ch} missing:\n{out}"
+        );
+    }
+    for m in TABLE_MODELS {
+        assert!(
+            out.split_whitespace().any(|w| w == *m),
+            "{m} missing:\n{out}"
+        );
+    }
+    // Every panel has a total row at 100% for efficient models; the summary is on stderr.
+    assert!(out.contains("total"));
+    let err = stderr(&o);
+    assert!(
+        err.contains("read 300 rows (300 distinct paths, 8 channels)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_is_long_with_stable_columns() {
+    let out = ok(&attribute(
+        &[SAMPLE, "--format", "csv", "--models", "linear,first_touch"],
+        None,
+    ));
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("model,channel,conversions,value,share,value_share")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * SAMPLE_CHANNELS.len());
+    assert!(rows[..8].iter().all(|r| r[0] == "linear"));
+    assert!(rows[8..].iter().all(|r| r[0] == "first_touch"));
+    let names: Vec<&str> = rows[..8].iter().map(|r| r[1]).collect();
+    assert_eq!(names, SAMPLE_CHANNELS);
+    // Shares of an efficient model sum to 1.
+    let share: f64 = rows[..8].iter().map(|r| r[4].parse::<f64>().unwrap()).sum();
+    assert!(close(share, 1.0), "{share}");
+}
+
+#[test]
+fn json_has_the_stable_keys() {
+    let v = json(&attribute(&[SAMPLE, "--format", "json"], None));
+    for key in [
+        "total_conversions",
+        "total_value",
+        "total_null",
+        "channels",
+        "models",
+        "summary",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["channels"], serde_json::json!(SAMPLE_CHANNELS));
+    let models: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, TABLE_MODELS);
+    for m in v["models"].as_array().unwrap() {
+        for key in ["total_conversions", "total_value", "total_null"] {
+            assert_eq!(m[key], v[key]);
+        }
+        let channels = m["channels"].as_array().unwrap();
+        assert_eq!(channels.len(), 8);
+        for c in channels {
+            for key in ["channel", "conversions", "value", "share", "value_share"] {
+                assert!(c.get(key).is_some(), "missing {key} in {c}");
+            }
+        }
+    }
+    let s = &v["summary"];
+    assert_eq!(s["input"], SAMPLE);
+    assert_eq!(s["rows_read"], 300);
+    assert_eq!(s["rows_skipped"], 0);
+    assert_eq!(s["paths"], 300);
+    assert_eq!(s["channels"], 8);
+}
+
+#[test]
+fn credits_equal_the_library_on_t2() {
+    let table = t2();
+    let v = json(&attribute(&[T2, "--format", "json"], None));
+    assert_eq!(v["total_conversions"], 7.0);
+    assert_eq!(v["total_value"], 70.0);
+    assert_eq!(v["total_null"], 8.0);
+    for (i, name) in TABLE_MODELS.iter().enumerate() {
+        let lib: Attribution = build_model(name, &ModelOptions::default())
+            .unwrap()
+            .attribute(&table)
+            .unwrap();
+        let cli = &v["models"][i];
+        assert_eq!(cli["model"], *name);
+        for (c, want) in cli["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&lib.channels)
+        {
+            assert_eq!(c["channel"], want.channel.as_str());
+            for (key, x) in [
+                ("conversions", want.conversions),
+                ("value", want.value),
+                ("share", want.share),
+                ("value_share", want.value_share),
+            ] {
+                let got = c[key].as_f64().unwrap();
+                assert!(close(got, x), "{name} {} {key}: {got} vs {x}", want.channel);
+            }
+        }
+    }
+}
+
+/// Conversions credited to A, B, C on T2 by `model`, read from the CLI's CSV.
+fn t2_conversions(extra: &[&str], model: &str) -> [f64; 3] {
+    let mut args = vec![T2, "--format", "csv", "--models", model];
+    args.extend_from_slice(extra);
+    let out = ok(&attribute(&args, None));
+    let v: Vec<f64> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    [v[0], v[1], v[2]]
+}
+
+#[test]
+fn t2_oracles_through_the_cli() {
+    // MODELS.md §8, O2a (conversions credited to A, B, C).
+    let cases: [(&str, &[&str], [f64; 3]); 6] = [
+        ("first_touch", &[], [3.0, 2.0, 2.0]),
+        ("linear", &[], [25.0 / 12.0, 5.0 / 2.0, 29.0 / 12.0]),
+        (
+            "position_based",
+            &[],
+            [23.0 / 10.0, 23.0 / 10.0, 12.0 / 5.0],
+        ),
+        // --weights 20,20,60 makes position_based the J-curve.
+        (
+            "position_based",
+            &["--weights", "20,20,60"],
+            [43.0 / 20.0, 23.0 / 10.0, 51.0 / 20.0],
+        ),
+        ("time_decay", &[], [67.0 / 35.0, 52.0 / 21.0, 274.0 / 105.0]),
+        ("participation_normalized", &[], [7.0 / 3.0; 3]),
+    ];
+    for (model, extra, want) in cases {
+        let got = t2_conversions(extra, model);
+        for i in 0..3 {
+            assert!(
+                close(got[i], want[i]),
+                "{model} {extra:?}: {got:?} vs {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn options_reach_the_models() {
+    // --direct C: last non-direct on T2 credits A 2, B 4, C 1 (see the registry tests).
+    assert_eq!(
+        t2_conversions(&["--direct", "C"], "last_non_direct"),
+        [2.0, 4.0, 1.0]
+    );
+    // A longer positional half-life (2 touches instead of 1) moves time decay towards linear.
+    let h1 = t2_conversions(&[], "time_decay");
+    let h2 = t2_conversions(&["--half-life", "2"], "time_decay");
+    let lin = t2_conversions(&[], "linear");
+    assert!(
+        (h2[0] - lin[0]).abs() < (h1[0] - lin[0]).abs(),
+        "{h1:?} {h2:?}"
+    );
+}
+
+#[test]
+fn models_list_prints_every_name() {
+    let out = ok(&attribute(&["--models", "list"], None));
+    assert_eq!(out.lines().collect::<Vec<_>>(), TABLE_MODELS);
+}
+
+#[test]
+fn help_has_worked_examples() {
+    for flag in ["-h", "--help"] {
+        let out = ok(&attribute(&[flag], None));
+        assert!(out.contains("USAGE") && out.contains("EXAMPLES"), "{out}");
+        assert!(out.contains("--half-life"));
+        for m in TABLE_MODELS {
+            assert!(out.split_whitespace().any(|w| w == *m), "{m} not in --help");
+        }
+    }
+}
+
+#[test]
+fn bad_row_names_file_and_line() {
+    let f = TempFile::new(
+        "bad.csv",
+        b"path,total_conversions,total_conversion_value,total_null\nA > B,1,10,0\n\nC,-2,0,0\n",
+    );
+    let err = fails(&attribute(&[f.path()], None));
+    assert_eq!(
+        err,
+        format!(
+            "error: {}:4: total_conversions = -2: must be finite and >= 0",
+            f.path()
+        )
+    );
+}
+
+#[test]
+fn bad_header_and_broken_files() {
+    let f = TempFile::new("nodelim.csv", b"path|total_conversions\nA|1\n");
+    let err = fails(&attribute(&[f.path()], None));
+    assert!(
+        err.starts_with(&format!(
+            "error: {}:1: cannot detect the CSV delimiter",
+            f.path()
+        )),
+        "{err}"
+    );
+    let f = TempFile::new("empty.csv", b"");
+    let err = fails(&attribute(&[f.path()], None));
+    assert_eq!(
+        err,
+        format!("error: {}:1: the input is empty (no header line)", f.path())
+    );
+    let err = fails(&attribute(&["no/such/file.csv"], None));
+    assert!(err.starts_with("error: no/such/file.csv: "), "{err}");
+    // An output that cannot be written: still one line.
+    let dir = std::env::temp_dir();
+    let err = fails(&attribute(&[T2, "-o", dir.to_str().unwrap()], None));
+    assert!(
+        err.starts_with(&format!("error: {}: ", dir.display())),
+        "{err}"
+    );
+    // A quoted field with a newline does not break the one-line rule.
+    let f = TempFile::new("quoted.csv", b"path,total_conversions\n\"A\nB\",x\n");
+    let err = fails(&attribute(&[f.path()], None));
+    assert_eq!(
+        err,
+        format!(
+            "error: {}:2: total_conversions: `x` is not a number",
+            f.path()
+        )
+    );
+}
+
+#[test]
+fn unknown_model_and_bad_options_fail_before_reading() {
+    let err = fails(&attribute(&[SAMPLE, "--models", "linear,nope"], None));
+    assert!(
+        err.starts_with("error: unknown model `nope` (valid: first_touch,"),
+        "{err}"
+    );
+    for args in [
+        &[SAMPLE, "--format", "xml"][..],
+        &[SAMPLE, "--weights", "1,2"],
+        &[SAMPLE, "--weights", "50,50,50"],
+        &[SAMPLE, "--half-life", "0"],
+        &[SAMPLE, "--half-life", "7y"],
+        &[SAMPLE, "--delimiter", "ab"],
+        &[SAMPLE, "--no-such-option"],
+        &[SAMPLE, "--models"],
+        &[SAMPLE, "--quiet=yes"],
+        &[SAMPLE, SAMPLE],
+        &[],
+    ] {
+        fails(&attribute(args, None));
+    }
+}
+
+#[test]
+fn stdin_input_gives_the_same_results() {
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(T2)).unwrap();
+    let from_file = json(&attribute(&[T2, "--format", "json"], None));
+    let from_stdin = json(&attribute(&["-", "--format", "json"], Some(&bytes)));
+    assert_eq!(from_file["models"], from_stdin["models"]);
+    assert_eq!(from_stdin["summary"]["input"], "-");
+    // Errors on stdin say so.
+    let err = fails(&attribute(&["-"], Some(b"path,total_conversions\nA,x\n")));
+    assert_eq!(
+        err,
+        "error: <stdin>:2: total_conversions: `x` is not a number"
+    );
+}
+
+#[test]
+fn output_file_semicolons_and_custom_columns() {
+    let input = "journey;orders;revenue;lost\nA > B;2;20;1\nB;1;5;0\n";
+    let out = TempFile::new("out.csv", b"");
+    let o = attribute(
+        &[
+            "-",
+            "-d",
+            ";",
+            "--path-col",
+            "journey",
+            "--conv-col",
+            "orders",
+            "--value-col",
+            "revenue",
+            "--null-col",
+            "lost",
+            "--models",
+            "last_touch",
+            "--format",
+            "csv",
+            "-o",
+            out.path(),
+        ],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(ok(&o), "");
+    assert_eq!(
+        std::fs::read_to_string(out.path()).unwrap(),
+        "model,channel,conversions,value,share,value_share\n\
+         last_touch,A,0,0,0,0\n\
+         last_touch,B,3,25,1,1\n"
+    );
+    // An explicitly named optional column that is missing is an error.
+    let err = fails(&attribute(
+        &["-", "--value-col", "revenue"],
+        Some(b"path,total_conversions\nA,1\n"),
+    ));
+    assert_eq!(
+        err,
+        "error: <stdin>:1: missing column `revenue` in the header"
+    );
+}
+
+#[test]
+fn warnings_and_skips_go_to_stderr() {
+    let input = b"path,total_conversions\nA > B,1\nA >> B,1\nB,x\nB,2\n";
+    let o = attribute(
+        &["-", "--skip-bad-rows", "--models", "first_touch"],
+        Some(input),
+    );
+    assert!(ok(&o).contains("first_touch"));
+    let err = stderr(&o);
+    assert!(err.contains("no `total_null` column"), "{err}");
+    assert!(err.contains("no `total_conversion_value` column"), "{err}");
+    assert!(err.contains("<stdin>: skipped 2 bad rows"), "{err}");
+    assert!(
+        err.contains("<stdin>:3: empty channel name at position 2 of the path"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:4: total_conversions: `x` is not a number"),
+        "{err}"
+    );
+    // --quiet silences everything on stderr.
+    let o = attribute(
+        &["-", "--skip-bad-rows", "--quiet", "--models", "first_touch"],
+        Some(input),
+    );
+    ok(&o);
+    assert_eq!(stderr(&o), "");
+    // Options that no selected model reads are flagged.
+    let o = attribute(&[T2, "--models", "linear", "--weights", "30,40,30"], None);
+    ok(&o);
+    assert!(stderr(&o).contains("--weights applies to position_based"));
+    let o = attribute(&[T2, "--models", "time_decay", "--half-life", "7d"], None);
+    ok(&o);
+    assert!(stderr(&o).contains("has none"), "{}", stderr(&o));
+}
+
+#[test]
+fn no_conversions_is_an_error() {
+    let err = fails(&attribute(
+        &["-"],
+        Some(b"path,total_conversions,total_null\nA,0,3\n"),
+    ));
+    assert!(err.contains("no conversions"), "{err}");
+}
+
+#[test]
+fn generate_is_seeded_and_readable() {
+    let run = |seed: &str| {
+        let o = example("generate")
+            .args([
+                "--rows",
+                "500",
+                "--channels",
+                "20",
+                "--seed",
+                seed,
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.stderr.is_empty());
+        o.stdout
+    };
+    let a = run("3");
+    assert_eq!(a, run("3"));
+    assert_ne!(a, run("4"));
+    let (t, report) = read_paths(&a[..], &PathCsvOptions::default()).unwrap();
+    assert_eq!(t.len(), 500);
+    assert_eq!(report.rows, 500);
+    assert!(report.has_value && report.has_nulls);
+    // The output runs through attribute.
+    let o = attribute(&["-", "--format", "json", "--quiet"], Some(&a));
+    assert_eq!(
+        json(&o)["summary"]["channels"].as_u64(),
+        Some(t.channels().len() as u64)
+    );
+    // Bad options fail with one line.
+    let o = example("generate")
+        .args(["--rows", "ten"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_errors_not_panics() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    for name in ["attribute", "generate"] {
+        let o = example(name)
+            .arg(OsStr::from_bytes(b"--seed\xFF"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "error: argument \"--seed\\xFF\" is not valid UTF-8\n"
+        );
+    }
+}
