@@ -228,6 +228,22 @@ pub enum ParseProblem {
         /// The column.
         field: String,
     },
+    /// A required value is null (Arrow and Parquet input).
+    #[error("{field}: null")]
+    Null {
+        /// The column (for a list element, the column and the 1-based position: `path[3]`).
+        field: String,
+    },
+    /// A column has a type the reader cannot use (Arrow and Parquet input).
+    #[error("column `{column}` has type {found}, expected {expected}")]
+    ColumnType {
+        /// The column.
+        column: String,
+        /// The types the reader accepts there.
+        expected: &'static str,
+        /// The type found (Arrow's name for it).
+        found: String,
+    },
 }
 
 /// Checks that `v` is finite and not negative (NaN-aware).

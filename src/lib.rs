@@ -56,6 +56,7 @@
 //!
 //! See [`model`] for the list with definitions, complexity and memory.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
 mod attribution;
@@ -67,6 +68,9 @@ pub mod formats;
 mod journey;
 pub mod model;
 mod outcome;
+#[cfg(feature = "plot")]
+#[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
+pub mod plot;
 pub mod registry;
 pub mod report;
 pub mod synth;

@@ -3,14 +3,31 @@
 //! * [`read_paths`]: ChannelAttribution's aggregated CSV
 //!   (`path,total_conversions,total_conversion_value,total_null`), streamed.
 //! * [`write_paths`]: the same format out (for example after building paths from events).
+//! * Feature `arrow`: `read_paths_arrow` / `PathBatchReader` read path tables from Arrow record
+//!   batches with the same options; `attributions_to_arrow` and `paths_to_arrow` give results
+//!   and tables as record batches.
+//! * Feature `parquet`: `read_paths_parquet`, `write_attributions_parquet`,
+//!   `write_paths_parquet`.
 
 use serde::Serialize;
 
 use crate::error::{Location, ParseProblem};
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod blocks;
 pub(crate) mod paths_csv;
 
+#[cfg(feature = "parquet")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+pub use arrow::{
+    PARQUET_BATCH_ROWS, read_paths_parquet, write_attributions_parquet, write_paths_parquet,
+};
+#[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
+pub use arrow::{
+    PathBatchReader, RESULT_COLUMNS, attributions_to_arrow, paths_to_arrow, read_paths_arrow,
+};
 pub use paths_csv::{PathCsvOptions, read_paths, read_paths_into, write_paths};
 
 /// What a reader does with a bad row.

@@ -408,8 +408,9 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
     Ok((outcome, field(cols.path)?))
 }
 
-/// Splits a path field into trimmed channel names, reusing one buffer of token ranges.
-struct Splitter {
+/// Splits a path field into trimmed channel names, reusing one buffer of token ranges (also used
+/// by the Arrow reader for string path columns).
+pub(crate) struct Splitter {
     /// Empty: split on runs of whitespace.
     sep: String,
     tokens: Vec<std::ops::Range<usize>>,
@@ -430,7 +431,7 @@ fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
 }
 
 impl Splitter {
-    fn new(sep: &str) -> Self {
+    pub(crate) fn new(sep: &str) -> Self {
         Splitter {
             sep: sep.trim().to_string(),
             tokens: Vec::new(),
@@ -439,7 +440,12 @@ impl Splitter {
 
     /// Splits `path` (checking it is not blank and has no empty channel name) and adds it to
     /// `table` with `outcome`.
-    fn add_to(&mut self, table: &mut PathTable, path: &str, outcome: Outcome) -> Result<()> {
+    pub(crate) fn add_to(
+        &mut self,
+        table: &mut PathTable,
+        path: &str,
+        outcome: Outcome,
+    ) -> Result<()> {
         self.tokens.clear();
         if self.sep.is_empty() {
             let base = path.as_ptr() as usize;
