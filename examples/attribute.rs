@@ -14,6 +14,11 @@ use std::process::exit;
 use std::time::Instant;
 
 use chrono::TimeDelta;
+use touchpoint::bootstrap::{Bootstrap, Scheme};
+use touchpoint::events::{
+    ChannelInput, ChannelRules, EventFormat, EventOptions, JourneyOptions, parse_duration,
+    paths_from_events,
+};
 use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport, read_paths};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model, model_names};
 use touchpoint::report::{Format, Summary, write_report};
@@ -55,6 +60,25 @@ OPTIONS:
     --half-life <N|DURATION>  time_decay half-life: a plain number is in touches (rows without
                               timestamps, default 1); a duration such as 7d, 12h, 30m, 90s is
                               for timestamped rows (default 7d).
+    --seed <N>                Seed of every random step (bootstrap, sampled Shapley games).
+
+EVENT LOGS (instead of INPUT):
+    --events <FILE>           A touchpoint event log, CSV or JSON Lines (by extension or
+                              content), columns user_id,timestamp,channel,conversion,value.
+                              Journeys are built per user: each conversion closes the touches
+                              since the previous one inside the lookback window; touches after
+                              the last conversion form a null journey. Timestamps are kept, so
+                              time_decay uses real time.
+    --lookback <DURATION>     Lookback window before each conversion (default: 30d).
+    --channel-rules <FILE>    Map source/medium columns to channels with an ordered rule file
+                              (header: channel,source,medium[,campaign]; `*` matches anything).
+
+CONFIDENCE INTERVALS (bootstrap over journeys):
+    --ci <LEVEL>              Add percentile intervals at LEVEL (e.g. 0.95) and standard errors
+                              to every model: table columns low/high, csv columns *_lo/*_hi/*_se,
+                              json `ci` and `se` per channel.
+    --replicates <B>          Bootstrap replicates (default: 1000).
+    --bootstrap <SCHEME>      poisson (default), multinomial or bayesian.
     -q, --quiet               No summary or warnings on stderr.
     -h, --help                Print this help.
 
@@ -68,6 +92,12 @@ EXAMPLES:
     # Semicolon-separated export with its own column names, read from stdin:
     cat export.csv | attribute - -d ';' --path-col journey --conv-col orders \\
         --value-col revenue --null-col lost --format json
+
+    # Journeys from an event log, 14-day lookback, real-time decay with a 3-day half-life:
+    attribute --events events.csv --lookback 14d --half-life 3d --models linear,time_decay
+
+    # 95% intervals from 500 Poisson-bootstrap replicates:
+    attribute data.csv --models linear,shapley --ci 0.95 --replicates 500 --seed 7
 
     # A 30/40/30 position-based model and a 2-touch half-life:
     attribute data.csv --models position_based,time_decay --weights 30,40,30 --half-life 2
@@ -157,6 +187,15 @@ struct Cli {
     half_life_text: String,
     quiet: bool,
     help: bool,
+    /// `--events FILE`.
+    events: Option<String>,
+    lookback: Option<TimeDelta>,
+    channel_rules: Option<String>,
+    /// `--ci LEVEL` and its companions.
+    ci: Option<f64>,
+    replicates: Option<usize>,
+    scheme: Option<Scheme>,
+    seed: Option<u64>,
 }
 
 impl Default for Cli {
@@ -175,6 +214,13 @@ impl Default for Cli {
             half_life_text: String::new(),
             quiet: false,
             help: false,
+            events: None,
+            lookback: None,
+            channel_rules: None,
+            ci: None,
+            replicates: None,
+            scheme: None,
+            seed: None,
         }
     }
 }
@@ -237,6 +283,21 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
                 cli.half_life_text = value()?;
                 cli.half_life = Some(parse_half_life(&cli.half_life_text)?);
             }
+            "--events" => cli.events = Some(value()?),
+            "--lookback" => {
+                cli.lookback = Some(parse_duration("lookback", &value()?).map_err(message)?)
+            }
+            "--channel-rules" => cli.channel_rules = Some(value()?),
+            "--ci" => cli.ci = Some(parse_level(&value()?)?),
+            "--replicates" => cli.replicates = Some(parse_count("--replicates", &value()?)?),
+            "--bootstrap" => cli.scheme = Some(parse_scheme(&value()?)?),
+            "--seed" => {
+                let v = value()?;
+                let seed = v
+                    .parse()
+                    .map_err(|_| format!("--seed `{v}`: expected a whole number >= 0"))?;
+                cli.seed = Some(seed);
+            }
             _ => return Err(format!("unknown option `{name}` (see --help)")),
         }
         if let Some(v) = inline {
@@ -272,6 +333,31 @@ fn parse_count(option: &str, s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("{option} `{s}`: expected a whole number > 0")),
+    }
+}
+
+fn parse_level(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let level = match t.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|x| x / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match level {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err(format!(
+            "--ci `{s}`: expected a confidence level in (0, 1) such as 0.95 (or 95%)"
+        )),
+    }
+}
+
+fn parse_scheme(s: &str) -> Result<Scheme, String> {
+    match s.trim() {
+        "poisson" => Ok(Scheme::Poisson),
+        "multinomial" => Ok(Scheme::Multinomial),
+        "bayesian" => Ok(Scheme::Bayesian),
+        _ => Err(format!(
+            "--bootstrap `{s}`: expected poisson, multinomial or bayesian"
+        )),
     }
 }
 
@@ -381,14 +467,34 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         .map_err(message)?;
     let mut warnings = unused_option_warnings(&cli, &names);
 
-    let input = cli.input.clone().ok_or_else(|| {
-        "missing INPUT: give a path CSV file, or - to read stdin (see --help)".to_string()
-    })?;
-    let shown = if input == "-" { "<stdin>" } else { &input };
     let started = Instant::now();
-    let (table, read) = read_input(&input, &cli.csv).map_err(|e| located(shown, e))?;
+    let (shown, table, summary) = match &cli.events {
+        Some(events) => {
+            if let Some(input) = &cli.input {
+                return Err(format!(
+                    "give either INPUT ({input}) or --events FILE, not both (see --help)"
+                )
+                .into());
+            }
+            let (table, summary) = read_events_input(&cli, events)?;
+            (events.clone(), table, summary)
+        }
+        None => {
+            let input = cli.input.clone().ok_or_else(|| {
+                "missing INPUT: give a path CSV file, - to read stdin, or --events FILE \
+                 (see --help)"
+                    .to_string()
+            })?;
+            let shown = if input == "-" { "<stdin>" } else { &input }.to_string();
+            let (table, read) = read_input(&input, &cli.csv).map_err(|e| located(&shown, e))?;
+            warnings.extend(input_warnings(&cli, &shown, &read, &table)?);
+            let summary = Summary::from_read(&input, &read, &table);
+            (shown, table, summary)
+        }
+    };
+    let shown = shown.as_str();
+    let mut summary = summary;
     let read_secs = started.elapsed().as_secs_f64();
-    warnings.extend(input_warnings(&cli, shown, &read, &table)?);
 
     let started = Instant::now();
     let results = models
@@ -396,9 +502,35 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         .map(|m| m.attribute(&table))
         .collect::<Result<Vec<Attribution>, Error>>()
         .map_err(|e| located(shown, e))?;
+    let mut results = results;
+    if let Some(level) = cli.ci {
+        let mut boot = Bootstrap {
+            level,
+            ..Bootstrap::default()
+        };
+        boot.replicates = cli.replicates.unwrap_or(boot.replicates);
+        boot.scheme = cli.scheme.unwrap_or(boot.scheme);
+        boot.seed = cli.seed.unwrap_or(boot.seed);
+        let mut degenerate = serde_json::Map::new();
+        for (model, result) in models.iter().zip(results.iter_mut()) {
+            let ci = boot
+                .run(model.as_ref(), &table)
+                .map_err(|e| located(shown, e))?;
+            ci.annotate(result);
+            degenerate.insert(result.model.clone(), ci.degenerate.into());
+        }
+        summary.bootstrap = Some(serde_json::json!({
+            "level": boot.level,
+            "replicates": boot.replicates,
+            "scheme": boot.scheme,
+            "seed": boot.seed,
+            "degenerate_replicates": degenerate,
+        }));
+    } else if cli.replicates.is_some() || cli.scheme.is_some() {
+        warnings.push("--replicates and --bootstrap apply with --ci LEVEL".to_string());
+    }
     let model_secs = started.elapsed().as_secs_f64();
 
-    let summary = Summary::from_read(&input, &read, &table);
     let mut buf = Vec::new();
     write_report(&mut buf, cli.format, &results, Some(&summary))
         .map_err(|e| Failure::Message(e.to_string()))?;
@@ -417,10 +549,13 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         for w in &warnings {
             eprintln!("warning: {w}");
         }
+        if let Some(events) = summary.events.as_ref().and_then(|e| e.get("journeys")) {
+            eprintln!("journeys from {shown}: {events}");
+        }
         eprintln!(
             "read {} rows ({} distinct paths, {} channels) from {shown} in {read_secs:.2} s; \
              {} model{} in {model_secs:.2} s",
-            read.rows,
+            summary.rows_read,
             table.len(),
             table.channels().len(),
             results.len(),
@@ -449,12 +584,42 @@ fn read_input(input: &str, opts: &PathCsvOptions) -> Result<(PathTable, ReadRepo
     read_paths(reader, opts)
 }
 
+/// Reads an event log and builds its journeys; the summary carries the events report.
+fn read_events_input(cli: &Cli, file: &str) -> Result<(PathTable, Summary), Failure> {
+    let mut read = EventOptions {
+        format: EventFormat::from_path(std::path::Path::new(file)),
+        bad_rows: cli.csv.bad_rows,
+        ..EventOptions::default()
+    };
+    if let Some(d) = cli.csv.delimiter {
+        read.delimiter = Some(d);
+    }
+    if let Some(rules) = &cli.channel_rules {
+        let f = File::open(rules).map_err(|e| format!("{rules}: {e}"))?;
+        let rules = ChannelRules::from_csv(f).map_err(|e| located(rules, e))?;
+        read.channel = ChannelInput::source_medium(rules);
+    }
+    let mut build = JourneyOptions::default();
+    if cli.lookback.is_some() {
+        build.lookback = cli.lookback;
+    }
+    let input = File::open(file).map_err(|e| format!("{file}: {e}"))?;
+    let (table, report) = paths_from_events(io::BufReader::new(input), &read, &build)
+        .map_err(|e| located(file, e))?;
+    let mut summary = Summary::from_table(file, &table);
+    summary.rows_read = report.read.rows;
+    summary.rows_skipped = report.read.skipped;
+    summary.events = serde_json::to_value(&report).ok();
+    Ok((table, summary))
+}
+
 fn model_options(cli: &Cli) -> ModelOptions {
     let mut opts = ModelOptions::default();
     if let Some(direct) = &cli.direct {
         opts.direct = direct.clone();
     }
     opts.weights = cli.weights;
+    opts.seed = cli.seed;
     match cli.half_life {
         Some(HalfLife::Touches(h)) => opts.positional_half_life = h,
         Some(HalfLife::Time(h)) => opts.half_life = h,

@@ -24,7 +24,7 @@ use crate::attribution::Attribution;
 use crate::error::{Error, Result};
 use crate::model::{
     AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Participation,
-    PositionBased, TimeDecay, WShaped,
+    PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate, TimeDecay, WShaped,
 };
 use crate::table::PathTable;
 
@@ -44,6 +44,11 @@ pub const TABLE_MODELS: &[&str] = &[
     "participation",
     "participation_normalized",
     "time_decay",
+    "shapley",
+    "shapley_rate",
+    "shapley_global",
+    "shapley_ordered",
+    "shao_li",
 ];
 
 /// Options shared by the models of the registry. Each model reads the fields that concern it
@@ -71,6 +76,9 @@ pub struct ModelOptions {
     pub positional_half_life: f64,
     /// Half-life of `time_decay` on rows with timestamps (default 7 days).
     pub half_life: TimeDelta,
+    /// Seed of the sampled models (`shapley_rate` and `shapley_global` beyond their exact
+    /// limits); `None` keeps each model's default seed.
+    pub seed: Option<u64>,
 }
 
 impl Default for ModelOptions {
@@ -81,6 +89,7 @@ impl Default for ModelOptions {
             weights: None,
             positional_half_life: decay.positional_half_life,
             half_life: decay.half_life,
+            seed: None,
         }
     }
 }
@@ -135,6 +144,19 @@ pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn Attributio
             m.validate()?;
             Box::new(m)
         }
+        "shapley" => Box::new(Shapley),
+        "shapley_rate" => {
+            let mut m = ShapleyRate::default();
+            m.seed = opts.seed.unwrap_or(m.seed);
+            Box::new(m)
+        }
+        "shapley_global" => {
+            let mut m = ShapleyGlobal::default();
+            m.seed = opts.seed.unwrap_or(m.seed);
+            Box::new(m)
+        }
+        "shapley_ordered" => Box::new(ShapleyOrdered::default()),
+        "shao_li" => Box::new(ShaoLi),
         // A name in TABLE_MODELS without an arm here: a bug the registry tests catch.
         _ => return Err(unknown()),
     };

@@ -115,6 +115,14 @@ pub struct Summary {
     pub has_value: bool,
     /// The input had a null (non-converting journeys) column.
     pub has_nulls: bool,
+    /// For event-log input: what the reader and the journey builder did (journeys built,
+    /// converting and null journeys, unattributed conversions, dropped touches, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<serde_json::Value>,
+    /// When confidence intervals were computed: the bootstrap configuration and the number of
+    /// degenerate (conversion-free) replicates skipped per model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<serde_json::Value>,
 }
 
 impl Summary {
@@ -141,6 +149,8 @@ impl Summary {
             touches: table.touch_count(),
             has_value: true,
             has_nulls: true,
+            events: None,
+            bootstrap: None,
         }
     }
 }
@@ -226,26 +236,63 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
         other => Error::Io(io::Error::other(format!("{other:?}"))),
     };
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+    let intervals = results
+        .iter()
+        .any(|a| a.channels.iter().any(|c| c.ci.is_some()));
+    let mut header = vec![
         "model",
         "channel",
         "conversions",
         "value",
         "share",
         "value_share",
-    ])
-    .map_err(io_err)?;
+    ];
+    if intervals {
+        header.extend([
+            "conversions_lo",
+            "conversions_hi",
+            "value_lo",
+            "value_hi",
+            "share_lo",
+            "share_hi",
+            "conversions_se",
+            "value_se",
+            "share_se",
+        ]);
+    }
+    w.write_record(&header).map_err(io_err)?;
+    let mut record: Vec<String> = Vec::with_capacity(header.len());
     for a in results {
         for c in &a.channels {
-            w.write_record([
-                a.model.as_str(),
-                c.channel.as_str(),
-                &c.conversions.to_string(),
-                &c.value.to_string(),
-                &c.share.to_string(),
-                &c.value_share.to_string(),
-            ])
-            .map_err(io_err)?;
+            record.clear();
+            record.extend([
+                a.model.clone(),
+                c.channel.clone(),
+                c.conversions.to_string(),
+                c.value.to_string(),
+                c.share.to_string(),
+                c.value_share.to_string(),
+            ]);
+            if intervals {
+                match (&c.ci, &c.se) {
+                    (Some(ci), Some(se)) => record.extend(
+                        [
+                            ci.conversions[0],
+                            ci.conversions[1],
+                            ci.value[0],
+                            ci.value[1],
+                            ci.share[0],
+                            ci.share[1],
+                            se.conversions,
+                            se.value,
+                            se.share,
+                        ]
+                        .map(|x| x.to_string()),
+                    ),
+                    _ => record.extend(std::iter::repeat_n(String::new(), 9)),
+                }
+            }
+            w.write_record(&record).map_err(io_err)?;
         }
     }
     w.flush()?;
@@ -302,29 +349,49 @@ pub fn write_table<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> 
 /// Blanks between column groups.
 const GAP: usize = 4;
 
-/// One model's formatted cells: per row (channels, then total) conversions, share, value.
+/// One model's formatted cells: per row (channels, then total) conversions, share, value, and
+/// the conversions interval (low, high) when the model has one.
 struct Group {
     model: String,
-    cells: Vec<[String; 3]>,
-    widths: [usize; 3],
+    headers: Vec<&'static str>,
+    cells: Vec<Vec<String>>,
+    widths: Vec<usize>,
 }
 
 const SUBHEADERS: [&str; 3] = ["conversions", "share", "value"];
+const CI_SUBHEADERS: [&str; 2] = ["low", "high"];
 
 impl Group {
     fn new(a: &Attribution, names: &[&str]) -> Group {
-        let cell = |conv: f64, share: f64, value: f64| {
-            [
+        let intervals = a.channels.iter().any(|c| c.ci.is_some());
+        let mut headers = SUBHEADERS.to_vec();
+        if intervals {
+            headers.extend(CI_SUBHEADERS);
+        }
+        let cell = |conv: f64, share: f64, value: f64, ci: Option<[f64; 2]>| {
+            let mut row = vec![
                 num(conv, 2),
                 format!("{:.1}%", 100.0 * share),
                 num(value, 2),
-            ]
+            ];
+            if intervals {
+                match ci {
+                    Some([lo, hi]) => row.extend([num(lo, 2), num(hi, 2)]),
+                    None => row.extend(["".into(), "".into()]),
+                }
+            }
+            row
         };
-        let mut cells: Vec<[String; 3]> = names
+        let mut cells: Vec<Vec<String>> = names
             .iter()
             .map(|n| match a.get(n) {
-                Some(c) => cell(c.conversions, c.share, c.value),
-                None => ["-".into(), "-".into(), "-".into()],
+                Some(c) => cell(
+                    c.conversions,
+                    c.share,
+                    c.value,
+                    c.ci.map(|ci| ci.conversions),
+                ),
+                None => vec!["-".to_string(); headers.len()],
             })
             .collect();
         let (conv, value) = (a.credited_conversions(), a.credited_value());
@@ -333,25 +400,28 @@ impl Group {
         } else {
             0.0
         };
-        cells.push(cell(conv, share, value));
-        let mut widths = SUBHEADERS.map(str::len);
+        cells.push(cell(conv, share, value, None));
+        let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
         for row in &cells {
             for (w, s) in widths.iter_mut().zip(row) {
                 *w = (*w).max(s.len());
             }
         }
-        // The model name spans the group: widen the value column if the name is longer.
-        let span = widths[0] + widths[1] + widths[2] + 4;
-        widths[2] += width(&a.model).saturating_sub(span);
+        // The model name spans the group: widen the last column if the name is longer.
+        let span = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+        if let Some(last) = widths.last_mut() {
+            *last += width(&a.model).saturating_sub(span);
+        }
         Group {
             model: a.model.clone(),
+            headers,
             cells,
             widths,
         }
     }
 
     fn width(&self) -> usize {
-        self.widths.iter().sum::<usize>() + 4
+        self.widths.iter().sum::<usize>() + 2 * (self.widths.len() - 1)
     }
 }
 
@@ -383,11 +453,11 @@ fn write_panel<W: Write>(
     pad(&mut line, "channel", label_width, false);
     for g in groups {
         line.push_str(&" ".repeat(GAP));
-        for (i, (h, w)) in SUBHEADERS.iter().zip(g.widths).enumerate() {
+        for (i, (h, w)) in g.headers.iter().zip(&g.widths).enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
-            pad(&mut line, h, w, true);
+            pad(&mut line, h, *w, true);
         }
     }
     writeln!(out, "{}", line.trim_end())?;
@@ -396,11 +466,11 @@ fn write_panel<W: Write>(
         pad(&mut line, label, label_width, false);
         for g in groups {
             line.push_str(&" ".repeat(GAP));
-            for (i, (cell, w)) in g.cells[r].iter().zip(g.widths).enumerate() {
+            for (i, (cell, w)) in g.cells[r].iter().zip(&g.widths).enumerate() {
                 if i > 0 {
                     line.push_str("  ");
                 }
-                pad(&mut line, cell, w, true);
+                pad(&mut line, cell, *w, true);
             }
         }
         writeln!(out, "{}", line.trim_end())?;

@@ -586,3 +586,108 @@ fn non_utf8_arguments_are_errors_not_panics() {
         );
     }
 }
+
+#[test]
+fn confidence_intervals_reach_every_output() {
+    let args = [
+        "--models",
+        "linear,first_touch",
+        "--ci",
+        "0.9",
+        "--replicates",
+        "60",
+    ];
+    let mut with = args.to_vec();
+    with.extend([T2, "--format", "json", "--seed", "4"]);
+    let out = json(&attribute(&with, None));
+    for m in out["models"].as_array().expect("models") {
+        for c in m["channels"].as_array().expect("channels") {
+            let ci = &c["ci"]["conversions"];
+            let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+            assert!(lo <= hi, "{c}");
+            assert!(c["se"]["share"].as_f64().unwrap() >= 0.0);
+        }
+    }
+    assert_eq!(out["summary"]["bootstrap"]["replicates"], 60);
+    // Same seed, same bytes.
+    let again = json(&attribute(&with, None));
+    assert_eq!(out, again);
+    // Long CSV gains interval columns; the table gains low/high.
+    let mut csv = args.to_vec();
+    csv.extend([T2, "--format", "csv"]);
+    let text = ok(&attribute(&csv, None));
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("conversions_se,value_se,share_se")
+    );
+    let mut table = args.to_vec();
+    table.push(T2);
+    assert!(ok(&attribute(&table, None)).contains("low"));
+    // A bad level is an error before reading.
+    let err = fails(&attribute(&[T2, "--ci", "2"], None));
+    assert!(err.contains("--ci"), "{err}");
+}
+
+#[test]
+fn event_logs_build_journeys_with_real_time() {
+    // u1: Display at day 0, Search at day 7, converts at day 8 (value 50). With a 7-day
+    // half-life the weights are 2^(-8/7) : 2^(-1/7) = 1 : 2, so Display gets 1/3.
+    // u2 never converts (a null journey); u3: Search, converts 12 h later (value 20).
+    let events = TempFile::new(
+        "events.csv",
+        b"user_id,timestamp,channel,conversion,value\n\
+          u1,2026-01-01T00:00:00Z,Display,0,\n\
+          u1,2026-01-08T00:00:00Z,Search,0,\n\
+          u1,2026-01-09T00:00:00Z,,1,50\n\
+          u2,2026-01-02T00:00:00Z,Email,,\n\
+          u3,2026-01-05T00:00:00Z,Search,0,\n\
+          u3,2026-01-05T12:00:00Z,,1,20\n",
+    );
+    let out = json(&attribute(
+        &[
+            "--events",
+            events.path(),
+            "--models",
+            "time_decay",
+            "--half-life",
+            "7d",
+            "--format",
+            "json",
+        ],
+        None,
+    ));
+    let ch = &out["models"][0]["channels"];
+    let get = |i: usize| ch[i]["conversions"].as_f64().unwrap();
+    assert_eq!(ch[0]["channel"], "Display");
+    assert!(close(get(0), 1.0 / 3.0));
+    assert!(close(get(2), 1.0 + 2.0 / 3.0));
+    assert_eq!(out["total_null"], 1.0);
+    assert_eq!(out["summary"]["events"]["journeys"]["null_journeys"], 1);
+    // A 3-day lookback drops the Display touch: Search gets everything.
+    let short = json(&attribute(
+        &[
+            "--events",
+            events.path(),
+            "--lookback",
+            "3d",
+            "--models",
+            "linear",
+            "--format",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(short["models"][0]["channels"][2]["conversions"], 2.0);
+    // A bad event row names its line.
+    let bad = TempFile::new(
+        "bad_events.csv",
+        b"user_id,timestamp,channel,conversion,value\nu1,yesterday,Email,0,\n",
+    );
+    let err = fails(&attribute(&["--events", bad.path()], None));
+    assert!(err.contains(":2:"), "{err}");
+    // INPUT and --events together are refused.
+    let err = fails(&attribute(&[T2, "--events", events.path()], None));
+    assert!(err.contains("not both"), "{err}");
+}
