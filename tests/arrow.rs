@@ -578,8 +578,20 @@ fn results_written_as_parquet_read_back() {
         value: 5.0,
         share: 0.05,
     });
-    write_attributions_parquet(&[last, linear], File::create(&tmp.0).unwrap()).unwrap();
+    let both = [last, linear];
+    write_attributions_parquet(&both, File::create(&tmp.0).unwrap()).unwrap();
     let b = read(&tmp);
+    // The columns of the long CSV, in its order.
+    let mut csv = Vec::new();
+    touchpoint::report::write_csv(&mut csv, &both).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let names: Vec<&str> = b
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(Some(names.join(",").as_str()), csv.lines().next());
     let col = |name: &str| {
         b.column_by_name(name)
             .unwrap_or_else(|| panic!("column {name}"))

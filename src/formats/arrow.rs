@@ -339,10 +339,10 @@ pub const RESULT_COLUMNS: [&str; 6] = [
 /// [`RESULT_COLUMNS`] (`model`, `channel`: Utf8; the rest Float64), the same as the long CSV of
 /// [`report`](crate::report).
 ///
-/// When any channel carries bootstrap intervals ([`ChannelCredit::ci`](crate::ChannelCredit)),
-/// the columns `conversions_lo, conversions_hi, value_lo, value_hi, share_lo, share_hi` follow;
-/// when any carries standard errors, `conversions_se, value_se, share_se` follow. They are
-/// nullable: null for rows without them.
+/// When any channel carries bootstrap intervals or standard errors
+/// ([`ChannelCredit::ci`](crate::ChannelCredit), `se`), the columns `conversions_lo,
+/// conversions_hi, value_lo, value_hi, share_lo, share_hi, conversions_se, value_se, share_se`
+/// follow, as in the CSV. They are nullable: null for rows without them.
 ///
 /// ```
 /// use touchpoint::formats::attributions_to_arrow;
@@ -386,7 +386,8 @@ pub fn attributions_to_arrow(attributions: &[Attribution]) -> Result<RecordBatch
     push("value", false, numbers(&|c| Some(c.value)));
     push("share", false, numbers(&|c| Some(c.share)));
     push("value_share", false, numbers(&|c| Some(c.value_share)));
-    if credits().any(|(_, c)| c.ci.is_some()) {
+    // The same columns, in the same order, as the long CSV of `report`.
+    if credits().any(|(_, c)| c.ci.is_some() || c.se.is_some()) {
         push(
             "conversions_lo",
             true,
@@ -401,8 +402,6 @@ pub fn attributions_to_arrow(attributions: &[Attribution]) -> Result<RecordBatch
         push("value_hi", true, numbers(&|c| c.ci.map(|t| t.value[1])));
         push("share_lo", true, numbers(&|c| c.ci.map(|t| t.share[0])));
         push("share_hi", true, numbers(&|c| c.ci.map(|t| t.share[1])));
-    }
-    if credits().any(|(_, c)| c.se.is_some()) {
         push(
             "conversions_se",
             true,
