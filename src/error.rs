@@ -68,7 +68,9 @@ pub enum Error {
         reason: String,
     },
     /// The model is undefined on a table without conversions.
-    #[error("{model}: the table has no conversions (total_conversions = 0), so attribution is undefined")]
+    #[error(
+        "{model}: the table has no conversions (total_conversions = 0), so attribution is undefined"
+    )]
     NoConversions {
         /// The model that refused.
         model: String,
@@ -161,7 +163,9 @@ pub enum ParseProblem {
         name: String,
     },
     /// The CSV delimiter could not be detected from the header.
-    #[error("cannot detect the CSV delimiter from the header `{header}`: expected `,` or `;` (or pass one explicitly)")]
+    #[error(
+        "cannot detect the CSV delimiter from the header `{header}`: expected `,` or `;` (or pass one explicitly)"
+    )]
     UnknownDelimiter {
         /// The header line as read.
         header: String,

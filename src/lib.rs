@@ -5,8 +5,8 @@
 mod attribution;
 mod channel;
 mod error;
-mod journey;
 pub mod formats;
+mod journey;
 pub mod model;
 mod outcome;
 mod table;
@@ -17,8 +17,9 @@ pub use channel::{ChannelId, Channels, RESERVED_NAMES};
 pub use error::{Error, Location, ParseProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
-    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Participation,
-    PathCredit, PositionBased, RuleBased, TimeDecay, TwoTouch, WShaped,
+    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, MarkovFit,
+    Order, OrderScore, Participation, PathCredit, PositionBased, RuleBased, Solver, TimeDecay,
+    Transition, TwoTouch, ValueMode, WShaped,
 };
 pub use outcome::Outcome;
 pub use table::{DEFAULT_MAX_PATH_LEN, PathTable, Row};

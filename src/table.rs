@@ -173,15 +173,11 @@ impl PathTable {
     #[inline]
     pub fn row(&self, r: usize) -> Row<'_> {
         let span = self.span(r);
-        let (times, converted_at) = if self.times.is_empty() || self.times[span.start] == NO_TIME
-        {
+        let (times, converted_at) = if self.times.is_empty() || self.times[span.start] == NO_TIME {
             (None, None)
         } else {
             let c = self.converted_at[r];
-            (
-                Some(&self.times[span.clone()]),
-                (c != NO_TIME).then_some(c),
-            )
+            (Some(&self.times[span.clone()]), (c != NO_TIME).then_some(c))
         };
         Row {
             path: &self.touches[span],
@@ -360,7 +356,12 @@ impl PathTable {
             .filter_map(|t| t.at.map(micros))
             .collect();
         let names = journey.touches.iter().map(|t| &t.channel);
-        self.add_timed(names, &times, journey.converted_at.map(micros), journey.outcome)
+        self.add_timed(
+            names,
+            &times,
+            journey.converted_at.map(micros),
+            journey.outcome,
+        )
     }
 
     /// Adds one timestamped journey from channel names and per-touch times (µs since the epoch).
@@ -418,7 +419,8 @@ impl PathTable {
                 return Err(timestamps("a touch is later than the conversion"));
             }
         }
-        self.push_row(path, outcome, Some((times, conv))).map(|_| ())
+        self.push_row(path, outcome, Some((times, conv)))
+            .map(|_| ())
     }
 
     /// Adds every row of `other` to `self`, remapping channel ids by name; equal untimed paths are
@@ -529,7 +531,10 @@ impl PartialEq for PathTable {
     fn eq(&self, other: &Self) -> bool {
         let (a, b) = (self.canonical(), other.canonical());
         a.channels.len() == b.channels.len()
-            && a.channels.iter().zip(b.channels.iter()).all(|(x, y)| x.1 == y.1)
+            && a.channels
+                .iter()
+                .zip(b.channels.iter())
+                .all(|(x, y)| x.1 == y.1)
             && a.touches == b.touches
             && a.ends == b.ends
             && a.outcomes == b.outcomes
@@ -604,7 +609,10 @@ mod tests {
         b.merge(&whole).unwrap();
         assert_eq!(a, whole);
         assert_eq!(b, whole);
-        assert_eq!(b.canonical().to_named_rows(), whole.canonical().to_named_rows());
+        assert_eq!(
+            b.canonical().to_named_rows(),
+            whole.canonical().to_named_rows()
+        );
     }
 
     #[test]

@@ -224,7 +224,9 @@ impl Splitter {
         }
         if let Some(sep) = &self.sep {
             if let Some(i) = path.split(sep.as_str()).position(|t| t.trim().is_empty()) {
-                return Err(Error::InvalidPath(ParseProblem::EmptyToken { position: i + 1 }));
+                return Err(Error::InvalidPath(ParseProblem::EmptyToken {
+                    position: i + 1,
+                }));
             }
         }
         Ok(())
@@ -295,7 +297,9 @@ fn find_columns(head: &ByteRecord, opts: &PathCsvOptions) -> Result<Columns> {
     };
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
-            return Err(header_err(ParseProblem::DuplicateColumn { name: n.clone() }));
+            return Err(header_err(ParseProblem::DuplicateColumn {
+                name: n.clone(),
+            }));
         }
     }
     let find = |name: &str| names.iter().position(|n| n == name);

@@ -9,8 +9,10 @@
 //! | W-shaped | [`WShaped`] | `w_shaped` | O(T) | O(n) |
 //! | participation | [`Participation`] | `participation`, `participation_normalized` | O(T) | O(n) |
 //! | time decay | [`TimeDecay`] | `time_decay` | O(T) | O(n) |
+//! | Markov chain (removal effects) | [`Markov`] | `markov` | O(T·k) + solve (see [`Markov`]) | O(S·k + E) |
 //!
-//! T = total touches of the table (Σ path lengths), n = channels. Rule-based models make one
+//! T = total touches of the table (Σ path lengths), n = channels; for Markov, k = order,
+//! S = observed states, E = observed transitions. Rule-based models make one
 //! pass over the rows (in parallel with the `parallel` feature; see the crate docs on
 //! determinism) and keep one credit accumulator per channel and per chunk of rows.
 
@@ -22,6 +24,7 @@ use crate::table::PathTable;
 
 mod first_last;
 mod linear;
+mod markov;
 mod participation;
 mod position;
 mod rules;
@@ -29,6 +32,7 @@ mod time_decay;
 
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};
+pub use markov::{Markov, MarkovFit, Order, OrderScore, Solver, Transition, ValueMode};
 pub use participation::Participation;
 pub use position::{PositionBased, TwoTouch, WShaped};
 pub use rules::{PathCredit, RuleBased};

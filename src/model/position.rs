@@ -89,9 +89,20 @@ impl PositionBased {
     /// See the type's docs.
     pub fn validate(&self) -> Result<()> {
         let name = "position_based";
-        check_weights(name, &[("first", self.first), ("middle", self.middle), ("last", self.last)])?;
+        check_weights(
+            name,
+            &[
+                ("first", self.first),
+                ("middle", self.middle),
+                ("last", self.last),
+            ],
+        )?;
         if self.two_touch == TwoTouch::Renormalize && self.first + self.last <= 0.0 {
-            return Err(bad(name, "first", "first + last must be > 0 to split 2-touch paths"));
+            return Err(bad(
+                name,
+                "first",
+                "first + last must be > 0 to split 2-touch paths",
+            ));
         }
         Ok(())
     }
@@ -123,12 +134,20 @@ fn bad(model: &'static str, name: &'static str, reason: &str) -> Error {
 fn check_weights(model: &'static str, w: &[(&'static str, f64)]) -> Result<()> {
     for &(name, x) in w {
         if !(x.is_finite() && x >= 0.0) {
-            return Err(bad(model, name, &format!("{x} is not a finite weight >= 0")));
+            return Err(bad(
+                model,
+                name,
+                &format!("{x} is not a finite weight >= 0"),
+            ));
         }
     }
     let sum: f64 = w.iter().map(|p| p.1).sum();
     if (sum - 1.0).abs() > 1e-9 {
-        return Err(bad(model, "weights", &format!("weights sum to {sum}, not 1")));
+        return Err(bad(
+            model,
+            "weights",
+            &format!("weights sum to {sum}, not 1"),
+        ));
     }
     Ok(())
 }
@@ -225,7 +244,11 @@ impl WShaped {
             ],
         )?;
         if self.first + self.last <= 0.0 {
-            return Err(bad(name, "first", "first + last must be > 0 to split 2-touch paths"));
+            return Err(bad(
+                name,
+                "first",
+                "first + last must be > 0 to split 2-touch paths",
+            ));
         }
         Ok(())
     }

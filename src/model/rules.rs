@@ -202,10 +202,7 @@ macro_rules! rule_model {
             fn name(&self) -> std::borrow::Cow<'static, str> {
                 self.model_name()
             }
-            fn attribute(
-                &self,
-                table: &$crate::PathTable,
-            ) -> $crate::Result<$crate::Attribution> {
+            fn attribute(&self, table: &$crate::PathTable) -> $crate::Result<$crate::Attribution> {
                 $crate::model::rules::credit_by_weights(&self.model_name(), table, self)
             }
         }

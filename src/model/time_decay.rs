@@ -68,7 +68,10 @@ impl TimeDecay {
         }
         let h = self.positional_half_life;
         if !(h.is_finite() && h > 0.0) {
-            return Err(bad("positional_half_life", format!("{h} must be finite and > 0")));
+            return Err(bad(
+                "positional_half_life",
+                format!("{h} must be finite and > 0"),
+            ));
         }
         Ok(())
     }

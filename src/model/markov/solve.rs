@@ -1,0 +1,442 @@
+//! Exact removal effects of an absorbing chain (MODELS.md §3.3–3.6).
+//!
+//! Two solvers, chosen by [`solve`]:
+//!
+//! * **Dense, order 1** (at most [`DENSE_MAX`] transient states): one LU factorisation with
+//!   partial pivoting of I − Q, then Theorem M5 gives every channel's removal effect from the
+//!   fundamental matrix G = (I − Q)⁻¹ without refactorising. O(N³) time, O(N²) memory.
+//! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
+//!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ.
+//!   O(E) per sweep, O(S + E) memory per channel being solved.
+
+use crate::error::{Error, Result};
+
+use super::states::{Chain, START};
+
+/// Largest number of transient states solved with the dense order-1 method.
+pub(crate) const DENSE_MAX: usize = 1000;
+
+/// Gauss–Seidel stops when the estimated remaining relative error of every expected-visit count
+/// is at most this.
+pub(crate) const TOLERANCE: f64 = 1e-13;
+
+/// Gauss–Seidel gives up (with [`Error::Numerical`]) after this many sweeps.
+pub(crate) const MAX_SWEEPS: usize = 20_000;
+
+/// What the attribution needs from the chain.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Solution {
+    /// P(conv) from `(start)`.
+    pub p_conv: f64,
+    /// Expected conversion value absorbed per journey, Σ_s g(s)·value_end(s)/N(s).
+    pub p_value: f64,
+    /// RE(c) by channel id.
+    pub re: Vec<f64>,
+    /// RE_V(c) by channel id (0 everywhere when the table has no value).
+    pub re_value: Vec<f64>,
+}
+
+/// Which method [`solve`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    /// Dense M5 at order 1 when small enough, else sparse.
+    Auto,
+    /// Always the sparse iterative solver (tests compare the two).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Sparse,
+}
+
+/// Conversion probability and removal effects of every channel `0..channels`.
+///
+/// # Errors
+/// [`Error::Numerical`] for a singular pivot (impossible for a chain built by
+/// [`Chain::build`]), a non-finite result, or Gauss–Seidel not converging within
+/// [`MAX_SWEEPS`].
+pub(crate) fn solve(chain: &Chain, channels: usize, method: Method) -> Result<Solution> {
+    if method == Method::Auto && chain.order == 1 && chain.transient() <= DENSE_MAX {
+        dense_order1(chain, channels)
+    } else {
+        sparse(chain, channels)
+    }
+}
+
+fn numerical(reason: String) -> Error {
+    Error::Numerical {
+        model: "markov",
+        reason,
+    }
+}
+
+/// Per-state absorption rates r_conv(s) = N(s, conv)/N(s) and value rates
+/// r_value(s) = value_end(s)/N(s) (= m(s)·R(s, conv) of §3.5).
+fn rates(chain: &Chain) -> (Vec<f64>, Vec<f64>) {
+    let rate = |x: &[f64]| -> Vec<f64> {
+        x.iter()
+            .zip(&chain.visits)
+            .map(|(&a, &n)| if n > 0.0 { a / n } else { 0.0 })
+            .collect()
+    };
+    (rate(&chain.n_conv), rate(&chain.value_end))
+}
+
+/// Dense LU factorisation with partial pivoting, `P·A = L·U` (row-major, L unit lower).
+#[derive(Debug)]
+struct Lu {
+    n: usize,
+    a: Vec<f64>,
+    /// Row `i` of `P·A` is row `perm[i]` of `A`.
+    perm: Vec<usize>,
+}
+
+impl Lu {
+    /// # Complexity
+    /// n³/3 multiply-adds, n² memory.
+    fn factor(mut a: Vec<f64>, n: usize) -> Result<Lu> {
+        let mut perm: Vec<usize> = (0..n).collect();
+        for k in 0..n {
+            let (mut p, mut best) = (k, a[k * n + k].abs());
+            for i in k + 1..n {
+                let v = a[i * n + k].abs();
+                if v > best {
+                    (p, best) = (i, v);
+                }
+            }
+            if !(best.is_finite() && best > 0.0) {
+                return Err(numerical(format!("singular pivot {best} in column {k}")));
+            }
+            if p != k {
+                for j in 0..n {
+                    a.swap(k * n + j, p * n + j);
+                }
+                perm.swap(k, p);
+            }
+            let pivot = a[k * n + k];
+            let (top, rest) = a.split_at_mut((k + 1) * n);
+            let row_k = &top[k * n..];
+            for row in rest.chunks_exact_mut(n) {
+                let l = row[k] / pivot;
+                row[k] = l;
+                if l != 0.0 {
+                    for j in k + 1..n {
+                        row[j] -= l * row_k[j];
+                    }
+                }
+            }
+        }
+        Ok(Lu { n, a, perm })
+    }
+
+    /// Solves `A x = b`.
+    fn solve(&self, b: &[f64]) -> Vec<f64> {
+        let n = self.n;
+        let mut x: Vec<f64> = self.perm.iter().map(|&i| b[i]).collect();
+        for i in 0..n {
+            let s: f64 = (0..i).map(|j| self.a[i * n + j] * x[j]).sum();
+            x[i] -= s;
+        }
+        for i in (0..n).rev() {
+            let s: f64 = (i + 1..n).map(|j| self.a[i * n + j] * x[j]).sum();
+            x[i] = (x[i] - s) / self.a[i * n + i];
+        }
+        x
+    }
+
+    /// Solves `Aᵀ x = b` (`Aᵀ = Uᵀ Lᵀ P`).
+    fn solve_transposed(&self, b: &[f64]) -> Vec<f64> {
+        let n = self.n;
+        let mut z = b.to_vec();
+        for i in 0..n {
+            let s: f64 = (0..i).map(|j| self.a[j * n + i] * z[j]).sum();
+            z[i] = (z[i] - s) / self.a[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let s: f64 = (i + 1..n).map(|j| self.a[j * n + i] * z[j]).sum();
+            z[i] -= s;
+        }
+        let mut x = vec![0.0; n];
+        for (i, &p) in self.perm.iter().enumerate() {
+            x[p] = z[i];
+        }
+        x
+    }
+}
+
+/// Order 1, Theorem M5: with G = (I − Q)⁻¹, h = G·r_conv and h_V = G·r_value,
+///
+/// ```text
+/// RE(c)   = G[start,c]·h(c)   / (G[c,c]·h(start))
+/// RE_V(c) = G[start,c]·h_V(c) / (G[c,c]·h_V(start))
+/// ```
+///
+/// (the second because g₋c = G[start,·] − (G[start,c]/G[c,c])·G[c,·] at order 1).
+///
+/// # Complexity
+/// O(N³) for the factorisation and the diagonal of G, O(N²) memory, N = S + 1.
+fn dense_order1(chain: &Chain, channels: usize) -> Result<Solution> {
+    let n = chain.transient();
+    let mut a = vec![0.0; n * n];
+    for s in 0..n {
+        a[s * n + s] = 1.0;
+        let v = chain.visits[s];
+        for (t, x) in chain.out(s) {
+            a[s * n + t as usize] -= x / v;
+        }
+    }
+    let lu = Lu::factor(a, n)?;
+    let (r_conv, r_value) = rates(chain);
+    let h = lu.solve(&r_conv);
+    let hv = lu.solve(&r_value);
+    let mut e = vec![0.0; n];
+    e[START as usize] = 1.0;
+    let g_start = lu.solve_transposed(&e);
+    let (p, pv) = (h[0], hv[0]);
+    let mut re = vec![0.0; channels];
+    let mut re_value = vec![0.0; channels];
+    for s in 1..n {
+        e.fill(0.0);
+        e[s] = 1.0;
+        let g_ss = lu.solve(&e)[s];
+        let hit = g_start[s] / g_ss; // P(the walk ever visits s)
+        let c = chain.channels_of(s)[0].index();
+        re[c] = hit * h[s] / p;
+        re_value[c] = if pv > 0.0 { hit * hv[s] / pv } else { 0.0 };
+    }
+    finish(p, pv, re, re_value)
+}
+
+/// Rejects non-finite results and rounds removal effects that are outside [0, 1] by
+/// floating-point noise only; anything further out is a numerical failure (M4 says RE ∈ [0, 1]).
+fn finish(p_conv: f64, p_value: f64, mut re: Vec<f64>, mut re_value: Vec<f64>) -> Result<Solution> {
+    if !(p_conv.is_finite() && p_conv > 0.0 && p_value.is_finite()) {
+        return Err(numerical(format!(
+            "conversion probability {p_conv} (value {p_value})"
+        )));
+    }
+    for x in re.iter_mut().chain(re_value.iter_mut()) {
+        if !(x.is_finite() && *x > -1e-9 && *x < 1.0 + 1e-9) {
+            return Err(numerical(format!("removal effect {x} outside [0, 1]")));
+        }
+        *x = x.clamp(0.0, 1.0);
+    }
+    Ok(Solution {
+        p_conv,
+        p_value,
+        re,
+        re_value,
+    })
+}
+
+/// Incoming transitions by target state (the transpose of the chain's CSR) with probabilities,
+/// and the sweep order.
+#[derive(Debug)]
+struct Incoming {
+    ptr: Vec<usize>,
+    from: Vec<u32>,
+    p: Vec<f64>,
+    /// Channel states in reverse postorder of a depth-first search from `(start)`: on a chain
+    /// that mostly moves forward, Gauss–Seidel in this order propagates visits in one sweep.
+    order: Vec<u32>,
+}
+
+impl Incoming {
+    fn new(chain: &Chain) -> Incoming {
+        let n = chain.transient();
+        let mut ptr = vec![0usize; n + 1];
+        for &t in &chain.out_to {
+            ptr[t as usize + 1] += 1;
+        }
+        for s in 0..n {
+            ptr[s + 1] += ptr[s];
+        }
+        let mut fill = ptr.clone();
+        let mut from = vec![0u32; chain.out_to.len()];
+        let mut p = vec![0.0; chain.out_to.len()];
+        for s in 0..n {
+            let v = chain.visits[s];
+            for (t, x) in chain.out(s) {
+                let i = fill[t as usize];
+                from[i] = s as u32;
+                p[i] = x / v;
+                fill[t as usize] += 1;
+            }
+        }
+        Incoming {
+            ptr,
+            from,
+            p,
+            order: reverse_postorder(chain),
+        }
+    }
+
+    /// Expected visits g from `(start)` with the `removed` states absorbing (g = 0 there):
+    /// Gauss–Seidel on g(s) = Σ_t g(t)·P(t, s), g(start) = 1 (`(start)` has no incoming
+    /// transition).
+    ///
+    /// Starting from 0 the iterates increase monotonically to g. A sweep's largest relative
+    /// change δ_m is turned into an error estimate max(1, ρ/(1 − ρ))·δ_m with ρ = δ_m/δ_{m−1}
+    /// (the tail of a geometric series); the iteration stops when that estimate is below
+    /// [`TOLERANCE`], or when δ_m is at rounding level (8 ε).
+    fn visits(&self, removed: &[bool]) -> Result<Vec<f64>> {
+        let mut g = vec![0.0; self.ptr.len() - 1];
+        g[START as usize] = 1.0;
+        let mut prev = f64::INFINITY;
+        for sweep in 1..=MAX_SWEEPS {
+            let mut delta: f64 = 0.0;
+            for &s in &self.order {
+                let s = s as usize;
+                if removed[s] {
+                    continue;
+                }
+                let r = self.ptr[s]..self.ptr[s + 1];
+                let v: f64 = self.from[r.clone()]
+                    .iter()
+                    .zip(&self.p[r])
+                    .map(|(&t, &p)| g[t as usize] * p)
+                    .sum();
+                let d = (v - g[s]).abs();
+                if d > 0.0 {
+                    delta = delta.max(d / v.abs().max(g[s].abs()));
+                }
+                g[s] = v;
+            }
+            if !delta.is_finite() {
+                return Err(numerical(format!("Gauss–Seidel diverged at sweep {sweep}")));
+            }
+            // Past this, a sweep only moves the last bits: the iteration is at its fixed point.
+            let at_precision = delta <= 8.0 * f64::EPSILON;
+            let rho = delta / prev;
+            let estimate = if sweep >= 3 && rho < 1.0 {
+                delta * (rho / (1.0 - rho)).max(1.0)
+            } else {
+                f64::INFINITY
+            };
+            if at_precision || estimate <= TOLERANCE {
+                return Ok(g);
+            }
+            prev = delta;
+        }
+        Err(numerical(format!(
+            "Gauss–Seidel did not reach a relative error of {TOLERANCE:e} in {MAX_SWEEPS} sweeps: \
+             the chain has cycles that walks leave very rarely (very long repetitive paths)"
+        )))
+    }
+}
+
+/// Reverse postorder of an iterative depth-first search from `(start)` over transient
+/// transitions; states it cannot reach (none, for a chain built from data) are appended.
+fn reverse_postorder(chain: &Chain) -> Vec<u32> {
+    let n = chain.transient();
+    let mut visited = vec![false; n];
+    let mut post = Vec::with_capacity(n);
+    let mut stack: Vec<(usize, usize)> = vec![(START as usize, chain.out_ptr[0])];
+    visited[0] = true;
+    while let Some(top) = stack.len().checked_sub(1) {
+        let (s, next) = stack[top];
+        if next < chain.out_ptr[s + 1] {
+            stack[top].1 += 1;
+            let t = chain.out_to[next] as usize;
+            if !visited[t] {
+                visited[t] = true;
+                stack.push((t, chain.out_ptr[t]));
+            }
+        } else {
+            post.push(s as u32);
+            stack.pop();
+        }
+    }
+    let mut order: Vec<u32> = post.into_iter().rev().filter(|&s| s != START).collect();
+    order.extend((1..n as u32).filter(|&s| !visited[s as usize]));
+    order
+}
+
+/// Any order: one Gauss–Seidel solve for the whole chain and one per channel (in parallel with
+/// the `parallel` feature; every solve is sequential, so results do not depend on threads).
+///
+/// ```text
+/// P_{−c}(conv) = Σ_s g₋c(s)·r_conv(s)      RE(c)   = 1 − P_{−c}(conv)/P(conv)
+/// V_{−c}       = Σ_s g₋c(s)·r_value(s)     RE_V(c) = 1 − V_{−c}/V_chain
+/// ```
+///
+/// # Complexity
+/// O((n + 1)·E·sweeps) time; O(S + E) for the transposed chain plus O(S) per concurrent solve.
+fn sparse(chain: &Chain, channels: usize) -> Result<Solution> {
+    let inc = Incoming::new(chain);
+    let (r_conv, r_value) = rates(chain);
+    let n = chain.transient();
+    let dot = |g: &[f64], r: &[f64]| -> f64 { g.iter().zip(r).map(|(a, b)| a * b).sum() };
+    let g = inc.visits(&vec![false; n])?;
+    let (p, pv) = (dot(&g, &r_conv), dot(&g, &r_value));
+    let (ptr, list) = chain.states_by_channel(channels);
+    let one = |c: usize| -> Result<(f64, f64)> {
+        let states = &list[ptr[c]..ptr[c + 1]];
+        if states.is_empty() {
+            return Ok((0.0, 0.0));
+        }
+        let mut removed = vec![false; n];
+        states.iter().for_each(|&s| removed[s as usize] = true);
+        let g = inc.visits(&removed)?;
+        let re = 1.0 - dot(&g, &r_conv) / p;
+        let rv = if pv > 0.0 {
+            1.0 - dot(&g, &r_value) / pv
+        } else {
+            0.0
+        };
+        Ok((re, rv))
+    };
+    #[cfg(feature = "parallel")]
+    let per: Vec<Result<(f64, f64)>> = {
+        use rayon::prelude::*;
+        (0..channels).into_par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let per: Vec<Result<(f64, f64)>> = (0..channels).map(one).collect();
+    let mut re = Vec::with_capacity(channels);
+    let mut re_value = Vec::with_capacity(channels);
+    for x in per {
+        let (a, b) = x?;
+        re.push(a);
+        re_value.push(b);
+    }
+    finish(p, pv, re, re_value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lu_solves_both_ways_with_pivoting() {
+        // A = [[0, 2, 1], [1, 1, 0], [3, 0, 1]] needs a row swap in the first column.
+        let a = vec![0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 3.0, 0.0, 1.0];
+        let lu = Lu::factor(a.clone(), 3).unwrap();
+        let b = [5.0, 3.0, 6.0];
+        let x = lu.solve(&b);
+        for i in 0..3 {
+            let ax: f64 = (0..3).map(|j| a[i * 3 + j] * x[j]).sum();
+            assert!((ax - b[i]).abs() < 1e-12, "{x:?}");
+        }
+        let y = lu.solve_transposed(&b);
+        for i in 0..3 {
+            let aty: f64 = (0..3).map(|j| a[j * 3 + i] * y[j]).sum();
+            assert!((aty - b[i]).abs() < 1e-12, "{y:?}");
+        }
+    }
+
+    #[test]
+    fn singular_matrix_is_an_error_not_a_panic() {
+        let a = vec![1.0, 2.0, 2.0, 4.0];
+        assert!(matches!(Lu::factor(a, 2), Err(Error::Numerical { .. })));
+        assert!(matches!(
+            Lu::factor(vec![f64::NAN], 1),
+            Err(Error::Numerical { .. })
+        ));
+    }
+
+    #[test]
+    fn out_of_range_removal_effects_are_refused() {
+        assert!(finish(0.5, 1.0, vec![-1e-12, 1.0 + 1e-12], vec![]).is_ok());
+        assert!(finish(0.5, 1.0, vec![-0.1], vec![]).is_err());
+        assert!(finish(0.5, 1.0, vec![f64::NAN], vec![]).is_err());
+        assert!(finish(0.0, 1.0, vec![], vec![]).is_err());
+    }
+}
