@@ -36,7 +36,11 @@ const T4: Spec = &[
     ("B > A > B", 1.0, 10.0, 1.0),
     ("D > A", 0.0, 0.0, 1.0),
 ];
-const T5: Spec = &[("A", 3.0, 30.0, 7.0), ("B", 1.0, 25.0, 4.0), ("C", 2.0, 5.0, 0.0)];
+const T5: Spec = &[
+    ("A", 3.0, 30.0, 7.0),
+    ("B", 1.0, 25.0, 4.0),
+    ("C", 2.0, 5.0, 0.0),
+];
 const T7: Spec = &[
     ("X > A > A > X", 1.0, 10.0, 0.0),
     ("Z > A > A > Z", 0.0, 0.0, 1.0),
@@ -75,14 +79,22 @@ fn check(m: &Markov, rows: Spec<'_>, e: &Expect<'_>) {
         let what = |q: &str| format!("{m:?} {name} {q}");
         assert_close(fit.removal_effect(name).unwrap(), e.re[i], &what("RE"));
         if let Some(rv) = e.re_value {
-            assert_close(fit.value_removal_effect(name).unwrap(), rv[i], &what("RE_V"));
+            assert_close(
+                fit.value_removal_effect(name).unwrap(),
+                rv[i],
+                &what("RE_V"),
+            );
         }
         assert_close(a.conversions(name), e.conv[i], &what("conversions"));
         assert_close(a.value(name), e.value[i], &what("value"));
     }
     // M1 and efficiency on every oracle.
     let tot = t.totals();
-    assert_close(fit.conversion_probability(), tot.conversions / tot.journeys(), "M1");
+    assert_close(
+        fit.conversion_probability(),
+        tot.conversions / tot.journeys(),
+        "M1",
+    );
     assert_close(a.credited_conversions(), tot.conversions, "Σ conv = C");
     assert_close(a.credited_value(), tot.value, "Σ value = V");
 }
@@ -128,7 +140,11 @@ fn t2_orders_1_to_4() {
             re: &o1_re,
             re_value: Some(&[457.0 / 805.0, 5.0 / 9.0, 1913.0 / 3570.0]),
             conv: &o1_conv,
-            value: &[9788940.0 / 408689.0, 9579500.0 / 408689.0, 9239790.0 / 408689.0],
+            value: &[
+                9788940.0 / 408689.0,
+                9579500.0 / 408689.0,
+                9239790.0 / 408689.0,
+            ],
         },
     );
     check(
@@ -139,7 +155,11 @@ fn t2_orders_1_to_4() {
             re: &o1_re,
             re_value: None,
             conv: &o1_conv,
-            value: &[1884960.0 / 82151.0, 1943270.0 / 82151.0, 1922340.0 / 82151.0],
+            value: &[
+                1884960.0 / 82151.0,
+                1943270.0 / 82151.0,
+                1922340.0 / 82151.0,
+            ],
         },
     );
     let o2_re = [9.0 / 14.0, 5.0 / 7.0, 5.0 / 7.0];
@@ -246,8 +266,14 @@ fn t2_second_order_states_are_named_by_their_channels() {
     assert_close(p("A,A", "A,B").unwrap(), 1.0, "A,A → A,B");
     assert_close(p("A,B", "B,C").unwrap(), 3.0 / 6.0, "A,B → B,C");
     assert_close(p("A,B", "(null)").unwrap(), 2.0 / 6.0, "A,B → null");
-    for from in ["(start)", "A,A", "A,B", "B", "B,A", "B,C", "C", "C,A", "C,B"] {
-        let sum: f64 = rows.iter().filter(|r| r.from == from).map(|r| r.probability).sum();
+    for from in [
+        "(start)", "A,A", "A,B", "B", "B,A", "B,C", "C", "C,A", "C,B",
+    ] {
+        let sum: f64 = rows
+            .iter()
+            .filter(|r| r.from == from)
+            .map(|r| r.probability)
+            .sum();
         assert_close(sum, 1.0, from);
     }
 }
@@ -367,7 +393,10 @@ fn t8_one_channel_takes_everything() {
 #[test]
 fn no_conversions_is_a_typed_error() {
     let t = table(&[("A > B", 0.0, 0.0, 3.0), ("B", 0.0, 0.0, 1.0)]);
-    assert!(matches!(Markov::default().attribute(&t), Err(Error::NoConversions { .. })));
+    assert!(matches!(
+        Markov::default().attribute(&t),
+        Err(Error::NoConversions { .. })
+    ));
     assert!(matches!(
         Markov::with_order(2).fit(&PathTable::new()),
         Err(Error::NoConversions { .. })
@@ -402,9 +431,18 @@ fn extras_carry_the_chain_facts() {
     assert_eq!(json["order"], 2);
     assert_eq!(json["states"], 8);
     assert_eq!(json["solver"], "exact");
-    assert!(close(json["conversion_probability"].as_f64().unwrap(), 7.0 / 15.0));
-    assert!(close(json["removal_effects"]["A"].as_f64().unwrap(), 9.0 / 14.0));
-    assert!(close(json["value_removal_effects"]["C"].as_f64().unwrap(), 5.0 / 7.0));
+    assert!(close(
+        json["conversion_probability"].as_f64().unwrap(),
+        7.0 / 15.0
+    ));
+    assert!(close(
+        json["removal_effects"]["A"].as_f64().unwrap(),
+        9.0 / 14.0
+    ));
+    assert!(close(
+        json["value_removal_effects"]["C"].as_f64().unwrap(),
+        5.0 / 7.0
+    ));
     let fit = Markov::with_order(2).fit(&t).unwrap();
     assert_eq!(json["transitions"], fit.transitions().len());
     // Proportional mode has no value removal effects to report.
@@ -490,9 +528,16 @@ fn monte_carlo_is_within_four_standard_errors_of_exact() {
         let p = exact.conversion_probability();
         let se_p = (p * (1.0 - p) / 200_000.0).sqrt();
         assert!((sim.conversion_probability() - p).abs() <= 4.0 * se_p);
-        for ((name, re), (_, re_sim)) in exact.removal_effects().into_iter().zip(sim.removal_effects()) {
+        for ((name, re), (_, re_sim)) in exact
+            .removal_effects()
+            .into_iter()
+            .zip(sim.removal_effects())
+        {
             let se = (re * (1.0 - re) / nconv).sqrt();
-            assert!((re_sim - re).abs() <= 4.0 * se, "order {k} {name}: {re_sim} vs {re} (SE {se})");
+            assert!(
+                (re_sim - re).abs() <= 4.0 * se,
+                "order {k} {name}: {re_sim} vs {re} (SE {se})"
+            );
         }
         // Same seed, same numbers; the attribution is efficient like the exact one.
         let again = m.fit(&t).unwrap();
@@ -552,7 +597,8 @@ fn build(rows: &[RawRow], scale: f64, rename: impl Fn(u8) -> String) -> PathTabl
         let c = f64::from(*c) * scale;
         let value = c * f64::from(*v);
         let p: Vec<String> = path.iter().map(|&x| rename(x)).collect();
-        t.add(&p, Outcome::new(c, value, f64::from(*u) * scale)).unwrap();
+        t.add(&p, Outcome::new(c, value, f64::from(*u) * scale))
+            .unwrap();
     }
     t
 }
@@ -562,7 +608,12 @@ fn plain(x: u8) -> String {
 }
 
 fn rows_strategy() -> impl Strategy<Value = Vec<RawRow>> {
-    let row = (prop::collection::vec(0u8..4, 1..=5), 0u8..=3, 0u8..=3, 0u8..=20);
+    let row = (
+        prop::collection::vec(0u8..4, 1..=5),
+        0u8..=3,
+        0u8..=3,
+        0u8..=20,
+    );
     prop::collection::vec(row, 1..8).prop_map(|mut rows| {
         rows[0].1 = rows[0].1.max(1); // at least one conversion
         rows

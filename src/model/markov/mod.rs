@@ -283,7 +283,8 @@ impl Markov {
     fn fit_with(&self, table: &PathTable, method: Method) -> Result<MarkovFit> {
         self.validate()?;
         let totals = table.totals();
-        if !(totals.conversions > 0.0) {
+        // Counts are validated finite and >= 0 on the way into the table.
+        if totals.conversions <= 0.0 {
             return Err(Error::NoConversions {
                 model: MODEL.to_string(),
             });

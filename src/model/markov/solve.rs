@@ -20,6 +20,11 @@ pub(crate) const DENSE_MAX: usize = 1000;
 /// is at most this.
 pub(crate) const TOLERANCE: f64 = 1e-13;
 
+/// Chains solved together in one pass over the transitions (one SIMD-friendly row of g per
+/// state).
+pub(crate) const LANES: usize = 8;
+type Lanes = [f64; LANES];
+
 /// Gauss–Seidel gives up (with [`Error::Numerical`]) after this many sweeps.
 pub(crate) const MAX_SWEEPS: usize = 20_000;
 
@@ -268,52 +273,71 @@ impl Incoming {
         }
     }
 
-    /// Expected visits g from `(start)` with the `removed` states absorbing (g = 0 there):
-    /// Gauss–Seidel on g(s) = Σ_t g(t)·P(t, s), g(start) = 1 (`(start)` has no incoming
-    /// transition).
+    /// Expected visits from `(start)` for up to [`LANES`] chains at once: lane `l` is the
+    /// chain with the states containing channel `lanes[l]` absorbing (g = 0 there), or the
+    /// whole chain for `None` (and for unused lanes). Gauss–Seidel on
+    /// g(s) = Σ_t g(t)·P(t, s), g(start) = 1 (`(start)` has no incoming transition), all lanes
+    /// in one pass over the transitions (they share the matrix).
     ///
     /// Starting from 0 the iterates increase monotonically to g. A sweep's largest relative
-    /// change δ_m is turned into an error estimate max(1, ρ/(1 − ρ))·δ_m with ρ = δ_m/δ_{m−1}
-    /// (the tail of a geometric series); the iteration stops when that estimate is below
-    /// [`TOLERANCE`], or when δ_m is at rounding level (8 ε).
-    fn visits(&self, removed: &[bool]) -> Result<Vec<f64>> {
-        let mut g = vec![0.0; self.ptr.len() - 1];
-        g[START as usize] = 1.0;
-        let mut prev = f64::INFINITY;
+    /// change δ_m of a lane is turned into an error estimate max(1, ρ/(1 − ρ))·δ_m with
+    /// ρ = δ_m/δ_{m−1} (the tail of a geometric series); the iteration stops when every lane's
+    /// estimate is below [`TOLERANCE`] or its δ_m is at rounding level (8 ε).
+    fn visits(
+        &self,
+        chain: &Chain,
+        lanes: &[Option<usize>],
+        channels: usize,
+    ) -> Result<Vec<Lanes>> {
+        let mut lane_of = vec![u8::MAX; channels];
+        for (l, c) in lanes.iter().enumerate() {
+            if let Some(c) = c {
+                lane_of[*c] = l as u8;
+            }
+        }
+        let mut g = vec![[0.0; LANES]; self.ptr.len() - 1];
+        g[START as usize] = [1.0; LANES];
+        let mut prev = [f64::INFINITY; LANES];
         for sweep in 1..=MAX_SWEEPS {
-            let mut delta: f64 = 0.0;
+            let mut delta = [0.0f64; LANES];
             for &s in &self.order {
                 let s = s as usize;
-                if removed[s] {
-                    continue;
+                let mut acc = [0.0; LANES];
+                for e in self.ptr[s]..self.ptr[s + 1] {
+                    let (p, gt) = (self.p[e], &g[self.from[e] as usize]);
+                    for l in 0..LANES {
+                        acc[l] += p * gt[l];
+                    }
                 }
-                let r = self.ptr[s]..self.ptr[s + 1];
-                let v: f64 = self.from[r.clone()]
-                    .iter()
-                    .zip(&self.p[r])
-                    .map(|(&t, &p)| g[t as usize] * p)
-                    .sum();
-                let d = (v - g[s]).abs();
-                if d > 0.0 {
-                    delta = delta.max(d / v.abs().max(g[s].abs()));
+                for c in chain.channels_of(s) {
+                    if let Some(a) = acc.get_mut(lane_of[c.index()] as usize) {
+                        *a = 0.0;
+                    }
                 }
-                g[s] = v;
+                let old = &mut g[s];
+                for l in 0..LANES {
+                    let scale = acc[l].abs().max(old[l].abs()).max(f64::MIN_POSITIVE);
+                    delta[l] = delta[l].max((acc[l] - old[l]).abs() / scale);
+                }
+                *old = acc;
             }
-            if !delta.is_finite() {
-                return Err(numerical(format!("Gauss–Seidel diverged at sweep {sweep}")));
+            let mut done = true;
+            for l in 0..LANES {
+                if !delta[l].is_finite() {
+                    return Err(numerical(format!("Gauss–Seidel diverged at sweep {sweep}")));
+                }
+                // Past 8 ε a sweep only moves the last bits: the iteration is at its fixed point.
+                let rho = delta[l] / prev[l];
+                let converged = delta[l] <= 8.0 * f64::EPSILON
+                    || (sweep >= 3
+                        && rho < 1.0
+                        && delta[l] * (rho / (1.0 - rho)).max(1.0) <= TOLERANCE);
+                done &= converged;
+                prev[l] = delta[l];
             }
-            // Past this, a sweep only moves the last bits: the iteration is at its fixed point.
-            let at_precision = delta <= 8.0 * f64::EPSILON;
-            let rho = delta / prev;
-            let estimate = if sweep >= 3 && rho < 1.0 {
-                delta * (rho / (1.0 - rho)).max(1.0)
-            } else {
-                f64::INFINITY
-            };
-            if at_precision || estimate <= TOLERANCE {
+            if done {
                 return Ok(g);
             }
-            prev = delta;
         }
         Err(numerical(format!(
             "Gauss–Seidel did not reach a relative error of {TOLERANCE:e} in {MAX_SWEEPS} sweeps: \
@@ -349,8 +373,9 @@ fn reverse_postorder(chain: &Chain) -> Vec<u32> {
     order
 }
 
-/// Any order: one Gauss–Seidel solve for the whole chain and one per channel (in parallel with
-/// the `parallel` feature; every solve is sequential, so results do not depend on threads).
+/// Any order: Gauss–Seidel for the whole chain and for every channel's removed chain, [`LANES`]
+/// chains per pass over the transitions, blocks of lanes in parallel with the `parallel`
+/// feature (the blocks are fixed by the channel ids, so results do not depend on threads).
 ///
 /// ```text
 /// P_{−c}(conv) = Σ_s g₋c(s)·r_conv(s)      RE(c)   = 1 − P_{−c}(conv)/P(conv)
@@ -358,44 +383,49 @@ fn reverse_postorder(chain: &Chain) -> Vec<u32> {
 /// ```
 ///
 /// # Complexity
-/// O((n + 1)·E·sweeps) time; O(S + E) for the transposed chain plus O(S) per concurrent solve.
+/// O(⌈(n + 1)/LANES⌉·E·sweeps·LANES) multiply-adds; O(S + E) for the transposed chain plus
+/// O(S·LANES) per block being solved.
 fn sparse(chain: &Chain, channels: usize) -> Result<Solution> {
     let inc = Incoming::new(chain);
     let (r_conv, r_value) = rates(chain);
-    let n = chain.transient();
-    let dot = |g: &[f64], r: &[f64]| -> f64 { g.iter().zip(r).map(|(a, b)| a * b).sum() };
-    let g = inc.visits(&vec![false; n])?;
-    let (p, pv) = (dot(&g, &r_conv), dot(&g, &r_value));
-    let (ptr, list) = chain.states_by_channel(channels);
-    let one = |c: usize| -> Result<(f64, f64)> {
-        let states = &list[ptr[c]..ptr[c + 1]];
-        if states.is_empty() {
-            return Ok((0.0, 0.0));
-        }
-        let mut removed = vec![false; n];
-        states.iter().for_each(|&s| removed[s as usize] = true);
-        let g = inc.visits(&removed)?;
-        let re = 1.0 - dot(&g, &r_conv) / p;
-        let rv = if pv > 0.0 {
-            1.0 - dot(&g, &r_value) / pv
-        } else {
-            0.0
-        };
-        Ok((re, rv))
+    let present = chain.channels_present(channels);
+    // Lane 0 of block 0 is the whole chain; then every channel that some state contains.
+    let columns: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..channels).filter(|&c| present[c]).map(Some))
+        .collect();
+    let blocks: Vec<&[Option<usize>]> = columns.chunks(LANES).collect();
+    let one = |lanes: &&[Option<usize>]| -> Result<Vec<(f64, f64)>> {
+        let g = inc.visits(chain, lanes, channels)?;
+        Ok((0..lanes.len())
+            .map(|l| {
+                let (mut p, mut pv) = (0.0, 0.0);
+                for (s, gs) in g.iter().enumerate() {
+                    p += gs[l] * r_conv[s];
+                    pv += gs[l] * r_value[s];
+                }
+                (p, pv)
+            })
+            .collect())
     };
     #[cfg(feature = "parallel")]
-    let per: Vec<Result<(f64, f64)>> = {
+    let per: Vec<Result<Vec<(f64, f64)>>> = {
         use rayon::prelude::*;
-        (0..channels).into_par_iter().map(one).collect()
+        blocks.par_iter().map(one).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let per: Vec<Result<(f64, f64)>> = (0..channels).map(one).collect();
-    let mut re = Vec::with_capacity(channels);
-    let mut re_value = Vec::with_capacity(channels);
-    for x in per {
-        let (a, b) = x?;
-        re.push(a);
-        re_value.push(b);
+    let per: Vec<Result<Vec<(f64, f64)>>> = blocks.iter().map(one).collect();
+    let mut absorbed = Vec::with_capacity(columns.len());
+    for b in per {
+        absorbed.extend(b?);
+    }
+    let (p, pv) = absorbed[0];
+    let mut re = vec![0.0; channels];
+    let mut re_value = vec![0.0; channels];
+    for (col, &(pc, pvc)) in columns.iter().zip(&absorbed).skip(1) {
+        if let Some(c) = *col {
+            re[c] = 1.0 - pc / p;
+            re_value[c] = if pv > 0.0 { 1.0 - pvc / pv } else { 0.0 };
+        }
     }
     finish(p, pv, re, re_value)
 }

@@ -128,114 +128,168 @@ impl KeyCodec {
     }
 }
 
-/// Maps a state tuple to its id.
+/// Maps a state tuple to its id, and a channel state plus the next channel to the successor
+/// window's id.
 #[derive(Debug)]
 enum StateIndex {
-    /// Order 1: state id by channel id (`u32::MAX` for a channel that is not a state).
-    Direct(Vec<u32>),
-    /// Order ≥ 2: packed key → state id.
-    Hashed(KeyCodec, FxHashMap<u128, u32>),
+    /// Order 1: provisional id `channel + 1` for every channel of the vocabulary (unobserved
+    /// channels are dropped afterwards).
+    Direct,
+    /// Order ≥ 2: packed key → state id, and the keys by id.
+    Hashed {
+        codec: KeyCodec,
+        order: usize,
+        ids: FxHashMap<u128, u32>,
+        keys: Vec<u128>,
+    },
 }
 
 impl StateIndex {
     #[inline]
     fn id(&self, s: &[ChannelId]) -> u32 {
         match self {
-            StateIndex::Direct(ids) => ids[s[0].index()],
+            StateIndex::Direct => s[0].0 + 1,
             // Every state of a weighted row was collected by the first pass.
-            StateIndex::Hashed(codec, map) => map.get(&codec.key(s)).copied().unwrap_or(u32::MAX),
+            StateIndex::Hashed { codec, ids, .. } => {
+                ids.get(&codec.key(s)).copied().unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// The state after `from` when channel `x` comes next (the window slides by one).
+    fn successor(&self, from: u32, x: usize) -> u32 {
+        match self {
+            StateIndex::Direct => x as u32 + 1,
+            StateIndex::Hashed {
+                codec,
+                order,
+                ids,
+                keys,
+            } => {
+                let bits = codec.bits() as usize * order;
+                let mask = if bits >= 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << bits) - 1
+                };
+                let key = ((keys[from as usize - 1] << codec.bits()) | (x as u128 + 1)) & mask;
+                // Counted transitions lead to observed windows.
+                ids.get(&key).copied().unwrap_or(u32::MAX)
+            }
         }
     }
 }
 
-/// Transition counts of one chunk of rows (or of the whole table after merging). Columns:
-/// `1..=S` channel states, `S+1` conversion, `S+2` null, `S+3` the value of conversions ending
-/// in the row's state (not a transition; kept here so one map holds everything).
+/// Counts indexed by a `u64` cell number.
 #[derive(Debug)]
-enum Counts {
-    Dense { width: usize, w: Vec<f64> },
+enum Cells {
+    /// One slot per cell.
+    Dense(Vec<f64>),
+    /// A map of the non-zero cells (merged totals of a large state space).
     Sparse(FxHashMap<u64, f64>),
+    /// Additions in arrival order (per-chunk counts of a large state space: appending is much
+    /// cheaper than hashing, and a chunk rarely adds to one cell twice).
+    Log(Vec<(u64, f64)>),
 }
 
-/// Dense per-chunk counts are used while (S+1)·(S+4) stays this small.
-const DENSE_COUNT_CELLS: usize = 1 << 14;
-
-impl Counts {
-    fn new(states: usize) -> Counts {
-        let width = states + 4;
-        if (states + 1) * width <= DENSE_COUNT_CELLS {
-            Counts::Dense {
-                width,
-                w: vec![0.0; (states + 1) * width],
-            }
+impl Cells {
+    /// Per-chunk counts over `len` cells.
+    fn chunk(len: usize) -> Cells {
+        if len <= CHUNK_DENSE_CELLS {
+            Cells::Dense(vec![0.0; len])
         } else {
-            Counts::Sparse(FxHashMap::default())
+            Cells::Log(Vec::new())
+        }
+    }
+
+    /// Merged counts over `len` cells.
+    fn total(len: usize) -> Cells {
+        if len <= TOTAL_DENSE_CELLS {
+            Cells::Dense(vec![0.0; len])
+        } else {
+            Cells::Sparse(FxHashMap::default())
         }
     }
 
     #[inline]
-    fn add(&mut self, from: u32, to: u32, x: f64) {
+    fn add(&mut self, i: u64, x: f64) {
         match self {
-            Counts::Dense { width, w } => w[from as usize * *width + to as usize] += x,
-            Counts::Sparse(m) => {
-                *m.entry((u64::from(from) << 32) | u64::from(to))
-                    .or_insert(0.0) += x
-            }
+            Cells::Dense(v) => v[i as usize] += x,
+            Cells::Sparse(m) => *m.entry(i).or_insert(0.0) += x,
+            Cells::Log(v) => v.push((i, x)),
         }
     }
 
-    fn merge(&mut self, other: Counts) {
-        match (self, other) {
-            (Counts::Dense { w, .. }, Counts::Dense { w: o, .. }) => {
-                w.iter_mut().zip(o).for_each(|(a, b)| *a += b)
-            }
-            (Counts::Sparse(m), Counts::Sparse(o)) => {
-                if m.is_empty() {
-                    *m = o;
-                    return;
-                }
-                m.reserve(o.len());
-                for (k, v) in o {
-                    *m.entry(k).or_insert(0.0) += v;
+    /// Adds every cell into `into` (in arrival order for a log, so sums follow row order).
+    fn add_into(self, into: &mut Cells) {
+        match self {
+            Cells::Dense(v) => {
+                if let Cells::Dense(w) = into {
+                    w.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+                } else {
+                    let cells = v.into_iter().enumerate().filter(|c| c.1 != 0.0);
+                    cells.for_each(|(i, x)| into.add(i as u64, x));
                 }
             }
-            // Both sides are made by `Counts::new` with the same state count.
-            _ => unreachable!("counts of one table share their layout"),
+            Cells::Sparse(m) => m.into_iter().for_each(|(i, x)| into.add(i, x)),
+            Cells::Log(v) => v.into_iter().for_each(|(i, x)| into.add(i, x)),
         }
     }
 
-    /// `(from, to, weight)` sorted by `(from, to)`, zero weights dropped.
-    fn into_sorted(self) -> Vec<(u32, u32, f64)> {
+    /// Non-zero cells in increasing cell order.
+    fn into_sorted(self) -> Vec<(u64, f64)> {
         match self {
-            Counts::Dense { width, w } => w
+            Cells::Dense(v) => v
                 .into_iter()
                 .enumerate()
-                .filter(|&(_, x)| x != 0.0)
-                .map(|(i, x)| ((i / width) as u32, (i % width) as u32, x))
+                .filter(|c| c.1 != 0.0)
+                .map(|(i, x)| (i as u64, x))
                 .collect(),
-            Counts::Sparse(m) => {
-                let mut v: Vec<(u32, u32, f64)> = m
-                    .into_iter()
-                    .filter(|&(_, x)| x != 0.0)
-                    .map(|(k, x)| ((k >> 32) as u32, k as u32, x))
-                    .collect();
-                sort_unstable_by_key(&mut v);
+            Cells::Log(v) => {
+                let mut total = Cells::Sparse(FxHashMap::default());
+                Cells::Log(v).add_into(&mut total);
+                total.into_sorted()
+            }
+            Cells::Sparse(m) => {
+                let mut v: Vec<(u64, f64)> = m.into_iter().filter(|c| c.1 != 0.0).collect();
+                #[cfg(feature = "parallel")]
+                {
+                    use rayon::slice::ParallelSliceMut;
+                    v.par_sort_unstable_by_key(|c| c.0);
+                }
+                #[cfg(not(feature = "parallel"))]
+                v.sort_unstable_by_key(|c| c.0);
                 v
             }
         }
     }
 }
 
-fn sort_unstable_by_key(v: &mut [(u32, u32, f64)]) {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::slice::ParallelSliceMut;
-        v.par_sort_unstable_by_key(|&(a, b, _)| (a, b));
-    }
-    #[cfg(not(feature = "parallel"))]
-    v.sort_unstable_by_key(|&(a, b, _)| (a, b));
+/// Per-chunk dense counts are used up to this many cells (128 KiB).
+const CHUNK_DENSE_CELLS: usize = 1 << 14;
+/// The merged counts are dense up to this many cells (64 MiB).
+const TOTAL_DENSE_CELLS: usize = 1 << 23;
+
+/// Transition counts of a chunk of rows. A transition out of a channel state is stored by
+/// `(from, slot)`, `slot < n` meaning "channel `slot` comes next" (the successor window), then
+/// conversion, null, and the value of the conversions that end there: `width = n + 3` slots
+/// per state. Transitions out of `(start)` are stored by target state (at order 1, as row 0 of
+/// the slots, the target being channel `slot`).
+#[derive(Debug)]
+struct Counts {
+    body: Cells,
+    start: Cells,
+    max_states: usize,
+    pool: Vec<(u32, f64, f64)>,
 }
 
+/// The most states one row produced, the value pool entries, and the merged counts.
+struct Merged {
+    body: Cells,
+    start: Cells,
+    max_states: usize,
+    pool: Vec<(u32, f64, f64)>,
+}
 /// The estimated absorbing chain (MODELS.md §3.2): transition probabilities in CSR form by
 /// source state, absorption probabilities, and what the value model and the simulation need.
 #[derive(Clone, Debug)]
@@ -312,115 +366,61 @@ impl ValuePool {
 }
 
 impl Chain {
-    /// Builds the chain of `table` under `rule`.
+    /// Builds the chain of `table` under `rule`; `with_pool` also collects the value
+    /// distribution the simulation draws from.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] if the order does not fit the state key (see
     /// [`KeyCodec::new`]); [`Error::Numerical`] if there are more than `u32::MAX - 4` states.
     ///
     /// # Complexity
-    /// Two passes of O(T·k) over T touches, plus O(E log E) to sort E distinct transitions
-    /// (skipped when the state space is small enough for dense per-chunk counts). Memory
-    /// O(S·k + E) for the chain, plus per-chunk partial counts while building.
+    /// Order ≥ 2: a first pass collects the distinct states (O(T·k) hashing), a second counts
+    /// transitions by `(state, next channel)` (O(T·k)); order 1 needs only the second pass.
+    /// Merging the per-chunk counts is O(E) per chunk into dense totals (or a hash map when
+    /// S·(n + 3) exceeds 2²³ cells). Memory O(S·k + E) for the chain, plus the per-chunk counts
+    /// while building (at most the chunk's distinct transitions each).
     pub fn build(table: &PathTable, rule: StateRule, with_pool: bool) -> Result<Chain> {
         let n = table.channels().len();
-        let (index, keys) = if rule.order == 1 {
-            let observed = fold_rows(
-                table,
-                || vec![false; n],
-                |seen, _, row| {
-                    if row.outcome.journeys() > 0.0 {
-                        row.path.iter().for_each(|c| seen[c.index()] = true);
-                    }
-                    Ok(())
-                },
-                |a, b| a.iter_mut().zip(b).for_each(|(x, y)| *x |= y),
-            )?;
-            let mut ids = vec![u32::MAX; n];
-            let mut keys = Vec::new();
-            for (c, _) in observed.iter().enumerate().filter(|(_, o)| **o) {
-                keys.push(c as u128 + 1);
-                ids[c] = keys.len() as u32;
-            }
-            (StateIndex::Direct(ids), keys)
+        let index = if rule.order == 1 {
+            StateIndex::Direct
         } else {
-            let codec = KeyCodec::new(n, rule.order)?;
-            let set = fold_rows(
-                table,
-                || (FxHashSet::<u128>::default(), Vec::new()),
-                |(set, buf), _, row| {
-                    if row.outcome.journeys() > 0.0 {
-                        rule.for_each_state(row.path, buf, |s| {
-                            set.insert(codec.key(s));
-                        });
-                    }
-                    Ok(())
-                },
-                |a, b| {
-                    if a.0.is_empty() {
-                        a.0 = b.0;
-                    } else {
-                        a.0.extend(b.0);
-                    }
-                },
-            )?
-            .0;
-            let mut keys: Vec<u128> = set.into_iter().collect();
-            keys.sort_unstable();
-            let map = keys
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| (k, i as u32 + 1))
-                .collect();
-            (StateIndex::Hashed(codec, map), keys)
+            collect_states(table, rule)?
         };
-        let states = keys.len();
-        if states > (u32::MAX - 4) as usize {
+        let provisional = match &index {
+            StateIndex::Direct => n,
+            StateIndex::Hashed { keys, .. } => keys.len(),
+        };
+        if provisional > (u32::MAX - 4) as usize {
             return Err(Error::Numerical {
                 model: "markov",
-                reason: format!("{states} states exceed the supported number of states"),
+                reason: format!("{provisional} states exceed the supported number of states"),
             });
         }
-        let (conv, null, value) = (states as u32 + 1, states as u32 + 2, states as u32 + 3);
-        let (counts, max_states, _, pool) = fold_rows(
-            table,
-            || (Counts::new(states), 0usize, Vec::new(), Vec::new()),
-            |(counts, max_states, buf, pool), _, row| {
-                let o = row.outcome;
-                let w = o.journeys();
-                if w == 0.0 {
-                    return Ok(()); // zero-weight rows contribute nothing (§3.9)
+        let merged = count(table, rule, &index, provisional, n, with_pool)?;
+        let width = n + 3;
+        let body = merged.body.into_sorted();
+        // Provisional ids → final ids: order ≥ 2 ids are final; order 1 drops channels that no
+        // weighted row visits.
+        let (remap, keys): (Vec<u32>, Vec<u128>) = match &index {
+            StateIndex::Hashed { keys, .. } => ((0..=keys.len() as u32).collect(), keys.clone()),
+            StateIndex::Direct => {
+                let mut remap = vec![u32::MAX; n + 1];
+                remap[0] = START;
+                let mut keys = Vec::new();
+                let mut visited = vec![false; n + 1];
+                body.iter()
+                    .for_each(|&(cell, _)| visited[(cell / width as u64) as usize] = true);
+                for c in (0..n).filter(|&c| visited[c + 1]) {
+                    keys.push(c as u128 + 1);
+                    remap[c + 1] = keys.len() as u32;
                 }
-                let mut prev = START;
-                let m = rule.for_each_state(row.path, buf, |s| {
-                    let id = index.id(s);
-                    counts.add(prev, id, w);
-                    prev = id;
-                });
-                *max_states = (*max_states).max(m);
-                if o.conversions > 0.0 {
-                    counts.add(prev, conv, o.conversions);
-                    if with_pool {
-                        pool.push((prev, o.value / o.conversions, o.conversions));
-                    }
-                }
-                if o.nulls > 0.0 {
-                    counts.add(prev, null, o.nulls);
-                }
-                if o.value > 0.0 {
-                    counts.add(prev, value, o.value);
-                }
-                Ok(())
-            },
-            |a, b| {
-                a.0.merge(b.0);
-                a.1 = a.1.max(b.1);
-                a.3.extend(b.3);
-            },
-        )?;
+                (remap, keys)
+            }
+        };
+        let states = keys.len();
         let codec = match &index {
-            StateIndex::Hashed(codec, _) => *codec,
-            StateIndex::Direct(_) => KeyCodec::new(n, 1)?,
+            StateIndex::Hashed { codec, .. } => *codec,
+            StateIndex::Direct => KeyCodec::new(n, 1)?,
         };
         let mut tuple = Vec::with_capacity(states * rule.order);
         let mut tuple_ptr = Vec::with_capacity(states + 1);
@@ -442,20 +442,34 @@ impl Chain {
             n_null: vec![0.0; t],
             value_end: vec![0.0; t],
             visits: vec![0.0; t],
-            max_states,
-            pool: with_pool.then(|| ValuePool::new(states, pool)),
+            max_states: merged.max_states,
+            pool: None,
         };
-        for (from, to, x) in counts.into_sorted() {
-            let f = from as usize;
-            if to == conv {
-                chain.n_conv[f] += x;
-            } else if to == null {
-                chain.n_null[f] += x;
-            } else if to == value {
+        // Transitions out of (start), in target order (order ≥ 2; order 1 has them in row 0).
+        for (to, x) in merged.start.into_sorted() {
+            chain.out_to.push(remap[to as usize]);
+            chain.out_n.push(x);
+            chain.out_ptr[1] += 1;
+            chain.visits[0] += x;
+        }
+        for (cell, x) in body {
+            let (from, slot) = ((cell / width as u64) as u32, (cell % width as u64) as usize);
+            let f = remap[from as usize] as usize;
+            if slot == n + 2 {
                 chain.value_end[f] += x;
                 continue;
+            }
+            if slot == n {
+                chain.n_conv[f] += x;
+            } else if slot == n + 1 {
+                chain.n_null[f] += x;
             } else {
-                chain.out_to.push(to);
+                let to = if from == START {
+                    slot as u32 + 1 // order 1: (start) → channel `slot`
+                } else {
+                    index.successor(from, slot)
+                };
+                chain.out_to.push(remap[to as usize]);
                 chain.out_n.push(x);
                 chain.out_ptr[f + 1] += 1;
             }
@@ -463,6 +477,13 @@ impl Chain {
         }
         for s in 0..t {
             chain.out_ptr[s + 1] += chain.out_ptr[s];
+        }
+        if with_pool {
+            let pool = merged
+                .pool
+                .into_iter()
+                .map(|(s, v, w)| (remap[s as usize], v, w));
+            chain.pool = Some(ValuePool::new(states, pool.collect()));
         }
         Ok(chain)
     }
@@ -493,35 +514,129 @@ impl Chain {
             + self.n_null.iter().filter(|&&x| x > 0.0).count()
     }
 
-    /// For every channel id `0..n`, the states containing it (CSR: `ptr` has `n + 1` entries).
-    pub fn states_by_channel(&self, n: usize) -> (Vec<usize>, Vec<u32>) {
-        let mut ptr = vec![0usize; n + 1];
-        let mut seen: Vec<u32> = vec![0; n];
-        let each = |s: usize, seen: &mut Vec<u32>, f: &mut dyn FnMut(usize)| {
-            for c in self.channels_of(s) {
-                if seen[c.index()] != s as u32 {
-                    seen[c.index()] = s as u32;
-                    f(c.index());
+    /// Which channels `0..n` some state contains.
+    pub fn channels_present(&self, n: usize) -> Vec<bool> {
+        let mut present = vec![false; n];
+        self.tuple.iter().for_each(|c| present[c.index()] = true);
+        present
+    }
+}
+
+/// First pass at order ≥ 2: the distinct states of the weighted rows, numbered in key order.
+fn collect_states(table: &PathTable, rule: StateRule) -> Result<StateIndex> {
+    let codec = KeyCodec::new(table.channels().len(), rule.order)?;
+    let mut parts = fold_rows(
+        table,
+        || vec![(FxHashSet::<u128>::default(), Vec::new())],
+        |acc, _, row| {
+            let (set, buf) = &mut acc[0];
+            if row.outcome.journeys() > 0.0 {
+                rule.for_each_state(row.path, buf, |s| {
+                    set.insert(codec.key(s));
+                });
+            }
+            Ok(())
+        },
+        |a, b| a.extend(b),
+    )?;
+    let mut all = std::mem::take(&mut parts[0].0);
+    for (set, _) in parts.into_iter().skip(1) {
+        all.extend(set);
+    }
+    let mut keys: Vec<u128> = all.into_iter().collect();
+    keys.sort_unstable();
+    let ids = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, i as u32 + 1))
+        .collect();
+    Ok(StateIndex::Hashed {
+        codec,
+        order: rule.order,
+        ids,
+        keys,
+    })
+}
+
+/// Second pass: transition counts by `(state, slot)` (see [`Counts`]), merged in chunk order.
+fn count(
+    table: &PathTable,
+    rule: StateRule,
+    index: &StateIndex,
+    states: usize,
+    n: usize,
+    with_pool: bool,
+) -> Result<Merged> {
+    let width = n + 3;
+    let body_cells = (states + 1) * width;
+    let direct = matches!(index, StateIndex::Direct);
+    let start_cells = if direct { 0 } else { states + 1 };
+    let (conv, null, value) = (n as u64, n as u64 + 1, n as u64 + 2);
+    let parts = fold_rows(
+        table,
+        || {
+            vec![(
+                Counts {
+                    body: Cells::chunk(body_cells),
+                    start: Cells::chunk(start_cells),
+                    max_states: 0,
+                    pool: Vec::new(),
+                },
+                Vec::new(),
+            )]
+        },
+        |acc, _, row| {
+            let (counts, buf) = &mut acc[0];
+            let o = row.outcome;
+            let w = o.journeys();
+            if w == 0.0 {
+                return Ok(()); // zero-weight rows contribute nothing (§3.9)
+            }
+            let mut prev = START;
+            let m = rule.for_each_state(row.path, buf, |s| {
+                let id = index.id(s);
+                if direct || prev != START {
+                    // Order 1 stores (start) → c as row 0, slot c.
+                    let slot = s[s.len() - 1].index() as u64;
+                    counts.body.add(u64::from(prev) * width as u64 + slot, w);
+                } else {
+                    counts.start.add(u64::from(id), w);
+                }
+                prev = id;
+            });
+            counts.max_states = counts.max_states.max(m);
+            let row0 = u64::from(prev) * width as u64;
+            if o.conversions > 0.0 {
+                counts.body.add(row0 + conv, o.conversions);
+                if with_pool {
+                    counts
+                        .pool
+                        .push((prev, o.value / o.conversions, o.conversions));
                 }
             }
-        };
-        for s in 1..=self.states {
-            each(s, &mut seen, &mut |c| ptr[c + 1] += 1);
-        }
-        for c in 0..n {
-            ptr[c + 1] += ptr[c];
-        }
-        let mut fill = ptr.clone();
-        let mut list = vec![0u32; ptr[n]];
-        seen.fill(0);
-        for s in 1..=self.states {
-            each(s, &mut seen, &mut |c| {
-                list[fill[c]] = s as u32;
-                fill[c] += 1;
-            });
-        }
-        (ptr, list)
+            if o.nulls > 0.0 {
+                counts.body.add(row0 + null, o.nulls);
+            }
+            if o.value > 0.0 {
+                counts.body.add(row0 + value, o.value);
+            }
+            Ok(())
+        },
+        |a, b| a.extend(b),
+    )?;
+    let mut merged = Merged {
+        body: Cells::total(body_cells),
+        start: Cells::total(start_cells),
+        max_states: 0,
+        pool: Vec::new(),
+    };
+    for (c, _) in parts {
+        c.body.add_into(&mut merged.body);
+        c.start.add_into(&mut merged.start);
+        merged.max_states = merged.max_states.max(c.max_states);
+        merged.pool.extend(c.pool);
     }
+    Ok(merged)
 }
 
 #[cfg(test)]
