@@ -154,7 +154,7 @@ impl Solver {
 ///
 /// g and g₋c are the expected visits from `(start)` in the chain and in the removed chain.
 /// Order 1 uses one factorisation for all channels (Theorem M5:
-/// RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))); higher orders solve each removed chain by
+/// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`); higher orders solve each removed chain by
 /// Gauss–Seidel to a relative error of 1e-13 (see [`Markov::fit`]).
 ///
 /// Corner cases (§3.9): a table without conversions is an error; a table without nulls works

@@ -173,7 +173,7 @@ impl Lu {
 /// RE_V(c) = G[start,c]·h_V(c) / (G[c,c]·h_V(start))
 /// ```
 ///
-/// (the second because g₋c = G[start,·] − (G[start,c]/G[c,c])·G[c,·] at order 1).
+/// (the second because `g₋c = G[start,·] − (G[start,c]/G[c,c])·G[c,·]` at order 1).
 ///
 /// # Complexity
 /// O(N³) for the factorisation and the diagonal of G, O(N²) memory, N = S + 1.
