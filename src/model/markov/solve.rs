@@ -231,16 +231,12 @@ fn finish(p_conv: f64, p_value: f64, mut re: Vec<f64>, mut re_value: Vec<f64>) -
     })
 }
 
-/// Incoming transitions by target state (the transpose of the chain's CSR) with probabilities,
-/// and the sweep order.
+/// Incoming transitions by target state (the transpose of the chain's CSR) with probabilities.
 #[derive(Debug)]
 struct Incoming {
     ptr: Vec<usize>,
     from: Vec<u32>,
     p: Vec<f64>,
-    /// Channel states in reverse postorder of a depth-first search from `(start)`: on a chain
-    /// that mostly moves forward, Gauss–Seidel in this order propagates visits in one sweep.
-    order: Vec<u32>,
 }
 
 impl Incoming {
@@ -265,12 +261,7 @@ impl Incoming {
                 fill[t as usize] += 1;
             }
         }
-        Incoming {
-            ptr,
-            from,
-            p,
-            order: reverse_postorder(chain),
-        }
+        Incoming { ptr, from, p }
     }
 
     /// Expected visits from `(start)` for up to [`LANES`] chains at once: lane `l` is the
@@ -300,8 +291,9 @@ impl Incoming {
         let mut prev = [f64::INFINITY; LANES];
         for sweep in 1..=MAX_SWEEPS {
             let mut delta = [0.0f64; LANES];
-            for &s in &self.order {
-                let s = s as usize;
+            // In state order: at order ≥ 2 the predecessors of a state have consecutive ids (see
+            // `collect_states`), so the reads of g stay close together.
+            for s in 1..g.len() {
                 let mut acc = [0.0; LANES];
                 for e in self.ptr[s]..self.ptr[s + 1] {
                     let (p, gt) = (self.p[e], &g[self.from[e] as usize]);
@@ -344,33 +336,6 @@ impl Incoming {
              the chain has cycles that walks leave very rarely (very long repetitive paths)"
         )))
     }
-}
-
-/// Reverse postorder of an iterative depth-first search from `(start)` over transient
-/// transitions; states it cannot reach (none, for a chain built from data) are appended.
-fn reverse_postorder(chain: &Chain) -> Vec<u32> {
-    let n = chain.transient();
-    let mut visited = vec![false; n];
-    let mut post = Vec::with_capacity(n);
-    let mut stack: Vec<(usize, usize)> = vec![(START as usize, chain.out_ptr[0])];
-    visited[0] = true;
-    while let Some(top) = stack.len().checked_sub(1) {
-        let (s, next) = stack[top];
-        if next < chain.out_ptr[s + 1] {
-            stack[top].1 += 1;
-            let t = chain.out_to[next] as usize;
-            if !visited[t] {
-                visited[t] = true;
-                stack.push((t, chain.out_ptr[t]));
-            }
-        } else {
-            post.push(s as u32);
-            stack.pop();
-        }
-    }
-    let mut order: Vec<u32> = post.into_iter().rev().filter(|&s| s != START).collect();
-    order.extend((1..n as u32).filter(|&s| !visited[s as usize]));
-    order
 }
 
 /// Any order: Gauss–Seidel for the whole chain and for every channel's removed chain, [`LANES`]

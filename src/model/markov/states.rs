@@ -115,6 +115,17 @@ impl KeyCodec {
             .fold(0u128, |k, c| (k << self.bits) | (u128::from(c.0) + 1))
     }
 
+    /// The key of the reversed tuple.
+    pub fn reversed(&self, mut key: u128) -> u128 {
+        let mask = (1u128 << self.bits) - 1;
+        let mut rev = 0u128;
+        while key != 0 {
+            rev = (rev << self.bits) | (key & mask);
+            key >>= self.bits;
+        }
+        rev
+    }
+
     /// Appends the channels of `key` (first channel first) to `out`.
     pub fn decode(&self, mut key: u128, out: &mut Vec<ChannelId>) {
         let start = out.len();
@@ -544,7 +555,10 @@ fn collect_states(table: &PathTable, rule: StateRule) -> Result<StateIndex> {
         all.extend(set);
     }
     let mut keys: Vec<u128> = all.into_iter().collect();
-    keys.sort_unstable();
+    // Number states by their reversed tuple (last channel first): the predecessors of a window
+    // (b, c, d), the windows (x, b, c), then have consecutive ids, which keeps the solver's
+    // reads of them close together.
+    keys.sort_by_cached_key(|&k| codec.reversed(k));
     let ids = keys
         .iter()
         .enumerate()
