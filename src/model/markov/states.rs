@@ -146,13 +146,84 @@ enum StateIndex {
     /// Order 1: provisional id `channel + 1` for every channel of the vocabulary (unobserved
     /// channels are dropped afterwards).
     Direct,
-    /// Order ≥ 2: packed key → state id, and the keys by id.
-    Hashed {
+    /// Order ≥ 2: the packed keys by id, and a lookup from tuple to id.
+    Windows {
         codec: KeyCodec,
         order: usize,
-        ids: FxHashMap<u128, u32>,
         keys: Vec<u128>,
+        lookup: Lookup,
     },
+}
+
+/// Tuple → state id.
+#[derive(Debug)]
+enum Lookup {
+    /// Packed key → id.
+    Hash(FxHashMap<u128, u32>),
+    /// Id by dense tuple index (`u32::MAX` for tuples that are not states).
+    Dense(DenseLayout, Vec<u32>),
+}
+
+/// Dense numbering of every tuple of 1..=k channels out of n, used while there are at most
+/// [`DENSE_TUPLES`] of them: tuples of length l start at `offsets[l]` and are numbered in base n.
+#[derive(Clone, Debug)]
+struct DenseLayout {
+    n: usize,
+    offsets: Vec<usize>,
+}
+
+/// Most tuples numbered densely (a per-chunk bitset of them is 32 KiB).
+const DENSE_TUPLES: usize = 1 << 18;
+
+impl DenseLayout {
+    fn new(n: usize, order: usize, limit: usize) -> Option<DenseLayout> {
+        let mut offsets = vec![0usize, 0];
+        let mut power = 1usize;
+        for _ in 0..order {
+            power = power.checked_mul(n)?;
+            let next = offsets[offsets.len() - 1].checked_add(power)?;
+            if next > limit {
+                return None;
+            }
+            offsets.push(next);
+        }
+        Some(DenseLayout { n, offsets })
+    }
+
+    fn len(&self) -> usize {
+        self.offsets[self.offsets.len() - 1]
+    }
+
+    #[inline]
+    fn index(&self, s: &[ChannelId]) -> usize {
+        self.offsets[s.len()] + s.iter().fold(0, |r, c| r * self.n + c.index())
+    }
+
+    /// The index of the tuple packed in `key`.
+    fn key_index(&self, codec: &KeyCodec, mut key: u128) -> usize {
+        let mask = (1u128 << codec.bits) - 1;
+        let (mut r, mut scale, mut len) = (0usize, 1usize, 0usize);
+        while key != 0 {
+            // Components are `id + 1` (see `KeyCodec::key`).
+            r += ((key & mask) - 1) as usize * scale;
+            scale *= self.n;
+            len += 1;
+            key >>= codec.bits;
+        }
+        self.offsets[len] + r
+    }
+
+    /// The packed key of tuple `index`.
+    fn key(&self, codec: &KeyCodec, index: usize) -> u128 {
+        let len = self.offsets.partition_point(|&o| o <= index) - 1;
+        let mut r = index - self.offsets[len];
+        let mut digits = [0u128; 128];
+        for d in digits[..len].iter_mut().rev() {
+            *d = (r % self.n) as u128 + 1;
+            r /= self.n;
+        }
+        digits[..len].iter().fold(0, |k, &d| (k << codec.bits) | d)
+    }
 }
 
 impl StateIndex {
@@ -161,9 +232,10 @@ impl StateIndex {
         match self {
             StateIndex::Direct => s[0].0 + 1,
             // Every state of a weighted row was collected by the first pass.
-            StateIndex::Hashed { codec, ids, .. } => {
-                ids.get(&codec.key(s)).copied().unwrap_or(u32::MAX)
-            }
+            StateIndex::Windows { codec, lookup, .. } => match lookup {
+                Lookup::Hash(ids) => ids.get(&codec.key(s)).copied().unwrap_or(u32::MAX),
+                Lookup::Dense(layout, ids) => ids[layout.index(s)],
+            },
         }
     }
 
@@ -171,11 +243,11 @@ impl StateIndex {
     fn successor(&self, from: u32, x: usize) -> u32 {
         match self {
             StateIndex::Direct => x as u32 + 1,
-            StateIndex::Hashed {
+            StateIndex::Windows {
                 codec,
                 order,
-                ids,
                 keys,
+                lookup,
             } => {
                 let bits = codec.bits() as usize * order;
                 let mask = if bits >= 128 {
@@ -185,7 +257,10 @@ impl StateIndex {
                 };
                 let key = ((keys[from as usize - 1] << codec.bits()) | (x as u128 + 1)) & mask;
                 // Counted transitions lead to observed windows.
-                ids.get(&key).copied().unwrap_or(u32::MAX)
+                match lookup {
+                    Lookup::Hash(ids) => ids.get(&key).copied().unwrap_or(u32::MAX),
+                    Lookup::Dense(layout, ids) => ids[layout.key_index(codec, key)],
+                }
             }
         }
     }
@@ -391,15 +466,24 @@ impl Chain {
     /// S·(n + 3) exceeds 2²³ cells). Memory O(S·k + E) for the chain, plus the per-chunk counts
     /// while building (at most the chunk's distinct transitions each).
     pub fn build(table: &PathTable, rule: StateRule, with_pool: bool) -> Result<Chain> {
+        Self::build_with(table, rule, with_pool, DENSE_TUPLES)
+    }
+
+    fn build_with(
+        table: &PathTable,
+        rule: StateRule,
+        with_pool: bool,
+        dense_limit: usize,
+    ) -> Result<Chain> {
         let n = table.channels().len();
         let index = if rule.order == 1 {
             StateIndex::Direct
         } else {
-            collect_states(table, rule)?
+            collect_states(table, rule, dense_limit)?
         };
         let provisional = match &index {
             StateIndex::Direct => n,
-            StateIndex::Hashed { keys, .. } => keys.len(),
+            StateIndex::Windows { keys, .. } => keys.len(),
         };
         if provisional > (u32::MAX - 4) as usize {
             return Err(Error::Numerical {
@@ -413,7 +497,7 @@ impl Chain {
         // Provisional ids → final ids: order ≥ 2 ids are final; order 1 drops channels that no
         // weighted row visits.
         let (remap, keys): (Vec<u32>, Vec<u128>) = match &index {
-            StateIndex::Hashed { keys, .. } => ((0..=keys.len() as u32).collect(), keys.clone()),
+            StateIndex::Windows { keys, .. } => ((0..=keys.len() as u32).collect(), keys.clone()),
             StateIndex::Direct => {
                 let mut remap = vec![u32::MAX; n + 1];
                 remap[0] = START;
@@ -430,7 +514,7 @@ impl Chain {
         };
         let states = keys.len();
         let codec = match &index {
-            StateIndex::Hashed { codec, .. } => *codec,
+            StateIndex::Windows { codec, .. } => *codec,
             StateIndex::Direct => KeyCodec::new(n, 1)?,
         };
         let mut tuple = Vec::with_capacity(states * rule.order);
@@ -533,42 +617,82 @@ impl Chain {
     }
 }
 
-/// First pass at order ≥ 2: the distinct states of the weighted rows, numbered in key order.
-fn collect_states(table: &PathTable, rule: StateRule) -> Result<StateIndex> {
-    let codec = KeyCodec::new(table.channels().len(), rule.order)?;
-    let mut parts = fold_rows(
-        table,
-        || vec![(FxHashSet::<u128>::default(), Vec::new())],
-        |acc, _, row| {
-            let (set, buf) = &mut acc[0];
-            if row.outcome.journeys() > 0.0 {
-                rule.for_each_state(row.path, buf, |s| {
-                    set.insert(codec.key(s));
-                });
-            }
-            Ok(())
-        },
-        |a, b| a.extend(b),
-    )?;
-    let mut all = std::mem::take(&mut parts[0].0);
-    for (set, _) in parts.into_iter().skip(1) {
-        all.extend(set);
-    }
-    let mut keys: Vec<u128> = all.into_iter().collect();
-    // Number states by their reversed tuple (last channel first): the predecessors of a window
-    // (b, c, d), the windows (x, b, c), then have consecutive ids, which keeps the solver's
-    // reads of them close together.
+/// First pass at order ≥ 2: the distinct states of the weighted rows (a bitset per chunk over
+/// the dense tuple numbering when it is small, else a hash set), numbered by their reversed
+/// tuple (last channel first): the predecessors of a window (b, c, d), the windows (x, b, c),
+/// then have consecutive ids, which keeps the solver's reads of them close together.
+fn collect_states(table: &PathTable, rule: StateRule, dense_limit: usize) -> Result<StateIndex> {
+    let n = table.channels().len();
+    let codec = KeyCodec::new(n, rule.order)?;
+    let weighted = |row: &crate::table::Row<'_>| row.outcome.journeys() > 0.0;
+    let (mut keys, layout) = if let Some(layout) = DenseLayout::new(n, rule.order, dense_limit) {
+        let words = layout.len().div_ceil(64);
+        let parts = fold_rows(
+            table,
+            || vec![(vec![0u64; words], Vec::new())],
+            |acc, _, row| {
+                let (bits, buf) = &mut acc[0];
+                if weighted(&row) {
+                    rule.for_each_state(row.path, buf, |s| {
+                        let i = layout.index(s);
+                        bits[i / 64] |= 1 << (i % 64);
+                    });
+                }
+                Ok(())
+            },
+            |a, b| a.extend(b),
+        )?;
+        let mut all = vec![0u64; words];
+        for (bits, _) in parts {
+            all.iter_mut().zip(bits).for_each(|(a, b)| *a |= b);
+        }
+        let keys: Vec<u128> = (0..layout.len())
+            .filter(|&i| all[i / 64] >> (i % 64) & 1 == 1)
+            .map(|i| layout.key(&codec, i))
+            .collect();
+        (keys, Some(layout))
+    } else {
+        let mut parts = fold_rows(
+            table,
+            || vec![(FxHashSet::<u128>::default(), Vec::new())],
+            |acc, _, row| {
+                let (set, buf) = &mut acc[0];
+                if weighted(&row) {
+                    rule.for_each_state(row.path, buf, |s| {
+                        set.insert(codec.key(s));
+                    });
+                }
+                Ok(())
+            },
+            |a, b| a.extend(b),
+        )?;
+        let mut all = std::mem::take(&mut parts[0].0);
+        for (set, _) in parts.into_iter().skip(1) {
+            all.extend(set);
+        }
+        (all.into_iter().collect(), None)
+    };
     keys.sort_by_cached_key(|&k| codec.reversed(k));
-    let ids = keys
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (k, i as u32 + 1))
-        .collect();
-    Ok(StateIndex::Hashed {
+    let lookup = match layout {
+        Some(layout) => {
+            let mut ids = vec![u32::MAX; layout.len()];
+            for (i, &k) in keys.iter().enumerate() {
+                ids[layout.key_index(&codec, k)] = i as u32 + 1;
+            }
+            Lookup::Dense(layout, ids)
+        }
+        None => Lookup::Hash(
+            keys.iter()
+                .enumerate()
+                .map(|(i, &k)| (k, i as u32 + 1))
+                .collect(),
+        ),
+    };
+    Ok(StateIndex::Windows {
         codec,
         order: rule.order,
-        ids,
         keys,
+        lookup,
     })
 }
 
@@ -710,6 +834,52 @@ mod tests {
         assert_eq!(seen.len(), 30 * 4 - 1); // (0, 0) appears twice (a = 0)
         assert!(KeyCodec::new(1000, 12).is_ok());
         assert!(KeyCodec::new(1000, 13).is_err());
+    }
+
+    #[test]
+    fn dense_tuple_numbering_round_trips() {
+        let codec = KeyCodec::new(7, 3).unwrap();
+        let layout = DenseLayout::new(7, 3, DENSE_TUPLES).unwrap();
+        assert_eq!(layout.len(), 7 + 49 + 343);
+        for i in 0..layout.len() {
+            let key = layout.key(&codec, i);
+            assert_eq!(layout.key_index(&codec, key), i);
+            let mut t = Vec::new();
+            codec.decode(key, &mut t);
+            assert_eq!(layout.index(&t), i);
+        }
+        assert!(DenseLayout::new(30, 4, DENSE_TUPLES).is_none());
+        assert!(DenseLayout::new(usize::MAX, 3, DENSE_TUPLES).is_none());
+    }
+
+    #[test]
+    fn dense_and_hashed_state_lookups_build_the_same_chain() {
+        let mut t = PathTable::new();
+        let names = ["A", "B", "C", "D", "E"];
+        for i in 0..400usize {
+            let path: Vec<&str> = (0..1 + i % 6)
+                .map(|j| names[(i * 7 + j * j * 3 + i / 5) % 5])
+                .collect();
+            t.add(
+                &path,
+                Outcome::new((i % 3) as f64, (i % 3 * 10) as f64, (i % 4) as f64),
+            )
+            .unwrap();
+        }
+        for order in [2, 3, 4] {
+            let rule = StateRule {
+                order,
+                collapse: false,
+            };
+            let dense = Chain::build_with(&t, rule, true, DENSE_TUPLES).unwrap();
+            let hashed = Chain::build_with(&t, rule, true, 0).unwrap();
+            assert_eq!(dense.tuple, hashed.tuple);
+            assert_eq!(dense.out_to, hashed.out_to);
+            assert_eq!(dense.out_n, hashed.out_n);
+            assert_eq!(dense.visits, hashed.visits);
+            assert_eq!(dense.n_conv, hashed.n_conv);
+            assert_eq!(dense.value_end, hashed.value_end);
+        }
     }
 
     #[test]
