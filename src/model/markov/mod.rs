@@ -661,6 +661,101 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Theorem M5 (one factorisation) against the per-channel iterative solves.
+        #[test]
+        fn m5_dense_matches_the_iterative_solver(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(0u8..5, 1..=6), 0u8..=3, 0u8..=3, 0u8..=9),
+                1..10,
+            )
+        ) {
+            let mut t = PathTable::new();
+            for (i, (path, c, u, v)) in rows.iter().enumerate() {
+                let c = if i == 0 { (*c).max(1) } else { *c };
+                let names: Vec<String> = path.iter().map(|x| format!("ch{x}")).collect();
+                let o = Outcome::new(f64::from(c), f64::from(c) * f64::from(*v), f64::from(*u));
+                t.add(&names, o).unwrap();
+            }
+            let m = Markov::default();
+            let dense = m.fit_with(&t, Method::Auto).unwrap();
+            let sparse = m.fit_with(&t, Method::Sparse).unwrap();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+            for (x, y) in dense.removal_effects().iter().zip(sparse.removal_effects()) {
+                proptest::prop_assert!(close(x.1, y.1), "{x:?} {y:?}");
+            }
+            for (x, y) in dense.value_removal_effects().iter().zip(sparse.value_removal_effects()) {
+                proptest::prop_assert!(close(x.1, y.1), "{x:?} {y:?}");
+            }
+        }
+    }
+
+    /// A table of several chunks (8192 rows each) so that the parallel passes really split.
+    #[cfg(feature = "parallel")]
+    fn many_rows() -> PathTable {
+        let names = ["A", "B", "C", "D", "E", "F"];
+        let mut t = PathTable::new();
+        let mut x = 12345u64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        while t.len() < 30_000 {
+            let len = 1 + next(7) as usize;
+            let path: Vec<&str> = (0..len).map(|_| names[next(6) as usize]).collect();
+            let c = next(3) as f64;
+            t.add(
+                &path,
+                Outcome::new(c, c * (1 + next(50)) as f64 / 3.0, next(4) as f64),
+            )
+            .unwrap();
+        }
+        t
+    }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let t = many_rows();
+        let models = [
+            Markov::default(),
+            Markov::with_order(2),
+            Markov::with_order(3),
+            Markov {
+                order: Order::auto(),
+                ..Markov::default()
+            },
+            Markov {
+                order: Order::Fixed(2),
+                solver: Solver::monte_carlo(40_000, 9),
+                ..Markov::default()
+            },
+        ];
+        let run = |threads: usize| -> Vec<(f64, Vec<f64>, Vec<f64>)> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                models
+                    .iter()
+                    .map(|m| {
+                        let f = m.fit(&t).unwrap();
+                        let re = f.removal_effects().into_iter().map(|x| x.1).collect();
+                        let rv = f.value_removal_effects().into_iter().map(|x| x.1).collect();
+                        (f.conversion_probability(), re, rv)
+                    })
+                    .collect()
+            })
+        };
+        // Bit for bit.
+        assert_eq!(run(1), run(3));
+    }
+
     #[test]
     fn parameters_are_validated() {
         let bad = [
