@@ -171,13 +171,18 @@ impl Solver {
 /// converts.
 ///
 /// # Complexity
-/// With T touches, R rows, n channels, S observed states, E observed transitions:
-/// * states and counts: O(T·k) time in two parallel passes, O(S·k + E) memory for the chain
-///   (plus per-chunk partial counts while building);
-/// * order 1: O(S³) time and O(S²) memory (dense LU, S ≤ 1000 states; larger falls back to the
-///   sparse solver);
-/// * order k ≥ 2: O(n·E·sweeps) time, each removed chain solved in parallel over channels with
-///   O(S) memory per solve; sweeps grow with how long walks cycle (about 10–40 on web paths);
+/// With T touches, n channels, S observed states, E observed transitions:
+/// * states and counts: O(T·k) time in parallel passes over the rows (one at order 1, two at
+///   k ≥ 2: distinct states, then counts by state and next channel), no hashing while the
+///   Σ_{l≤k} nˡ possible tuples number at most 2¹⁸. The chain takes O(S·k + E) memory; while
+///   counting, chunks of rows keep their partial counts until they are merged (dense and tiny
+///   at order 1 and for small state spaces, else 16 bytes per counted transition, at most
+///   O(T + R) transiently, comparable to the table itself);
+/// * order 1: O(S³) time and O(S²) memory (dense LU; above 1000 states the sparse solver is
+///   used);
+/// * order k ≥ 2: O((n + 1)·E·sweeps) multiply-adds, 8 removed chains per pass over the
+///   transitions, blocks of 8 in parallel, O(S + E) plus O(8·S) memory per block; sweeps grow
+///   with how long walks stay in the chain (about 30 on synthetic web paths for 1e-13);
 /// * `Auto`: O(T·K) plus a sort of the distinct path suffixes, K = `max_order`;
 /// * Monte Carlo: O(walks · steps · log d) for d transitions per state.
 ///

@@ -6,8 +6,9 @@
 //!   partial pivoting of I − Q, then Theorem M5 gives every channel's removal effect from the
 //!   fundamental matrix G = (I − Q)⁻¹ without refactorising. O(N³) time, O(N²) memory.
 //! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
-//!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ.
-//!   O(E) per sweep, O(S + E) memory per channel being solved.
+//!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ,
+//!   [`LANES`] chains per pass over the transposed transitions. O(E·LANES) per sweep of a block,
+//!   O(S + E) memory plus O(S·LANES) per block being solved.
 
 use crate::error::{Error, Result};
 

@@ -1,12 +1,13 @@
 //! Markov states and transition counts from a path table (MODELS.md §3.1–3.2).
 //!
 //! A state is a tuple of at most k channels. Ids: `0` is `(start)`, `1..=S` are the channel
-//! states observed in rows with weight `c + u > 0`, sorted by their packed key (by length, then
-//! by channel ids), so the numbering depends on the table's content and vocabulary only, never on
-//! chunking or thread count.
+//! states observed in rows with weight `c + u > 0`: at order 1 in channel-id order, at k ≥ 2
+//! sorted by their reversed tuple (see `collect_states`), so the numbering depends on the
+//! table's content and vocabulary only, never on chunking or thread count.
 //!
-//! Two passes over the rows, both through [`fold_rows`]: the first collects the distinct states,
-//! the second counts transitions between state ids. Each pass is O(T·k) for T touches.
+//! Passes over the rows go through [`fold_rows`]: at k ≥ 2 the first collects the distinct
+//! states; the last counts transitions by (state, next channel), the successor window being
+//! determined by the state and the next channel. Each pass is O(T·k) for T touches.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -460,11 +461,13 @@ impl Chain {
     /// [`KeyCodec::new`]); [`Error::Numerical`] if there are more than `u32::MAX - 4` states.
     ///
     /// # Complexity
-    /// Order ≥ 2: a first pass collects the distinct states (O(T·k) hashing), a second counts
-    /// transitions by `(state, next channel)` (O(T·k)); order 1 needs only the second pass.
-    /// Merging the per-chunk counts is O(E) per chunk into dense totals (or a hash map when
-    /// S·(n + 3) exceeds 2²³ cells). Memory O(S·k + E) for the chain, plus the per-chunk counts
-    /// while building (at most the chunk's distinct transitions each).
+    /// Order ≥ 2: a first pass collects the distinct states (a bitset over the dense tuple
+    /// numbering, or hashing when there are more than 2¹⁸ possible tuples), a second counts
+    /// transitions by `(state, next channel)`; O(T·k) each. Order 1 needs only the second pass.
+    /// Per-chunk counts are dense when a chunk's (S+1)·(n+3) cells fit 128 KiB, else logs of
+    /// (cell, weight) additions (16 bytes per transition); they are merged in chunk order into
+    /// dense totals (a hash map above 2²³ cells) in O(T) and sorted into CSR. Memory O(S·k + E)
+    /// for the chain, plus the per-chunk counts until merged.
     pub fn build(table: &PathTable, rule: StateRule, with_pool: bool) -> Result<Chain> {
         Self::build_with(table, rule, with_pool, DENSE_TUPLES)
     }
