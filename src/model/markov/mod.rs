@@ -29,17 +29,46 @@ use states::{Chain, StateRule};
 
 const MODEL: &str = "markov";
 
-/// The order k of the chain: fixed, or chosen from the data.
+/// The order k of the chain: fixed, or chosen from the data by out-of-sample prediction of
+/// conversion (`Auto`, in the spirit of Anderl et al. 2016 and ChannelAttribution's
+/// `choose_order`, MODELS.md §3.7).
+///
+/// # Method
+///
+/// 1. **Folds.** Every row (a distinct modelled path with its journeys) goes to fold
+///    `hash(channel names of the path) mod F`. The hash is a fixed 64-bit function of the names,
+///    so the split is deterministic and does not depend on row order, on channel ids or on
+///    threads. Folds are by path, not by journey: a held-out path was never seen in training,
+///    which is exactly where high orders overfit.
+/// 2. **Prediction.** Under the order-k chain, a journey that ended after the state sequence
+///    s₁ … s_m has probability Π P(sᵢ, sᵢ₊₁)·P(s_m, end) of ending with `end`; the product over
+///    the path cancels, so the posterior probability that it converted is
+///
+///    ```text
+///    p_k(path) = N(s_m, conv) / (N(s_m, conv) + N(s_m, null))
+///    ```
+///
+///    with the counts of the training folds and s_m the path's last state (its last k
+///    channels). This is also ChannelAttribution's `choose_order` predictor. A last state not
+///    seen ending a training journey gets the training folds' conversion rate.
+/// 3. **Score.** The held-out predictions of all folds are pooled and scored by the area under
+///    the ROC curve, every row weighted by its conversions (positives) and nulls (negatives),
+///    ties counting one half.
+/// 4. **Choice.** The smallest k whose AUC is within `tolerance` of the best AUC over
+///    `1..=max_order` (higher orders must earn their exponentially larger state space). A table
+///    without nulls has no negatives, hence no AUC: order 1 is chosen.
+///
+/// # Complexity
+/// `Auto` costs O(T·K) for T touches and K = `max_order`, plus a sort of the distinct
+/// (path suffix, fold) pairs per order; it builds no chain.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {
     /// States are the last k channels (k ≥ 1).
     Fixed(usize),
     /// The smallest k in `1..=max_order` whose out-of-sample AUC of conversion prediction is
-    /// within `tolerance` of the best, estimated over `folds` folds of distinct paths. The
-    /// method is documented in full on [`OrderScore`]'s module: folds by a fixed hash of the
-    /// path, prediction P(conv | journey ended in its last state) from the training folds'
-    /// counts, pooled weighted AUC.
+    /// within `tolerance` of the best, estimated over `folds` folds of distinct paths (see the
+    /// method above). [`MarkovFit::order_scores`] reports every order's AUC.
     Auto {
         /// Largest order tried (default 4).
         max_order: usize,

@@ -1,29 +1,6 @@
 //! Choosing the order k by out-of-sample prediction of conversion (`Order::Auto`).
 //!
-//! # Method
-//!
-//! 1. **Folds.** Every row (a distinct modelled path with its journeys) goes to fold
-//!    `hash(channel names of the path) mod F`. The hash is a fixed 64-bit function of the names,
-//!    so the split is deterministic and does not depend on row order, on channel ids or on
-//!    threads. Folds are by path, not by journey: a held-out path was never seen in training,
-//!    which is exactly where high orders overfit.
-//! 2. **Prediction.** Under the order-k chain, a journey that ended after the state sequence
-//!    s₁ … s_m has probability Π P(sᵢ, sᵢ₊₁)·P(s_m, end) of ending with `end`; the product over
-//!    the path cancels, so the posterior probability that it converted is
-//!
-//!    ```text
-//!    p_k(path) = N(s_m, conv) / (N(s_m, conv) + N(s_m, null))
-//!    ```
-//!
-//!    with the counts of the training folds and s_m the path's last state (its last k
-//!    channels). This is also ChannelAttribution's `choose_order` predictor. A last state not
-//!    seen ending a training journey gets the training folds' conversion rate.
-//! 3. **Score.** The held-out predictions of all folds are pooled and scored by the area under
-//!    the ROC curve, every row weighted by its conversions (positives) and nulls (negatives),
-//!    ties counting one half.
-//! 4. **Choice.** The smallest k whose AUC is within `tolerance` of the best AUC over
-//!    `1..=max_order` (higher orders must earn their exponentially larger state space). A table
-//!    without nulls has no negatives, hence no AUC: order 1 is chosen.
+//! The method is documented on [`Order`](super::Order) (public docs).
 //!
 //! # Complexity
 //! O(T·K) time for T touches and K = `max_order` (one incremental suffix key per order and
