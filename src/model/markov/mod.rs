@@ -184,7 +184,8 @@ impl Solver {
 /// g and g₋c are the expected visits from `(start)` in the chain and in the removed chain.
 /// Order 1 uses one factorisation for all channels (Theorem M5:
 /// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`); higher orders solve each removed chain by
-/// Gauss–Seidel to a relative error of 1e-13 (see [`Markov::fit`]).
+/// Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per removed chain as
+/// the fallback on chains of at most 1,000 states where Gauss–Seidel converges too slowly.
 ///
 /// Corner cases (§3.9): a table without conversions is an error; a table without nulls works
 /// (P(conv) = 1 by construction, so removal effects are visit probabilities; the result carries a
@@ -194,9 +195,10 @@ impl Solver {
 /// # Errors
 /// [`Error::InvalidParameter`] for an order of 0, an order too large for the vocabulary (more
 /// than 128 bits per state key, e.g. k > 12 at 1,000 channels), bad `Auto` settings or a
-/// simulation with no walks; [`Error::NoConversions`] when C = 0; [`Error::Numerical`] if the
-/// iterative solver does not converge (only on chains with cycles that walks almost never
-/// leave, e.g. paths thousands of touches long alternating two channels) or no simulated walk
+/// simulation with no walks; [`Error::NoConversions`] when C = 0; [`Error::Numerical`] if
+/// Gauss–Seidel would need more than 20,000 sweeps on a chain of more than 1,000 states (only
+/// on chains with cycles that walks almost never leave, e.g. paths thousands of touches long
+/// alternating two channels; smaller chains fall back to dense solves) or no simulated walk
 /// converts.
 ///
 /// # Complexity
@@ -211,7 +213,8 @@ impl Solver {
 ///   used);
 /// * order k ≥ 2: O((n + 1)·E·sweeps) multiply-adds, 8 removed chains per pass over the
 ///   transitions, blocks of 8 in parallel, O(S + E) plus O(8·S) memory per block; sweeps grow
-///   with how long walks stay in the chain (about 30 on synthetic web paths for 1e-13);
+///   with how long walks stay in the chain (about 30 on synthetic web paths for 1e-13); the
+///   dense fallback costs O((n + 1)·S³);
 /// * `Auto`: O(T·K) plus a sort of the distinct path suffixes, K = `max_order`;
 /// * Monte Carlo: O(walks · steps · log d) for d transitions per state.
 ///
@@ -695,8 +698,92 @@ mod tests {
         }
     }
 
+    fn t7() -> PathTable {
+        let mut t = PathTable::new();
+        t.add(["X", "A", "A", "X"], Outcome::new(1.0, 10.0, 0.0))
+            .unwrap();
+        t.add(["Z", "A", "A", "Z"], Outcome::new(0.0, 0.0, 1.0))
+            .unwrap();
+        t.add(["Z", "A", "X"], Outcome::new(1.0, 10.0, 1.0))
+            .unwrap();
+        t.add(["X", "A", "Z"], Outcome::new(0.0, 0.0, 1.0)).unwrap();
+        t
+    }
+
+    fn assert_same_fit(a: &MarkovFit, b: &MarkovFit, tol: f64) {
+        assert!((a.conversion_probability() - b.conversion_probability()).abs() < tol);
+        let pairs = a.removal_effects().into_iter().zip(b.removal_effects());
+        let value_pairs = a
+            .value_removal_effects()
+            .into_iter()
+            .zip(b.value_removal_effects());
+        for (x, y) in pairs.chain(value_pairs) {
+            assert!((x.1 - y.1).abs() < tol, "{x:?} vs {y:?}");
+        }
+    }
+
+    #[test]
+    fn iterative_and_direct_solvers_agree_at_every_order() {
+        for t in [t2(), t7()] {
+            for k in 1..=4 {
+                for collapse_repeats in [false, true] {
+                    let m = Markov {
+                        order: Order::Fixed(k),
+                        collapse_repeats,
+                        ..Markov::default()
+                    };
+                    let direct = m.fit_with(&t, Method::Direct).unwrap();
+                    assert_same_fit(&m.fit_with(&t, Method::Sparse).unwrap(), &direct, 1e-12);
+                    assert_same_fit(&m.fit_with(&t, Method::Auto).unwrap(), &direct, 1e-12);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn slow_gauss_seidel_falls_back_to_direct_solves() {
+        // A > B repeated 1000 times: at order 2 the walk alternates between the states A,B and
+        // B,A and leaves with probability about 1/2000 per step, so Gauss–Seidel would need
+        // ~60,000 sweeps. All converting walks visit both channels: RE = 1, 1; P = 1/3 (M1).
+        let long: Vec<&str> = (0..2000)
+            .map(|i| if i % 2 == 0 { "A" } else { "B" })
+            .collect();
+        let mut t = PathTable::new();
+        t.add(&long, Outcome::new(1.0, 5.0, 1.0)).unwrap();
+        t.add(["A"], Outcome::null(1.0)).unwrap();
+        let m = Markov::with_order(2);
+        assert!(matches!(
+            m.fit_with(&t, Method::Sparse),
+            Err(Error::Numerical { .. })
+        ));
+        let fit = m.fit(&t).unwrap();
+        assert!((fit.conversion_probability() - 1.0 / 3.0).abs() < 1e-12);
+        assert!((fit.removal_effect("A").unwrap() - 1.0).abs() < 1e-12);
+        assert!((fit.removal_effect("B").unwrap() - 1.0).abs() < 1e-12);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Gauss–Seidel against dense solves of every removed chain, at orders 2 and 3.
+        #[test]
+        fn gauss_seidel_matches_dense_solves(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(0u8..4, 1..=6), 0u8..=3, 0u8..=3, 0u8..=9),
+                1..10,
+            ),
+            k in 2usize..=3,
+        ) {
+            let t = random_table(&rows);
+            let m = Markov::with_order(k);
+            let direct = m.fit_with(&t, Method::Direct).unwrap();
+            let sparse = m.fit_with(&t, Method::Sparse).unwrap();
+            let pairs = direct.removal_effects().into_iter().zip(sparse.removal_effects());
+            let value_pairs = direct.value_removal_effects().into_iter().zip(sparse.value_removal_effects());
+            for (x, y) in pairs.chain(value_pairs) {
+                proptest::prop_assert!((x.1 - y.1).abs() <= 1e-9, "{x:?} {y:?}");
+            }
+        }
 
         /// Theorem M5 (one factorisation) against the per-channel iterative solves.
         #[test]
@@ -706,13 +793,7 @@ mod tests {
                 1..10,
             )
         ) {
-            let mut t = PathTable::new();
-            for (i, (path, c, u, v)) in rows.iter().enumerate() {
-                let c = if i == 0 { (*c).max(1) } else { *c };
-                let names: Vec<String> = path.iter().map(|x| format!("ch{x}")).collect();
-                let o = Outcome::new(f64::from(c), f64::from(c) * f64::from(*v), f64::from(*u));
-                t.add(&names, o).unwrap();
-            }
+            let t = random_table(&rows);
             let m = Markov::default();
             let dense = m.fit_with(&t, Method::Auto).unwrap();
             let sparse = m.fit_with(&t, Method::Sparse).unwrap();
@@ -724,6 +805,19 @@ mod tests {
                 proptest::prop_assert!(close(x.1, y.1), "{x:?} {y:?}");
             }
         }
+    }
+
+    /// A table from random rows `(path, conversions, nulls, value per conversion)`; the first
+    /// row converts at least once.
+    fn random_table(rows: &[(Vec<u8>, u8, u8, u8)]) -> PathTable {
+        let mut t = PathTable::new();
+        for (i, (path, c, u, v)) in rows.iter().enumerate() {
+            let c = if i == 0 { (*c).max(1) } else { *c };
+            let names: Vec<String> = path.iter().map(|x| format!("ch{x}")).collect();
+            let o = Outcome::new(f64::from(c), f64::from(c) * f64::from(*v), f64::from(*u));
+            t.add(&names, o).unwrap();
+        }
+        t
     }
 
     /// A table of several chunks (8192 rows each) so that the parallel passes really split.

@@ -26,8 +26,13 @@ pub(crate) const TOLERANCE: f64 = 1e-13;
 pub(crate) const LANES: usize = 8;
 type Lanes = [f64; LANES];
 
-/// Gauss–Seidel gives up (with [`Error::Numerical`]) after this many sweeps.
+/// Gauss–Seidel gives up after this many sweeps, or as soon as, after [`SETTLED`] sweeps, its
+/// observed rate of convergence predicts more; [`solve`] then falls back to dense solves on
+/// small chains and returns [`Error::Numerical`] on large ones.
 pub(crate) const MAX_SWEEPS: usize = 20_000;
+
+/// Sweeps after which the rate of convergence is trusted to predict the remaining ones.
+const SETTLED: usize = 100;
 
 /// What the attribution needs from the chain.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,11 +50,15 @@ pub(crate) struct Solution {
 /// Which method [`solve`] uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Method {
-    /// Dense M5 at order 1 when small enough, else sparse.
+    /// Dense M5 at order 1 when small enough, else Gauss–Seidel, falling back to one dense
+    /// solve per channel when Gauss–Seidel would be too slow and the chain is small enough.
     Auto,
-    /// Always the sparse iterative solver (tests compare the two).
+    /// Gauss–Seidel only (tests compare the methods).
     #[cfg_attr(not(test), allow(dead_code))]
     Sparse,
+    /// One dense LU per removed chain (tests compare the methods).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Direct,
 }
 
 /// Conversion probability and removal effects of every channel `0..channels`.
@@ -59,10 +68,20 @@ pub(crate) enum Method {
 /// [`Chain::build`]), a non-finite result, or Gauss–Seidel not converging within
 /// [`MAX_SWEEPS`].
 pub(crate) fn solve(chain: &Chain, channels: usize, method: Method) -> Result<Solution> {
-    if method == Method::Auto && chain.order == 1 && chain.transient() <= DENSE_MAX {
-        dense_order1(chain, channels)
-    } else {
-        sparse(chain, channels)
+    let small = chain.transient() <= DENSE_MAX;
+    match method {
+        Method::Auto if chain.order == 1 && small => dense_order1(chain, channels),
+        Method::Direct => direct(chain, channels),
+        _ => match sparse(chain, channels)? {
+            Some(solution) => Ok(solution),
+            None if method == Method::Auto && small => direct(chain, channels),
+            None => Err(numerical(format!(
+                "Gauss–Seidel would need more than {MAX_SWEEPS} sweeps to reach a relative error \
+                 of {TOLERANCE:e}: the chain has cycles that walks leave very rarely (very long \
+                 repetitive paths), and its {} states are too many for the dense solver",
+                chain.transient()
+            ))),
+        },
     }
 }
 
@@ -280,7 +299,7 @@ impl Incoming {
         chain: &Chain,
         lanes: &[Option<usize>],
         channels: usize,
-    ) -> Result<Vec<Lanes>> {
+    ) -> Result<Option<Vec<Lanes>>> {
         let mut lane_of = vec![u8::MAX; channels];
         for (l, c) in lanes.iter().enumerate() {
             if let Some(c) = c {
@@ -321,21 +340,25 @@ impl Incoming {
                 }
                 // Past 8 ε a sweep only moves the last bits: the iteration is at its fixed point.
                 let rho = delta[l] / prev[l];
+                let factor = (rho / (1.0 - rho)).max(1.0);
                 let converged = delta[l] <= 8.0 * f64::EPSILON
-                    || (sweep >= 3
-                        && rho < 1.0
-                        && delta[l] * (rho / (1.0 - rho)).max(1.0) <= TOLERANCE);
+                    || (sweep >= 3 && rho < 1.0 && delta[l] * factor <= TOLERANCE);
+                // Once the rate has settled, give up early when the remaining sweeps,
+                // ln(TOLERANCE / (δ·factor)) / ln ρ, would exceed the cap.
+                if !converged && sweep >= SETTLED {
+                    let remaining = (TOLERANCE / (delta[l] * factor)).ln() / rho.ln();
+                    if !(rho < 1.0 && sweep as f64 + remaining <= MAX_SWEEPS as f64) {
+                        return Ok(None);
+                    }
+                }
                 done &= converged;
                 prev[l] = delta[l];
             }
             if done {
-                return Ok(g);
+                return Ok(Some(g));
             }
         }
-        Err(numerical(format!(
-            "Gauss–Seidel did not reach a relative error of {TOLERANCE:e} in {MAX_SWEEPS} sweeps: \
-             the chain has cycles that walks leave very rarely (very long repetitive paths)"
-        )))
+        Ok(None)
     }
 }
 
@@ -351,43 +374,111 @@ impl Incoming {
 /// # Complexity
 /// O(⌈(n + 1)/LANES⌉·E·sweeps·LANES) multiply-adds; O(S + E) for the transposed chain plus
 /// O(S·LANES) per block being solved.
-fn sparse(chain: &Chain, channels: usize) -> Result<Solution> {
+fn sparse(chain: &Chain, channels: usize) -> Result<Option<Solution>> {
     let inc = Incoming::new(chain);
     let (r_conv, r_value) = rates(chain);
-    let present = chain.channels_present(channels);
-    // Lane 0 of block 0 is the whole chain; then every channel that some state contains.
-    let columns: Vec<Option<usize>> = std::iter::once(None)
-        .chain((0..channels).filter(|&c| present[c]).map(Some))
-        .collect();
+    // Lane 0 of block 0 is the whole chain.
+    let columns = columns(chain, channels);
     let blocks: Vec<&[Option<usize>]> = columns.chunks(LANES).collect();
-    let one = |lanes: &&[Option<usize>]| -> Result<Vec<(f64, f64)>> {
-        let g = inc.visits(chain, lanes, channels)?;
-        Ok((0..lanes.len())
-            .map(|l| {
-                let (mut p, mut pv) = (0.0, 0.0);
-                for (s, gs) in g.iter().enumerate() {
-                    p += gs[l] * r_conv[s];
-                    pv += gs[l] * r_value[s];
-                }
-                (p, pv)
-            })
-            .collect())
+    let one = |lanes: &&[Option<usize>]| -> Result<Option<Vec<(f64, f64)>>> {
+        let Some(g) = inc.visits(chain, lanes, channels)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            (0..lanes.len())
+                .map(|l| {
+                    let (mut p, mut pv) = (0.0, 0.0);
+                    for (s, gs) in g.iter().enumerate() {
+                        p += gs[l] * r_conv[s];
+                        pv += gs[l] * r_value[s];
+                    }
+                    (p, pv)
+                })
+                .collect(),
+        ))
     };
     #[cfg(feature = "parallel")]
-    let per: Vec<Result<Vec<(f64, f64)>>> = {
+    let per: Vec<Result<Option<Vec<(f64, f64)>>>> = {
         use rayon::prelude::*;
         blocks.par_iter().map(one).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let per: Vec<Result<Vec<(f64, f64)>>> = blocks.iter().map(one).collect();
+    let per: Vec<Result<Option<Vec<(f64, f64)>>>> = blocks.iter().map(one).collect();
     let mut absorbed = Vec::with_capacity(columns.len());
     for b in per {
-        absorbed.extend(b?);
+        match b? {
+            Some(b) => absorbed.extend(b),
+            None => return Ok(None),
+        }
     }
+    assemble(&columns, &absorbed, channels).map(Some)
+}
+
+/// Any order, exactly: one dense LU of I − Q₋c per removed chain (and one for the whole chain),
+/// solving gᵀ(I − Q₋c) = e_startᵀ with the rows and columns of the removed states replaced by
+/// the identity. In parallel over channels with the `parallel` feature.
+///
+/// # Complexity
+/// O((n + 1)·N³) time, O(N²) memory per concurrent solve (N = S + 1): for small chains, and
+/// for chains on which Gauss–Seidel converges too slowly.
+fn direct(chain: &Chain, channels: usize) -> Result<Solution> {
+    let n = chain.transient();
+    let (r_conv, r_value) = rates(chain);
+    let one = |c: Option<usize>| -> Result<(f64, f64)> {
+        let removed: Vec<bool> = (0..n)
+            .map(|s| {
+                s > 0 && c.is_some_and(|c| chain.channels_of(s).iter().any(|x| x.index() == c))
+            })
+            .collect();
+        let mut a = vec![0.0; n * n];
+        for s in 0..n {
+            a[s * n + s] = 1.0;
+            if removed[s] {
+                continue;
+            }
+            let v = chain.visits[s];
+            for (t, x) in chain.out(s).filter(|&(t, _)| !removed[t as usize]) {
+                a[s * n + t as usize] -= x / v;
+            }
+        }
+        let mut e = vec![0.0; n];
+        e[START as usize] = 1.0;
+        let g = Lu::factor(a, n)?.solve_transposed(&e);
+        let dot = |r: &[f64]| -> f64 { g.iter().zip(r).map(|(a, b)| a * b).sum() };
+        Ok((dot(&r_conv), dot(&r_value)))
+    };
+    let columns = columns(chain, channels);
+    #[cfg(feature = "parallel")]
+    let per: Vec<Result<(f64, f64)>> = {
+        use rayon::prelude::*;
+        columns.par_iter().map(|&c| one(c)).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let per: Vec<Result<(f64, f64)>> = columns.iter().map(|&c| one(c)).collect();
+    let absorbed = per.into_iter().collect::<Result<Vec<_>>>()?;
+    assemble(&columns, &absorbed, channels)
+}
+
+/// The chains every solver solves: the whole chain first, then each channel that some state
+/// contains (the others have RE = 0).
+fn columns(chain: &Chain, channels: usize) -> Vec<Option<usize>> {
+    let present = chain.channels_present(channels);
+    std::iter::once(None)
+        .chain((0..channels).filter(|&c| present[c]).map(Some))
+        .collect()
+}
+
+/// Removal effects from the absorbed conversion probability and value of every column:
+/// RE(c) = 1 − P₋c/P, RE_V(c) = 1 − V₋c/V (0 when the chain absorbs no value).
+fn assemble(
+    columns: &[Option<usize>],
+    absorbed: &[(f64, f64)],
+    channels: usize,
+) -> Result<Solution> {
     let (p, pv) = absorbed[0];
     let mut re = vec![0.0; channels];
     let mut re_value = vec![0.0; channels];
-    for (col, &(pc, pvc)) in columns.iter().zip(&absorbed).skip(1) {
+    for (col, &(pc, pvc)) in columns.iter().zip(absorbed).skip(1) {
         if let Some(c) = *col {
             re[c] = 1.0 - pc / p;
             re_value[c] = if pv > 0.0 { 1.0 - pvc / pv } else { 0.0 };
