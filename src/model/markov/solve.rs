@@ -26,6 +26,9 @@ pub(crate) const TOLERANCE: f64 = 1e-13;
 pub(crate) const LANES: usize = 8;
 type Lanes = [f64; LANES];
 
+/// Absorbed (conversion probability, value) of each solved chain.
+type Absorbed = Vec<(f64, f64)>;
+
 /// Gauss–Seidel gives up after this many sweeps, or as soon as, after [`SETTLED`] sweeps, its
 /// observed rate of convergence predicts more; [`solve`] then falls back to dense solves on
 /// small chains and returns [`Error::Numerical`] on large ones.
@@ -380,7 +383,7 @@ fn sparse(chain: &Chain, channels: usize) -> Result<Option<Solution>> {
     // Lane 0 of block 0 is the whole chain.
     let columns = columns(chain, channels);
     let blocks: Vec<&[Option<usize>]> = columns.chunks(LANES).collect();
-    let one = |lanes: &&[Option<usize>]| -> Result<Option<Vec<(f64, f64)>>> {
+    let one = |lanes: &&[Option<usize>]| -> Result<Option<Absorbed>> {
         let Some(g) = inc.visits(chain, lanes, channels)? else {
             return Ok(None);
         };
@@ -398,12 +401,12 @@ fn sparse(chain: &Chain, channels: usize) -> Result<Option<Solution>> {
         ))
     };
     #[cfg(feature = "parallel")]
-    let per: Vec<Result<Option<Vec<(f64, f64)>>>> = {
+    let per: Vec<Result<Option<Absorbed>>> = {
         use rayon::prelude::*;
         blocks.par_iter().map(one).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let per: Vec<Result<Option<Vec<(f64, f64)>>>> = blocks.iter().map(one).collect();
+    let per: Vec<Result<Option<Absorbed>>> = blocks.iter().map(one).collect();
     let mut absorbed = Vec::with_capacity(columns.len());
     for b in per {
         match b? {
