@@ -280,9 +280,11 @@ enum Cells {
 }
 
 impl Cells {
-    /// Per-chunk counts over `len` cells.
-    fn chunk(len: usize) -> Cells {
-        if len <= CHUNK_DENSE_CELLS {
+    /// Per-chunk counts over `len` cells, dense when that takes no more memory than a log of
+    /// the `additions` a chunk is expected to make (8 bytes per cell against 16 per addition),
+    /// up to [`CHUNK_DENSE_CELLS`].
+    fn chunk(len: usize, additions: usize) -> Cells {
+        if len <= CHUNK_DENSE_CELLS.min(2 * additions).max(MIN_DENSE_CELLS) {
             Cells::Dense(vec![0.0; len])
         } else {
             Cells::Log(Vec::new())
@@ -352,8 +354,10 @@ impl Cells {
     }
 }
 
-/// Per-chunk dense counts are used up to this many cells (128 KiB).
-const CHUNK_DENSE_CELLS: usize = 1 << 14;
+/// Per-chunk dense counts are used up to this many cells (1 MiB).
+const CHUNK_DENSE_CELLS: usize = 1 << 17;
+/// Per-chunk counts this small are always dense.
+const MIN_DENSE_CELLS: usize = 1 << 12;
 /// The merged counts are dense up to this many cells (64 MiB).
 const TOTAL_DENSE_CELLS: usize = 1 << 23;
 
@@ -712,14 +716,19 @@ fn count(
     let body_cells = (states + 1) * width;
     let direct = matches!(index, StateIndex::Direct);
     let start_cells = if direct { 0 } else { states + 1 };
+    // Additions per chunk: about (touches per row + 2) per row, and chunks hold at least 8192
+    // rows (`fold_rows`); only the choice of dense or log counts depends on this estimate.
+    let rows = table.len().clamp(1, 8192);
+    let per_row = table.touch_count() / table.len().max(1) + 2;
+    let additions = rows * per_row;
     let (conv, null, value) = (n as u64, n as u64 + 1, n as u64 + 2);
     let parts = fold_rows(
         table,
         || {
             vec![(
                 Counts {
-                    body: Cells::chunk(body_cells),
-                    start: Cells::chunk(start_cells),
+                    body: Cells::chunk(body_cells, additions),
+                    start: Cells::chunk(start_cells, rows),
                     max_states: 0,
                     pool: Vec::new(),
                 },
