@@ -58,9 +58,12 @@ const MODEL: &str = "markov";
 ///    `1..=max_order` (higher orders must earn their exponentially larger state space). A table
 ///    without nulls has no negatives, hence no AUC: order 1 is chosen.
 ///
+/// Orders whose suffixes cannot be numbered in 64 bits (beyond 3 with a million channels) are
+/// not tried.
+///
 /// # Complexity
-/// `Auto` costs O(T·K) for T touches and K = `max_order`, plus a sort of the distinct
-/// (path suffix, fold) pairs per order; it builds no chain.
+/// `Auto` costs O(T + R·K) for T touches, R rows and K = `max_order`, plus a sort of the
+/// distinct (path suffix, fold) pairs per order; it builds no chain.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {

@@ -3,18 +3,18 @@
 //! The method is documented on [`Order`](super::Order) (public docs).
 //!
 //! # Complexity
-//! O(T·K) time for T touches and K = `max_order` (one incremental suffix key per order and
-//! row), O(D·F·K) memory for D distinct path suffixes and F folds, and O(D·F log(D·F)) per
-//! order for the ROC sort.
+//! O(T + R·K) time for T touches, R rows and K = `max_order` (one incrementally numbered suffix
+//! per order and row, no hashing), counts in [`Cells`] (dense, or per-chunk logs merged into
+//! dense or hashed totals: O(D·F + R·K) memory for D distinct suffixes and F folds), and
+//! O(D·F log(D·F)) per order for the ROC sort.
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::table::PathTable;
 use crate::walk::fold_rows;
 
-use super::states::{KeyCodec, StateRule};
+use super::states::{Cells, DenseLayout, StateRule};
 
 /// Cross-validated score of one candidate order (see [`Order::Auto`](super::Order::Auto)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,38 +24,6 @@ pub struct OrderScore {
     /// Pooled out-of-fold AUC of conversion prediction; `None` when the table has no nulls (or
     /// no conversions), so no ROC curve exists.
     pub auc: Option<f64>,
-}
-
-/// Per-order suffix counts: `key → slot`, and per slot `2·F` sums (conversions, nulls by fold).
-#[derive(Debug, Default)]
-struct SuffixCounts {
-    slot: FxHashMap<u128, usize>,
-    sums: Vec<f64>,
-}
-
-impl SuffixCounts {
-    fn add(&mut self, key: u128, fold: usize, folds: usize, c: f64, u: f64) {
-        let next = self.slot.len();
-        let i = *self.slot.entry(key).or_insert(next);
-        if i == next {
-            self.sums.resize(self.sums.len() + 2 * folds, 0.0);
-        }
-        self.sums[i * 2 * folds + 2 * fold] += c;
-        self.sums[i * 2 * folds + 2 * fold + 1] += u;
-    }
-
-    fn merge(&mut self, other: SuffixCounts, folds: usize) {
-        for (key, j) in other.slot {
-            let next = self.slot.len();
-            let i = *self.slot.entry(key).or_insert(next);
-            if i == next {
-                self.sums.resize(self.sums.len() + 2 * folds, 0.0);
-            }
-            for x in 0..2 * folds {
-                self.sums[i * 2 * folds + x] += other.sums[j * 2 * folds + x];
-            }
-        }
-    }
 }
 
 /// FNV-1a of a channel name: the per-channel ingredient of the fold hash.
@@ -74,9 +42,12 @@ fn mix(mut z: u64) -> u64 {
 
 /// Scores orders `1..=max_order` and returns the chosen order with every score.
 ///
+/// Each order's counts live in [`Cells`] indexed by (suffix, fold, outcome): the suffix numbered
+/// densely in base n ([`DenseLayout`]), so the hot loop never hashes. Orders whose suffixes
+/// cannot be numbered in 64 bits (e.g. beyond 3 with a million channels) are not tried.
+///
 /// # Errors
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `max_order` does not fit the
-/// state key (see the `order` parameter of [`Markov`](super::Markov)).
+/// Only those of the row walk (none for a valid table).
 pub(crate) fn choose(
     table: &PathTable,
     collapse: bool,
@@ -85,20 +56,32 @@ pub(crate) fn choose(
     tolerance: f64,
 ) -> Result<(usize, Vec<OrderScore>)> {
     let ch = table.channels();
-    let codec = KeyCodec::new(ch.len(), max_order)?;
-    let names: Vec<u64> = ch.iter().map(|(_, n)| name_hash(n)).collect();
+    let n = ch.len();
+    let stride = 2 * folds;
+    let Some(layout) = (1..=max_order)
+        .rev()
+        .find_map(|k| DenseLayout::new(n, k, (u64::MAX / stride as u64) as usize))
+    else {
+        return Ok((1, Vec::new()));
+    };
+    let orders = layout.offsets.len() - 2;
+    let names: Vec<u64> = ch.iter().map(|(_, s)| name_hash(s)).collect();
     let rule = StateRule {
-        order: max_order,
+        order: orders,
         collapse,
     };
-    let init = || {
-        let tables: Vec<SuffixCounts> = (0..max_order).map(|_| SuffixCounts::default()).collect();
-        (tables, Vec::new())
-    };
-    let (tables, _) = fold_rows(
+    let rows = table.len().clamp(1, 8192);
+    let cells = |k: usize| layout.offsets[k + 1] * stride;
+    let parts = fold_rows(
         table,
-        init,
-        |(tables, buf), _, row| {
+        || {
+            let counts: Vec<Cells> = (1..=orders)
+                .map(|k| Cells::chunk(cells(k), 2 * rows))
+                .collect();
+            vec![(counts, Vec::new())]
+        },
+        |acc, _, row| {
+            let (counts, buf) = &mut acc[0];
             let o = row.outcome;
             if o.journeys() == 0.0 {
                 return Ok(());
@@ -106,39 +89,45 @@ pub(crate) fn choose(
             let path = rule.modelled(row.path, buf);
             let h = path.iter().fold(0u64, |h, c| mix(h ^ names[c.index()]));
             let fold = (h % folds as u64) as usize;
-            let mut key = 0u128;
-            let mut len = 0usize;
-            for (k, t) in tables.iter_mut().enumerate() {
-                // Suffix of length min(k + 1, L): prepend one more channel while there is one.
+            // The suffix of length min(k, L) in base n, extended one channel to the left per order.
+            let (mut r, mut power, mut len) = (0usize, 1usize, 0usize);
+            for (k, cells) in counts.iter_mut().enumerate() {
                 if len < path.len() {
-                    let c = path[path.len() - 1 - len];
-                    key |= codec.key(std::slice::from_ref(&c)) << (codec.bits() * len as u32);
+                    r += path[path.len() - 1 - len].index() * power;
+                    power = power.wrapping_mul(n);
                     len += 1;
                 }
-                debug_assert!(k + 1 >= len);
-                t.add(key, fold, folds, o.conversions, o.nulls);
+                debug_assert!(len <= k + 1);
+                let cell = ((layout.offsets[len] + r) * folds + fold) as u64 * 2;
+                if o.conversions > 0.0 {
+                    cells.add(cell, o.conversions);
+                }
+                if o.nulls > 0.0 {
+                    cells.add(cell + 1, o.nulls);
+                }
             }
             Ok(())
         },
-        |a, b| {
-            for (x, y) in a.0.iter_mut().zip(b.0) {
-                x.merge(y, folds);
-            }
-        },
+        |a, b| a.extend(b),
     )?;
-    // Fold totals from the order-1 table (every row has exactly one last channel).
-    let mut fold_tot = vec![0.0; 2 * folds];
-    if let Some(t1) = tables.first() {
-        for block in t1.sums.chunks_exact(2 * folds) {
-            fold_tot.iter_mut().zip(block).for_each(|(a, b)| *a += b);
+    let mut totals: Vec<Cells> = (1..=orders).map(|k| Cells::total(cells(k))).collect();
+    for (counts, _) in parts {
+        for (c, t) in counts.into_iter().zip(totals.iter_mut()) {
+            c.add_into(t);
         }
     }
-    let scores: Vec<OrderScore> = tables
+    let sums: Vec<Vec<(u64, f64)>> = totals.into_iter().map(Cells::into_sorted).collect();
+    // Fold totals from order 1 (every row has exactly one last channel).
+    let mut fold_tot = vec![0.0; stride];
+    for &(cell, x) in &sums[0] {
+        fold_tot[(cell % stride as u64) as usize] += x;
+    }
+    let scores: Vec<OrderScore> = sums
         .iter()
         .enumerate()
-        .map(|(k, t)| OrderScore {
+        .map(|(k, s)| OrderScore {
             order: k + 1,
-            auc: held_out_auc(t, &fold_tot, folds),
+            auc: held_out_auc(s, &fold_tot, folds),
         })
         .collect();
     let best = scores
@@ -152,8 +141,10 @@ pub(crate) fn choose(
     Ok((chosen, scores))
 }
 
-/// Pooled out-of-fold AUC of one order's suffix table.
-fn held_out_auc(t: &SuffixCounts, fold_tot: &[f64], folds: usize) -> Option<f64> {
+/// Pooled out-of-fold AUC of one order, from its non-zero cells sorted by
+/// `(suffix, fold, outcome)`.
+fn held_out_auc(cells: &[(u64, f64)], fold_tot: &[f64], folds: usize) -> Option<f64> {
+    let stride = 2 * folds as u64;
     let train = |sums: &[f64], f: usize| -> (f64, f64) {
         let (mut c, mut u) = (0.0, 0.0);
         for g in (0..folds).filter(|&g| g != f) {
@@ -162,26 +153,42 @@ fn held_out_auc(t: &SuffixCounts, fold_tot: &[f64], folds: usize) -> Option<f64>
         }
         (c, u)
     };
-    // (score, positives, negatives, key, fold): the key and fold make the sort order total.
-    let mut pts: Vec<(f64, f64, f64, u128, usize)> = Vec::new();
-    for (&key, &i) in &t.slot {
-        let sums = &t.sums[i * 2 * folds..(i + 1) * 2 * folds];
+    // (score, positives, negatives, suffix, fold): suffix and fold make the sort order total.
+    let mut pts: Vec<(f64, f64, f64, u64, usize)> = Vec::new();
+    let mut sums = vec![0.0; 2 * folds];
+    let mut i = 0;
+    while i < cells.len() {
+        let suffix = cells[i].0 / stride;
+        sums.fill(0.0);
+        while i < cells.len() && cells[i].0 / stride == suffix {
+            sums[(cells[i].0 % stride) as usize] = cells[i].1;
+            i += 1;
+        }
         for f in 0..folds {
             let (pos, neg) = (sums[2 * f], sums[2 * f + 1]);
             if pos + neg == 0.0 {
                 continue;
             }
-            let (c, u) = train(sums, f);
+            let (c, u) = train(&sums, f);
             let score = if c + u > 0.0 {
                 c / (c + u)
             } else {
                 let (bc, bu) = train(fold_tot, f);
                 if bc + bu > 0.0 { bc / (bc + bu) } else { 0.5 }
             };
-            pts.push((score, pos, neg, key, f));
+            pts.push((score, pos, neg, suffix, f));
         }
     }
-    pts.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)).then(a.4.cmp(&b.4)));
+    let order = |a: &(f64, f64, f64, u64, usize), b: &(f64, f64, f64, u64, usize)| {
+        a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)).then(a.4.cmp(&b.4))
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        pts.par_sort_unstable_by(order);
+    }
+    #[cfg(not(feature = "parallel"))]
+    pts.sort_unstable_by(order);
     let (p_tot, n_tot): (f64, f64) = pts.iter().fold((0.0, 0.0), |(p, n), x| (p + x.1, n + x.2));
     if !(p_tot > 0.0 && n_tot > 0.0) {
         return None;
@@ -260,15 +267,10 @@ mod tests {
     #[test]
     fn auc_counts_ties_as_one_half() {
         // One suffix, two folds with identical rates: every score ties, AUC = 1/2.
-        let mut t = SuffixCounts::default();
-        t.add(1, 0, 2, 1.0, 1.0);
-        t.add(1, 1, 2, 1.0, 1.0);
-        let auc = held_out_auc(&t, &[1.0, 1.0, 1.0, 1.0], 2).unwrap();
-        assert_eq!(auc, 0.5);
+        let cells = [(0, 1.0), (1, 1.0), (2, 1.0), (3, 1.0)];
+        assert_eq!(held_out_auc(&cells, &[1.0, 1.0, 1.0, 1.0], 2), Some(0.5));
         // No negatives: no ROC curve.
-        let mut t = SuffixCounts::default();
-        t.add(1, 0, 2, 1.0, 0.0);
-        assert_eq!(held_out_auc(&t, &[1.0, 0.0, 0.0, 0.0], 2), None);
+        assert_eq!(held_out_auc(&[(0, 1.0)], &[1.0, 0.0, 0.0, 0.0], 2), None);
     }
 
     #[test]

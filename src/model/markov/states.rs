@@ -168,16 +168,18 @@ enum Lookup {
 /// Dense numbering of every tuple of 1..=k channels out of n, used while there are at most
 /// [`DENSE_TUPLES`] of them: tuples of length l start at `offsets[l]` and are numbered in base n.
 #[derive(Clone, Debug)]
-struct DenseLayout {
-    n: usize,
-    offsets: Vec<usize>,
+pub(super) struct DenseLayout {
+    pub n: usize,
+    pub offsets: Vec<usize>,
 }
 
 /// Most tuples numbered densely (a per-chunk bitset of them is 32 KiB).
 const DENSE_TUPLES: usize = 1 << 18;
 
 impl DenseLayout {
-    fn new(n: usize, order: usize, limit: usize) -> Option<DenseLayout> {
+    /// The numbering of tuples of 1..=`order` channels out of `n`, if there are at most
+    /// `limit` of them.
+    pub(super) fn new(n: usize, order: usize, limit: usize) -> Option<DenseLayout> {
         let mut offsets = vec![0usize, 0];
         let mut power = 1usize;
         for _ in 0..order {
@@ -269,7 +271,7 @@ impl StateIndex {
 
 /// Counts indexed by a `u64` cell number.
 #[derive(Debug)]
-enum Cells {
+pub(super) enum Cells {
     /// One slot per cell.
     Dense(Vec<f64>),
     /// A map of the non-zero cells (merged totals of a large state space).
@@ -283,7 +285,7 @@ impl Cells {
     /// Per-chunk counts over `len` cells, dense when that takes no more memory than a log of
     /// the `additions` a chunk is expected to make (8 bytes per cell against 16 per addition),
     /// up to [`CHUNK_DENSE_CELLS`].
-    fn chunk(len: usize, additions: usize) -> Cells {
+    pub(super) fn chunk(len: usize, additions: usize) -> Cells {
         if len <= CHUNK_DENSE_CELLS.min(2 * additions).max(MIN_DENSE_CELLS) {
             Cells::Dense(vec![0.0; len])
         } else {
@@ -292,7 +294,7 @@ impl Cells {
     }
 
     /// Merged counts over `len` cells.
-    fn total(len: usize) -> Cells {
+    pub(super) fn total(len: usize) -> Cells {
         if len <= TOTAL_DENSE_CELLS {
             Cells::Dense(vec![0.0; len])
         } else {
@@ -301,7 +303,7 @@ impl Cells {
     }
 
     #[inline]
-    fn add(&mut self, i: u64, x: f64) {
+    pub(super) fn add(&mut self, i: u64, x: f64) {
         match self {
             Cells::Dense(v) => v[i as usize] += x,
             Cells::Sparse(m) => *m.entry(i).or_insert(0.0) += x,
@@ -310,7 +312,7 @@ impl Cells {
     }
 
     /// Adds every cell into `into` (in arrival order for a log, so sums follow row order).
-    fn add_into(self, into: &mut Cells) {
+    pub(super) fn add_into(self, into: &mut Cells) {
         match self {
             Cells::Dense(v) => {
                 if let Cells::Dense(w) = into {
@@ -326,7 +328,7 @@ impl Cells {
     }
 
     /// Non-zero cells in increasing cell order.
-    fn into_sorted(self) -> Vec<(u64, f64)> {
+    pub(super) fn into_sorted(self) -> Vec<(u64, f64)> {
         match self {
             Cells::Dense(v) => v
                 .into_iter()
