@@ -404,6 +404,40 @@ fn no_conversions_is_a_typed_error() {
 }
 
 #[test]
+fn an_order_too_large_for_the_state_key_is_refused() {
+    // 1,000 channels take 10 bits per channel in a 128-bit state key: orders up to 12.
+    let mut t = table(T2);
+    for i in 0..997 {
+        t.intern(&format!("extra{i}")).unwrap();
+    }
+    assert_eq!(t.channels().len(), 1000);
+    assert!(Markov::with_order(12).fit(&t).is_ok());
+    assert!(matches!(
+        Markov::with_order(13).fit(&t),
+        Err(Error::InvalidParameter { name: "order", .. })
+    ));
+}
+
+#[test]
+fn the_configuration_round_trips_through_json() {
+    let m = Markov {
+        order: Order::auto(),
+        value_mode: ValueMode::Proportional,
+        collapse_repeats: true,
+        solver: Solver::MonteCarlo {
+            walks: 1000,
+            max_steps: Some(20),
+            seed: 5,
+        },
+    };
+    let json = serde_json::to_string(&m).unwrap();
+    assert_eq!(serde_json::from_str::<Markov>(&json).unwrap(), m);
+    let default: Markov =
+        serde_json::from_str(&serde_json::to_string(&Markov::default()).unwrap()).unwrap();
+    assert_eq!(default, Markov::default());
+}
+
+#[test]
 fn no_nulls_gives_visit_probabilities_and_a_note() {
     // Without nulls P(conv) = 1 and RE(c) = P(visit c): A is visited by 1 of 2 journeys, B by
     // both, so RE = 1/2, 1 and conversions 2·(1/2)/(3/2) = 2/3, 2·1/(3/2) = 4/3.
