@@ -1,5 +1,7 @@
-//! Markov attribution on synthetic tables shaped like issue 3's benchmark: 30 channels, mean
-//! path length about 4, about 3 journeys per row. Tables are built outside the timed closures.
+//! Markov attribution on synthetic tables shaped like issue 3's benchmark. At 1M rows the table
+//! has 30 channels, 3.08M journeys (15 % converting), 4.7 touches per row and 4.3 per journey;
+//! 27,930 states and 774,283 transitions at order 3. Tables are built outside the timed
+//! closures; `markov_csv_end_to_end` times CSV parsing plus the fit.
 //!
 //! `cargo bench --bench markov -- --quick --noplot`
 
