@@ -14,8 +14,10 @@
 //! | exact-set rate Shapley | [`ShapleyRate`] | `shapley_rate` | O(T + Σ_T 2^\|T\|) | O(S) |
 //! | global rate Shapley | [`ShapleyGlobal`] | `shapley_global` | O(T + n·2^n) | O(S + 2^n) |
 //! | Shao & Li | [`ShaoLi`] | `shao_li` | O(T + Σ_S \|S\|²) | O(S + pairs) |
+//! | Markov chain (removal effects) | [`Markov`] | `markov` | O(T·k) + solve (see [`Markov`]) | O(S·k + E) |
 //!
-//! T = total touches of the table (Σ path lengths), n = channels. Rule-based models make one
+//! T = total touches of the table (Σ path lengths), n = channels; for Markov, k = order,
+//! S = observed states, E = observed transitions. Rule-based models make one
 //! pass over the rows (in parallel with the `parallel` feature; see the crate docs on
 //! determinism) and keep one credit accumulator per channel and per chunk of rows.
 
@@ -27,6 +29,7 @@ use crate::table::PathTable;
 
 mod first_last;
 mod linear;
+mod markov;
 mod participation;
 mod position;
 mod rules;
@@ -35,6 +38,7 @@ mod time_decay;
 
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};
+pub use markov::{Markov, MarkovFit, Order, OrderScore, Solver, Transition, ValueMode};
 pub use participation::Participation;
 pub use position::{PositionBased, TwoTouch, WShaped};
 pub use rules::{PathCredit, RuleBased};
