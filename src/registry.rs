@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
 use crate::model::{
-    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Participation,
-    PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate, TimeDecay, WShaped,
+    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, Order,
+    Participation, PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate,
+    TimeDecay, WShaped,
 };
 use crate::table::PathTable;
 
@@ -44,6 +45,7 @@ pub const TABLE_MODELS: &[&str] = &[
     "participation",
     "participation_normalized",
     "time_decay",
+    "markov",
     "shapley",
     "shapley_rate",
     "shapley_global",
@@ -76,6 +78,11 @@ pub struct ModelOptions {
     pub positional_half_life: f64,
     /// Half-life of `time_decay` on rows with timestamps (default 7 days).
     pub half_life: TimeDelta,
+    /// Order of `markov` (default 1; `Order::auto()` selects it by held-out AUC).
+    pub order: Order,
+    /// The full `markov` configuration besides its order (value mode, solver, collapsing);
+    /// `None` uses [`Markov::default`].
+    pub markov: Option<Markov>,
     /// Seed of the sampled models (`shapley_rate` and `shapley_global` beyond their exact
     /// limits); `None` keeps each model's default seed.
     pub seed: Option<u64>,
@@ -89,6 +96,8 @@ impl Default for ModelOptions {
             weights: None,
             positional_half_life: decay.positional_half_life,
             half_life: decay.half_life,
+            order: Order::Fixed(1),
+            markov: None,
             seed: None,
         }
     }
@@ -141,6 +150,12 @@ pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn Attributio
                 half_life: opts.half_life,
                 positional_half_life: opts.positional_half_life,
             };
+            m.validate()?;
+            Box::new(m)
+        }
+        "markov" => {
+            let mut m = opts.markov.unwrap_or_default();
+            m.order = opts.order;
             m.validate()?;
             Box::new(m)
         }
