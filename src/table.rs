@@ -73,8 +73,9 @@ pub struct PathTable {
     times: Vec<i64>,
     /// Empty, or one entry per row (`NO_TIME` when unknown).
     converted_at: Vec<i64>,
-    /// Row numbers of untimed rows, keyed by the hash of their path.
-    index: HashTable<u32>,
+    /// `(row, 32-bit path hash)` of untimed rows: keeping the hash makes growing the index cheap
+    /// (no path is re-read) and rejects most mismatches without touching the path.
+    index: HashTable<(u32, u32)>,
     max_path_len: usize,
     scratch: Vec<ChannelId>,
 }
@@ -95,8 +96,16 @@ impl Default for PathTable {
     }
 }
 
-fn hash_path(path: &[ChannelId]) -> u64 {
-    FxBuildHasher.hash_one(path)
+/// 32-bit hash of a path (the high half of FxHash, its best-mixed bits).
+fn hash_path(path: &[ChannelId]) -> u32 {
+    (FxBuildHasher.hash_one(path) >> 32) as u32
+}
+
+/// The 64-bit hash the index uses, spread from the stored 32 bits (hashbrown takes its control
+/// byte from the top bits and the bucket from the low bits).
+#[inline]
+fn index_hash(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl PathTable {
@@ -272,24 +281,20 @@ impl PathTable {
     /// Inserts or sums an untimed row; `outcome` is already validated.
     fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
         self.check_len(path.len())?;
-        let hash = hash_path(path);
+        let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
-        let found = self.index.find(hash, |&r| {
+        let found = self.index.find(index_hash(h), |&(r, rh)| {
             let r = r as usize;
             let start = if r == 0 { 0 } else { ends[r - 1] };
-            &touches[start..ends[r]] == path
+            rh == h && &touches[start..ends[r]] == path
         });
-        if let Some(&r) = found {
+        if let Some(&(r, _)) = found {
             self.outcomes[r as usize].add(&outcome);
             return Ok(());
         }
         let r = self.push_row(path, outcome, None)?;
-        let (touches, ends) = (&self.touches, &self.ends);
-        self.index.insert_unique(hash, r, |&q| {
-            let q = q as usize;
-            let start = if q == 0 { 0 } else { ends[q - 1] };
-            hash_path(&touches[start..ends[q]])
-        });
+        self.index
+            .insert_unique(index_hash(h), (r, h), |&(_, qh)| index_hash(qh));
         Ok(())
     }
 
@@ -454,6 +459,7 @@ impl PathTable {
             .iter()
             .map(|(_, name)| self.channels.intern(name))
             .collect::<Result<_>>()?;
+        self.index.reserve(other.len(), |&(_, qh)| index_hash(qh));
         let mut ids = Vec::new();
         for row in other.rows() {
             ids.clear();
@@ -540,7 +546,7 @@ impl PathTable {
             + self.ends.capacity() * size_of::<usize>()
             + self.outcomes.capacity() * size_of::<Outcome>()
             + (self.times.capacity() + self.converted_at.capacity()) * size_of::<i64>()
-            + self.index.capacity() * (size_of::<u32>() + 1)
+            + self.index.capacity() * (size_of::<(u32, u32)>() + 1)
     }
 }
 

@@ -416,18 +416,24 @@ pub(crate) struct Splitter {
     tokens: Vec<std::ops::Range<usize>>,
 }
 
-/// `s` trimmed, fast when it has no surrounding blank (the common case).
+/// The range of `s[r]` without surrounding whitespace: ASCII blanks are stripped byte by byte
+/// (the common case, ` > ` separators); other Unicode whitespace falls back to `str::trim`.
 fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let t = &s[r.clone()];
-    let b = t.as_bytes();
-    match (b.first(), b.last()) {
-        (Some(f), Some(l)) if *f > b' ' && *l > b' ' && f.is_ascii() && l.is_ascii() => r,
-        _ => {
-            let trimmed = t.trim();
-            let start = r.start + (trimmed.as_ptr() as usize - t.as_ptr() as usize);
-            start..start + trimmed.len()
-        }
+    let b = s.as_bytes();
+    let (mut start, mut end) = (r.start, r.end);
+    while start < end && b[start].is_ascii_whitespace() {
+        start += 1;
     }
+    while end > start && b[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    if start < end && (b[start] >= 0x80 || b[end - 1] >= 0x80) {
+        let t = &s[start..end];
+        let trimmed = t.trim();
+        let offset = trimmed.as_ptr() as usize - t.as_ptr() as usize;
+        return start + offset..start + offset + trimmed.len();
+    }
+    start..end
 }
 
 impl Splitter {
