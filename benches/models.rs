@@ -16,31 +16,21 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use touchpoint::PathTable;
 use touchpoint::formats::{PathCsvOptions, read_paths, write_paths};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
-use touchpoint::synth::{SynthConfig, SynthSize, generate};
+use touchpoint::synth::SynthSize;
 
 const CHANNELS: usize = 30;
 const MEAN_LEN: f64 = 4.0;
 const SEED: u64 = 7;
 
+mod common;
+
 /// Distinct paths per table: 10k only when `TOUCHPOINT_BENCH_QUICK` is set (and not `0`).
 fn sizes() -> Vec<usize> {
-    let quick = std::env::var("TOUCHPOINT_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-    if quick {
-        vec![10_000]
-    } else {
-        vec![10_000, 100_000, 1_000_000]
-    }
+    common::pick(vec![10_000, 100_000, 1_000_000], vec![10_000])
 }
 
 fn table(rows: usize) -> PathTable {
-    generate(&SynthConfig {
-        size: SynthSize::DistinctPaths(rows),
-        channels: CHANNELS,
-        mean_path_len: MEAN_LEN,
-        seed: SEED,
-        ..SynthConfig::default()
-    })
-    .expect("valid synthetic configuration")
+    common::table(SynthSize::DistinctPaths(rows), CHANNELS, SEED)
 }
 
 fn param(rows: usize) -> String {

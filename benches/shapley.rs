@@ -7,65 +7,27 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use touchpoint::{AttributionModel, Outcome, PathTable, Shapley, ShapleyGlobal, ShapleyRate};
+use touchpoint::{AttributionModel, PathTable, Shapley, ShapleyGlobal, ShapleyRate};
 
-/// xorshift64*: a small seeded generator, so the synthetic table is the same on every run.
-struct Gen(u64);
+mod common;
 
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+use touchpoint::synth::SynthSize;
 
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// `journeys` journeys over `channels` channels: 1–6 touches drawn with a skew toward
-/// low-numbered channels; each journey converts with a probability that grows with the number
-/// of distinct channels and with "strong" (even-numbered) channels. Equal paths are summed.
-fn synthetic(channels: u64, journeys: usize, seed: u64) -> PathTable {
-    let names: Vec<String> = (0..channels).map(|i| format!("ch{i:02}")).collect();
-    let mut g = Gen(seed | 1);
-    let mut t = PathTable::new();
-    let mut path: Vec<&str> = Vec::new();
-    for _ in 0..journeys {
-        path.clear();
-        let len = 1 + g.below(6);
-        let mut strong = 0;
-        for _ in 0..len {
-            // min of two draws: channel k is drawn with probability ∝ (2(n−k) − 1).
-            let c = g.below(channels).min(g.below(channels));
-            strong += u64::from(c.is_multiple_of(2));
-            path.push(&names[c as usize]);
-        }
-        let p_conv = 0.02 + 0.03 * strong as f64;
-        let converted = (g.below(1_000_000) as f64) < p_conv * 1e6;
-        let outcome = if converted {
-            Outcome::converted(1.0, 10.0 + g.below(90) as f64)
-        } else {
-            Outcome::null(1.0)
-        };
-        // Paths are non-empty, names valid, counts finite: cannot fail.
-        t.add(path.iter(), outcome)
-            .expect("valid synthetic journey");
-    }
-    t
+/// `journeys` journeys over `channels` channels from the shared generator (seed 7).
+fn synthetic(channels: u64, journeys: usize) -> PathTable {
+    common::table(SynthSize::Journeys(journeys as u64), channels as usize, 7)
 }
 
 fn global_exact(c: &mut Criterion) {
     let mut group = c.benchmark_group("shapley_global_exact");
     group.sample_size(10);
+    let journeys = common::pick(1_000_000, 10_000);
     for channels in [12u64, 20] {
-        let table = synthetic(channels, 1_000_000, 2024 + channels);
+        let table = synthetic(channels, journeys);
         let model = ShapleyGlobal::default();
         assert!(channels as usize <= model.max_exact_channels);
         group.bench_function(
-            format!("{channels}ch_1M_journeys_{}rows", table.len()),
+            format!("{channels}ch_{journeys}journeys_{}rows", table.len()),
             |b| b.iter(|| black_box(model.attribute(black_box(&table)).expect("attribution"))),
         );
     }
@@ -75,8 +37,9 @@ fn global_exact(c: &mut Criterion) {
 fn others(c: &mut Criterion) {
     let mut group = c.benchmark_group("shapley_other");
     group.sample_size(10);
-    let table = synthetic(20, 1_000_000, 2044);
-    group.bench_function("rate_20ch_1M_journeys", |b| {
+    let journeys = common::pick(1_000_000, 10_000);
+    let table = synthetic(20, journeys);
+    group.bench_function(format!("rate_20ch_{journeys}journeys"), |b| {
         b.iter(|| {
             black_box(
                 ShapleyRate::default()
@@ -85,7 +48,7 @@ fn others(c: &mut Criterion) {
             )
         })
     });
-    group.bench_function("simplified_20ch_1M_journeys", |b| {
+    group.bench_function(format!("simplified_20ch_{journeys}journeys"), |b| {
         b.iter(|| black_box(Shapley.attribute(black_box(&table)).expect("attribution")))
     });
     group.finish();
