@@ -540,6 +540,17 @@ impl PathTable {
             .collect()
     }
 
+    /// Releases spare capacity of the buffers (for example after reading a file whose size was
+    /// not known in advance).
+    pub fn shrink_to_fit(&mut self) {
+        self.touches.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.outcomes.shrink_to_fit();
+        self.times.shrink_to_fit();
+        self.converted_at.shrink_to_fit();
+        self.index.shrink_to_fit(|&(_, h)| index_hash(h));
+    }
+
     /// Approximate heap bytes held by the table (buffers and index, not the channel names).
     pub fn heap_bytes(&self) -> usize {
         self.touches.capacity() * size_of::<ChannelId>()
