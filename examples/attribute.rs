@@ -91,6 +91,8 @@ CONFIDENCE INTERVALS (bootstrap over journeys):
                               json `ci` and `se` per channel.
     --replicates <B>          Bootstrap replicates (default: 1000).
     --bootstrap <SCHEME>      poisson (default), multinomial or bayesian.
+    --svg <FILE>              Also draw a grouped bar chart (channel x model, conversions) as
+                              SVG (needs the `plot` feature: cargo run --features plot ...).
     -q, --quiet               No summary or warnings on stderr.
     -h, --help                Print this help.
 
@@ -210,6 +212,7 @@ struct Cli {
     markov_value: Option<ValueMode>,
     markov_walks: Option<usize>,
     transitions: Option<String>,
+    svg: Option<String>,
     replicates: Option<usize>,
     scheme: Option<Scheme>,
     seed: Option<u64>,
@@ -239,6 +242,7 @@ impl Default for Cli {
             markov_value: None,
             markov_walks: None,
             transitions: None,
+            svg: None,
             replicates: None,
             scheme: None,
             seed: None,
@@ -319,6 +323,7 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
             }
             "--markov-walks" => cli.markov_walks = Some(parse_count("--markov-walks", &value()?)?),
             "--transitions" => cli.transitions = Some(value()?),
+            "--svg" => cli.svg = Some(value()?),
             "--events" => cli.events = Some(value()?),
             "--lookback" => {
                 cli.lookback = Some(parse_duration("lookback", &value()?).map_err(message)?)
@@ -501,6 +506,9 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         .map(|n| build_model(n, &opts))
         .collect::<Result<Vec<_>, Error>>()
         .map_err(message)?;
+    if cli.svg.is_some() && !cfg!(feature = "plot") {
+        return write_svg("", &[]);
+    }
     let mut warnings = unused_option_warnings(&cli, &names);
 
     let started = Instant::now();
@@ -572,6 +580,9 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         warnings.push("--replicates and --bootstrap apply with --ci LEVEL".to_string());
     }
     let model_secs = started.elapsed().as_secs_f64();
+    if let Some(path) = &cli.svg {
+        write_svg(path, &results)?;
+    }
 
     let mut buf = Vec::new();
     write_report(&mut buf, cli.format, &results, Some(&summary))
@@ -668,6 +679,22 @@ fn markov_config(cli: &Cli) -> Markov {
         m.order = order;
     }
     m
+}
+
+/// Draws the results as an SVG bar chart (feature `plot`).
+#[cfg(feature = "plot")]
+fn write_svg(path: &str, results: &[Attribution]) -> Result<(), Failure> {
+    let svg = touchpoint::plot::grouped_bars_svg(results, touchpoint::plot::Metric::Conversions)
+        .map_err(message)?;
+    std::fs::write(path, svg).map_err(|e| Failure::Message(format!("{path}: {e}")))
+}
+
+#[cfg(not(feature = "plot"))]
+fn write_svg(_: &str, _: &[Attribution]) -> Result<(), Failure> {
+    Err(Failure::Message(
+        "--svg needs the `plot` feature: cargo run --release --features plot --example attribute -- ..."
+            .to_string(),
+    ))
 }
 
 /// Writes the Markov transition matrix of `table` as CSV.
