@@ -11,6 +11,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::exit;
 use std::time::Instant;
 
+use touchpoint::events::synth::{SynthEvents, SynthOptions};
 use touchpoint::formats::write_paths;
 use touchpoint::synth::{SynthConfig, SynthSize, generate};
 
@@ -31,6 +32,9 @@ OPTIONS:
     --median-value <V>      Median conversion value (default: 60).
     --zipf <S>              Popularity exponent: channel i has weight 1/i^S (default: 1).
     --seed <S>              Random seed (default: 42).
+    --events <N>            Write an event log of N touch/conversion events instead
+                            (user_id,timestamp,channel,conversion,value; for attribute --events).
+    --jsonl                 With --events: JSON Lines instead of CSV.
     -o, --output <FILE>     Write to FILE instead of stdout.
     -q, --quiet             No summary on stderr.
     -h, --help              Print this help.
@@ -39,6 +43,10 @@ EXAMPLES:
     # The bundled sample (examples/data/sample_paths.csv):
     generate --rows 300 --channels 8 --mean-len 3 --conversion-rate 0.3 --seed 1 \\
         -o examples/data/sample_paths.csv
+
+    # An event log of 100,000 events, then attribution from it:
+    generate --events 100000 --seed 3 -o events.csv
+    attribute --events events.csv --models linear,time_decay --half-life 7d
 
     # The 1M-path, 30-channel table of the performance figures:
     generate --rows 1000000 --channels 30 --seed 7 -o big.csv
@@ -58,10 +66,50 @@ fn main() {
     }
 }
 
+/// Writes a seeded synthetic event log (`touchpoint::events::SynthEvents`).
+fn write_events(
+    n: u64,
+    seed: u64,
+    jsonl: bool,
+    output: Option<&str>,
+    quiet: bool,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let opts = SynthOptions {
+        events: n,
+        seed,
+        ..SynthOptions::default()
+    };
+    let stream = SynthEvents::new(opts).map_err(|e| e.to_string())?;
+    let out: Box<dyn Write> = match output {
+        Some(path) => Box::new(File::create(path).map_err(|e| format!("{path}: {e}"))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let target = output.unwrap_or("stdout");
+    let out = BufWriter::with_capacity(1 << 16, out);
+    let written = if jsonl {
+        stream.write_jsonl(out)
+    } else {
+        stream.write_csv(out)
+    };
+    match written {
+        Ok(rows) if !quiet => eprintln!(
+            "wrote {rows} events to {target} in {:.2} s (seed {seed})",
+            started.elapsed().as_secs_f64()
+        ),
+        Ok(_) => {}
+        Err(touchpoint::Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(format!("{target}: {e}")),
+    }
+    Ok(())
+}
+
 fn run(args: Vec<String>) -> Result<(), String> {
     let mut cfg = SynthConfig::default();
     let mut output: Option<String> = None;
     let mut quiet = false;
+    let mut events: Option<u64> = None;
+    let mut jsonl = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -77,12 +125,17 @@ fn run(args: Vec<String>) -> Result<(), String> {
                 quiet = true;
                 continue;
             }
-            ("-h" | "--help" | "-q" | "--quiet", Some(_)) => {
+            ("--jsonl", None) => {
+                jsonl = true;
+                continue;
+            }
+            ("-h" | "--help" | "-q" | "--quiet" | "--jsonl", Some(_)) => {
                 return Err(format!("option {name} takes no value"));
             }
             _ => {}
         }
-        const VALUED: [&str; 11] = [
+        const VALUED: [&str; 12] = [
+            "--events",
             "--rows",
             "--journeys",
             "--channels",
@@ -114,8 +167,15 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "--median-value" => cfg.median_value = number(name, &value)?,
             "--zipf" => cfg.zipf_exponent = number(name, &value)?,
             "--seed" => cfg.seed = number(name, &value)?,
+            "--events" => events = Some(number(name, &value)?),
             _ => output = Some(value),
         }
+    }
+    if let Some(n) = events {
+        return write_events(n, cfg.seed, jsonl, output.as_deref(), quiet);
+    }
+    if jsonl {
+        return Err("--jsonl goes with --events N".to_string());
     }
     let started = Instant::now();
     let table = generate(&cfg).map_err(|e| e.to_string())?;
