@@ -61,6 +61,9 @@
 mod attribution;
 pub mod bootstrap;
 mod channel;
+pub mod codec;
+#[cfg(feature = "datafusion")]
+pub mod datafusion;
 mod error;
 pub mod events;
 pub mod formats;
