@@ -58,9 +58,10 @@
 //!
 //! Rows are written in table order and decoded in the same order, so `decode(encode(t))` equals
 //! `t` row by row (not only in content); the vocabulary keeps its ids, also for channels no row
-//! uses. Whole-number counts (the usual case) take one or two bytes, so a table of paths of mean
-//! length 5 over fewer than 128 channels takes about 17 bytes per row with a fractional value,
-//! 9 without; `tests/codec.rs` measures it on a seeded 1M-row table.
+//! uses. Whole-number counts (the usual case) take one or two bytes and a fractional value 8, so
+//! a row of length L over fewer than 128 channels takes at most L + 12 bytes: the seeded table
+//! of 1M distinct paths in `tests/codec.rs` (mean length 6.4, 30 channels, values in cents)
+//! encodes to 16.2 bytes per row, against about 93 bytes per row in memory.
 //!
 //! **Versioning.** A decoder reads exactly the versions it knows (here: 1) and refuses others
 //! with [`DecodeProblem::UnsupportedVersion`]; a later version will keep the magic bytes and the
@@ -662,9 +663,9 @@ mod tests {
         let mut bad = bytes[..bytes.len() - 4].to_vec();
         bad.extend([2, 0, 1, 1 << 4, 3]);
         assert_eq!(decode_err(&bad).1, DecodeProblem::DuplicatePath { row: 1 });
-        // Channel names: reserved, duplicate.
+        // A duplicate channel name.
         let mut bad = bytes.clone();
-        bad[10] = b'A'; // B → A
+        bad[12] = b'A'; // B → A
         assert_eq!(
             decode_err(&bad).1,
             DecodeProblem::DuplicateChannel { name: "A".into() }

@@ -12,24 +12,24 @@
 //! Each returns one `Binary` value (an encoded [`PathTable`]) per group; [`table_from_batches`]
 //! decodes a query result, and every model runs on it:
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use datafusion::prelude::{CsvReadOptions, SessionConfig, SessionContext};
+//! ```
+//! use datafusion::prelude::{SessionConfig, SessionContext};
 //! use touchpoint::{AttributionModel, Linear};
 //!
 //! let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(8));
-//! touchpoint::datafusion::register(&ctx)?;
-//! ctx.register_csv("paths", "paths.csv", CsvReadOptions::new()).await?;
-//! let batches = ctx
-//!     .sql("SELECT touchpoint_paths(path, total_conversions, total_conversion_value, total_null) \
-//!           FROM paths")
-//!     .await?
-//!     .collect()
-//!     .await?;
+//! touchpoint::datafusion::register(&ctx);
+//! // Any table works: `ctx.register_csv("paths", "paths.csv", CsvReadOptions::new())`, Parquet…
+//! let sql = "SELECT touchpoint_paths(path, total_conversions, total_conversion_value, total_null)
+//!            FROM (VALUES ('Search > Email', 2, 30.5, 1), ('Email', 1, 5.0, 4),
+//!                         ('Search > Email', 0, 0.0, 2))
+//!                 AS paths(path, total_conversions, total_conversion_value, total_null)";
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! let batches = runtime.block_on(async { ctx.sql(sql).await?.collect().await })?;
 //! let table = touchpoint::datafusion::table_from_batches(&batches)?;
-//! println!("{:?}", Linear::default().attribute(&table)?);
-//! # Ok(())
-//! # }
+//! assert_eq!(table.len(), 2);
+//! // Linear: Search gets half of the 2 conversions of "Search > Email", Email the rest.
+//! assert_eq!(Linear::default().attribute(&table)?.conversions("Email"), 2.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Exact on any number of partitions
@@ -197,15 +197,11 @@ pub fn udafs() -> Vec<AggregateUDF> {
     ]
 }
 
-/// Registers [`udafs`] with a session.
-///
-/// # Errors
-/// None today; the `Result` leaves room for options that need checking.
-pub fn register(ctx: &SessionContext) -> Result<()> {
+/// Registers [`udafs`] with a session (replacing functions of the same names).
+pub fn register(ctx: &SessionContext) {
     for f in udafs() {
         ctx.register_udaf(f);
     }
-    Ok(())
 }
 
 /// `touchpoint_paths` with another channel separator (blank: split on whitespace; channel names

@@ -246,7 +246,9 @@ fn synthetic(rows: usize, seed: u64) -> PathTable {
 /// the rows), decodes it back, and returns (bytes per row, mean path length).
 fn size_check(rows: usize) -> (f64, f64) {
     let t = synthetic(rows, 42);
+    let clock = std::time::Instant::now();
     let bytes = codec::encode(&t);
+    let encode_s = clock.elapsed().as_secs_f64();
     // Header 6, limit 10_000 (2 bytes), channel count 1, 30 × (1 + 10) names, row count.
     let header = 6 + 2 + 1 + 30 * 11 + varint_len(rows as u64);
     let body: usize = t
@@ -261,7 +263,9 @@ fn size_check(rows: usize) -> (f64, f64) {
         })
         .sum();
     assert_eq!(bytes.len(), header + body);
+    let clock = std::time::Instant::now();
     let back = codec::decode(&bytes).unwrap();
+    let decode_s = clock.elapsed().as_secs_f64();
     assert_eq!(back.len(), t.len());
     assert_eq!(back.totals(), t.totals());
     let per_row = bytes.len() as f64 / rows as f64;
@@ -271,7 +275,7 @@ fn size_check(rows: usize) -> (f64, f64) {
     assert!(per_row <= mean_len + 12.0 + 1e-9, "{per_row} bytes per row");
     println!(
         "codec: {rows} distinct paths, mean length {mean_len:.2}: {} bytes, {per_row:.2} bytes per row \
-         (in memory: {:.1} bytes per row)",
+         (in memory: {:.1} bytes per row); encode {encode_s:.3} s, decode {decode_s:.3} s",
         bytes.len(),
         t.heap_bytes() as f64 / rows as f64
     );

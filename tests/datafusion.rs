@@ -54,7 +54,7 @@ fn models() -> Vec<Box<dyn AttributionModel>> {
 fn session(partitions: usize, name: &str, batch: &RecordBatch) -> SessionContext {
     let ctx =
         SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
-    register(&ctx).unwrap();
+    register(&ctx);
     add_table(&ctx, partitions, name, batch);
     ctx
 }
