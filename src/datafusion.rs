@@ -284,7 +284,7 @@ pub fn tables_from_array(array: &dyn Array) -> Result<Vec<Option<PathTable>>> {
 /// # Errors
 /// As [`tables_from_array`]; [`Error::InvalidParameter`] for a batch without columns.
 pub fn table_from_batches(batches: &[RecordBatch]) -> Result<PathTable> {
-    let mut out = PathTable::new();
+    let mut out: Option<PathTable> = None;
     for batch in batches {
         if batch.num_columns() == 0 {
             return Err(not_a_table("batch without columns"));
@@ -293,10 +293,13 @@ pub fn table_from_batches(batches: &[RecordBatch]) -> Result<PathTable> {
             .into_iter()
             .flatten()
         {
-            out.merge(&t)?;
+            match out.as_mut() {
+                None => out = Some(t),
+                Some(o) => o.merge(&t)?,
+            }
         }
     }
-    Ok(out)
+    Ok(out.unwrap_or_default())
 }
 
 fn not_a_table(what: &str) -> Error {
@@ -502,7 +505,11 @@ impl Partial {
             .iter()
             .map(|(_, name)| self.channels.intern(name))
             .collect::<Result<_>>()?;
-        let mut residues = residues.map(|bytes| Residues { bytes, pos: 0 });
+        let mut residues = residues.map(|bytes| Residues {
+            bytes,
+            pos: 0,
+            row: 0,
+        });
         for row in table.rows() {
             let residue = match residues.as_mut() {
                 Some(r) => r.next()?,
@@ -573,6 +580,7 @@ impl Partial {
 struct Residues<'a> {
     bytes: &'a [u8],
     pos: usize,
+    row: u64,
 }
 
 impl Residues<'_> {
@@ -591,7 +599,7 @@ impl Residues<'_> {
             return Err(Error::Decode {
                 offset: self.pos,
                 problem: codec::DecodeProblem::UnknownTag {
-                    row: 0,
+                    row: self.row,
                     what: "residue",
                     code: mask,
                 },
@@ -620,6 +628,7 @@ impl Residues<'_> {
             }
             self.pos += 8;
         }
+        self.row += 1;
         Ok(out)
     }
 }
@@ -711,40 +720,40 @@ struct TableAccumulator {
     partial: Partial,
 }
 
-impl TableAccumulator {
-    fn add_paths(&mut self, values: &[ArrayRef], separator: &str) -> DfResult<()> {
-        let paths = values
-            .first()
-            .and_then(|a| a.as_string_opt::<i32>())
-            .ok_or_else(|| internal("path type"))?;
-        let (c, v, u) = (
-            float_column(values, 1)?,
-            float_column(values, 2)?,
-            float_column(values, 3)?,
-        );
-        for row in 0..paths.len() {
-            if paths.is_null(row) {
-                return Err(external(Error::InvalidParameter {
-                    model: "touchpoint_paths",
-                    name: "path",
-                    reason: "NULL path (filter with `WHERE path IS NOT NULL`)".into(),
-                }));
-            }
-            let path = paths.value(row);
-            let outcome = Outcome::new(number(c, row), number(v, row), number(u, row));
-            let r = if path.trim().is_empty() {
-                Err(Error::InvalidPath(ParseProblem::EmptyPath))
-            } else if separator.is_empty() {
-                self.partial.add_names(path.split_whitespace(), outcome)
-            } else {
-                self.partial
-                    .add_names(path.split(separator).map(str::trim), outcome)
-            };
-            r.map_err(external)?;
+/// Adds `(path, conversions [, value [, nulls]])` rows, paths split on `separator`.
+fn add_paths(partial: &mut Partial, values: &[ArrayRef], separator: &str) -> DfResult<()> {
+    let paths = values
+        .first()
+        .and_then(|a| a.as_string_opt::<i32>())
+        .ok_or_else(|| internal("path type"))?;
+    let (c, v, u) = (
+        float_column(values, 1)?,
+        float_column(values, 2)?,
+        float_column(values, 3)?,
+    );
+    for row in 0..paths.len() {
+        if paths.is_null(row) {
+            return Err(external(Error::InvalidParameter {
+                model: "touchpoint_paths",
+                name: "path",
+                reason: "NULL path (filter with `WHERE path IS NOT NULL`)".into(),
+            }));
         }
-        Ok(())
+        let path = paths.value(row);
+        let outcome = Outcome::new(number(c, row), number(v, row), number(u, row));
+        let r = if path.trim().is_empty() {
+            Err(Error::InvalidPath(ParseProblem::EmptyPath))
+        } else if separator.is_empty() {
+            partial.add_names(path.split_whitespace(), outcome)
+        } else {
+            partial.add_names(path.split(separator).map(str::trim), outcome)
+        };
+        r.map_err(external)?;
     }
+    Ok(())
+}
 
+impl TableAccumulator {
     fn add_tables(&mut self, tables: &ArrayRef, residues: Option<&ArrayRef>) -> DfResult<()> {
         let tables = tables
             .as_binary_opt::<i32>()
@@ -770,10 +779,7 @@ impl TableAccumulator {
 impl Accumulator for TableAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
         match &self.input {
-            Input::Paths { separator } => {
-                let separator = separator.clone();
-                self.add_paths(values, &separator)
-            }
+            Input::Paths { separator } => add_paths(&mut self.partial, values, separator),
             Input::Tables => {
                 let tables = values.first().ok_or_else(|| internal("argument count"))?;
                 self.add_tables(tables, None)
@@ -1154,5 +1160,134 @@ impl Accumulator for JourneysAccumulator {
             + self.events.capacity() * size_of::<RawEvent>()
             + self.users.heap_bytes()
             + self.channels.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compensated_sums_round_once() {
+        // fl(0.1) = 0.1000000000000000055511151231257827…; ten of them sum exactly to
+        // 1.000000000000000055511…, whose nearest double is 1.0. A plain running sum ends at
+        // 0.9999999999999999.
+        let mut plain = 0.0;
+        let mut c = Compensated::default();
+        for _ in 0..10 {
+            plain += 0.1;
+            c.add(0.1);
+        }
+        assert_eq!(plain, 0.9999999999999999);
+        assert_eq!(c.parts().0, 1.0);
+        // Shipped as (rounded, residue) and merged in two halves, in either order: the same.
+        let (mut a, mut b) = (Compensated::default(), Compensated::default());
+        for _ in 0..3 {
+            a.add(0.1);
+        }
+        for _ in 0..7 {
+            b.add(0.1);
+        }
+        let (mut ab, mut ba) = (a, b);
+        let (pa, pb) = (a.parts(), b.parts());
+        ab.add_parts(pb.0, pb.1);
+        ba.add_parts(pa.0, pa.1);
+        assert_eq!(ab.parts().0, 1.0);
+        assert_eq!(ba.parts().0, 1.0);
+    }
+
+    fn partial(rows: &[(&str, f64, f64, f64)]) -> Partial {
+        let mut p = Partial::default();
+        for &(path, c, v, u) in rows {
+            p.add_names(path.split('>').map(str::trim), Outcome::new(c, v, u))
+                .unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn states_merge_with_their_residues() {
+        // Five conversions worth fl(12.34) each: the exact sum, 5·fl(12.34), rounds to 61.7
+        // (checked with exact rationals); summing the halves' rounded sums gives
+        // 61.699999999999996.
+        let rows = [("A > B", 1.0, 12.34, 0.0); 5];
+        let whole = partial(&rows);
+        let (left, right) = (partial(&rows[..2]), partial(&rows[2..]));
+        let mut merged = Partial::default();
+        for p in [&right, &left] {
+            let (t, res) = p.to_table().unwrap();
+            let t = codec::decode(&codec::encode(&t)).unwrap();
+            merged.merge_table(&t, Some(&res)).unwrap();
+        }
+        let (a, _) = merged.to_table().unwrap();
+        let (b, _) = whole.to_table().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.row(0).outcome, Outcome::new(5.0, 61.7, 0.0));
+        // Without the residues the rounding errors of the halves are lost.
+        let mut lossy = Partial::default();
+        for p in [&right, &left] {
+            lossy.merge_table(&p.to_table().unwrap().0, None).unwrap();
+        }
+        assert_eq!(
+            lossy.to_table().unwrap().0.row(0).outcome.value,
+            61.699999999999996
+        );
+    }
+
+    #[test]
+    fn bad_residues_are_decode_errors() {
+        let p = partial(&[("A", 1.0, 0.1, 0.0), ("B", 3.0, 0.3, 0.0)]);
+        let (t, res) = p.to_table().unwrap();
+        let mut m = Partial::default();
+        assert!(matches!(
+            m.merge_table(&t, Some(&res[..res.len() - 1])),
+            Err(Error::Decode { .. })
+        ));
+        let mut extra = res.clone();
+        extra.push(0);
+        assert!(matches!(
+            Partial::default().merge_table(&t, Some(&extra)),
+            Err(Error::Decode {
+                problem: codec::DecodeProblem::TrailingBytes { count: 1 },
+                ..
+            })
+        ));
+        let mut bad = res.clone();
+        bad[0] = 8;
+        assert!(matches!(
+            Partial::default().merge_table(&t, Some(&bad)),
+            Err(Error::Decode {
+                problem: codec::DecodeProblem::UnknownTag { row: 0, .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn paths_are_checked_like_the_csv_reader() {
+        let mut p = Partial::default();
+        let ok = Outcome::converted(1.0, 0.0);
+        assert!(matches!(
+            p.add_names(["A", ""].into_iter(), ok),
+            Err(Error::InvalidPath(ParseProblem::EmptyToken { position: 2 }))
+        ));
+        assert!(matches!(
+            p.add_names(std::iter::empty(), ok),
+            Err(Error::InvalidPath(ParseProblem::EmptyPath))
+        ));
+        assert!(p.add_names(["(null)"].into_iter(), ok).is_err());
+        assert!(
+            p.add_names(["A"].into_iter(), Outcome::new(0.0, 1.0, 0.0))
+                .is_err()
+        );
+        p.max_path_len = 2;
+        assert!(matches!(
+            p.add_names(["A"; 3].into_iter(), ok),
+            Err(Error::InvalidPath(ParseProblem::PathTooLong {
+                len: 3,
+                limit: 2
+            }))
+        ));
+        assert!(p.rows.is_empty());
     }
 }
