@@ -83,26 +83,30 @@
 //!
 //! # Ballista (a DataFusion cluster) — documentation, not tested here
 //!
-//! Ballista runs the same physical plans on executors; an aggregate function must be known
-//! wherever plans are built or run: in the client's session, on the scheduler, and on every
-//! executor. Ballista has no plug-in loading, so this means building your own scheduler and
-//! executor binaries (a few lines each, from Ballista's `examples`) with `touchpoint` (feature
-//! `datafusion`) as a dependency, at the same version on every node:
+//! Ballista runs the same physical plans on executors. A user-defined aggregate must be known in
+//! three places: the client's session (to plan the query), the scheduler (to plan the stages)
+//! and every executor (to run them); an executor that lacks it fails at task launch with an
+//! unknown-function error. Ballista loads no plug-ins, so this means your own scheduler and
+//! executor binaries (a few lines each, after Ballista's `examples/`), built with `touchpoint`
+//! (feature `datafusion`) at the same version everywhere, against the Ballista release that
+//! uses DataFusion 55:
 //!
 //! ```text
-//! // Client, scheduler and executors: a SessionState that knows the functions.
-//! let state = SessionStateBuilder::new()
-//!     .with_default_features()
-//!     .with_aggregate_functions(touchpoint::datafusion::udafs().into_iter().map(Arc::new).collect())
-//!     .build();
-//! // Client:     SessionContext::remote_with_state("df://scheduler:50050", state).await?
-//! // Scheduler:  SchedulerConfig { override_session_builder: Some(Arc::new(move |cfg| … state …)), .. }
-//! // Executor:   ExecutorProcessConfig { override_function_registry: Some(registry with the udafs), .. }
+//! // The functions, for every process:
+//! let udafs: Vec<Arc<AggregateUDF>> =
+//!     touchpoint::datafusion::udafs().into_iter().map(Arc::new).collect();
+//! // Client: a SessionState that knows them.
+//! let state = SessionStateBuilder::new().with_default_features()
+//!     .with_aggregate_functions(udafs.clone()).build();
+//! let ctx = SessionContext::remote_with_state("df://scheduler:50050", state).await?;
+//! // Scheduler: SchedulerConfig::with_override_session_builder(..), building the same state.
+//! // Executor:  ExecutorProcessConfig { override_function_registry: Some(registry), .. },
+//! //            a BallistaFunctionRegistry whose aggregate functions include `udafs`.
 //! ```
 //!
-//! The encoded partial tables travel between stages as ordinary `Binary` columns, so nothing
-//! else is needed on the executors: no shared file system, no custom codec. Ballista's API of
-//! these overrides changes between releases; check its `examples/` for the release you run.
+//! Nothing else is needed: partial states travel between stages as ordinary `Binary` columns,
+//! so there is no custom codec, no shared file system and no logical-plan extension. Ballista's
+//! names for these hooks change between releases; check its `examples/` for the one you run.
 //!
 //! # Spark (and other SQL engines) — documentation, not tested here
 //!

@@ -7,7 +7,10 @@ use common::{arb_journeys, arb_rows, table_from, timed_table_from};
 use proptest::prelude::*;
 use touchpoint::codec::{self, DecodeProblem};
 use touchpoint::events::synth::SplitMix64;
-use touchpoint::{AttributionModel, Error, FirstTouch, Linear, Outcome, PathTable, TimeDecay};
+use touchpoint::{
+    AttributionModel, Error, FirstTouch, Linear, Outcome, PathTable, PositionBased, Shapley,
+    TimeDecay,
+};
 
 /// Asserts that `b` is `a` row by row: same vocabulary in the same id order, same rows in the
 /// same order, same timestamps, same outcomes to the bit.
@@ -119,7 +122,13 @@ proptest! {
         }
         prop_assert_eq!(&merged, &whole);
         // Whole-number counts: the canonical tables, hence every model's input, are identical.
-        let models: [&dyn AttributionModel; 3] = [&Linear::default(), &FirstTouch, &TimeDecay::default()];
+        let models: [&dyn AttributionModel; 5] = [
+            &Linear::default(),
+            &FirstTouch,
+            &PositionBased::default(),
+            &TimeDecay::default(),
+            &Shapley,
+        ];
         for m in models {
             prop_assert_eq!(
                 m.attribute(&merged.canonical()).unwrap(),

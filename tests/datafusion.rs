@@ -9,7 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use touchpoint::datafusion::{journeys_udaf, register, table_from_batches, tables_from_array};
@@ -340,6 +340,22 @@ fn journeys_from_raw_events_are_identical_on_1_2_4_8_partitions() {
         assert_eq!(bytes(&per_user), bytes(&direct), "{p} partitions, per user");
         results.push(t);
     }
+    // The same events with a timestamp column (µs, UTC) and integer users.
+    let ts_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("user_id", DataType::Utf8, false),
+        Field::new("ts", ts_type.clone(), false),
+        Field::new("channel", DataType::Utf8, true),
+        Field::new("conversion", DataType::Float64, false),
+        Field::new("value", DataType::Float64, false),
+    ]));
+    let mut cols = batch.columns().to_vec();
+    cols[1] = datafusion::arrow::compute::cast(&cols[1], &ts_type).unwrap();
+    let stamped = RecordBatch::try_new(schema, cols).unwrap();
+    let ctx = session(2, "events", &stamped);
+    let t = table_from_batches(&query(&rt, &ctx, JOURNEYS_SQL)).unwrap();
+    assert_eq!(bytes(&t), bytes(&direct), "timestamp column");
+
     for m in models() {
         let want = m.attribute(&results[0]).unwrap();
         for (p, t) in PARTITIONS.iter().zip(&results).skip(1) {
