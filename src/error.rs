@@ -81,6 +81,15 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A binary path table (see [`crate::codec`]) is malformed: truncated, corrupted, or written
+    /// in a format version this build does not read.
+    #[error("cannot decode path table at byte {offset}: {problem}")]
+    Decode {
+        /// Byte offset in the input where the problem was found.
+        offset: usize,
+        /// What is wrong.
+        problem: DecodeProblem,
+    },
     /// A numerical procedure did not converge or met a singular system.
     #[error("{model}: numerical failure: {reason}")]
     Numerical {
@@ -243,6 +252,101 @@ pub enum ParseProblem {
         expected: &'static str,
         /// The type found (Arrow's name for it).
         found: String,
+    },
+}
+
+/// What is wrong with a binary path table (see [`crate::codec`]); carried by [`Error::Decode`].
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum DecodeProblem {
+    /// The input ends in the middle of an item.
+    #[error("the input ends inside {what}")]
+    Truncated {
+        /// The item being read.
+        what: &'static str,
+    },
+    /// The input does not start with the format's magic bytes.
+    #[error("not a touchpoint path table (bad magic bytes)")]
+    BadMagic,
+    /// The format version is not one this build reads.
+    #[error("format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// The version in the input.
+        found: u8,
+        /// The version this build reads.
+        supported: u8,
+    },
+    /// The header sets flag bits this version does not define.
+    #[error("unknown flag bits {bits:#04x}")]
+    UnknownFlags {
+        /// The undefined bits that are set.
+        bits: u8,
+    },
+    /// A variable-length integer does not fit in 64 bits.
+    #[error("{what}: variable-length integer longer than 64 bits")]
+    VarintOverflow {
+        /// The item being read.
+        what: &'static str,
+    },
+    /// A number is outside the range the format allows.
+    #[error("{what} = {value} is out of range (at most {max})")]
+    OutOfRange {
+        /// The item being read.
+        what: &'static str,
+        /// The value found.
+        value: u64,
+        /// The largest value allowed here.
+        max: u64,
+    },
+    /// A channel name is not valid UTF-8.
+    #[error("channel name {index} is not valid UTF-8")]
+    InvalidUtf8 {
+        /// 0-based index of the channel.
+        index: u64,
+    },
+    /// A channel name is empty or reserved.
+    #[error("channel name {index}: {problem}")]
+    InvalidChannel {
+        /// 0-based index of the channel.
+        index: u64,
+        /// What is wrong with the name.
+        problem: ParseProblem,
+    },
+    /// A channel name appears twice in the vocabulary.
+    #[error("channel name `{name}` appears twice")]
+    DuplicateChannel {
+        /// The name.
+        name: String,
+    },
+    /// An untimed path appears in two rows (an encoder never writes that).
+    #[error("row {row}: the same untimed path appears in an earlier row")]
+    DuplicatePath {
+        /// 0-based row index.
+        row: u64,
+    },
+    /// A row's tag byte holds an undefined code.
+    #[error("row {row}: undefined {what} code {code}")]
+    UnknownTag {
+        /// 0-based row index.
+        row: u64,
+        /// Which field of the tag.
+        what: &'static str,
+        /// The code found.
+        code: u8,
+    },
+    /// A row is refused by the table: an invalid count, path or timestamps.
+    #[error("row {row}: {problem}")]
+    InvalidRow {
+        /// 0-based row index.
+        row: u64,
+        /// What is wrong.
+        problem: ParseProblem,
+    },
+    /// Bytes follow the last row.
+    #[error("{count} bytes follow the end of the table")]
+    TrailingBytes {
+        /// How many.
+        count: usize,
     },
 }
 

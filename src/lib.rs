@@ -62,6 +62,9 @@
 mod attribution;
 pub mod bootstrap;
 mod channel;
+pub mod codec;
+#[cfg(feature = "datafusion")]
+pub mod datafusion;
 mod error;
 pub mod events;
 pub mod formats;
