@@ -16,7 +16,7 @@ use touchpoint::datafusion::{journeys_udaf, register, table_from_batches, tables
 use touchpoint::events::synth::{SplitMix64, SynthEvents, SynthOptions};
 use touchpoint::events::{EventLog, JourneyOptions};
 use touchpoint::{
-    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, Outcome, Participation,
+    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, Markov, Outcome, Participation,
     PathTable, PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate,
     TimeDecay, WShaped, codec,
 };
@@ -46,6 +46,8 @@ fn models() -> Vec<Box<dyn AttributionModel>> {
         Box::new(ShapleyRate::default()),
         Box::new(ShapleyGlobal::default()),
         Box::new(ShaoLi),
+        Box::new(Markov::default()),
+        Box::new(Markov::with_order(2)),
     ]
 }
 
