@@ -78,6 +78,9 @@ pub struct PathTable {
     index: HashTable<(u32, u32)>,
     max_path_len: usize,
     scratch: Vec<ChannelId>,
+    /// A private staging table of a parallel reader: rows are appended without deduplication
+    /// (the merge into the real table deduplicates), saving one hash probe per row.
+    staging: bool,
 }
 
 impl Default for PathTable {
@@ -92,6 +95,7 @@ impl Default for PathTable {
             index: HashTable::new(),
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
+            staging: false,
         }
     }
 }
@@ -112,6 +116,15 @@ impl PathTable {
     /// An empty table (the identity of [`PathTable::merge`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A staging table for a parallel reader: rows are appended, not deduplicated. It must only
+    /// ever be merged into a normal table (which deduplicates), never handed out.
+    pub(crate) fn staging() -> Self {
+        PathTable {
+            staging: true,
+            ..PathTable::default()
+        }
     }
 
     /// The longest path accepted (default [`DEFAULT_MAX_PATH_LEN`]).
@@ -281,6 +294,9 @@ impl PathTable {
     /// Inserts or sums an untimed row; `outcome` is already validated.
     fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
         self.check_len(path.len())?;
+        if self.staging {
+            return self.push_row(path, outcome, None).map(|_| ());
+        }
         let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
         let found = self.index.find(index_hash(h), |&(r, rh)| {

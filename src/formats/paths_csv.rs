@@ -170,7 +170,7 @@ fn parse_chunk(
     opts: &PathCsvOptions,
     max_path_len: usize,
 ) -> Result<ChunkResult> {
-    let mut table = PathTable::new();
+    let mut table = PathTable::staging();
     table.set_max_path_len(max_path_len);
     let mut report = ReadReport::default();
     let mut splitter = Splitter::new(&opts.separator);
