@@ -54,10 +54,10 @@ impl<'a> Chunk<'a> {
     }
 }
 
-/// Cuts `block` (whole lines) into chunks at line ends; `start` is the block's first line.
+/// Cuts `block` (whole lines) into chunks at line ends; `start` is the block's first line. Lines
+/// are counted in parallel (the cuts themselves only look near each 1 MiB mark).
 pub(crate) fn split_lines(block: &[u8], start: Location) -> Vec<Chunk<'_>> {
-    let mut chunks = Vec::with_capacity(block.len() / CHUNK_BYTES + 1);
-    let mut at = start;
+    let mut pieces = Vec::with_capacity(block.len() / CHUNK_BYTES + 1);
     let mut rest = block;
     while !rest.is_empty() {
         let cut = match rest.get(CHUNK_BYTES..) {
@@ -68,23 +68,31 @@ pub(crate) fn split_lines(block: &[u8], start: Location) -> Vec<Chunk<'_>> {
                 .map_or(rest.len(), |i| CHUNK_BYTES + i + 1),
         };
         let (bytes, tail) = rest.split_at(cut);
-        let mut lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        if bytes.last() != Some(&b'\n') {
-            lines += 1;
-        }
-        let end = Location {
-            line: at.line + lines,
-            record: at.record + lines,
-        };
-        chunks.push(Chunk {
-            bytes,
-            start: at,
-            end,
-        });
-        at = end;
+        pieces.push(bytes);
         rest = tail;
     }
-    chunks
+    let counts = map_ordered(&pieces, |bytes| {
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        newlines + u64::from(bytes.last() != Some(&b'\n'))
+    });
+    let mut at = start;
+    pieces
+        .into_iter()
+        .zip(counts)
+        .map(|(bytes, lines)| {
+            let end = Location {
+                line: at.line + lines,
+                record: at.record + lines,
+            };
+            let chunk = Chunk {
+                bytes,
+                start: at,
+                end,
+            };
+            at = end;
+            chunk
+        })
+        .collect()
 }
 
 /// `items.map(f)` in order, in parallel with the `parallel` feature.
