@@ -9,8 +9,7 @@
 //! the options and worked examples.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::process::exit;
+use std::io::{self, BufWriter};
 use std::time::Instant;
 
 use chrono::TimeDelta;
@@ -19,9 +18,17 @@ use touchpoint::events::{
     ChannelInput, ChannelRules, EventFormat, EventOptions, JourneyOptions, parse_duration,
     paths_from_events,
 };
-use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport, read_paths};
+use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model, model_names};
-use touchpoint::report::{Format, Summary, write_report};
+use touchpoint::report::{Compat, Format, Summary, write_channelattribution, write_report};
+
+#[path = "common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+use common::{
+    Failure, emit, emit_to, located, message, parse_count, parse_delimiter, read_input, set_jobs,
+    split_option,
+};
 use touchpoint::{Attribution, Error, Markov, PathTable, Solver, ValueMode};
 
 const HELP: &str = "\
@@ -121,59 +128,7 @@ EXIT STATUS:
 ";
 
 fn main() {
-    let args: Result<Vec<String>, String> = std::env::args_os()
-        .skip(1)
-        .map(|a| {
-            a.into_string()
-                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
-        })
-        .collect();
-    match args.map_err(Failure::Message).and_then(run) {
-        Ok(()) => {}
-        // Output closed early (`attribute … | head`): not an error.
-        Err(Failure::BrokenPipe) => {}
-        Err(Failure::Message(msg)) => {
-            eprintln!("error: {}", msg.replace(['\n', '\r'], " "));
-            exit(1);
-        }
-    }
-}
-
-/// Why the run stopped.
-enum Failure {
-    /// A one-line message for stderr.
-    Message(String),
-    /// The reader of our output went away.
-    BrokenPipe,
-}
-
-impl From<String> for Failure {
-    fn from(msg: String) -> Self {
-        Failure::Message(msg)
-    }
-}
-
-/// A library error as `FILE:LINE: problem` (or `FILE: problem`, or the error alone).
-fn located(file: &str, e: Error) -> Failure {
-    match e {
-        Error::Parse { at, problem } => Failure::Message(format!("{file}:{}: {problem}", at.line)),
-        Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
-        Error::Io(io) => Failure::Message(format!("{file}: {io}")),
-        other => Failure::Message(other.to_string()),
-    }
-}
-
-/// A library error about a command-line value: the reason alone for the registry's and the
-/// report's own parameters (`unknown model …`), the full message for a model's parameters.
-fn message(e: Error) -> String {
-    match e {
-        Error::InvalidParameter {
-            model: "registry" | "report",
-            reason,
-            ..
-        } => reason,
-        other => other.to_string(),
-    }
+    common::main_with(run);
 }
 
 /// Half-life as given on the command line.
@@ -213,6 +168,11 @@ struct Cli {
     markov_walks: Option<usize>,
     transitions: Option<String>,
     svg: Option<String>,
+    heatmap: Option<String>,
+    /// `--format` given explicitly.
+    explicit_format: bool,
+    compat: Option<Compat>,
+    jobs: Option<usize>,
     replicates: Option<usize>,
     scheme: Option<Scheme>,
     seed: Option<u64>,
@@ -243,6 +203,10 @@ impl Default for Cli {
             markov_walks: None,
             transitions: None,
             svg: None,
+            heatmap: None,
+            explicit_format: false,
+            compat: None,
+            jobs: None,
             replicates: None,
             scheme: None,
             seed: None,
@@ -263,18 +227,8 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
         } else if arg == "--" {
             only_positional = true;
             continue;
-        } else if let Some(long) = arg.strip_prefix("--") {
-            match long.split_once('=') {
-                Some((n, v)) => (format!("--{n}"), Some(v.to_string())),
-                None => (arg.clone(), None),
-            }
         } else {
-            // A short option, possibly with its value attached (`-o out.csv` or `-oout.csv`).
-            let mut chars = arg.chars();
-            chars.next();
-            let short: String = chars.next().map(|c| format!("-{c}")).unwrap_or_default();
-            let rest = chars.as_str();
-            (short, (!rest.is_empty()).then(|| rest.to_string()))
+            split_option(&arg)
         };
         let mut value = || -> Result<String, String> {
             inline
@@ -287,7 +241,13 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
             "-q" | "--quiet" => cli.quiet = true,
             "--skip-bad-rows" => cli.csv.bad_rows = BadRows::Skip,
             "--models" => cli.models = value()?,
-            "--format" => cli.format = value()?.parse().map_err(message)?,
+            "--format" => {
+                cli.format = value()?.parse().map_err(message)?;
+                cli.explicit_format = true;
+            }
+            "--compat" => cli.compat = Some(value()?.parse().map_err(message)?),
+            "-j" | "--jobs" => cli.jobs = Some(parse_count("--jobs", &value()?)?),
+            "--heatmap" => cli.heatmap = Some(value()?),
             "-o" | "--output" => cli.output = Some(value()?),
             "--sep" => cli.csv.separator = value()?,
             "-d" | "--delimiter" => cli.csv.delimiter = Some(parse_delimiter(&value()?)?),
@@ -357,23 +317,6 @@ fn set_input(cli: &mut Cli, arg: String) -> Result<(), String> {
             cli.input = Some(arg);
             Ok(())
         }
-    }
-}
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "--delimiter `{s}`: expected one ASCII character such as `,` `;` or `tab`"
-        )),
-    }
-}
-
-fn parse_count(option: &str, s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{option} `{s}`: expected a whole number > 0")),
     }
 }
 
@@ -506,9 +449,17 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         .map(|n| build_model(n, &opts))
         .collect::<Result<Vec<_>, Error>>()
         .map_err(message)?;
-    if cli.svg.is_some() && !cfg!(feature = "plot") {
+    if (cli.svg.is_some() || cli.heatmap.is_some()) && !cfg!(feature = "plot") {
         return write_svg("", &[]);
     }
+    if cli.compat.is_some() && cli.explicit_format && cli.format != Format::Csv {
+        return Err(format!(
+            "--compat channelattribution writes CSV; it cannot be combined with --format {}",
+            cli.format
+        )
+        .into());
+    }
+    set_jobs(cli.jobs)?;
     let mut warnings = unused_option_warnings(&cli, &names);
 
     let started = Instant::now();
@@ -583,20 +534,21 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     if let Some(path) = &cli.svg {
         write_svg(path, &results)?;
     }
+    if let Some(path) = &cli.heatmap {
+        write_heatmap(&cli, &table, path).map_err(|e| located(shown, e))?;
+    }
 
     let mut buf = Vec::new();
-    write_report(&mut buf, cli.format, &results, Some(&summary))
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    match &cli.output {
-        Some(path) => {
-            let file = File::create(path).map_err(|e| format!("{path}: {e}"))?;
-            emit(BufWriter::new(file), &buf).map_err(|f| match f {
-                Failure::BrokenPipe => Failure::Message(format!("{path}: broken pipe")),
-                other => other,
-            })?;
+    match cli.compat {
+        Some(Compat::ChannelAttribution) => {
+            write_channelattribution(&mut buf, &results, summary.has_value).map_err(message)?
         }
-        None => emit(io::stdout().lock(), &buf)?,
+        // `Compat` is non-exhaustive: a future mode this program does not know.
+        Some(other) => return Err(format!("--compat {other:?} is not supported here").into()),
+        None => write_report(&mut buf, cli.format, &results, Some(&summary))
+            .map_err(|e| Failure::Message(e.to_string()))?,
     }
+    emit_to(cli.output.as_deref(), &buf)?;
     // Last, so that a failed run leaves exactly one line (the error) on stderr.
     if !cli.quiet {
         for w in &warnings {
@@ -616,25 +568,6 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-/// Writes all of `bytes` and flushes.
-fn emit<W: Write>(mut out: W, bytes: &[u8]) -> Result<(), Failure> {
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
-            _ => Failure::Message(format!("writing output: {e}")),
-        })
-}
-
-fn read_input(input: &str, opts: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
-    let reader: Box<dyn Read> = if input == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(input)?)
-    };
-    read_paths(reader, opts)
 }
 
 /// Reads an event log and builds its journeys; the summary carries the events report.
@@ -692,9 +625,29 @@ fn write_svg(path: &str, results: &[Attribution]) -> Result<(), Failure> {
 #[cfg(not(feature = "plot"))]
 fn write_svg(_: &str, _: &[Attribution]) -> Result<(), Failure> {
     Err(Failure::Message(
-        "--svg needs the `plot` feature: cargo run --release --features plot --example attribute -- ..."
+        "--svg and --heatmap need the `plot` feature: cargo run --release --features plot --example attribute -- ..."
             .to_string(),
     ))
+}
+
+/// Draws the Markov transition matrix of `table` as an SVG heatmap (feature `plot`).
+#[cfg(feature = "plot")]
+fn write_heatmap(cli: &Cli, table: &PathTable, path: &str) -> Result<(), Error> {
+    let rows: Vec<(String, String, f64)> = markov_config(cli)
+        .fit(table)?
+        .transitions()
+        .into_iter()
+        .map(|t| (t.from, t.to, t.probability))
+        .collect();
+    let svg = touchpoint::plot::heatmap_svg(&rows)?;
+    std::fs::write(path, svg)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "plot"))]
+fn write_heatmap(_: &Cli, _: &PathTable, _: &str) -> Result<(), Error> {
+    // Unreachable in practice: `run` refuses --heatmap without the feature before reading.
+    Ok(())
 }
 
 /// Writes the Markov transition matrix of `table` as CSV.
@@ -702,7 +655,13 @@ fn write_transitions(cli: &Cli, table: &PathTable, path: &str) -> Result<(), Err
     let fit = markov_config(cli).fit(table)?;
     let mut w = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
     let io = |e: csv::Error| Error::Io(io::Error::other(e.to_string()));
-    w.write_record(["from", "to", "probability"]).map_err(io)?;
+    let header = match cli.compat {
+        Some(Compat::ChannelAttribution) => {
+            ["channel_from", "channel_to", "transition_probability"]
+        }
+        _ => ["from", "to", "probability"],
+    };
+    w.write_record(header).map_err(io)?;
     for t in fit.transitions() {
         w.write_record([t.from.as_str(), t.to.as_str(), &t.probability.to_string()])
             .map_err(io)?;
