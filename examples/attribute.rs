@@ -45,10 +45,26 @@ The value and null columns are optional.
 OPTIONS:
     --models <LIST|all|list>  Comma-separated model names (default: all). `--models list`
                               prints every name, one per line.
-    --format <table|csv|json> Output format (default: table). csv is long
-                              (model,channel,conversions,value,share,value_share); json is
-                              {total_conversions, total_value, total_null, channels, models,
-                              summary}.
+    --format <FMT>            Output format (default: table):
+                                table  aligned text for reading
+                                csv    long: model,channel,conversions,value,share,value_share
+                                md     Markdown pipe table (channels x models, total row)
+                                json   {total_conversions, total_value, total_null, channels,
+                                       models, summary}
+                                jsonl  one object per model and channel (the csv fields, plus
+                                       ci and se with --ci)
+                                wide   channel x model pivot CSV:
+                                       channel,<model>_conversions,<model>_value,...
+    --compat channelattribution
+                              CSV with ChannelAttribution's column names, one row per channel:
+                              channel_name, then first_touch -> first_touch_conversions,
+                              first_touch_value; last_touch -> last_touch_conversions,
+                              last_touch_value; linear -> linear_touch_conversions,
+                              linear_touch_value; markov -> total_conversions,
+                              total_conversion_value (without a value column: first_touch,
+                              last_touch, linear_touch, total_conversions). Other models are
+                              an error. --transitions then writes channel_from,channel_to,
+                              transition_probability.
     -o, --output <FILE>       Write results to FILE instead of stdout.
     --sep <STR>               Separator between channels in a path (default: >). Blanks around
                               it do not matter; ` ` splits on whitespace.
@@ -69,6 +85,8 @@ OPTIONS:
                               for timestamped rows (default 7d).
     --seed <N>                Seed of every random step (bootstrap, sampled Shapley games,
                               Markov simulation).
+    -j, --jobs <N>            Worker threads (default: one per core). Results are identical
+                              for any N.
 
 MARKOV:
     --order <K|auto>          Markov order (default 1); `auto` picks the smallest order whose
@@ -80,6 +98,8 @@ MARKOV:
                               ChannelAttribution does (default: solved exactly).
     --transitions <FILE>      Write the Markov transition matrix as CSV
                               (from,to,probability; states (start), (conversion), (null)).
+    --heatmap <FILE>          Draw the Markov transition matrix as an SVG heatmap (needs the
+                              `plot` feature).
 
 EVENT LOGS (instead of INPUT):
     --events <FILE>           A touchpoint event log, CSV or JSON Lines (by extension or
@@ -119,6 +139,17 @@ EXAMPLES:
 
     # 95% intervals from 500 Poisson-bootstrap replicates:
     attribute data.csv --models linear,shapley --ci 0.95 --replicates 500 --seed 7
+
+    # Drop-in for ChannelAttribution's heuristic_models() and markov_model() frames:
+    attribute data.csv --models first_touch,last_touch,linear --compat channelattribution
+    attribute data.csv --models markov --compat channelattribution --transitions tm.csv
+
+    # A channel x model pivot for a spreadsheet, and a Markdown table for a report:
+    attribute data.csv --models last_touch,linear,markov --format wide -o pivot.csv
+    attribute data.csv --models last_touch,markov --format md
+
+    # Two worker threads, and a transition heatmap (cargo run --features plot ...):
+    attribute data.csv --models markov -j 2 --heatmap transitions.svg
 
     # A 30/40/30 position-based model and a 2-touch half-life:
     attribute data.csv --models position_based,time_decay --weights 30,40,30 --half-life 2

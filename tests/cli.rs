@@ -344,6 +344,16 @@ fn help_has_worked_examples() {
         let out = ok(&attribute(&[flag], None));
         assert!(out.contains("USAGE") && out.contains("EXAMPLES"), "{out}");
         assert!(out.contains("--half-life"));
+        // Every option of the newer outputs is described and used in a worked example.
+        for used in [
+            "--format wide",
+            "--format md",
+            "--compat channelattribution --transitions",
+            "-j 2 --heatmap",
+            "jsonl",
+        ] {
+            assert!(out.contains(used), "{used} not in --help");
+        }
         for m in TABLE_MODELS {
             assert!(out.split_whitespace().any(|w| w == *m), "{m} not in --help");
         }
