@@ -26,8 +26,8 @@ use touchpoint::report::{Compat, Format, Summary, write_channelattribution, writ
 #[allow(dead_code)]
 mod common;
 use common::{
-    Failure, emit, emit_to, located, message, parse_count, parse_delimiter, read_input, set_jobs,
-    split_option,
+    Failure, Progress, emit, emit_to, located, message, parse_count, parse_delimiter, read_input,
+    set_jobs, split_option,
 };
 use touchpoint::{Attribution, Error, Markov, PathTable, Solver, ValueMode};
 
@@ -120,7 +120,9 @@ CONFIDENCE INTERVALS (bootstrap over journeys):
     --bootstrap <SCHEME>      poisson (default), multinomial or bayesian.
     --svg <FILE>              Also draw a grouped bar chart (channel x model, conversions) as
                               SVG (needs the `plot` feature: cargo run --features plot ...).
-    -q, --quiet               No summary or warnings on stderr.
+    -q, --quiet               No summary, warnings or progress bar on stderr. (The bar shows
+                              on a terminal only, for runs over a second: models and
+                              bootstraps done.)
     -h, --help                Print this help.
 
 EXAMPLES:
@@ -523,9 +525,17 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     let read_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
+    let steps = models.len() * if cli.ci.is_some() { 2 } else { 1 };
+    let mut progress = Progress::new(steps as u64, cli.quiet);
     let results = models
         .iter()
-        .map(|m| m.attribute(&table))
+        .zip(&names)
+        .map(|(m, name)| {
+            progress.start(name);
+            let r = m.attribute(&table);
+            progress.done();
+            r
+        })
         .collect::<Result<Vec<Attribution>, Error>>()
         .map_err(|e| located(shown, e))?;
     if let Some(path) = &cli.transitions {
@@ -545,9 +555,14 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         boot.seed = cli.seed.unwrap_or(boot.seed);
         let mut degenerate = serde_json::Map::new();
         for (model, result) in models.iter().zip(results.iter_mut()) {
+            progress.start(&format!(
+                "{} bootstrap ({} replicates)",
+                result.model, boot.replicates
+            ));
             let ci = boot
                 .run(model.as_ref(), &table)
                 .map_err(|e| located(shown, e))?;
+            progress.done();
             ci.annotate(result);
             degenerate.insert(result.model.clone(), ci.degenerate.into());
         }
@@ -561,6 +576,7 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     } else if cli.replicates.is_some() || cli.scheme.is_some() {
         warnings.push("--replicates and --bootstrap apply with --ci LEVEL".to_string());
     }
+    drop(progress);
     let model_secs = started.elapsed().as_secs_f64();
     if let Some(path) = &cli.svg {
         write_svg(path, &results)?;

@@ -148,3 +148,66 @@ pub fn split_option(arg: &str) -> (String, Option<String>) {
         (short, (!rest.is_empty()).then(|| rest.to_string()))
     }
 }
+
+/// A progress bar on stderr for runs of several steps (models, bootstraps). It stays hidden for
+/// the first second (short runs never show one), when stderr is not a terminal, and with
+/// `--quiet`; it clears itself when done or dropped, so stderr keeps only the summary or the
+/// error line.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    /// May the bar appear at all (stderr is a terminal and not `--quiet`)?
+    allowed: bool,
+    shown: bool,
+}
+
+impl Progress {
+    /// A bar of `steps` steps.
+    pub fn new(steps: u64, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(steps),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} {msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Progress {
+            bar,
+            started: std::time::Instant::now(),
+            allowed: !quiet && io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    /// Starts a step described by `what`.
+    pub fn start(&mut self, what: &str) {
+        self.reveal();
+        self.bar.set_message(what.to_string());
+    }
+
+    /// Ends the current step.
+    pub fn done(&mut self) {
+        self.bar.inc(1);
+        self.reveal();
+    }
+
+    /// Shows the bar once the run has taken over a second.
+    fn reveal(&mut self) {
+        if self.allowed && !self.shown && self.started.elapsed().as_secs_f64() >= 1.0 {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.bar
+                .enable_steady_tick(std::time::Duration::from_millis(200));
+            self.shown = true;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
