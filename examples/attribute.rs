@@ -9,8 +9,7 @@
 //! the options and worked examples.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::process::exit;
+use std::io::{self, BufWriter};
 use std::time::Instant;
 
 use chrono::TimeDelta;
@@ -19,9 +18,17 @@ use touchpoint::events::{
     ChannelInput, ChannelRules, EventFormat, EventOptions, JourneyOptions, parse_duration,
     paths_from_events,
 };
-use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport, read_paths};
+use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model, model_names};
-use touchpoint::report::{Format, Summary, write_report};
+use touchpoint::report::{Compat, Format, Summary, write_channelattribution, write_report};
+
+#[path = "common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+use common::{
+    Failure, Progress, emit, emit_to, located, message, parse_count, parse_delimiter, read_input,
+    set_jobs, split_option,
+};
 use touchpoint::{Attribution, Error, Markov, PathTable, Solver, ValueMode};
 
 const HELP: &str = "\
@@ -38,10 +45,26 @@ The value and null columns are optional.
 OPTIONS:
     --models <LIST|all|list>  Comma-separated model names (default: all). `--models list`
                               prints every name, one per line.
-    --format <table|csv|json> Output format (default: table). csv is long
-                              (model,channel,conversions,value,share,value_share); json is
-                              {total_conversions, total_value, total_null, channels, models,
-                              summary}.
+    --format <FMT>            Output format (default: table):
+                                table  aligned text for reading
+                                csv    long: model,channel,conversions,value,share,value_share
+                                md     Markdown pipe table (channels x models, total row)
+                                json   {total_conversions, total_value, total_null, channels,
+                                       models, summary}
+                                jsonl  one object per model and channel (the csv fields, plus
+                                       ci and se with --ci)
+                                wide   channel x model pivot CSV:
+                                       channel,<model>_conversions,<model>_value,...
+    --compat channelattribution
+                              CSV with ChannelAttribution's column names, one row per channel:
+                              channel_name, then first_touch -> first_touch_conversions,
+                              first_touch_value; last_touch -> last_touch_conversions,
+                              last_touch_value; linear -> linear_touch_conversions,
+                              linear_touch_value; markov -> total_conversions,
+                              total_conversion_value (without a value column: first_touch,
+                              last_touch, linear_touch, total_conversions). Other models are
+                              an error. --transitions then writes channel_from,channel_to,
+                              transition_probability.
     -o, --output <FILE>       Write results to FILE instead of stdout.
     --sep <STR>               Separator between channels in a path (default: >). Blanks around
                               it do not matter; ` ` splits on whitespace.
@@ -62,6 +85,8 @@ OPTIONS:
                               for timestamped rows (default 7d).
     --seed <N>                Seed of every random step (bootstrap, sampled Shapley games,
                               Markov simulation).
+    -j, --jobs <N>            Worker threads (default: one per core). Results are identical
+                              for any N.
 
 MARKOV:
     --order <K|auto>          Markov order (default 1); `auto` picks the smallest order whose
@@ -73,6 +98,8 @@ MARKOV:
                               ChannelAttribution does (default: solved exactly).
     --transitions <FILE>      Write the Markov transition matrix as CSV
                               (from,to,probability; states (start), (conversion), (null)).
+    --heatmap <FILE>          Draw the Markov transition matrix as an SVG heatmap (needs the
+                              `plot` feature).
 
 EVENT LOGS (instead of INPUT):
     --events <FILE>           A touchpoint event log, CSV or JSON Lines (by extension or
@@ -93,7 +120,9 @@ CONFIDENCE INTERVALS (bootstrap over journeys):
     --bootstrap <SCHEME>      poisson (default), multinomial or bayesian.
     --svg <FILE>              Also draw a grouped bar chart (channel x model, conversions) as
                               SVG (needs the `plot` feature: cargo run --features plot ...).
-    -q, --quiet               No summary or warnings on stderr.
+    -q, --quiet               No summary, warnings or progress bar on stderr. (The bar shows
+                              on a terminal only, for runs over a second: models and
+                              bootstraps done.)
     -h, --help                Print this help.
 
 EXAMPLES:
@@ -113,6 +142,17 @@ EXAMPLES:
     # 95% intervals from 500 Poisson-bootstrap replicates:
     attribute data.csv --models linear,shapley --ci 0.95 --replicates 500 --seed 7
 
+    # Drop-in for ChannelAttribution's heuristic_models() and markov_model() frames:
+    attribute data.csv --models first_touch,last_touch,linear --compat channelattribution
+    attribute data.csv --models markov --compat channelattribution --transitions tm.csv
+
+    # A channel x model pivot for a spreadsheet, and a Markdown table for a report:
+    attribute data.csv --models last_touch,linear,markov --format wide -o pivot.csv
+    attribute data.csv --models last_touch,markov --format md
+
+    # Two worker threads, and a transition heatmap (cargo run --features plot ...):
+    attribute data.csv --models markov -j 2 --heatmap transitions.svg
+
     # A 30/40/30 position-based model and a 2-touch half-life:
     attribute data.csv --models position_based,time_decay --weights 30,40,30 --half-life 2
 
@@ -121,59 +161,7 @@ EXIT STATUS:
 ";
 
 fn main() {
-    let args: Result<Vec<String>, String> = std::env::args_os()
-        .skip(1)
-        .map(|a| {
-            a.into_string()
-                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
-        })
-        .collect();
-    match args.map_err(Failure::Message).and_then(run) {
-        Ok(()) => {}
-        // Output closed early (`attribute … | head`): not an error.
-        Err(Failure::BrokenPipe) => {}
-        Err(Failure::Message(msg)) => {
-            eprintln!("error: {}", msg.replace(['\n', '\r'], " "));
-            exit(1);
-        }
-    }
-}
-
-/// Why the run stopped.
-enum Failure {
-    /// A one-line message for stderr.
-    Message(String),
-    /// The reader of our output went away.
-    BrokenPipe,
-}
-
-impl From<String> for Failure {
-    fn from(msg: String) -> Self {
-        Failure::Message(msg)
-    }
-}
-
-/// A library error as `FILE:LINE: problem` (or `FILE: problem`, or the error alone).
-fn located(file: &str, e: Error) -> Failure {
-    match e {
-        Error::Parse { at, problem } => Failure::Message(format!("{file}:{}: {problem}", at.line)),
-        Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
-        Error::Io(io) => Failure::Message(format!("{file}: {io}")),
-        other => Failure::Message(other.to_string()),
-    }
-}
-
-/// A library error about a command-line value: the reason alone for the registry's and the
-/// report's own parameters (`unknown model …`), the full message for a model's parameters.
-fn message(e: Error) -> String {
-    match e {
-        Error::InvalidParameter {
-            model: "registry" | "report",
-            reason,
-            ..
-        } => reason,
-        other => other.to_string(),
-    }
+    common::main_with(run);
 }
 
 /// Half-life as given on the command line.
@@ -213,6 +201,11 @@ struct Cli {
     markov_walks: Option<usize>,
     transitions: Option<String>,
     svg: Option<String>,
+    heatmap: Option<String>,
+    /// `--format` given explicitly.
+    explicit_format: bool,
+    compat: Option<Compat>,
+    jobs: Option<usize>,
     replicates: Option<usize>,
     scheme: Option<Scheme>,
     seed: Option<u64>,
@@ -243,6 +236,10 @@ impl Default for Cli {
             markov_walks: None,
             transitions: None,
             svg: None,
+            heatmap: None,
+            explicit_format: false,
+            compat: None,
+            jobs: None,
             replicates: None,
             scheme: None,
             seed: None,
@@ -263,18 +260,8 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
         } else if arg == "--" {
             only_positional = true;
             continue;
-        } else if let Some(long) = arg.strip_prefix("--") {
-            match long.split_once('=') {
-                Some((n, v)) => (format!("--{n}"), Some(v.to_string())),
-                None => (arg.clone(), None),
-            }
         } else {
-            // A short option, possibly with its value attached (`-o out.csv` or `-oout.csv`).
-            let mut chars = arg.chars();
-            chars.next();
-            let short: String = chars.next().map(|c| format!("-{c}")).unwrap_or_default();
-            let rest = chars.as_str();
-            (short, (!rest.is_empty()).then(|| rest.to_string()))
+            split_option(&arg)
         };
         let mut value = || -> Result<String, String> {
             inline
@@ -287,7 +274,13 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
             "-q" | "--quiet" => cli.quiet = true,
             "--skip-bad-rows" => cli.csv.bad_rows = BadRows::Skip,
             "--models" => cli.models = value()?,
-            "--format" => cli.format = value()?.parse().map_err(message)?,
+            "--format" => {
+                cli.format = value()?.parse().map_err(message)?;
+                cli.explicit_format = true;
+            }
+            "--compat" => cli.compat = Some(value()?.parse().map_err(message)?),
+            "-j" | "--jobs" => cli.jobs = Some(parse_count("--jobs", &value()?)?),
+            "--heatmap" => cli.heatmap = Some(value()?),
             "-o" | "--output" => cli.output = Some(value()?),
             "--sep" => cli.csv.separator = value()?,
             "-d" | "--delimiter" => cli.csv.delimiter = Some(parse_delimiter(&value()?)?),
@@ -357,23 +350,6 @@ fn set_input(cli: &mut Cli, arg: String) -> Result<(), String> {
             cli.input = Some(arg);
             Ok(())
         }
-    }
-}
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "--delimiter `{s}`: expected one ASCII character such as `,` `;` or `tab`"
-        )),
-    }
-}
-
-fn parse_count(option: &str, s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{option} `{s}`: expected a whole number > 0")),
     }
 }
 
@@ -506,9 +482,17 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         .map(|n| build_model(n, &opts))
         .collect::<Result<Vec<_>, Error>>()
         .map_err(message)?;
-    if cli.svg.is_some() && !cfg!(feature = "plot") {
+    if (cli.svg.is_some() || cli.heatmap.is_some()) && !cfg!(feature = "plot") {
         return write_svg("", &[]);
     }
+    if cli.compat.is_some() && cli.explicit_format && cli.format != Format::Csv {
+        return Err(format!(
+            "--compat channelattribution writes CSV; it cannot be combined with --format {}",
+            cli.format
+        )
+        .into());
+    }
+    set_jobs(cli.jobs)?;
     let mut warnings = unused_option_warnings(&cli, &names);
 
     let started = Instant::now();
@@ -541,9 +525,17 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     let read_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
+    let steps = models.len() * if cli.ci.is_some() { 2 } else { 1 };
+    let mut progress = Progress::new(steps as u64, cli.quiet);
     let results = models
         .iter()
-        .map(|m| m.attribute(&table))
+        .zip(&names)
+        .map(|(m, name)| {
+            progress.start(name);
+            let r = m.attribute(&table);
+            progress.done();
+            r
+        })
         .collect::<Result<Vec<Attribution>, Error>>()
         .map_err(|e| located(shown, e))?;
     if let Some(path) = &cli.transitions {
@@ -563,9 +555,14 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         boot.seed = cli.seed.unwrap_or(boot.seed);
         let mut degenerate = serde_json::Map::new();
         for (model, result) in models.iter().zip(results.iter_mut()) {
+            progress.start(&format!(
+                "{} bootstrap ({} replicates)",
+                result.model, boot.replicates
+            ));
             let ci = boot
                 .run(model.as_ref(), &table)
                 .map_err(|e| located(shown, e))?;
+            progress.done();
             ci.annotate(result);
             degenerate.insert(result.model.clone(), ci.degenerate.into());
         }
@@ -579,24 +576,26 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     } else if cli.replicates.is_some() || cli.scheme.is_some() {
         warnings.push("--replicates and --bootstrap apply with --ci LEVEL".to_string());
     }
+    drop(progress);
     let model_secs = started.elapsed().as_secs_f64();
     if let Some(path) = &cli.svg {
         write_svg(path, &results)?;
     }
+    if let Some(path) = &cli.heatmap {
+        write_heatmap(&cli, &table, path).map_err(|e| located(shown, e))?;
+    }
 
     let mut buf = Vec::new();
-    write_report(&mut buf, cli.format, &results, Some(&summary))
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    match &cli.output {
-        Some(path) => {
-            let file = File::create(path).map_err(|e| format!("{path}: {e}"))?;
-            emit(BufWriter::new(file), &buf).map_err(|f| match f {
-                Failure::BrokenPipe => Failure::Message(format!("{path}: broken pipe")),
-                other => other,
-            })?;
+    match cli.compat {
+        Some(Compat::ChannelAttribution) => {
+            write_channelattribution(&mut buf, &results, summary.has_value).map_err(message)?
         }
-        None => emit(io::stdout().lock(), &buf)?,
+        // `Compat` is non-exhaustive: a future mode this program does not know.
+        Some(other) => return Err(format!("--compat {other:?} is not supported here").into()),
+        None => write_report(&mut buf, cli.format, &results, Some(&summary))
+            .map_err(|e| Failure::Message(e.to_string()))?,
     }
+    emit_to(cli.output.as_deref(), &buf)?;
     // Last, so that a failed run leaves exactly one line (the error) on stderr.
     if !cli.quiet {
         for w in &warnings {
@@ -616,25 +615,6 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-/// Writes all of `bytes` and flushes.
-fn emit<W: Write>(mut out: W, bytes: &[u8]) -> Result<(), Failure> {
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
-            _ => Failure::Message(format!("writing output: {e}")),
-        })
-}
-
-fn read_input(input: &str, opts: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
-    let reader: Box<dyn Read> = if input == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(input)?)
-    };
-    read_paths(reader, opts)
 }
 
 /// Reads an event log and builds its journeys; the summary carries the events report.
@@ -692,9 +672,29 @@ fn write_svg(path: &str, results: &[Attribution]) -> Result<(), Failure> {
 #[cfg(not(feature = "plot"))]
 fn write_svg(_: &str, _: &[Attribution]) -> Result<(), Failure> {
     Err(Failure::Message(
-        "--svg needs the `plot` feature: cargo run --release --features plot --example attribute -- ..."
+        "--svg and --heatmap need the `plot` feature: cargo run --release --features plot --example attribute -- ..."
             .to_string(),
     ))
+}
+
+/// Draws the Markov transition matrix of `table` as an SVG heatmap (feature `plot`).
+#[cfg(feature = "plot")]
+fn write_heatmap(cli: &Cli, table: &PathTable, path: &str) -> Result<(), Error> {
+    let rows: Vec<(String, String, f64)> = markov_config(cli)
+        .fit(table)?
+        .transitions()
+        .into_iter()
+        .map(|t| (t.from, t.to, t.probability))
+        .collect();
+    let svg = touchpoint::plot::heatmap_svg(&rows)?;
+    std::fs::write(path, svg)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "plot"))]
+fn write_heatmap(_: &Cli, _: &PathTable, _: &str) -> Result<(), Error> {
+    // Unreachable in practice: `run` refuses --heatmap without the feature before reading.
+    Ok(())
 }
 
 /// Writes the Markov transition matrix of `table` as CSV.
@@ -702,7 +702,13 @@ fn write_transitions(cli: &Cli, table: &PathTable, path: &str) -> Result<(), Err
     let fit = markov_config(cli).fit(table)?;
     let mut w = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
     let io = |e: csv::Error| Error::Io(io::Error::other(e.to_string()));
-    w.write_record(["from", "to", "probability"]).map_err(io)?;
+    let header = match cli.compat {
+        Some(Compat::ChannelAttribution) => {
+            ["channel_from", "channel_to", "transition_probability"]
+        }
+        _ => ["from", "to", "probability"],
+    };
+    w.write_record(header).map_err(io)?;
     for t in fit.transitions() {
         w.write_record([t.from.as_str(), t.to.as_str(), &t.probability.to_string()])
             .map_err(io)?;

@@ -41,7 +41,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::attribution::Attribution;
+use crate::attribution::{Attribution, ChannelCredit};
 use crate::error::{Error, Result};
 use crate::formats::ReadReport;
 use crate::table::PathTable;
@@ -58,11 +58,17 @@ pub enum Format {
     Csv,
     /// The stable JSON document ([`write_json`]).
     Json,
+    /// A Markdown pipe table for reports and issues ([`write_markdown`]).
+    Md,
+    /// JSON Lines, one object per model and channel ([`write_jsonl`]).
+    Jsonl,
+    /// A channel × model pivot CSV ([`write_wide`]).
+    Wide,
 }
 
 impl Format {
     /// Every format, by the name [`Format::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["table", "csv", "json"];
+    pub const NAMES: &'static [&'static str] = &["table", "csv", "json", "md", "jsonl", "wide"];
 }
 
 impl FromStr for Format {
@@ -73,6 +79,9 @@ impl FromStr for Format {
             "table" => Ok(Format::Table),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
+            "md" | "markdown" => Ok(Format::Md),
+            "jsonl" => Ok(Format::Jsonl),
+            "wide" => Ok(Format::Wide),
             _ => Err(Error::InvalidParameter {
                 model: "report",
                 name: "format",
@@ -88,6 +97,9 @@ impl fmt::Display for Format {
             Format::Table => "table",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Md => "md",
+            Format::Jsonl => "jsonl",
+            Format::Wide => "wide",
         })
     }
 }
@@ -169,6 +181,9 @@ pub fn write_report<W: Write>(
         Format::Table => write_table(out, results),
         Format::Csv => write_csv(out, results),
         Format::Json => write_json(out, results, summary),
+        Format::Md => write_markdown(out, results),
+        Format::Jsonl => write_jsonl(out, results),
+        Format::Wide => write_wide(out, results),
     }
 }
 
@@ -231,10 +246,6 @@ pub fn write_json<W: Write>(
 /// # Errors
 /// [`Error::Io`] when writing fails.
 pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
-    let io_err = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::Io(io),
-        other => Error::Io(io::Error::other(format!("{other:?}"))),
-    };
     let mut w = csv::Writer::from_writer(out);
     let intervals = results
         .iter()
@@ -296,6 +307,464 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
         }
     }
     w.flush()?;
+    Ok(())
+}
+
+/// A CSV writer error as [`Error::Io`].
+fn io_err(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Io(io),
+        other => Error::Io(io::Error::other(format!("{other:?}"))),
+    }
+}
+
+/// One line of [`write_jsonl`]: the model name and the channel's credit.
+#[derive(Serialize)]
+struct JsonlRow<'a> {
+    model: &'a str,
+    #[serde(flatten)]
+    credit: &'a ChannelCredit,
+}
+
+/// Writes JSON Lines: one compact object per model and channel (models in the given order,
+/// channels sorted by name) with the fields of the long CSV, `{"model", "channel",
+/// "conversions", "value", "share", "value_share"}`, plus `ci` (`{"conversions": [lo, hi],
+/// "value": [lo, hi], "share": [lo, hi]}`) and `se` (`{"conversions", "value", "share"}`) when
+/// intervals were computed. Model extras (removal effects, …) are not repeated per line: use
+/// [`write_json`] for them.
+///
+/// # Errors
+/// [`Error::Io`] when writing fails.
+pub fn write_jsonl<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> {
+    for a in results {
+        for credit in &a.channels {
+            let row = JsonlRow {
+                model: &a.model,
+                credit,
+            };
+            serde_json::to_writer(&mut out, &row).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes the wide pivot CSV: one row per channel (sorted by name), for each model (in the given
+/// order) the columns `<model>_conversions,<model>_value`:
+/// `channel,first_touch_conversions,first_touch_value,linear_conversions,linear_value`. A channel
+/// a model does not report has empty cells. Intervals are not pivoted (use the long CSV).
+///
+/// # Errors
+/// [`Error::Io`] when writing fails.
+pub fn write_wide<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
+    let columns: Vec<(String, String)> = results
+        .iter()
+        .map(|a| {
+            (
+                format!("{}_conversions", a.model),
+                format!("{}_value", a.model),
+            )
+        })
+        .collect();
+    let header = std::iter::once("channel".to_string())
+        .chain(columns.into_iter().flat_map(|(c, v)| [c, v]))
+        .collect::<Vec<_>>();
+    write_pivot(out, &header, results, true)
+}
+
+/// Writes one row per channel: the name, then for each result its conversions and (when
+/// `value`) its value, under `header`.
+fn write_pivot<W: Write>(
+    out: W,
+    header: &[String],
+    results: &[Attribution],
+    value: bool,
+) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header).map_err(io_err)?;
+    let mut record: Vec<String> = Vec::with_capacity(header.len());
+    for name in channel_names(results) {
+        record.clear();
+        record.push(name.to_string());
+        for a in results {
+            match a.get(name) {
+                Some(c) => {
+                    record.push(c.conversions.to_string());
+                    if value {
+                        record.push(c.value.to_string());
+                    }
+                }
+                None => record.extend(std::iter::repeat_n(String::new(), 1 + usize::from(value))),
+            }
+        }
+        w.write_record(&record).map_err(io_err)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Output column names of another tool, for drop-in replacement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Compat {
+    /// The R/Python package ChannelAttribution ([`write_channelattribution`]).
+    ChannelAttribution,
+}
+
+impl FromStr for Compat {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Compat> {
+        match s {
+            "channelattribution" | "ChannelAttribution" => Ok(Compat::ChannelAttribution),
+            _ => Err(Error::InvalidParameter {
+                model: "report",
+                name: "compat",
+                reason: format!("unknown compatibility mode `{s}` (valid: channelattribution)"),
+            }),
+        }
+    }
+}
+
+/// ChannelAttribution's output columns for the models it has, by our model name:
+/// (conversions column, value column). Without a value column ChannelAttribution names the
+/// heuristic columns by the model alone.
+const CHANNELATTRIBUTION_COLUMNS: [(&str, &str, &str, &str); 4] = [
+    // (model, conversions with value, value, conversions without value)
+    (
+        "first_touch",
+        "first_touch_conversions",
+        "first_touch_value",
+        "first_touch",
+    ),
+    (
+        "last_touch",
+        "last_touch_conversions",
+        "last_touch_value",
+        "last_touch",
+    ),
+    (
+        "linear",
+        "linear_touch_conversions",
+        "linear_touch_value",
+        "linear_touch",
+    ),
+    (
+        "markov",
+        "total_conversions",
+        "total_conversion_value",
+        "total_conversions",
+    ),
+];
+
+/// Writes a CSV with ChannelAttribution's column names, one row per channel (sorted by name),
+/// models in the given order. The mapping (ours → ChannelAttribution's):
+///
+/// | model | columns (with `value`) | columns (without `value`) |
+/// |---|---|---|
+/// | (channel) | `channel_name` | `channel_name` |
+/// | `first_touch` | `first_touch_conversions`, `first_touch_value` | `first_touch` |
+/// | `last_touch` | `last_touch_conversions`, `last_touch_value` | `last_touch` |
+/// | `linear` (per touch) | `linear_touch_conversions`, `linear_touch_value` | `linear_touch` |
+/// | `markov` | `total_conversions`, `total_conversion_value` | `total_conversions` |
+///
+/// So `first_touch,last_touch,linear` gives the frame of `heuristic_models(...)` and `markov`
+/// alone that of `markov_model(...)`. ChannelAttribution itself names the Markov conversions
+/// column `total_conversion` (singular) when it has a value column and `out_more=FALSE`; this
+/// writer always uses `total_conversions`, the name of its `out_more=TRUE` output. `value`
+/// should be false when the input had no value column (ChannelAttribution's `var_value=None`).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when a result comes from a model ChannelAttribution does not
+/// have (the message lists the ones it has); [`Error::Io`] when writing fails.
+pub fn write_channelattribution<W: Write>(
+    out: W,
+    results: &[Attribution],
+    value: bool,
+) -> Result<()> {
+    let mut header = vec!["channel_name".to_string()];
+    for a in results {
+        let Some(&(_, conv, val, conv_only)) = CHANNELATTRIBUTION_COLUMNS
+            .iter()
+            .find(|(model, ..)| *model == a.model)
+        else {
+            return Err(Error::InvalidParameter {
+                model: "report",
+                name: "compat",
+                reason: format!(
+                    "ChannelAttribution has no model `{}` (its models here: {})",
+                    a.model,
+                    CHANNELATTRIBUTION_COLUMNS.map(|c| c.0).join(", ")
+                ),
+            });
+        };
+        if value {
+            header.extend([conv.to_string(), val.to_string()]);
+        } else {
+            header.push(conv_only.to_string());
+        }
+    }
+    write_pivot(out, &header, results, value)
+}
+
+/// Writes a Markdown pipe table: channels as rows (then a `total` row), for each model the
+/// columns `<model> conversions`, `<model> share`, `<model> value` and, when the model has
+/// intervals, `<model> low`, `<model> high` (of conversions). Numbers with 2 decimals, shares as
+/// percentages; `|` in names is escaped. For reading: the layout may change.
+///
+/// # Errors
+/// [`Error::Io`] when writing fails.
+pub fn write_markdown<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> {
+    let names = channel_names(results);
+    let groups: Vec<Group> = results.iter().map(|a| Group::new(a, &names)).collect();
+    let escape = |s: &str| s.replace('|', "\\|");
+    let mut line = String::from("| channel |");
+    let mut rule = String::from("|---|");
+    for g in &groups {
+        for h in &g.headers {
+            line.push_str(&format!(" {} {h} |", escape(&g.model)));
+            rule.push_str("---:|");
+        }
+    }
+    writeln!(out, "{line}")?;
+    writeln!(out, "{rule}")?;
+    let labels = names.iter().map(|n| escape(n)).chain(["**total**".into()]);
+    for (r, label) in labels.enumerate() {
+        line = format!("| {label} |");
+        for g in &groups {
+            for cell in &g.cells[r] {
+                line.push_str(&format!(" {cell} |"));
+            }
+        }
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One channel of a [`Comparison`]: a reference model's credit next to a comparison model's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ComparedChannel {
+    /// Channel name.
+    pub channel: String,
+    /// Conversions credited by the reference model.
+    pub reference_conversions: f64,
+    /// Conversions credited by the comparison model.
+    pub comparison_conversions: f64,
+    /// `comparison_conversions − reference_conversions`.
+    pub delta_conversions: f64,
+    /// `100 · delta / reference` in percent; `None` when the reference credits 0.
+    pub pct_change_conversions: Option<f64>,
+    /// Value credited by the reference model.
+    pub reference_value: f64,
+    /// Value credited by the comparison model.
+    pub comparison_value: f64,
+    /// `comparison_value − reference_value`.
+    pub delta_value: f64,
+    /// `100 · delta / reference` in percent; `None` when the reference credits 0.
+    pub pct_change_value: Option<f64>,
+}
+
+/// Two models side by side per channel, with the difference and the relative change: GA4's
+/// *model comparison* view.
+///
+/// ```
+/// use touchpoint::report::Comparison;
+/// use touchpoint::{AttributionModel, FirstTouch, LastTouch, Outcome, PathTable};
+/// let mut t = PathTable::new();
+/// t.add(["Search", "Email"], Outcome::converted(2.0, 20.0))?;
+/// t.add(["Email"], Outcome::converted(2.0, 10.0))?;
+/// let cmp = Comparison::new(&FirstTouch.attribute(&t)?, &LastTouch.attribute(&t)?);
+/// let email = &cmp.channels[0];
+/// assert_eq!((email.reference_conversions, email.comparison_conversions), (2.0, 4.0));
+/// assert_eq!(email.pct_change_conversions, Some(100.0));
+/// assert_eq!(cmp.channels[1].pct_change_conversions, Some(-100.0)); // Search: 2 → 0
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Comparison {
+    /// Name of the reference model.
+    pub reference: String,
+    /// Name of the comparison model.
+    pub comparison: String,
+    /// Every channel of either model, sorted by name (0 where a model does not report it).
+    pub channels: Vec<ComparedChannel>,
+}
+
+impl Comparison {
+    /// Compares `comparison` against `reference`.
+    pub fn new(reference: &Attribution, comparison: &Attribution) -> Comparison {
+        let pair = [reference, comparison];
+        let pct = |r: f64, d: f64| (r != 0.0).then(|| 100.0 * d / r);
+        let channels = channel_names(&[reference.clone(), comparison.clone()])
+            .into_iter()
+            .map(|name| {
+                let [r, c] =
+                    pair.map(|a| a.get(name).map_or((0.0, 0.0), |c| (c.conversions, c.value)));
+                ComparedChannel {
+                    channel: name.to_string(),
+                    reference_conversions: r.0,
+                    comparison_conversions: c.0,
+                    delta_conversions: c.0 - r.0,
+                    pct_change_conversions: pct(r.0, c.0 - r.0),
+                    reference_value: r.1,
+                    comparison_value: c.1,
+                    delta_value: c.1 - r.1,
+                    pct_change_value: pct(r.1, c.1 - r.1),
+                }
+            })
+            .collect();
+        Comparison {
+            reference: reference.model.clone(),
+            comparison: comparison.model.clone(),
+            channels,
+        }
+    }
+}
+
+/// The CSV (and JSON Lines) columns of a [`Comparison`].
+const COMPARISON_COLUMNS: [&str; 9] = [
+    "channel",
+    "reference_conversions",
+    "comparison_conversions",
+    "delta_conversions",
+    "pct_change_conversions",
+    "reference_value",
+    "comparison_value",
+    "delta_value",
+    "pct_change_value",
+];
+
+/// Writes a [`Comparison`]:
+///
+/// * `csv` (and `wide`, which it already is): the header
+///   `channel,reference_conversions,comparison_conversions,delta_conversions,pct_change_conversions,reference_value,comparison_value,delta_value,pct_change_value`,
+///   one row per channel; a percent change is empty when the reference credits 0.
+/// * `json`: `{"reference", "comparison", "channels": [{the CSV columns}]}` (a missing percent
+///   change is `null`); `jsonl`: one object per channel with `reference` and `comparison`
+///   model names and the CSV columns.
+/// * `table` and `md`: the same columns for reading (2 decimals, signed deltas and changes).
+///
+/// # Errors
+/// [`Error::Io`] when writing fails.
+pub fn write_comparison<W: Write>(mut out: W, format: Format, cmp: &Comparison) -> Result<()> {
+    match format {
+        Format::Csv | Format::Wide => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(COMPARISON_COLUMNS).map_err(io_err)?;
+            let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+            for c in &cmp.channels {
+                w.write_record([
+                    c.channel.clone(),
+                    c.reference_conversions.to_string(),
+                    c.comparison_conversions.to_string(),
+                    c.delta_conversions.to_string(),
+                    opt(c.pct_change_conversions),
+                    c.reference_value.to_string(),
+                    c.comparison_value.to_string(),
+                    c.delta_value.to_string(),
+                    opt(c.pct_change_value),
+                ])
+                .map_err(io_err)?;
+            }
+            w.flush()?;
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, cmp).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Jsonl => {
+            #[derive(Serialize)]
+            struct Line<'a> {
+                reference: &'a str,
+                comparison: &'a str,
+                #[serde(flatten)]
+                channel: &'a ComparedChannel,
+            }
+            for channel in &cmp.channels {
+                let line = Line {
+                    reference: &cmp.reference,
+                    comparison: &cmp.comparison,
+                    channel,
+                };
+                serde_json::to_writer(&mut out, &line).map_err(io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Table | Format::Md => {
+            let (r, c) = (&cmp.reference, &cmp.comparison);
+            let header: Vec<String> = vec![
+                "channel".into(),
+                format!("{r} conversions"),
+                format!("{c} conversions"),
+                "delta".into(),
+                "change".into(),
+                format!("{r} value"),
+                format!("{c} value"),
+                "delta".into(),
+                "change".into(),
+            ];
+            let signed = |x: f64| format!("{x:+.2}");
+            let pct = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:+.1}%"));
+            let rows: Vec<Vec<String>> = cmp
+                .channels
+                .iter()
+                .map(|ch| {
+                    vec![
+                        ch.channel.clone(),
+                        num(ch.reference_conversions, 2),
+                        num(ch.comparison_conversions, 2),
+                        signed(ch.delta_conversions),
+                        pct(ch.pct_change_conversions),
+                        num(ch.reference_value, 2),
+                        num(ch.comparison_value, 2),
+                        signed(ch.delta_value),
+                        pct(ch.pct_change_value),
+                    ]
+                })
+                .collect();
+            if format == Format::Md {
+                let escape = |s: &str| s.replace('|', "\\|");
+                let line = |cells: &[String]| {
+                    let cells: Vec<String> = cells.iter().map(|s| escape(s)).collect();
+                    format!("| {} |", cells.join(" | "))
+                };
+                writeln!(out, "{}", line(&header))?;
+                writeln!(out, "|---|{}", "---:|".repeat(header.len() - 1))?;
+                for row in &rows {
+                    writeln!(out, "{}", line(row))?;
+                }
+            } else {
+                writeln!(out, "{c} compared with {r} (reference)\n")?;
+                let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+                for row in &rows {
+                    for (w, s) in widths.iter_mut().zip(row) {
+                        *w = (*w).max(width(s));
+                    }
+                }
+                for row in std::iter::once(&header).chain(&rows) {
+                    let mut line = String::new();
+                    for (i, (s, w)) in row.iter().zip(&widths).enumerate() {
+                        let fill = " ".repeat(w - width(s));
+                        if i == 0 {
+                            line.push_str(s);
+                            line.push_str(&fill);
+                        } else {
+                            line.push_str("  ");
+                            line.push_str(&fill);
+                            line.push_str(s);
+                        }
+                    }
+                    writeln!(out, "{}", line.trim_end())?;
+                }
+            }
+        }
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -551,7 +1020,7 @@ mod tests {
         }
         let e = "xml".parse::<Format>().unwrap_err().to_string();
         assert!(
-            e.contains("unknown format `xml`") && e.contains("table, csv, json"),
+            e.contains("unknown format `xml`") && e.contains("table, csv, json, md, jsonl, wide"),
             "{e}"
         );
     }
@@ -686,5 +1155,170 @@ mod tests {
         assert!(s.contains(&format!("{}…", "x".repeat(39))), "{s}");
         let w = width(lines[3]);
         assert!(lines[4..].iter().all(|l| width(l) == w), "{s}");
+    }
+
+    #[test]
+    fn markdown_is_a_pipe_table_with_a_total() {
+        let s = render(Format::Md, &results(), None);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| channel | first_touch conversions | first_touch share | first_touch value \
+             | linear conversions | linear share | linear value |"
+        );
+        assert_eq!(lines[1], "|---|---:|---:|---:|---:|---:|---:|");
+        // A: first touch 3 (3/7 = 42.9%, value 35); linear 25/12 = 2.08, 74/3 = 24.67.
+        assert_eq!(
+            lines[2],
+            "| A | 3.00 | 42.9% | 35.00 | 2.08 | 29.8% | 24.67 |"
+        );
+        assert!(lines[5].starts_with("| **total** | 7.00 | 100.0% | 70.00 |"));
+        assert_eq!(lines.len(), 6);
+        let mut t = PathTable::new();
+        t.add(["a|b"], Outcome::converted(1.0, 1.0)).unwrap();
+        let s = render(Format::Md, &[FirstTouch.attribute(&t).unwrap()], None);
+        assert!(s.contains("| a\\|b | 1.00 |"), "{s}");
+    }
+
+    #[test]
+    fn jsonl_has_one_object_per_model_and_channel() {
+        let s = render(Format::Jsonl, &results(), None);
+        let lines: Vec<serde_json::Value> = s
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2 * 3);
+        assert_eq!(
+            lines[0],
+            serde_json::json!({"model": "first_touch", "channel": "A", "conversions": 3.0,
+                "value": 35.0, "share": 3.0 / 7.0, "value_share": 0.5})
+        );
+        assert_eq!(lines[3]["model"], "linear");
+        assert!((lines[3]["conversions"].as_f64().unwrap() - 25.0 / 12.0).abs() < 1e-12);
+        assert!(lines[3].get("ci").is_none());
+    }
+
+    #[test]
+    fn wide_pivots_channels_by_model() {
+        let s = render(Format::Wide, &results(), None);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(
+            lines[0],
+            "channel,first_touch_conversions,first_touch_value,linear_conversions,linear_value"
+        );
+        // B: first touch 2 conversions, 17 value (O2a/O2b); linear 5/2 and 68/3.
+        let b: Vec<f64> = lines[2]
+            .split(',')
+            .skip(1)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert!(lines[2].starts_with("B,2,17,2.5,"));
+        assert!((b[3] - 68.0 / 3.0).abs() < 1e-12);
+        assert_eq!(lines.len(), 4);
+    }
+
+    #[test]
+    fn channelattribution_names() {
+        let t = t2();
+        let heuristics = [
+            FirstTouch.attribute(&t).unwrap(),
+            crate::model::LastTouch.attribute(&t).unwrap(),
+            Linear::default().attribute(&t).unwrap(),
+        ];
+        let mut out = Vec::new();
+        write_channelattribution(&mut out, &heuristics, true).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(
+            s.lines().next().unwrap(),
+            "channel_name,first_touch_conversions,first_touch_value,last_touch_conversions,\
+             last_touch_value,linear_touch_conversions,linear_touch_value"
+        );
+        // C: first touch 2 (18), last touch 3 (A>B>C 2 + C 1; value 20 + 8 = 28).
+        assert!(s.lines().nth(3).unwrap().starts_with("C,2,18,3,28,"), "{s}");
+        let mut out = Vec::new();
+        write_channelattribution(&mut out, &heuristics, false).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(
+            s.lines().collect::<Vec<_>>()[..2],
+            [
+                "channel_name,first_touch,last_touch,linear_touch",
+                "A,3,2,2.083333333333333"
+            ]
+        );
+        let e = write_channelattribution(
+            Vec::new(),
+            &[Participation::normalized().attribute(&t).unwrap()],
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no model `participation_normalized`"), "{e}");
+        assert_eq!(
+            "channelattribution".parse::<Compat>().unwrap(),
+            Compat::ChannelAttribution
+        );
+        assert!("mam".parse::<Compat>().is_err());
+    }
+
+    #[test]
+    fn comparison_in_every_format() {
+        let rs = results();
+        // Reference first touch, comparison linear. A: 3 → 25/12, delta −11/12, −30.56 %.
+        let cmp = Comparison::new(&rs[0], &rs[1]);
+        assert_eq!(
+            (cmp.reference.as_str(), cmp.comparison.as_str()),
+            ("first_touch", "linear")
+        );
+        let a = &cmp.channels[0];
+        assert!((a.delta_conversions + 11.0 / 12.0).abs() < 1e-12);
+        assert!((a.pct_change_conversions.unwrap() + 100.0 * 11.0 / 36.0).abs() < 1e-9);
+        // Value: 35 → 74/3, delta −31/3.
+        assert!((a.delta_value + 31.0 / 3.0).abs() < 1e-12);
+        let write = |f: Format| {
+            let mut out = Vec::new();
+            write_comparison(&mut out, f, &cmp).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let csv = write(Format::Csv);
+        assert_eq!(csv.lines().next().unwrap(), COMPARISON_COLUMNS.join(","));
+        assert!(
+            csv.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("B,2,2.5,0.5,25,17,"),
+            "{csv}"
+        );
+        assert_eq!(write(Format::Wide), csv);
+        let json: serde_json::Value = serde_json::from_str(&write(Format::Json)).unwrap();
+        assert_eq!(json["reference"], "first_touch");
+        assert_eq!(json["channels"][1]["pct_change_conversions"], 25.0);
+        let jsonl = write(Format::Jsonl);
+        let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+        assert_eq!(
+            (first["comparison"].as_str(), first["channel"].as_str()),
+            (Some("linear"), Some("A"))
+        );
+        let md = write(Format::Md);
+        assert!(md.contains("| B | 2.00 | 2.50 | +0.50 | +25.0% |"), "{md}");
+        let table = write(Format::Table);
+        assert!(
+            table.starts_with("linear compared with first_touch (reference)"),
+            "{table}"
+        );
+        // A reference credit of 0 has no percent change.
+        let mut t = PathTable::new();
+        t.add(["x", "y"], Outcome::converted(1.0, 1.0)).unwrap();
+        let cmp = Comparison::new(
+            &FirstTouch.attribute(&t).unwrap(),
+            &Linear::default().attribute(&t).unwrap(),
+        );
+        assert_eq!(cmp.channels[1].pct_change_conversions, None);
+        let mut out = Vec::new();
+        write_comparison(&mut out, Format::Csv, &cmp).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("\ny,0,0.5,0.5,,0,0.5,0.5,\n")
+        );
     }
 }

@@ -46,6 +46,10 @@ fn examples_dir() -> &'static Path {
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cargo.arg("--release");
         }
+        // The examples' own optional parts (`--svg`, `--heatmap`): build them as this test was.
+        if cfg!(feature = "plot") {
+            cargo.args(["--features", "plot"]);
+        }
         let status = cargo.status().expect("run cargo build --examples");
         assert!(status.success(), "cargo build --examples failed");
         profile_dir.join("examples")
@@ -340,6 +344,16 @@ fn help_has_worked_examples() {
         let out = ok(&attribute(&[flag], None));
         assert!(out.contains("USAGE") && out.contains("EXAMPLES"), "{out}");
         assert!(out.contains("--half-life"));
+        // Every option of the newer outputs is described and used in a worked example.
+        for used in [
+            "--format wide",
+            "--format md",
+            "--compat channelattribution --transitions",
+            "-j 2 --heatmap",
+            "jsonl",
+        ] {
+            assert!(out.contains(used), "{used} not in --help");
+        }
         for m in TABLE_MODELS {
             assert!(out.split_whitespace().any(|w| w == *m), "{m} not in --help");
         }
@@ -793,4 +807,329 @@ fn bundled_event_log_runs_every_model_and_generate_writes_event_logs() {
     assert!(generated.status.success());
     let bundled = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(EVENTS)).unwrap();
     assert_eq!(generated.stdout, bundled);
+}
+
+/// Runs `compare` with `args`.
+fn compare(args: &[&str]) -> Output {
+    example("compare")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run compare")
+}
+
+#[test]
+fn markdown_jsonl_and_wide_formats() {
+    let md = ok(&attribute(
+        &[T2, "--models", "first_touch,linear", "--format", "md", "-q"],
+        None,
+    ));
+    let lines: Vec<&str> = md.lines().collect();
+    assert!(
+        lines[0].starts_with("| channel | first_touch conversions |"),
+        "{md}"
+    );
+    // A: first touch 3 of 7 (42.9%), value 35; linear 25/12, 74/3 (MODELS.md O2a/O2b).
+    assert_eq!(
+        lines[2],
+        "| A | 3.00 | 42.9% | 35.00 | 2.08 | 29.8% | 24.67 |"
+    );
+    assert_eq!(lines.len(), 2 + 3 + 1);
+
+    let jsonl = ok(&attribute(
+        &[T2, "--models", "first_touch,linear", "--format", "jsonl"],
+        None,
+    ));
+    let rows: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[4]["model"], "linear");
+    assert_eq!(rows[4]["channel"], "B");
+    assert!(close(rows[4]["conversions"].as_f64().unwrap(), 5.0 / 2.0));
+    // With intervals every line carries ci and se.
+    let jsonl = ok(&attribute(
+        &[T2, "--models", "linear", "--format", "jsonl", "--ci", "0.9"],
+        None,
+    ));
+    for l in jsonl.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let [lo, hi] = [0, 1].map(|i| v["ci"]["conversions"][i].as_f64().unwrap());
+        assert!(lo <= hi && v["se"]["value"].as_f64().unwrap() >= 0.0, "{l}");
+    }
+
+    let wide = ok(&attribute(
+        &[T2, "--models", "last_touch,linear", "--format", "wide"],
+        None,
+    ));
+    let lines: Vec<&str> = wide.lines().collect();
+    assert_eq!(
+        lines[0],
+        "channel,last_touch_conversions,last_touch_value,linear_conversions,linear_value"
+    );
+    // C: last touch 3 conversions (A>B>C 2, C 1), value 20 + 8 = 28; linear 29/12, 68/3.
+    let c: Vec<&str> = lines[3].split(',').collect();
+    assert_eq!(c[..3], ["C", "3", "28"]);
+    assert!(close(c[3].parse().unwrap(), 29.0 / 12.0));
+    assert!(close(c[4].parse().unwrap(), 68.0 / 3.0));
+}
+
+#[test]
+fn channelattribution_compatible_columns() {
+    let heur = ok(&attribute(
+        &[
+            T2,
+            "--models",
+            "first_touch,last_touch,linear",
+            "--compat",
+            "channelattribution",
+        ],
+        None,
+    ));
+    let lines: Vec<&str> = heur.lines().collect();
+    assert_eq!(
+        lines[0],
+        "channel_name,first_touch_conversions,first_touch_value,last_touch_conversions,\
+         last_touch_value,linear_touch_conversions,linear_touch_value"
+    );
+    assert!(lines[1].starts_with("A,3,35,2,22,"), "{heur}");
+    let markov = ok(&attribute(
+        &[T2, "--models", "markov", "--compat", "channelattribution"],
+        None,
+    ));
+    assert_eq!(
+        markov.lines().next(),
+        Some("channel_name,total_conversions,total_conversion_value")
+    );
+    let lib = build_model("markov", &ModelOptions::default())
+        .unwrap()
+        .attribute(&t2())
+        .unwrap();
+    let a: Vec<&str> = markov.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(a[0], "A");
+    assert!(close(a[1].parse().unwrap(), lib.conversions("A")));
+    // Without a value column: ChannelAttribution's value-less names.
+    let no_value = TempFile::new("novalue.csv", b"path,total_conversions\nA > B,2\nB,1\n");
+    let out = ok(&attribute(
+        &[
+            no_value.path(),
+            "--models",
+            "first_touch,linear",
+            "--compat",
+            "channelattribution",
+            "-q",
+        ],
+        None,
+    ));
+    assert_eq!(out, "channel_name,first_touch,linear_touch\nA,2,1\nB,1,2\n");
+    // Transition matrix with ChannelAttribution's column names.
+    let tm = TempFile::new("tm.csv", b"");
+    ok(&attribute(
+        &[
+            T2,
+            "--models",
+            "markov",
+            "--compat",
+            "channelattribution",
+            "--transitions",
+            tm.path(),
+        ],
+        None,
+    ));
+    let tm_text = std::fs::read_to_string(tm.path()).unwrap();
+    assert!(
+        tm_text.starts_with("channel_from,channel_to,transition_probability\n"),
+        "{tm_text}"
+    );
+    // Errors: a model ChannelAttribution lacks, a non-CSV format, an unknown mode.
+    let e = fails(&attribute(
+        &[T2, "--models", "shapley", "--compat", "channelattribution"],
+        None,
+    ));
+    assert!(e.contains("no model `shapley`"), "{e}");
+    let e = fails(&attribute(
+        &[
+            T2,
+            "--models",
+            "markov",
+            "--compat",
+            "channelattribution",
+            "--format",
+            "json",
+        ],
+        None,
+    ));
+    assert!(e.contains("--compat channelattribution writes CSV"), "{e}");
+    let e = fails(&attribute(&[T2, "--compat", "mam"], None));
+    assert!(e.contains("unknown compatibility mode `mam`"), "{e}");
+}
+
+#[test]
+fn jobs_never_change_the_output() {
+    // A generated table large enough to be walked in several chunks.
+    let big = TempFile::new("jobs.csv", b"");
+    let o = example("generate")
+        .args([
+            "--rows",
+            "5000",
+            "--channels",
+            "6",
+            "--seed",
+            "9",
+            "-q",
+            "-o",
+            big.path(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = |jobs: &str| {
+        ok(&attribute(
+            &[
+                big.path(),
+                "--models",
+                "linear,markov,shapley",
+                "--ci",
+                "0.9",
+                "--replicates",
+                "20",
+                "--seed",
+                "3",
+                "--format",
+                "csv",
+                "-j",
+                jobs,
+            ],
+            None,
+        ))
+    };
+    let one = run("1");
+    assert_eq!(one.lines().count(), 1 + 3 * 6);
+    assert_eq!(run("2"), one);
+    assert_eq!(run("5"), one);
+    let e = fails(&attribute(&[T2, "-j", "0"], None));
+    assert!(e.contains("--jobs `0`"), "{e}");
+}
+
+#[test]
+fn heatmap_of_the_markov_transitions() {
+    let svg = TempFile::new("heat.svg", b"");
+    let o = attribute(&[T2, "--models", "markov", "--heatmap", svg.path()], None);
+    if cfg!(feature = "plot") {
+        ok(&o);
+        let text = std::fs::read_to_string(svg.path()).unwrap();
+        assert!(text.contains("<svg") && text.contains("(start)"), "{text}");
+        // T2 has 15 journeys, 6 start with A: P((start) → A) = 6/15 = 0.40.
+        assert!(text.contains("0.40"), "{text}");
+    } else {
+        let e = fails(&o);
+        assert!(e.contains("need the `plot` feature"), "{e}");
+    }
+}
+
+#[test]
+fn compare_two_models_per_channel() {
+    // MODELS.md T2: last touch A 2, B 2, C 3 (value 22, 20, 28); linear A 25/12, B 5/2,
+    // C 29/12 (value 74/3, 68/3, 68/3).
+    let out = ok(&compare(&[
+        T2,
+        "--reference",
+        "last_touch",
+        "--comparison",
+        "linear",
+        "--format",
+        "csv",
+    ]));
+    let lines: Vec<Vec<f64>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert!(out.starts_with(
+        "channel,reference_conversions,comparison_conversions,delta_conversions,\
+         pct_change_conversions,reference_value,comparison_value,delta_value,pct_change_value\nA,"
+    ));
+    let expected = [
+        [
+            2.0,
+            25.0 / 12.0,
+            1.0 / 12.0,
+            100.0 / 24.0,
+            22.0,
+            74.0 / 3.0,
+            8.0 / 3.0,
+            800.0 / 66.0,
+        ],
+        [2.0, 2.5, 0.5, 25.0, 20.0, 68.0 / 3.0, 8.0 / 3.0, 40.0 / 3.0],
+        [
+            3.0,
+            29.0 / 12.0,
+            -7.0 / 12.0,
+            -700.0 / 36.0,
+            28.0,
+            68.0 / 3.0,
+            -16.0 / 3.0,
+            -400.0 / 21.0,
+        ],
+    ];
+    assert_eq!(lines.len(), 3);
+    for (got, want) in lines.iter().zip(expected) {
+        for (g, w) in got.iter().zip(want) {
+            assert!(close(*g, w), "{g} vs {w}: {out}");
+        }
+    }
+    // Default: markov against last_touch, as a table; Markdown and JSON agree.
+    let table = ok(&compare(&[T2]));
+    assert!(
+        table.starts_with("markov compared with last_touch (reference)"),
+        "{table}"
+    );
+    let md = ok(&compare(&[T2, "--comparison", "linear", "--format", "md"]));
+    assert!(
+        md.contains("| B | 2.00 | 2.50 | +0.50 | +25.0% | 20.00 | 22.67 | +2.67 | +13.3% |"),
+        "{md}"
+    );
+    let v: Value = serde_json::from_str(&ok(&compare(&[
+        T2,
+        "--format",
+        "json",
+        "--reference",
+        "first_touch",
+    ])))
+    .unwrap();
+    assert_eq!(
+        (v["reference"].as_str(), v["comparison"].as_str()),
+        (Some("first_touch"), Some("markov"))
+    );
+    assert_eq!(v["channels"][0]["reference_conversions"], 3.0);
+    // stdin, delimiter and stderr summary.
+    let semi = std::fs::read_to_string(T2).unwrap().replace(',', ";");
+    let mut child = example("compare")
+        .args(["-", "-d", ";", "--comparison", "linear", "--format", "csv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(semi.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(ok(&o), out);
+    assert!(
+        stderr(&o).contains("linear vs last_touch (reference)"),
+        "{}",
+        stderr(&o)
+    );
+    // Errors: unknown model before reading, bad row with file and line.
+    let e = fails(&compare(&["missing.csv", "--comparison", "nope"]));
+    assert!(e.contains("unknown model `nope`"), "{e}");
+    let bad = TempFile::new("cmpbad.csv", b"path,total_conversions\nA,1\nB,x\n");
+    let e = fails(&compare(&[bad.path()]));
+    assert!(e.contains(":3:"), "{e}");
+    assert!(ok(&compare(&["--help"])).contains("EXAMPLES"));
 }
