@@ -124,34 +124,55 @@ pub fn read_paths_into<R: Read>(
     };
     let mut at = Location { line: 2, record: 0 };
     let mut block = Vec::new();
+    let limit = opts.max_path_len.min(table.max_path_len());
+    // Pipelined: while the chunks of one block are merged into `table` (serial), the next block
+    // is parsed (parallel). Chunks are merged in input order, so the result is the same as
+    // reading row by row.
+    let mut pending: Vec<Result<ChunkResult>> = Vec::new();
     loop {
         if !blocks::next_block(&mut input, &mut block)? {
+            merge_chunks(table, &mut report, std::mem::take(&mut pending))?;
             return Ok(report);
         }
         if block.contains(&b'"') {
             // Quoted fields may span lines, so blocks cannot be cut safely: read the rest
             // record by record with the full CSV parser.
+            merge_chunks(table, &mut report, std::mem::take(&mut pending))?;
             let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
             read_quoted(rest, delimiter, &cols, opts, table, &mut report, at)?;
             return Ok(report);
         }
         let chunks = blocks::split_lines(&block, at);
-        let limit = opts.max_path_len.min(table.max_path_len());
-        let parts = blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit));
-        for part in parts {
-            let part = part?;
-            table.merge(&part.table)?;
-            report.rows += part.report.rows;
-            for (loc, problem) in part.report.skipped_details {
-                report.skip(loc, problem);
-            }
-            report.skipped += part.report.skipped.saturating_sub(part.kept_details);
-            if let Some(err) = part.error {
-                return Err(err);
-            }
-        }
         at = chunks.last().map_or(at, |c| c.end);
+        let previous = std::mem::take(&mut pending);
+        let (merged, parsed) = blocks::join(
+            || merge_chunks(table, &mut report, previous),
+            || blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit)),
+        );
+        merged?;
+        pending = parsed;
     }
+}
+
+/// Merges parsed chunks into `table` in order; stops at the first error.
+fn merge_chunks(
+    table: &mut PathTable,
+    report: &mut ReadReport,
+    parts: Vec<Result<ChunkResult>>,
+) -> Result<()> {
+    for part in parts {
+        let part = part?;
+        table.merge(&part.table)?;
+        report.rows += part.report.rows;
+        for (loc, problem) in part.report.skipped_details {
+            report.skip(loc, problem);
+        }
+        report.skipped += part.report.skipped.saturating_sub(part.kept_details);
+        if let Some(err) = part.error {
+            return Err(err);
+        }
+    }
+    Ok(())
 }
 
 /// One parsed chunk of an unquoted block: its rows as a shard table, its report, and the first
