@@ -67,6 +67,8 @@ pub mod codec;
 pub mod datafusion;
 mod error;
 pub mod events;
+#[cfg(test)]
+mod fixtures;
 pub mod formats;
 mod journey;
 pub mod model;

@@ -248,22 +248,8 @@ impl AttributionModel for Named {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Outcome;
 
-    fn t2() -> PathTable {
-        let mut t = PathTable::new();
-        for (p, c, v, n) in [
-            ("A>B>C", 2.0, 20.0, 1.0),
-            ("A>A>B", 1.0, 15.0, 2.0),
-            ("B", 1.0, 5.0, 3.0),
-            ("C>A", 1.0, 10.0, 1.0),
-            ("B>C>B>A", 1.0, 12.0, 0.0),
-            ("C", 1.0, 8.0, 1.0),
-        ] {
-            t.add(p.split('>'), Outcome::new(c, v, n)).unwrap();
-        }
-        t
-    }
+    use crate::fixtures::t2;
 
     #[test]
     fn every_table_model_builds_and_reports_its_registry_name() {

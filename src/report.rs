@@ -983,21 +983,7 @@ mod tests {
     use crate::model::{AttributionModel, FirstTouch, Linear, Participation};
     use crate::outcome::Outcome;
 
-    /// MODELS.md table T2.
-    fn t2() -> PathTable {
-        let mut t = PathTable::new();
-        for (p, c, v, n) in [
-            ("A>B>C", 2.0, 20.0, 1.0),
-            ("A>A>B", 1.0, 15.0, 2.0),
-            ("B", 1.0, 5.0, 3.0),
-            ("C>A", 1.0, 10.0, 1.0),
-            ("B>C>B>A", 1.0, 12.0, 0.0),
-            ("C", 1.0, 8.0, 1.0),
-        ] {
-            t.add(p.split('>'), Outcome::new(c, v, n)).unwrap();
-        }
-        t
-    }
+    use crate::fixtures::t2;
 
     fn results() -> Vec<Attribution> {
         let t = t2();

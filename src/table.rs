@@ -609,20 +609,7 @@ mod tests {
     use super::*;
     use crate::journey::Touchpoint;
 
-    fn t2() -> PathTable {
-        let mut t = PathTable::new();
-        for (p, c, v, u) in [
-            ("A>B>C", 2.0, 20.0, 1.0),
-            ("A>A>B", 1.0, 15.0, 2.0),
-            ("B", 1.0, 5.0, 3.0),
-            ("C>A", 1.0, 10.0, 1.0),
-            ("B>C>B>A", 1.0, 12.0, 0.0),
-            ("C", 1.0, 8.0, 1.0),
-        ] {
-            t.add(p.split('>'), Outcome::new(c, v, u)).unwrap();
-        }
-        t
-    }
+    use crate::fixtures::t2;
 
     #[test]
     fn equal_paths_are_summed_and_totals_are_kept() {

@@ -668,19 +668,7 @@ impl MarkovFit {
 mod tests {
     use super::*;
 
-    fn t2() -> PathTable {
-        let mut t = PathTable::new();
-        t.add(["A", "B", "C"], Outcome::new(2.0, 20.0, 1.0))
-            .unwrap();
-        t.add(["A", "A", "B"], Outcome::new(1.0, 15.0, 2.0))
-            .unwrap();
-        t.add(["B"], Outcome::new(1.0, 5.0, 3.0)).unwrap();
-        t.add(["C", "A"], Outcome::new(1.0, 10.0, 1.0)).unwrap();
-        t.add(["B", "C", "B", "A"], Outcome::new(1.0, 12.0, 0.0))
-            .unwrap();
-        t.add(["C"], Outcome::new(1.0, 8.0, 1.0)).unwrap();
-        t
-    }
+    use crate::fixtures::t2;
 
     #[test]
     fn dense_and_sparse_solvers_agree_at_order_1() {
