@@ -103,7 +103,8 @@ MARKOV:
 
 EVENT LOGS (instead of INPUT):
     --events <FILE>           A touchpoint event log, CSV or JSON Lines (by extension or
-                              content), columns user_id,timestamp,channel,conversion,value.
+                              content) or Parquet (.parquet, with --features parquet), columns
+                              user_id,timestamp,channel,conversion,value.
                               Journeys are built per user: each conversion closes the touches
                               since the previous one inside the lookback window; touches after
                               the last conversion form a null journey. Timestamps are kept, so
@@ -636,14 +637,43 @@ fn read_events_input(cli: &Cli, file: &str) -> Result<(PathTable, Summary), Fail
     if cli.lookback.is_some() {
         build.lookback = cli.lookback;
     }
-    let input = File::open(file).map_err(|e| format!("{file}: {e}"))?;
-    let (table, report) = paths_from_events(io::BufReader::new(input), &read, &build)
-        .map_err(|e| located(file, e))?;
+    let (table, report) = if read.format == Some(EventFormat::Parquet) {
+        events_from_parquet(file, &read, &build)?
+    } else {
+        let input = File::open(file).map_err(|e| format!("{file}: {e}"))?;
+        paths_from_events(io::BufReader::new(input), &read, &build).map_err(|e| located(file, e))?
+    };
     let mut summary = Summary::from_table(file, &table);
     summary.rows_read = report.read.rows;
     summary.rows_skipped = report.read.skipped;
     summary.events = serde_json::to_value(&report).ok();
     Ok((table, summary))
+}
+
+/// An event log in Parquet (feature `parquet`): read, then build journeys.
+#[cfg(feature = "parquet")]
+fn events_from_parquet(
+    file: &str,
+    read: &EventOptions,
+    build: &JourneyOptions,
+) -> Result<(PathTable, touchpoint::events::EventsReport), Failure> {
+    let (mut log, read) =
+        touchpoint::events::read_events_parquet_file(std::path::Path::new(file), read)
+            .map_err(|e| located(file, e))?;
+    let (table, journeys) = log.build(build).map_err(|e| located(file, e))?;
+    Ok((table, touchpoint::events::EventsReport { read, journeys }))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn events_from_parquet(
+    file: &str,
+    _: &EventOptions,
+    _: &JourneyOptions,
+) -> Result<(PathTable, touchpoint::events::EventsReport), Failure> {
+    Err(Failure::Message(format!(
+        "{file}: Parquet event logs need the `parquet` feature: \
+         cargo run --release --features parquet --example attribute -- ..."
+    )))
 }
 
 /// The Markov configuration the options describe (the order is set by the registry).

@@ -649,3 +649,78 @@ fn empty_inputs() {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&tmp.0).unwrap()).unwrap();
     assert_eq!(reader.metadata().file_metadata().num_rows(), 0);
 }
+
+/// The bundled event log as Arrow columns (user and channel strings, a `Timestamp(µs, UTC)`
+/// column, integer conversions, float values), written as Parquet with several row groups, reads
+/// into the same journeys as the CSV reader; a null timestamp names its row.
+#[test]
+fn event_logs_from_arrow_and_parquet_match_csv() {
+    use arrow_array::TimestampMicrosecondArray;
+    use touchpoint::events::{
+        EventOptions, JourneyOptions, parse_timestamp, read_events, read_events_arrow,
+        read_events_parquet,
+    };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/sample_events.csv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let (mut users, mut times, mut channels, mut conv, mut values) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        users.push(f[0].to_string());
+        times.push(parse_timestamp(f[1], Default::default()).unwrap());
+        channels.push((!f[2].is_empty()).then(|| f[2].to_string()));
+        conv.push(f[3].parse::<i32>().unwrap_or(0));
+        values.push(f[4].parse::<f64>().ok());
+    }
+    let batch = RecordBatch::try_from_iter([
+        ("user_id", Arc::new(StringArray::from(users)) as ArrayRef),
+        (
+            "timestamp",
+            Arc::new(TimestampMicrosecondArray::from(times.clone()).with_timezone("UTC")),
+        ),
+        ("channel", Arc::new(StringArray::from(channels))),
+        ("conversion", Arc::new(Int32Array::from(conv))),
+        ("value", Arc::new(Float64Array::from(values))),
+    ])
+    .unwrap();
+    let opts = EventOptions::default();
+    let build = JourneyOptions::default();
+    let (mut from_csv, csv_report) = read_events(File::open(path).unwrap(), &opts).unwrap();
+    let (expected, _) = from_csv.build(&build).unwrap();
+    let (mut from_arrow, arrow_report) = read_events_arrow([&batch], &opts).unwrap();
+    assert_eq!(arrow_report.rows, csv_report.rows);
+    assert_eq!(arrow_report.conversion_rows, csv_report.conversion_rows);
+    assert!(from_arrow.build(&build).unwrap().0 == expected);
+    let tmp = parquet_file("events", std::slice::from_ref(&batch), 700);
+    let (mut from_parquet, _) = read_events_parquet(File::open(&tmp.0).unwrap(), &opts).unwrap();
+    assert!(from_parquet.build(&build).unwrap().0 == expected);
+
+    // A null timestamp in row 3 is an error naming row 3.
+    let mut with_null: Vec<Option<i64>> = times.iter().map(|&t| Some(t)).collect();
+    with_null[2] = None;
+    let schema = batch.schema();
+    let mut cols: Vec<(&str, ArrayRef)> = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, c)| (f.name().as_str(), c.clone()))
+        .collect();
+    cols[1].1 = Arc::new(TimestampMicrosecondArray::from(with_null).with_timezone("UTC"));
+    let bad = RecordBatch::try_from_iter(cols).unwrap();
+    match read_events_arrow([&bad], &opts) {
+        Err(Error::Parse { at, .. }) => assert_eq!(at.line, 3),
+        other => panic!("{other:?}"),
+    }
+    // A missing column is a schema error at line 0.
+    let no_user = batch.project(&[1, 2, 3, 4]).unwrap();
+    assert!(matches!(
+        read_events_arrow([&no_user], &opts),
+        Err(Error::Parse {
+            at: Location { line: 0, .. },
+            ..
+        })
+    ));
+}

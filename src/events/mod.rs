@@ -53,6 +53,8 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::table::PathTable;
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod build;
 mod log;
 mod read;
@@ -60,6 +62,12 @@ mod rules;
 pub mod synth;
 mod time;
 
+#[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
+pub use arrow::read_events_arrow;
+#[cfg(feature = "parquet")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+pub use arrow::{read_events_parquet, read_events_parquet_file};
 pub use build::{JourneyOptions, JourneyReport};
 pub use log::EventLog;
 pub use read::{

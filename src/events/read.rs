@@ -24,6 +24,10 @@ pub enum EventFormat {
     Csv,
     /// JSON Lines (NDJSON): one JSON object per line.
     JsonLines,
+    /// Apache Parquet (feature `parquet`; read with
+    /// [`read_events_parquet`](crate::events::read_events_parquet), which needs a file, not a
+    /// stream), or Arrow record batches.
+    Parquet,
 }
 
 impl EventFormat {
@@ -34,6 +38,7 @@ impl EventFormat {
         match ext.as_str() {
             "jsonl" | "ndjson" | "json" => Some(EventFormat::JsonLines),
             "csv" | "tsv" | "txt" => Some(EventFormat::Csv),
+            "parquet" | "pq" => Some(EventFormat::Parquet),
             _ => None,
         }
     }
@@ -142,7 +147,7 @@ pub struct EventReadReport {
 }
 
 impl EventReadReport {
-    fn new(format: EventFormat, delimiter: Option<u8>) -> Self {
+    pub(crate) fn new(format: EventFormat, delimiter: Option<u8>) -> Self {
         EventReadReport {
             format,
             delimiter,
@@ -154,7 +159,7 @@ impl EventReadReport {
         }
     }
 
-    fn skip_or_fail(&mut self, err: Error, mode: BadRows) -> Result<()> {
+    pub(crate) fn skip_or_fail(&mut self, err: Error, mode: BadRows) -> Result<()> {
         match (mode, err) {
             (BadRows::Skip, Error::Parse { at, problem }) => {
                 self.skipped += 1;
@@ -217,13 +222,17 @@ pub fn read_events_into<R: Read>(
         Some(f) => f,
         None => sniff(&mut input)?,
     };
-    let mut rows = RowParser {
-        opts,
-        cache: RuleCache::default(),
-    };
+    let mut rows = RowParser::new(opts);
     match format {
         EventFormat::Csv => read_csv(input, opts, &mut rows, log),
         EventFormat::JsonLines => read_jsonl(input, opts, &mut rows, log),
+        EventFormat::Parquet => Err(Error::InvalidParameter {
+            model: "events",
+            name: "format",
+            reason: "Parquet is read from a file with `read_events_parquet` (feature `parquet`), \
+                     not from a stream"
+                .into(),
+        }),
     }
 }
 
@@ -245,24 +254,38 @@ fn sniff<R: BufRead>(input: &mut R) -> Result<EventFormat> {
 
 /// The text fields of one row, by role.
 #[derive(Default)]
-struct Fields<'a> {
-    user: Cow<'a, str>,
-    time: Cow<'a, str>,
+pub(crate) struct Fields<'a> {
+    pub(crate) user: Cow<'a, str>,
+    pub(crate) time: Cow<'a, str>,
+    /// The time already decoded (typed Arrow columns), in µs since the epoch; `time` is then only
+    /// used in messages.
+    pub(crate) time_micros: Option<i64>,
     /// `channel`, or `source`, `medium`, `campaign`.
-    channel: [Cow<'a, str>; 3],
-    conversion: Cow<'a, str>,
-    value: Cow<'a, str>,
+    pub(crate) channel: [Cow<'a, str>; 3],
+    pub(crate) conversion: Cow<'a, str>,
+    pub(crate) value: Cow<'a, str>,
 }
 
-/// Turns [`Fields`] into a stored event; shared by both formats.
-struct RowParser<'o> {
+/// Turns [`Fields`] into a stored event; shared by every format.
+pub(crate) struct RowParser<'o> {
     opts: &'o EventOptions,
     cache: RuleCache,
 }
 
-impl RowParser<'_> {
+impl<'o> RowParser<'o> {
+    pub(crate) fn new(opts: &'o EventOptions) -> Self {
+        RowParser {
+            opts,
+            cache: RuleCache::default(),
+        }
+    }
+
     /// Parses and stores one row; returns `(is_touch, is_conversion)`. Errors carry no location.
-    fn store(&mut self, f: &Fields<'_>, log: &mut EventLog) -> Result<(bool, bool), ParseProblem> {
+    pub(crate) fn store(
+        &mut self,
+        f: &Fields<'_>,
+        log: &mut EventLog,
+    ) -> Result<(bool, bool), ParseProblem> {
         let o = self.opts;
         let user = f.user.trim();
         if user.is_empty() {
@@ -270,11 +293,15 @@ impl RowParser<'_> {
                 field: o.user_column.clone(),
             });
         }
-        let time =
-            parse_timestamp(&f.time, o.epoch_unit).ok_or_else(|| ParseProblem::BadTimestamp {
-                field: o.time_column.clone(),
-                text: f.time.trim().to_string(),
-            })?;
+        let time = match f.time_micros {
+            Some(t) => t,
+            None => parse_timestamp(&f.time, o.epoch_unit).ok_or_else(|| {
+                ParseProblem::BadTimestamp {
+                    field: o.time_column.clone(),
+                    text: f.time.trim().to_string(),
+                }
+            })?,
+        };
         let count = parse_conversion(&f.conversion, &o.conversion_column)?;
         let value_name = o.value_column.as_deref().unwrap_or("value");
         let value = parse_number(&f.value, value_name)?;
@@ -361,7 +388,7 @@ fn parse_number(text: &str, field: &str) -> Result<f64, ParseProblem> {
 }
 
 /// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value.
-fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
+pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
     let (c0, c1, c2) = match &opts.channel {
         ChannelInput::Column(c) => ((Some(c.as_str()), true), (None, false), (None, false)),
         ChannelInput::SourceMedium {
@@ -473,7 +500,7 @@ fn read_csv<R: BufRead>(
 }
 
 impl EventReadReport {
-    fn count(&mut self, touch: bool, conversion: bool) {
+    pub(crate) fn count(&mut self, touch: bool, conversion: bool) {
         self.rows += 1;
         self.touch_rows += u64::from(touch);
         self.conversion_rows += u64::from(conversion);
@@ -502,6 +529,7 @@ fn csv_fields<'r>(
     Ok(Fields {
         user: get(cols[0])?,
         time: get(cols[1])?,
+        time_micros: None,
         channel: [get(cols[2])?, get(cols[3])?, get(cols[4])?],
         conversion: get(cols[5])?,
         value: get(cols[6])?,
@@ -586,6 +614,7 @@ fn json_row<'l>(
     Ok(Fields {
         user,
         time,
+        time_micros: None,
         channel: [c0, c1, c2],
         conversion,
         value,

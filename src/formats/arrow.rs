@@ -17,7 +17,7 @@ use crate::error::{Error, Location, ParseProblem, Result};
 use crate::outcome::Outcome;
 use crate::table::PathTable;
 
-mod columns;
+pub(crate) mod columns;
 #[cfg(feature = "parquet")]
 mod parquet_io;
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::error::{Location, ParseProblem};
 
 #[cfg(feature = "arrow")]
-mod arrow;
+pub(crate) mod arrow;
 mod blocks;
 pub(crate) mod paths_csv;
 

@@ -273,8 +273,6 @@ enum TimeSource<'a> {
 /// Typed columns (`Timestamp`, `Date32`, `Date64`) are exact (nanoseconds floored to µs); plain
 /// numbers and strings are read exactly like the event CSV reader reads the same text, so a
 /// column of `1710057600` means the same in CSV and in Parquet.
-// The event-log Arrow reader is the caller; until it exists only the unit tests use it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Times<'a> {
     name: String,
     array: &'a dyn Array,
@@ -282,7 +280,6 @@ pub(crate) struct Times<'a> {
     source: TimeSource<'a>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl<'a> Times<'a> {
     /// Reads `array` (the column `name`); plain numbers and numeric text use `unit`.
     ///
