@@ -35,7 +35,8 @@ OPTIONS:
     --events <N>            Write an event log of N touch/conversion events instead
                             (user_id,timestamp,channel,conversion,value; for attribute --events).
     --jsonl                 With --events: JSON Lines instead of CSV.
-    -o, --output <FILE>     Write to FILE instead of stdout.
+    -o, --output <FILE>     Write to FILE instead of stdout (a `.parquet` name writes Parquet,
+                            with --features parquet).
     -q, --quiet             No summary on stderr.
     -h, --help              Print this help.
 
@@ -102,6 +103,21 @@ fn write_events(
         Err(e) => return Err(format!("{target}: {e}")),
     }
     Ok(())
+}
+
+/// Writes the table as Parquet (`path` as `list<utf8>`; feature `parquet`).
+#[cfg(feature = "parquet")]
+fn write_parquet(path: &str, table: &touchpoint::PathTable) -> Result<(), String> {
+    let file = File::create(path).map_err(|e| format!("{path}: {e}"))?;
+    touchpoint::formats::write_paths_parquet(table, file).map_err(|e| format!("{path}: {e}"))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn write_parquet(path: &str, _: &touchpoint::PathTable) -> Result<(), String> {
+    Err(format!(
+        "{path}: writing Parquet needs the `parquet` feature: \
+         cargo run --release --features parquet --example generate -- ..."
+    ))
 }
 
 fn run(args: Vec<String>) -> Result<(), String> {
@@ -179,6 +195,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
     }
     let started = Instant::now();
     let table = generate(&cfg).map_err(|e| e.to_string())?;
+    if let Some(path) = output.as_deref().filter(|p| p.ends_with(".parquet")) {
+        return write_parquet(path, &table);
+    }
     let out: Box<dyn Write> = match &output {
         Some(path) => Box::new(File::create(path).map_err(|e| format!("{path}: {e}"))?),
         None => Box::new(io::stdout().lock()),

@@ -94,12 +94,35 @@ pub fn emit_to(output: Option<&str>, bytes: &[u8]) -> Result<(), Failure> {
 
 /// Reads a path CSV from the file `input`, or from stdin for `-`.
 pub fn read_input(input: &str, opts: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
+    if input.ends_with(".parquet") {
+        return read_parquet_input(input, opts);
+    }
     let reader: Box<dyn Read> = if input == "-" {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(input)?)
     };
     read_paths(reader, opts)
+}
+
+/// A path table in Parquet (feature `parquet`).
+#[cfg(feature = "parquet")]
+fn read_parquet_input(
+    input: &str,
+    opts: &PathCsvOptions,
+) -> Result<(PathTable, ReadReport), Error> {
+    touchpoint::formats::read_paths_parquet(File::open(input)?, opts)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_input(_: &str, _: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
+    Err(Error::InvalidParameter {
+        model: "attribute",
+        name: "INPUT",
+        reason: "Parquet input needs the `parquet` feature: \
+                 cargo run --release --features parquet --example attribute -- ..."
+            .into(),
+    })
 }
 
 /// `,`, `;`, `tab` or any one ASCII character.
