@@ -456,15 +456,7 @@ impl Partial {
     /// Adds the untimed path in `self.ids`.
     fn add_row(&mut self, outcome: Outcome, residue: [f64; 3]) -> Result<()> {
         let len = self.ids.len();
-        if len == 0 {
-            return Err(Error::InvalidPath(ParseProblem::EmptyPath));
-        }
-        if len > self.max_path_len {
-            return Err(Error::InvalidPath(ParseProblem::PathTooLong {
-                len,
-                limit: self.max_path_len,
-            }));
-        }
+        crate::table::check_path_len(len, self.max_path_len)?;
         outcome.validate()?;
         let nums = [outcome.conversions, outcome.value, outcome.nulls];
         let sums = match self.rows.get_mut(self.ids.as_slice()) {

@@ -187,6 +187,29 @@ pub fn write_report<W: Write>(
     }
 }
 
+/// Columns of the long results table (CSV, Parquet), in order.
+pub const LONG_COLUMNS: [&str; 6] = [
+    "model",
+    "channel",
+    "conversions",
+    "value",
+    "share",
+    "value_share",
+];
+
+/// Columns that follow [`LONG_COLUMNS`] when any result carries confidence intervals.
+pub const INTERVAL_COLUMNS: [&str; 9] = [
+    "conversions_lo",
+    "conversions_hi",
+    "value_lo",
+    "value_hi",
+    "share_lo",
+    "share_hi",
+    "conversions_se",
+    "value_se",
+    "share_se",
+];
+
 /// Every channel named by any of `results`, sorted.
 fn channel_names(results: &[Attribution]) -> Vec<&str> {
     let names: BTreeSet<&str> = results
@@ -250,26 +273,9 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
     let intervals = results
         .iter()
         .any(|a| a.channels.iter().any(|c| c.ci.is_some()));
-    let mut header = vec![
-        "model",
-        "channel",
-        "conversions",
-        "value",
-        "share",
-        "value_share",
-    ];
+    let mut header = LONG_COLUMNS.to_vec();
     if intervals {
-        header.extend([
-            "conversions_lo",
-            "conversions_hi",
-            "value_lo",
-            "value_hi",
-            "share_lo",
-            "share_hi",
-            "conversions_se",
-            "value_se",
-            "share_se",
-        ]);
+        header.extend(INTERVAL_COLUMNS);
     }
     w.write_record(&header).map_err(io_err)?;
     let mut record: Vec<String> = Vec::with_capacity(header.len());

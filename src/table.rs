@@ -279,16 +279,7 @@ impl PathTable {
     }
 
     fn check_len(&self, len: usize) -> Result<()> {
-        if len == 0 {
-            return Err(Error::InvalidPath(ParseProblem::EmptyPath));
-        }
-        if len > self.max_path_len {
-            return Err(Error::InvalidPath(ParseProblem::PathTooLong {
-                len,
-                limit: self.max_path_len,
-            }));
-        }
-        Ok(())
+        check_path_len(len, self.max_path_len)
     }
 
     /// Inserts or sums an untimed row; `outcome` is already validated.
@@ -593,6 +584,17 @@ impl PartialEq for PathTable {
             && a.times == b.times
             && a.converted_at == b.converted_at
     }
+}
+
+/// A path of `len` touches is neither empty nor longer than `limit`.
+pub(crate) fn check_path_len(len: usize, limit: usize) -> Result<()> {
+    if len == 0 {
+        return Err(Error::InvalidPath(ParseProblem::EmptyPath));
+    }
+    if len > limit {
+        return Err(Error::InvalidPath(ParseProblem::PathTooLong { len, limit }));
+    }
+    Ok(())
 }
 
 fn timestamps(msg: &str) -> Error {

@@ -10,7 +10,7 @@ use arrow_array::builder::{Float64Builder, ListBuilder, StringBuilder};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Schema};
 
-use super::paths_csv::Splitter;
+use super::paths_csv::{Splitter, validate_outcome};
 use super::{BadRows, PathCsvOptions, ReadReport, blocks};
 use crate::attribution::Attribution;
 use crate::error::{Error, Location, ParseProblem, Result};
@@ -298,25 +298,14 @@ fn row_outcome(cols: &BatchColumns<'_>, i: usize) -> Result<Outcome> {
     let nulls = cols.nulls.as_ref().map_or(Ok(0.0), get)?;
     let outcome = Outcome::new(conversions, value, nulls);
     // Name the input's column, not the outcome's field (as the CSV reader does).
-    outcome.validate().map_err(|e| match e {
-        Error::InvalidCount {
-            field,
-            value,
-            reason,
-        } => {
-            let column = match field {
-                "conversions" => Some(cols.conversions.0),
-                "value" => cols.value.as_ref().map(|c| c.0),
-                _ => cols.nulls.as_ref().map(|c| c.0),
-            };
-            Error::InvalidPath(ParseProblem::InvalidCount {
-                field: column.unwrap_or(field).to_string(),
-                value,
-                reason,
-            })
-        }
-        other => other,
-    })?;
+    validate_outcome(
+        &outcome,
+        [
+            cols.conversions.0,
+            cols.value.as_ref().map_or("value", |c| c.0),
+            cols.nulls.as_ref().map_or("nulls", |c| c.0),
+        ],
+    )?;
     Ok(outcome)
 }
 
@@ -326,14 +315,7 @@ fn arrow_error(e: ArrowError) -> Error {
 
 /// Column names of the long result table, in order; the interval columns come after them when
 /// present (see [`attributions_to_arrow`]).
-pub const RESULT_COLUMNS: [&str; 6] = [
-    "model",
-    "channel",
-    "conversions",
-    "value",
-    "share",
-    "value_share",
-];
+pub const RESULT_COLUMNS: [&str; 6] = crate::report::LONG_COLUMNS;
 
 /// The long result table as one record batch: one row per model and channel, columns
 /// [`RESULT_COLUMNS`] (`model`, `channel`: Utf8; the rest Float64), the same as the long CSV of

@@ -408,25 +408,30 @@ fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r st
         None => 0.0,
     };
     let outcome = Outcome::new(conversions, value, nulls);
-    // Name the file's column, not the outcome's field.
+    validate_outcome(&outcome, [conv_name, value_name, null_name])?;
+    Ok((outcome, field(cols.path)?))
+}
+
+/// Validates `outcome`, naming the input's own column (`columns`: conversions, value, nulls) in
+/// the error rather than the outcome's field. Shared by the CSV and Arrow readers.
+pub(crate) fn validate_outcome(outcome: &Outcome, columns: [&str; 3]) -> Result<()> {
     outcome.validate().map_err(|e| match e {
         Error::InvalidCount {
             field,
             value,
             reason,
-        } => parse(ParseProblem::InvalidCount {
+        } => Error::InvalidPath(ParseProblem::InvalidCount {
             field: match field {
-                "conversions" => conv_name,
-                "value" => value_name,
-                _ => null_name,
+                "conversions" => columns[0],
+                "value" => columns[1],
+                _ => columns[2],
             }
-            .clone(),
+            .to_string(),
             value,
             reason,
         }),
         other => other,
-    })?;
-    Ok((outcome, field(cols.path)?))
+    })
 }
 
 /// Splits a path field into trimmed channel names, reusing one buffer of token ranges (also used
