@@ -34,6 +34,9 @@ type Absorbed = Vec<(f64, f64)>;
 /// small chains and returns [`Error::Numerical`] on large ones.
 pub(crate) const MAX_SWEEPS: usize = 20_000;
 
+/// Sweeps over which the rate of convergence ρ is measured (geometric mean of the ratios).
+const RATE_SPAN: usize = 16;
+
 /// Sweeps after which the rate of convergence is trusted to predict the remaining ones.
 const SETTLED: usize = 100;
 
@@ -295,7 +298,8 @@ impl Incoming {
     ///
     /// Starting from 0 the iterates increase monotonically to g. A sweep's largest relative
     /// change δ_m of a lane is turned into an error estimate max(1, ρ/(1 − ρ))·δ_m with
-    /// ρ = δ_m/δ_{m−1} (the tail of a geometric series); the iteration stops when every lane's
+    /// ρ = (δ_m/δ_{m−k})^{1/k}, k = min(m − 1, 16) (the tail of a geometric series, its rate
+    /// measured over several sweeps); the iteration stops when every lane's
     /// estimate is below [`TOLERANCE`] or its δ_m is at rounding level (8 ε).
     fn visits(
         &self,
@@ -311,7 +315,10 @@ impl Incoming {
         }
         let mut g = vec![[0.0; LANES]; self.ptr.len() - 1];
         g[START as usize] = [1.0; LANES];
-        let mut prev = [f64::INFINITY; LANES];
+        // Largest relative change of every sweep so far, per lane: the rate is measured over
+        // a span of sweeps, because Gauss–Seidel on a cycle can move a lane's error in bursts
+        // (δ flat for a few sweeps, then a drop), which a one-sweep ratio reads as ρ = 1.
+        let mut history: Vec<[f64; LANES]> = Vec::new();
         for sweep in 1..=MAX_SWEEPS {
             let mut delta = [0.0f64; LANES];
             // In state order: at order ≥ 2 the predecessors of a state have consecutive ids (see
@@ -342,7 +349,11 @@ impl Incoming {
                     return Err(numerical(format!("Gauss–Seidel diverged at sweep {sweep}")));
                 }
                 // Past 8 ε a sweep only moves the last bits: the iteration is at its fixed point.
-                let rho = delta[l] / prev[l];
+                let span = (sweep - 1).min(RATE_SPAN);
+                let rho = match span {
+                    0 => f64::INFINITY,
+                    _ => (delta[l] / history[sweep - 1 - span][l]).powf(1.0 / span as f64),
+                };
                 let factor = (rho / (1.0 - rho)).max(1.0);
                 let converged = delta[l] <= 8.0 * f64::EPSILON
                     || (sweep >= 3 && rho < 1.0 && delta[l] * factor <= TOLERANCE);
@@ -355,8 +366,8 @@ impl Incoming {
                     }
                 }
                 done &= converged;
-                prev[l] = delta[l];
             }
+            history.push(delta);
             if done {
                 return Ok(Some(g));
             }
