@@ -19,7 +19,9 @@ use touchpoint::events::{
     paths_from_events,
 };
 use touchpoint::formats::{BadRows, PathCsvOptions, ReadReport};
-use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model, model_names};
+use touchpoint::registry::{
+    ModelOptions, Setting, TABLE_MODELS, build_model, entries, model_names,
+};
 use touchpoint::report::{Compat, Format, Summary, write_channelattribution, write_report};
 
 #[path = "common/mod.rs"]
@@ -448,21 +450,13 @@ fn parse_half_life(s: &str) -> Result<HalfLife, String> {
     Ok(HalfLife::Time(TimeDelta::microseconds(micros as i64)))
 }
 
-/// [`HELP`] followed by the model names, wrapped.
+/// [`HELP`] followed by the registry's models, one per line with what it credits.
 fn help() -> String {
     let mut text = format!("{HELP}\nMODELS (--models list):\n");
-    let mut line = String::from("   ");
-    for name in TABLE_MODELS {
-        if line.len() + 1 + name.len() > 94 {
-            text.push_str(&line);
-            text.push('\n');
-            line = String::from("   ");
-        }
-        line.push(' ');
-        line.push_str(name);
+    let width = TABLE_MODELS.iter().map(|n| n.len()).max().unwrap_or(0);
+    for e in entries() {
+        text.push_str(&format!("    {:width$}  {}\n", e.name, e.description));
     }
-    text.push_str(&line);
-    text.push('\n');
     text
 }
 
@@ -676,7 +670,7 @@ fn events_from_parquet(
     )))
 }
 
-/// The Markov configuration the options describe (the order is set by the registry).
+/// The Markov configuration the options describe.
 fn markov_config(cli: &Cli) -> Markov {
     let mut m = Markov::default();
     if let Some(v) = cli.markov_value {
@@ -754,10 +748,7 @@ fn model_options(cli: &Cli) -> ModelOptions {
     }
     opts.weights = cli.weights;
     opts.seed = cli.seed;
-    if let Some(order) = cli.order {
-        opts.order = order;
-    }
-    opts.markov = Some(markov_config(cli));
+    opts.markov = markov_config(cli);
     match cli.half_life {
         Some(HalfLife::Touches(h)) => opts.positional_half_life = h,
         Some(HalfLife::Time(h)) => opts.half_life = h,
@@ -766,28 +757,39 @@ fn model_options(cli: &Cli) -> ModelOptions {
     opts
 }
 
-/// Warnings for options that no selected model reads.
+/// Warnings for options that no selected model reads (the readers come from the registry).
 fn unused_option_warnings(cli: &Cli, models: &[String]) -> Vec<String> {
-    let has = |m: &str| models.iter().any(|n| n == m);
+    let markov_options =
+        cli.order.is_some() || cli.markov_value.is_some() || cli.markov_walks.is_some();
+    let given = [
+        (cli.weights.is_some(), Setting::Weights, "--weights applies"),
+        (cli.direct.is_some(), Setting::Direct, "--direct applies"),
+        // --transitions fits its own chain, so it needs no selected markov.
+        (
+            markov_options && cli.transitions.is_none(),
+            Setting::Markov,
+            "--order, --markov-value and --markov-walks apply",
+        ),
+        (
+            cli.half_life.is_some(),
+            Setting::HalfLife,
+            "--half-life applies",
+        ),
+    ];
     let mut w = Vec::new();
-    if cli.weights.is_some() && !has("position_based") {
-        w.push("--weights applies to position_based, which is not selected".to_string());
-    }
-    if cli.direct.is_some() && !has("last_non_direct") {
-        w.push("--direct applies to last_non_direct, which is not selected".to_string());
-    }
-    let markov_options = cli.order.is_some()
-        || cli.markov_value.is_some()
-        || cli.markov_walks.is_some()
-        || cli.transitions.is_some();
-    if markov_options && !has("markov") && cli.transitions.is_none() {
-        w.push(
-            "--order, --markov-value and --markov-walks apply to markov, which is not selected"
-                .to_string(),
-        );
-    }
-    if cli.half_life.is_some() && !has("time_decay") {
-        w.push("--half-life applies to time_decay, which is not selected".to_string());
+    for (_, setting, flags) in given.into_iter().filter(|g| g.0) {
+        let readers: Vec<&str> = entries()
+            .iter()
+            .filter(|e| e.reads(setting))
+            .map(|e| e.name)
+            .collect();
+        if !readers.iter().any(|r| models.iter().any(|m| m == r)) {
+            w.push(format!(
+                "{flags} to {}, which {} not selected",
+                readers.join(" and "),
+                if readers.len() == 1 { "is" } else { "are" }
+            ));
+        }
     }
     w
 }

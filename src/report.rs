@@ -434,37 +434,6 @@ impl FromStr for Compat {
     }
 }
 
-/// ChannelAttribution's output columns for the models it has, by our model name:
-/// (conversions column, value column). Without a value column ChannelAttribution names the
-/// heuristic columns by the model alone.
-const CHANNELATTRIBUTION_COLUMNS: [(&str, &str, &str, &str); 4] = [
-    // (model, conversions with value, value, conversions without value)
-    (
-        "first_touch",
-        "first_touch_conversions",
-        "first_touch_value",
-        "first_touch",
-    ),
-    (
-        "last_touch",
-        "last_touch_conversions",
-        "last_touch_value",
-        "last_touch",
-    ),
-    (
-        "linear",
-        "linear_touch_conversions",
-        "linear_touch_value",
-        "linear_touch",
-    ),
-    (
-        "markov",
-        "total_conversions",
-        "total_conversion_value",
-        "total_conversions",
-    ),
-];
-
 /// Writes a CSV with ChannelAttribution's column names, one row per channel (sorted by name),
 /// models in the given order. The mapping (ours → ChannelAttribution's):
 ///
@@ -492,24 +461,26 @@ pub fn write_channelattribution<W: Write>(
 ) -> Result<()> {
     let mut header = vec!["channel_name".to_string()];
     for a in results {
-        let Some(&(_, conv, val, conv_only)) = CHANNELATTRIBUTION_COLUMNS
-            .iter()
-            .find(|(model, ..)| *model == a.model)
-        else {
+        let Some(cols) = crate::registry::entry(&a.model).and_then(|e| e.channelattribution) else {
+            let theirs: Vec<&str> = crate::registry::entries()
+                .iter()
+                .filter(|e| e.channelattribution.is_some())
+                .map(|e| e.name)
+                .collect();
             return Err(Error::InvalidParameter {
                 model: "report",
                 name: "compat",
                 reason: format!(
                     "ChannelAttribution has no model `{}` (its models here: {})",
                     a.model,
-                    CHANNELATTRIBUTION_COLUMNS.map(|c| c.0).join(", ")
+                    theirs.join(", ")
                 ),
             });
         };
         if value {
-            header.extend([conv.to_string(), val.to_string()]);
+            header.extend([cols.conversions.to_string(), cols.value.to_string()]);
         } else {
-            header.push(conv_only.to_string());
+            header.push(cols.conversions_only.to_string());
         }
     }
     write_pivot(out, &header, results, value)
