@@ -548,7 +548,7 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         boot.replicates = cli.replicates.unwrap_or(boot.replicates);
         boot.scheme = cli.scheme.unwrap_or(boot.scheme);
         boot.seed = cli.seed.unwrap_or(boot.seed);
-        let mut degenerate = serde_json::Map::new();
+        let mut degenerate = std::collections::BTreeMap::new();
         for (model, result) in models.iter().zip(results.iter_mut()) {
             progress.start(&format!(
                 "{} bootstrap ({} replicates)",
@@ -559,15 +559,9 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
                 .map_err(|e| located(shown, e))?;
             progress.done();
             ci.annotate(result);
-            degenerate.insert(result.model.clone(), ci.degenerate.into());
+            degenerate.insert(result.model.clone(), ci.degenerate);
         }
-        summary.bootstrap = Some(serde_json::json!({
-            "level": boot.level,
-            "replicates": boot.replicates,
-            "scheme": boot.scheme,
-            "seed": boot.seed,
-            "degenerate_replicates": degenerate,
-        }));
+        summary.bootstrap = Some(touchpoint::report::BootstrapSummary::new(&boot, degenerate));
     } else if cli.replicates.is_some() || cli.scheme.is_some() {
         warnings.push("--replicates and --bootstrap apply with --ci LEVEL".to_string());
     }
@@ -596,8 +590,9 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         for w in &warnings {
             eprintln!("warning: {w}");
         }
-        if let Some(events) = summary.events.as_ref().and_then(|e| e.get("journeys")) {
-            eprintln!("journeys from {shown}: {events}");
+        if let Some(events) = &summary.events {
+            let journeys = serde_json::to_string(&events.journeys).map_err(|e| e.to_string())?;
+            eprintln!("journeys from {shown}: {journeys}");
         }
         eprintln!(
             "read {} rows ({} distinct paths, {} channels) from {shown} in {read_secs:.2} s; \
@@ -640,7 +635,7 @@ fn read_events_input(cli: &Cli, file: &str) -> Result<(PathTable, Summary), Fail
     let mut summary = Summary::from_table(file, &table);
     summary.rows_read = report.read.rows;
     summary.rows_skipped = report.read.skipped;
-    summary.events = serde_json::to_value(&report).ok();
+    summary.events = Some(report);
     Ok((table, summary))
 }
 

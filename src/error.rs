@@ -98,6 +98,14 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// The input needs a cargo feature this build does not have (Parquet without `parquet`).
+    #[error("{what} need the `{feature}` feature")]
+    FeatureDisabled {
+        /// The feature.
+        feature: &'static str,
+        /// What needs it (plural: `Parquet event logs`).
+        what: &'static str,
+    },
 }
 
 impl Error {

@@ -417,16 +417,22 @@ impl Default for ModelOptions {
 /// [`Error::InvalidParameter`] for an unknown name (the message lists the valid ones) or for
 /// options the model refuses (weights that do not sum to 1, a half-life ≤ 0, …).
 pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn AttributionModel>> {
-    entry(name)
-        .ok_or_else(|| Error::InvalidParameter {
-            model: "registry",
-            name: "model",
-            reason: format!(
-                "unknown model `{name}` (valid: {})",
-                TABLE_MODELS.join(", ")
-            ),
-        })?
-        .build(opts)
+    lookup(name)?.build(opts)
+}
+
+/// The registry entry called `name`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for an unknown name (the message lists the valid ones).
+pub fn lookup(name: &str) -> Result<&'static Entry> {
+    entry(name).ok_or_else(|| Error::InvalidParameter {
+        model: "registry",
+        name: "model",
+        reason: format!(
+            "unknown model `{name}` (valid: {})",
+            TABLE_MODELS.join(", ")
+        ),
+    })
 }
 
 /// Builds every model of a comma-separated list, or all of [`TABLE_MODELS`] for `all`.

@@ -34,7 +34,7 @@
 //! # Ok::<(), touchpoint::Error>(())
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -42,7 +42,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::attribution::{Attribution, ChannelCredit};
+use crate::bootstrap::{Bootstrap, Scheme};
 use crate::error::{Error, Result};
+use crate::events::EventsReport;
 use crate::formats::ReadReport;
 use crate::table::PathTable;
 
@@ -130,11 +132,41 @@ pub struct Summary {
     /// For event-log input: what the reader and the journey builder did (journeys built,
     /// converting and null journeys, unattributed conversions, dropped touches, …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<serde_json::Value>,
+    pub events: Option<EventsReport>,
     /// When confidence intervals were computed: the bootstrap configuration and the number of
     /// degenerate (conversion-free) replicates skipped per model.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bootstrap: Option<serde_json::Value>,
+    pub bootstrap: Option<BootstrapSummary>,
+}
+
+/// The `bootstrap` object of a [`Summary`]: the configuration of the bootstrap and, per model,
+/// the degenerate (conversion-free) replicates it skipped.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct BootstrapSummary {
+    /// Replicates skipped per model name, because they had no conversion.
+    pub degenerate_replicates: BTreeMap<String, usize>,
+    /// Confidence level.
+    pub level: f64,
+    /// Replicates drawn.
+    pub replicates: usize,
+    /// Resampling scheme.
+    pub scheme: Scheme,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl BootstrapSummary {
+    /// The summary of `bootstrap`, with its degenerate replicates per model.
+    pub fn new(bootstrap: &Bootstrap, degenerate_replicates: BTreeMap<String, usize>) -> Self {
+        BootstrapSummary {
+            degenerate_replicates,
+            level: bootstrap.level,
+            replicates: bootstrap.replicates,
+            scheme: bootstrap.scheme,
+            seed: bootstrap.seed,
+        }
+    }
 }
 
 impl Summary {
