@@ -414,8 +414,8 @@ impl Default for ModelOptions {
 /// `position_based` with weights 20/20/60 is still reported as `position_based`).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for an unknown name (the message lists the valid ones) or for
-/// options the model refuses (weights that do not sum to 1, a half-life ≤ 0, …).
+/// [`Error::Unknown`] for an unknown name (the message lists the valid ones);
+/// [`Error::InvalidParameter`] for options the model refuses (weights that do not sum to 1, a half-life ≤ 0, …).
 pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn AttributionModel>> {
     lookup(name)?.build(opts)
 }
@@ -423,15 +423,12 @@ pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn Attributio
 /// The registry entry called `name`.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for an unknown name (the message lists the valid ones).
+/// [`Error::Unknown`] for an unknown name (the message lists the valid ones).
 pub fn lookup(name: &str) -> Result<&'static Entry> {
-    entry(name).ok_or_else(|| Error::InvalidParameter {
-        model: "registry",
-        name: "model",
-        reason: format!(
-            "unknown model `{name}` (valid: {})",
-            TABLE_MODELS.join(", ")
-        ),
+    entry(name).ok_or_else(|| Error::Unknown {
+        what: "model",
+        name: name.to_string(),
+        valid: TABLE_MODELS.join(", "),
     })
 }
 
@@ -439,7 +436,7 @@ pub fn lookup(name: &str) -> Result<&'static Entry> {
 /// Blanks around names are ignored; a name listed twice runs once.
 ///
 /// # Errors
-/// As [`build_model`]; also [`Error::InvalidParameter`] for an empty list or an empty name.
+/// As [`build_model`]; also [`Error::ModelList`] for an empty list or an empty name.
 pub fn build_models(list: &str, opts: &ModelOptions) -> Result<Vec<Box<dyn AttributionModel>>> {
     model_names(list)?
         .iter()
@@ -451,26 +448,22 @@ pub fn build_models(list: &str, opts: &ModelOptions) -> Result<Vec<Box<dyn Attri
 /// without repeats. Names are not checked here ([`build_model`] does).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for an empty list or an empty name (`a,,b`).
+/// [`Error::ModelList`] for an empty list or an empty name (`a,,b`).
 pub fn model_names(list: &str) -> Result<Vec<String>> {
-    let bad = |reason: String| Error::InvalidParameter {
-        model: "registry",
-        name: "models",
-        reason,
+    let bad = |position| Error::ModelList {
+        list: list.to_string(),
+        position,
     };
     if list.trim() == "all" {
         return Ok(TABLE_MODELS.iter().map(|s| s.to_string()).collect());
     }
     if list.trim().is_empty() {
-        return Err(bad("the model list is empty".into()));
+        return Err(bad(None));
     }
     let mut names: Vec<String> = Vec::new();
     for (i, name) in list.split(',').map(str::trim).enumerate() {
         if name.is_empty() {
-            return Err(bad(format!(
-                "empty model name at position {} of `{list}`",
-                i + 1
-            )));
+            return Err(bad(Some(i + 1)));
         }
         if !names.iter().any(|n| n == name) {
             names.push(name.to_string());

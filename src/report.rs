@@ -84,10 +84,10 @@ impl FromStr for Format {
             "md" | "markdown" => Ok(Format::Md),
             "jsonl" => Ok(Format::Jsonl),
             "wide" => Ok(Format::Wide),
-            _ => Err(Error::InvalidParameter {
-                model: "report",
-                name: "format",
-                reason: format!("unknown format `{s}` (valid: {})", Format::NAMES.join(", ")),
+            _ => Err(Error::Unknown {
+                what: "format",
+                name: s.to_string(),
+                valid: Format::NAMES.join(", "),
             }),
         }
     }
@@ -457,10 +457,10 @@ impl FromStr for Compat {
     fn from_str(s: &str) -> Result<Compat> {
         match s {
             "channelattribution" | "ChannelAttribution" => Ok(Compat::ChannelAttribution),
-            _ => Err(Error::InvalidParameter {
-                model: "report",
-                name: "compat",
-                reason: format!("unknown compatibility mode `{s}` (valid: channelattribution)"),
+            _ => Err(Error::Unknown {
+                what: "compatibility mode",
+                name: s.to_string(),
+                valid: "channelattribution".into(),
             }),
         }
     }
@@ -484,7 +484,7 @@ impl FromStr for Compat {
 /// should be false when the input had no value column (ChannelAttribution's `var_value=None`).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when a result comes from a model ChannelAttribution does not
+/// [`Error::NoCompatModel`] when a result comes from a model ChannelAttribution does not
 /// have (the message lists the ones it has); [`Error::Io`] when writing fails.
 pub fn write_channelattribution<W: Write>(
     out: W,
@@ -499,14 +499,10 @@ pub fn write_channelattribution<W: Write>(
                 .filter(|e| e.channelattribution.is_some())
                 .map(|e| e.name)
                 .collect();
-            return Err(Error::InvalidParameter {
-                model: "report",
-                name: "compat",
-                reason: format!(
-                    "ChannelAttribution has no model `{}` (its models here: {})",
-                    a.model,
-                    theirs.join(", ")
-                ),
+            return Err(Error::NoCompatModel {
+                tool: "ChannelAttribution",
+                model: a.model.clone(),
+                available: theirs.join(", "),
             });
         };
         if value {
