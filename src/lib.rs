@@ -67,6 +67,7 @@ pub mod codec;
 pub mod datafusion;
 mod error;
 pub mod events;
+pub mod fit;
 #[cfg(test)]
 mod fixtures;
 pub mod formats;
