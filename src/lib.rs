@@ -81,6 +81,7 @@ pub mod registry;
 pub mod report;
 pub mod synth;
 mod table;
+mod table_serde;
 mod walk;
 
 /// The README's code blocks, compiled and run as doctests.
