@@ -73,7 +73,12 @@ fn benches(c: &mut Criterion) {
             .expect("fit");
         let j = journey(&small, timed);
         let mut scorer = fitted.scorer();
-        let total: f64 = scorer.credit(&j).expect("credit").iter().map(|c| c.conversions).sum();
+        let total: f64 = scorer
+            .credit(&j)
+            .expect("credit")
+            .iter()
+            .map(|c| c.conversions)
+            .sum();
         assert!((total - 1.0).abs() < 1e-12, "{name}");
         one.bench_function(BenchmarkId::new(name, "5touches"), |b| {
             b.iter(|| scorer.credit(black_box(&j)).expect("credit").len())
@@ -89,12 +94,16 @@ fn benches(c: &mut Criterion) {
         fit.throughput(Throughput::Elements(rows as u64));
         for name in ["markov", "shao_li"] {
             let model = build_model(name, &opts).expect("registry model");
-            fit.bench_with_input(BenchmarkId::new(format!("{name}_attribute"), &param), &t, |b, t| {
-                b.iter(|| model.attribute(black_box(t)).expect("attribute"))
-            });
-            fit.bench_with_input(BenchmarkId::new(format!("{name}_fit"), &param), &t, |b, t| {
-                b.iter(|| model.fit(black_box(t)).expect("fit"))
-            });
+            fit.bench_with_input(
+                BenchmarkId::new(format!("{name}_attribute"), &param),
+                &t,
+                |b, t| b.iter(|| model.attribute(black_box(t)).expect("attribute")),
+            );
+            fit.bench_with_input(
+                BenchmarkId::new(format!("{name}_fit"), &param),
+                &t,
+                |b, t| b.iter(|| model.fit(black_box(t)).expect("fit")),
+            );
         }
         fit.finish();
 
@@ -105,16 +114,20 @@ fn benches(c: &mut Criterion) {
         let mut score = c.benchmark_group("score_table");
         score.sample_size(10);
         score.throughput(Throughput::Elements(rows as u64));
-        score.bench_with_input(BenchmarkId::new("markov_one_at_a_time", &param), &js, |b, js| {
-            let mut scorer = fitted.scorer();
-            b.iter(|| {
-                let mut sum = 0.0;
-                for j in js {
-                    sum += scorer.credit(j).expect("credit")[0].conversions;
-                }
-                sum
-            })
-        });
+        score.bench_with_input(
+            BenchmarkId::new("markov_one_at_a_time", &param),
+            &js,
+            |b, js| {
+                let mut scorer = fitted.scorer();
+                b.iter(|| {
+                    let mut sum = 0.0;
+                    for j in js {
+                        sum += scorer.credit(j).expect("credit")[0].conversions;
+                    }
+                    sum
+                })
+            },
+        );
         score.bench_with_input(BenchmarkId::new("markov_as_table", &param), &t, |b, t| {
             b.iter(|| fitted.credit_table(black_box(t)).expect("credit").len())
         });

@@ -105,7 +105,8 @@ mod tests {
     #[test]
     fn tables_round_trip_row_for_row_with_times() {
         let mut t = PathTable::new();
-        t.add(["B", "A"], Outcome::new(2.0, 0.1 + 0.2, 1.0)).unwrap();
+        t.add(["B", "A"], Outcome::new(2.0, 0.1 + 0.2, 1.0))
+            .unwrap();
         t.add_timed(["A"], &[5], Some(9), Outcome::converted(1.0, 3.0))
             .unwrap();
         t.add(["C"], Outcome::null(4.0)).unwrap();

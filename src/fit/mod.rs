@@ -65,6 +65,7 @@
 mod calibrate;
 mod rule;
 mod scorer;
+mod set_game;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,7 @@ use crate::table::PathTable;
 pub use calibrate::ChannelWeights;
 pub use rule::RuleSpec;
 pub use scorer::Scorer;
+pub use set_game::SetShares;
 
 /// The `format` field of a saved fitted model.
 pub const FORMAT: &str = "touchpoint.fitted_model";
@@ -118,6 +120,14 @@ pub enum FittedKind {
     Calibrated {
         /// The weights, by channel.
         weights: ChannelWeights,
+    },
+    /// A set game (`shapley_rate`): each journey split by the game of its channel set, or by
+    /// calibrated weights when its set was not observed converting.
+    SetGame {
+        /// The per-set splits.
+        shares: SetShares,
+        /// The split of journeys without a game of their own.
+        fallback: ChannelWeights,
     },
 }
 
@@ -224,6 +234,22 @@ impl FittedModel {
         })
     }
 
+    /// A set game fitted on `table` (the fitted rows are split by their own sets, so no
+    /// residual; the calibrated fallback serves unseen sets).
+    pub(crate) fn set_game(
+        attribution: Attribution,
+        table: &PathTable,
+        shares: SetShares,
+    ) -> Result<FittedModel> {
+        let (fallback, _) = calibrate::calibrate(&attribution, table)?;
+        Ok(FittedModel {
+            model: attribution.model.clone(),
+            attribution,
+            kind: FittedKind::SetGame { shares, fallback },
+            residual: Vec::new(),
+        })
+    }
+
     /// The model's name (as [`AttributionModel::name`](crate::AttributionModel::name)).
     pub fn name(&self) -> &str {
         &self.model
@@ -272,6 +298,9 @@ impl FittedModel {
         match &self.kind {
             FittedKind::Rule { rule } => rule.credit_table(table, &mut credit)?,
             FittedKind::Calibrated { weights } => weights.credit_table(table, &mut credit),
+            FittedKind::SetGame { shares, fallback } => {
+                shares.credit_table(fallback, table, &mut credit)
+            }
         }
         for r in 0..table.len() {
             ends.push(table.span(r).end);

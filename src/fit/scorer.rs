@@ -32,14 +32,20 @@ pub struct Scorer<'f> {
     /// Calibrated models: the journey's channels as weight indices, and touch counts.
     ids: Vec<Option<u32>>,
     counts: Vec<u32>,
+    /// Set games: touch counts by player, and the journey's sorted set.
+    set_counts: Vec<u32>,
+    key: Vec<u32>,
     out: Vec<TouchCredit>,
 }
 
 impl<'f> Scorer<'f> {
     pub(crate) fn new(fitted: &'f FittedModel) -> Self {
-        let counts = match &fitted.kind {
-            FittedKind::Calibrated { weights } => vec![0; weights.len()],
-            FittedKind::Rule { .. } => Vec::new(),
+        let (counts, set_counts) = match &fitted.kind {
+            FittedKind::Calibrated { weights } => (vec![0; weights.len()], Vec::new()),
+            FittedKind::SetGame { shares, fallback } => {
+                (vec![0; fallback.len()], vec![0; shares.len()])
+            }
+            FittedKind::Rule { .. } => (Vec::new(), Vec::new()),
         };
         Scorer {
             fitted,
@@ -49,6 +55,8 @@ impl<'f> Scorer<'f> {
             fractions: Vec::new(),
             ids: Vec::new(),
             counts,
+            set_counts,
+            key: Vec::new(),
             out: Vec::new(),
         }
     }
@@ -94,6 +102,31 @@ impl<'f> Scorer<'f> {
                     Outcome::default()
                 };
                 weights.split(&self.ids, &mut self.counts, o, &mut self.out);
+            }
+            FittedKind::SetGame { shares, fallback } => {
+                check_path(journey)?;
+                let o = journey.outcome;
+                let o = if o.conversions > 0.0 {
+                    o
+                } else {
+                    Outcome::default()
+                };
+                self.ids.clear();
+                self.ids
+                    .extend(journey.touches.iter().map(|t| shares.lookup(&t.channel)));
+                let own = shares.split(
+                    &self.ids,
+                    &mut self.set_counts,
+                    &mut self.key,
+                    o,
+                    &mut self.out,
+                );
+                if !own {
+                    self.ids.clear();
+                    self.ids
+                        .extend(journey.touches.iter().map(|t| fallback.lookup(&t.channel)));
+                    fallback.split(&self.ids, &mut self.counts, o, &mut self.out);
+                }
             }
         }
         Ok(&self.out)

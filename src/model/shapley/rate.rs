@@ -11,6 +11,7 @@ use super::game::{
 use super::sets::{ChannelSets, SetIndex, fold_sets, mix64, zobrist};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
+use crate::fit::{FittedModel, SetShares};
 use crate::model::AttributionModel;
 use crate::model::rules::require_conversions;
 use crate::table::PathTable;
@@ -210,9 +211,48 @@ fn set_seed(seed: u64, table: &PathTable, sets: &ChannelSets, t: &[u32]) -> u64 
     mix64(seed ^ h)
 }
 
+impl ShapleyRate {
+    /// Every observed channel set of `table` with its conversion rate and, for converting sets,
+    /// the split φ_i^T / CR(T) of its conversions over its members (the same estimates as
+    /// [`AttributionModel::attribute`]: exact or sampled with the same seeds).
+    fn set_shares(&self, table: &PathTable) -> Result<SetShares> {
+        self.validate()?;
+        let sets = ChannelSets::build(table)?;
+        let index = SetIndex::new(&sets);
+        let names = sets
+            .players
+            .iter()
+            .map(|&id| table.channels().name(id).to_string())
+            .collect();
+        let mut out = Vec::with_capacity(sets.len());
+        for s in 0..sets.len() {
+            let t = sets.members(s);
+            let cr = sets.rate(s);
+            let split = if sets.outcome(s).conversions == 0.0 {
+                Vec::new()
+            } else if t.len() <= self.max_exact_channels {
+                exact_subgame(&sets, &index, t)
+            } else {
+                let seed = set_seed(self.seed, table, &sets, t);
+                sampled_subgame(&sets, &index, t, self.samples, seed).phi
+            };
+            let split = split.into_iter().map(|phi| phi / cr).collect();
+            out.push((t.to_vec(), cr, split));
+        }
+        SetShares::new(names, out, self.max_exact_channels)
+    }
+}
+
 impl AttributionModel for ShapleyRate {
     fn name(&self) -> Cow<'static, str> {
         "shapley_rate".into()
+    }
+
+    /// Journeys are split by the game of their own channel set (see [`crate::fit::SetShares`]).
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let attribution = self.attribute(table)?;
+        let shares = self.set_shares(table)?;
+        FittedModel::set_game(attribution, table, shares)
     }
 
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
