@@ -76,6 +76,7 @@ mod outcome;
 #[cfg(feature = "plot")]
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;
+pub mod reference;
 pub mod registry;
 pub mod report;
 pub mod synth;
