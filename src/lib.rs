@@ -11,8 +11,8 @@
 //!
 //! # Quick start
 //!
-//! Table T2 of the [model reference](reference#worked-tables), by hand: linear credit per touch is
-//! A = 25/12, B = 5/2, C = 29/12 of the 7 conversions.
+//! Table T2 of the [model reference](crate::reference#worked-tables), by hand: linear credit
+//! per touch is A = 25/12, B = 5/2, C = 29/12 of the 7 conversions.
 //!
 //! ```
 //! use touchpoint::{AttributionModel, Linear, Outcome, PathTable, PositionBased};
@@ -55,8 +55,9 @@
 //! # Models
 //!
 //! See [`model`] for the list with definitions, complexity and memory. The
-//! [model reference](reference) gives each model's definition, conventions, edge cases and worked
-//! examples with their numbers, and how touchpoint differs from ChannelAttribution, DP6 and mta.
+//! [model reference](crate::reference) gives each model's definition, conventions, edge cases
+//! and worked examples with their numbers, and how touchpoint differs from ChannelAttribution,
+//! DP6 and mta.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
