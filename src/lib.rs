@@ -70,6 +70,7 @@ pub mod codec;
 pub mod datafusion;
 mod error;
 pub mod events;
+pub mod fit;
 #[cfg(test)]
 mod fixtures;
 pub mod formats;
@@ -84,6 +85,7 @@ pub mod registry;
 pub mod report;
 pub mod synth;
 mod table;
+mod table_serde;
 mod walk;
 
 /// The README's code blocks, compiled and run as doctests.

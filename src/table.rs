@@ -446,6 +446,16 @@ impl PathTable {
         }
     }
 
+    /// Removes every row, keeping the vocabulary and the buffers' capacity.
+    pub(crate) fn clear_rows(&mut self) {
+        self.touches.clear();
+        self.ends.clear();
+        self.outcomes.clear();
+        self.times.clear();
+        self.converted_at.clear();
+        self.index.clear();
+    }
+
     /// An empty table with the same vocabulary (same ids) and path-length limit.
     pub(crate) fn empty_like(&self) -> PathTable {
         PathTable {

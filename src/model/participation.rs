@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::rules::{Scratch, TouchWeights, channel_sums, path_credit_by_weights};
 use crate::attribution::Attribution;
 use crate::error::Result;
+use crate::fit::{FittedModel, RuleSpec};
 use crate::model::{AttributionModel, PathCredit, RuleBased};
 use crate::table::{PathTable, Row};
 
@@ -85,6 +86,20 @@ impl AttributionModel for Participation {
             }
         }
         Attribution::from_credit(name, table, &sums.conversions, &sums.value)
+    }
+
+    /// The raw form is a rule (1 to every distinct channel of a journey); the normalized form
+    /// rescales over the whole table, so its journeys are split by calibrated weights.
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let attribution = self.attribute(table)?;
+        if self.normalized {
+            FittedModel::calibrated(attribution, table)
+        } else {
+            Ok(FittedModel::rule(
+                attribution,
+                RuleSpec::Participation(*self),
+            ))
+        }
     }
 }
 
