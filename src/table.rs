@@ -31,7 +31,8 @@ pub struct Row<'t> {
     pub converted_at: Option<i64>,
 }
 
-/// Aggregated conversion paths (MODELS.md §1.2), the input of every model.
+/// Aggregated conversion paths, the input of every model ([model reference](crate::reference),
+/// §Conventions / Path tables).
 ///
 /// Storage is flat: one buffer of channel ids for all paths plus an end offset per row (csv's
 /// `ByteRecord`, petgraph's CSR), one [`Outcome`] per row, and a hash index of row numbers so

@@ -1,4 +1,5 @@
-//! Participation: every channel on a converting path gets the full conversion (MODELS.md §2.6).
+//! Participation: every channel on a converting path gets the full conversion (the model
+//! reference, §Rule-based models / Participation).
 
 use std::borrow::Cow;
 
@@ -21,7 +22,7 @@ use crate::table::{PathTable, Row};
 ///
 /// The raw form answers "in how many conversions did the channel take part" (its `share` is
 /// that fraction of C); the normalized form is efficient and equals Markov attribution at
-/// full-history order (MODELS.md §3.7, M6).
+/// full-history order ([model reference](crate::reference), §Markov chain / Higher orders).
 ///
 /// # Complexity
 /// O(T) time over T touches, O(n) extra memory per chunk of rows.

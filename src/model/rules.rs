@@ -1,6 +1,6 @@
 //! The shared engine of the rule-based models: each model only says how one path's credit is
-//! split over its touches (its weight vector, MODELS.md §0); walking the table, accumulating
-//! credit and building path-level credit live here, once.
+//! split over its touches (its weight vector: the model reference, §Conventions / Credit);
+//! walking the table, accumulating credit and building path-level credit live here, once.
 
 use crate::attribution::Attribution;
 use crate::channel::ChannelId;
