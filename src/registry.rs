@@ -540,7 +540,8 @@ mod tests {
         let mut opts = ModelOptions::default();
         opts.markov.order = Order::Fixed(2);
         let m = build_model("markov", &opts).unwrap().attribute(&t).unwrap();
-        // O2c: T2 at order 2, value-weighted: A 63/29 conversions.
+        // T2 at order 2, value-weighted: A 63/29 conversions (the model reference, §Markov
+        // worked examples).
         assert!((m.conversions("A") - 63.0 / 29.0).abs() < 1e-9);
         let json = serde_json::to_value(&opts).unwrap();
         assert!(json.get("order").is_none());
@@ -582,7 +583,8 @@ mod tests {
             weights: Some((0.2, 0.2, 0.6)),
             ..ModelOptions::default()
         };
-        // With J-curve weights position_based equals j_curve (MODELS.md O2a: A 43/20, C 51/20)
+        // With J-curve weights position_based equals j_curve (the model reference, §Rule-based
+        // results on T2: A 43/20, C 51/20)
         // but keeps its name.
         let pb = build_model("position_based", &opts)
             .unwrap()
