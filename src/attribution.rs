@@ -163,3 +163,27 @@ impl Attribution {
         self
     }
 }
+
+/// Columns of the long results table (one row per model and channel: the CSV of
+/// [`crate::report::write_csv`], Parquet), in order.
+pub const LONG_COLUMNS: [&str; 6] = [
+    "model",
+    "channel",
+    "conversions",
+    "value",
+    "share",
+    "value_share",
+];
+
+/// Columns that follow [`LONG_COLUMNS`] when any result carries confidence intervals.
+pub const INTERVAL_COLUMNS: [&str; 9] = [
+    "conversions_lo",
+    "conversions_hi",
+    "value_lo",
+    "value_hi",
+    "share_lo",
+    "share_hi",
+    "conversions_se",
+    "value_se",
+    "share_se",
+];

@@ -94,7 +94,7 @@ mod walk;
 #[doc = include_str!("../README.md")]
 mod readme_doctest {}
 
-pub use attribution::{Attribution, ChannelCredit, CreditTriple};
+pub use attribution::{Attribution, ChannelCredit, CreditTriple, INTERVAL_COLUMNS, LONG_COLUMNS};
 pub use channel::{ChannelId, Channels, RESERVED_NAMES};
 pub use error::{Error, Location, ParseProblem, Result};
 pub use journey::{Journey, Touchpoint};

@@ -30,7 +30,7 @@ use touchpoint::{
     AttributionModel, CreditTriple, Error, LastTouch, Linear, Location, ParseProblem, PathTable,
 };
 
-use common::{assert_close, table};
+use common::{T2, assert_close, table};
 
 /// A temporary file path, removed on drop.
 struct Temp(PathBuf);
@@ -78,16 +78,6 @@ fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
 fn arc(a: impl Array + 'static) -> ArrayRef {
     Arc::new(a)
 }
-
-/// T2 of the model reference (C = 7, V = 70, U = 8).
-const T2: [(&str, f64, f64, f64); 6] = [
-    ("A > B > C", 2.0, 20.0, 1.0),
-    ("A > A > B", 1.0, 15.0, 2.0),
-    ("B", 1.0, 5.0, 3.0),
-    ("C > A", 1.0, 10.0, 1.0),
-    ("B > C > B > A", 1.0, 12.0, 0.0),
-    ("C", 1.0, 8.0, 1.0),
-];
 
 fn t2_paths() -> Vec<&'static str> {
     T2.iter().map(|r| r.0).collect()

@@ -9,18 +9,11 @@ use touchpoint::{
     Attribution, AttributionModel, Error, FirstTouch, LastTouch, Linear, PositionBased, Shapley,
 };
 
-use common::table;
+use common::t2;
 
 /// T2 of the model reference (§Worked tables).
 fn t2_results() -> Vec<Attribution> {
-    let t = table(&[
-        ("A > B > C", 2.0, 20.0, 1.0),
-        ("A > A > B", 1.0, 15.0, 2.0),
-        ("B", 1.0, 5.0, 3.0),
-        ("C > A", 1.0, 10.0, 1.0),
-        ("B > C > B > A", 1.0, 12.0, 0.0),
-        ("C", 1.0, 8.0, 1.0),
-    ]);
+    let t = t2();
     let models: [&dyn AttributionModel; 5] = [
         &FirstTouch,
         &LastTouch,

@@ -315,7 +315,7 @@ fn arrow_error(e: ArrowError) -> Error {
 
 /// Column names of the long result table, in order; the interval columns come after them when
 /// present (see [`attributions_to_arrow`]).
-pub const RESULT_COLUMNS: [&str; 6] = crate::report::LONG_COLUMNS;
+pub const RESULT_COLUMNS: [&str; 6] = crate::attribution::LONG_COLUMNS;
 
 /// The long result table as one record batch: one row per model and channel, columns
 /// [`RESULT_COLUMNS`] (`model`, `channel`: Utf8; the rest Float64), the same as the long CSV of
