@@ -377,7 +377,7 @@ fn row_keys(table: &PathTable) -> Vec<u64> {
     let mut keys: Vec<u64> = table
         .rows()
         .map(|row| {
-            let mut h = Fnv::default();
+            let mut h = crate::hash::Fnv1a::default();
             for id in row.path {
                 h.write(ch.name(*id).as_bytes());
                 h.write(&[0xff]);
@@ -388,7 +388,7 @@ fn row_keys(table: &PathTable) -> Vec<u64> {
                 }
                 h.write(&row.converted_at.unwrap_or(i64::MIN).to_le_bytes());
             }
-            h.0
+            h.finish()
         })
         .collect();
     // Disambiguate equal keys (timed duplicates, or hash collisions): rank them by outcome.
@@ -414,24 +414,6 @@ fn row_keys(table: &PathTable) -> Vec<u64> {
         }
     }
     keys
-}
-
-#[derive(Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 /// SplitMix64-style mixing of three words into a seed.

@@ -1,6 +1,9 @@
 //! Channel names interned to small integer ids.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::error::{Error, ParseProblem, Result};
 
@@ -40,8 +43,7 @@ impl ChannelId {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Channels {
-    names: Vec<Box<str>>,
-    ids: FxHashMap<Box<str>, ChannelId>,
+    names: Interner,
 }
 
 impl Channels {
@@ -54,26 +56,26 @@ impl Channels {
     ///
     /// # Errors
     /// [`Error::InvalidPath`] if the name is empty or reserved, or if the vocabulary already holds
-    /// `u32::MAX` channels.
+    /// `u32::MAX - 1` channels.
     pub fn intern(&mut self, name: &str) -> Result<ChannelId> {
-        if let Some(&id) = self.ids.get(name) {
-            return Ok(id);
+        if let Some(id) = self.names.get(name) {
+            return Ok(ChannelId(id));
         }
         validate_name(name)?;
-        let id = u32::try_from(self.names.len()).map_err(|_| Error::InvalidParameter {
-            model: "Channels",
-            name: "channels",
-            reason: "more than u32::MAX distinct channels".into(),
-        })?;
-        let id = ChannelId(id);
-        self.names.push(name.into());
-        self.ids.insert(name.into(), id);
-        Ok(id)
+        let id = self
+            .names
+            .intern(name)
+            .ok_or_else(|| Error::InvalidParameter {
+                model: "Channels",
+                name: "channels",
+                reason: "more than u32::MAX - 1 distinct channels".into(),
+            })?;
+        Ok(ChannelId(id))
     }
 
     /// The id of `name`, if it is in the vocabulary.
     pub fn get(&self, name: &str) -> Option<ChannelId> {
-        self.ids.get(name).copied()
+        self.names.get(name).map(ChannelId)
     }
 
     /// The name of `id`.
@@ -81,7 +83,7 @@ impl Channels {
     /// # Panics
     /// If `id` was not issued by this vocabulary (a programming error, not an input error).
     pub fn name(&self, id: ChannelId) -> &str {
-        &self.names[id.index()]
+        self.names.name(id.0)
     }
 
     /// Number of channels.
@@ -91,12 +93,13 @@ impl Channels {
 
     /// True when no channel is interned.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.names.len() == 0
     }
 
     /// `(id, name)` in id order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (ChannelId, &str)> + '_ {
         self.names
+            .names()
             .iter()
             .enumerate()
             .map(|(i, n)| (ChannelId(i as u32), &**n))
@@ -104,13 +107,79 @@ impl Channels {
 
     /// Ids sorted by channel name: the canonical output order.
     pub fn ids_by_name(&self) -> Vec<ChannelId> {
-        let mut ids: Vec<ChannelId> = (0..self.names.len() as u32).map(ChannelId).collect();
-        ids.sort_unstable_by(|a, b| self.names[a.index()].cmp(&self.names[b.index()]));
+        let names = self.names.names();
+        let mut ids: Vec<ChannelId> = (0..names.len() as u32).map(ChannelId).collect();
+        ids.sort_unstable_by(|a, b| names[a.index()].cmp(&names[b.index()]));
         ids
     }
 }
 
 /// Checks a channel name: non-empty after trimming and not reserved.
+/// Strings interned to dense `u32` ids in order of first appearance, each string stored once
+/// (the ids' hash table holds ids only): the one interner of the crate (channel names, the users
+/// of event logs).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Interner {
+    names: Vec<Box<str>>,
+    index: HashTable<u32>,
+}
+
+impl Interner {
+    /// The id of `s`, if interned.
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        let names = &self.names;
+        self.index
+            .find(hash(s), |&id| &*names[id as usize] == s)
+            .copied()
+    }
+
+    /// The id of `s`, adding it if new; `None` when `u32::MAX - 1` strings are interned
+    /// already (`u32::MAX` stays free as a "none" marker for callers).
+    pub(crate) fn intern(&mut self, s: &str) -> Option<u32> {
+        if let Some(id) = self.get(s) {
+            return Some(id);
+        }
+        let id = u32::try_from(self.names.len())
+            .ok()
+            .filter(|&id| id != u32::MAX)?;
+        self.names.push(s.into());
+        let names = &self.names;
+        self.index
+            .insert_unique(hash(s), id, |&id| hash(&names[id as usize]));
+        Some(id)
+    }
+
+    /// The string of `id`.
+    ///
+    /// # Panics
+    /// If `id` was not returned by this interner.
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// Every string, by id.
+    pub(crate) fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    /// Strings interned.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Approximate heap bytes: the strings, their boxes and the index.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.names.iter().map(|n| n.len()).sum::<usize>()
+            + self.names.capacity() * size_of::<Box<str>>()
+            + self.index.capacity() * (size_of::<u32>() + 1)
+    }
+}
+
+/// The interner's hash of a string.
+fn hash(s: &str) -> u64 {
+    FxBuildHasher.hash_one(s)
+}
+
 fn validate_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::InvalidPath(ParseProblem::EmptyToken { position: 0 }));
@@ -137,6 +206,19 @@ mod tests {
         assert_eq!(names, ["b", "a", "ü c, d"]);
         let sorted: Vec<_> = c.ids_by_name().into_iter().map(|i| c.name(i)).collect();
         assert_eq!(sorted, ["a", "b", "ü c, d"]);
+    }
+
+    #[test]
+    fn interner_keeps_first_appearance_ids() {
+        let mut i = Interner::default();
+        let words = ["x", "y", "x", "", "zz", "y"];
+        let ids: Vec<u32> = words.iter().map(|w| i.intern(w).unwrap()).collect();
+        assert_eq!(ids, [0, 1, 0, 2, 3, 1]);
+        assert_eq!(
+            (i.len(), i.name(3), i.get("zz"), i.get("q")),
+            (4, "zz", Some(3), None)
+        );
+        assert!(i.heap_bytes() >= 4);
     }
 
     #[test]

@@ -175,7 +175,7 @@ use ::datafusion::logical_expr::{
 use ::datafusion::prelude::SessionContext;
 use rustc_hash::FxHashMap;
 
-use crate::channel::{ChannelId, Channels};
+use crate::channel::{ChannelId, Channels, Interner};
 use crate::codec;
 use crate::error::{Error, ParseProblem, Result};
 use crate::events::{EventLog, JourneyOptions};
@@ -903,34 +903,13 @@ impl AggregateUDFImpl for JourneysUdaf {
     }
 }
 
-/// Strings interned to dense `u32` ids (users, channel names of raw events).
-#[derive(Debug, Default)]
-struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-}
-
-impl Interner {
-    fn intern(&mut self, s: &str) -> Result<u32> {
-        if let Some(&id) = self.ids.get(s) {
-            return Ok(id);
-        }
-        let id = u32::try_from(self.names.len())
-            .ok()
-            .filter(|&id| id != NO_CHANNEL)
-            .ok_or_else(|| Error::InvalidParameter {
-                model: "touchpoint_journeys",
-                name: "events",
-                reason: "more than 2^32 - 1 distinct users or channels".into(),
-            })?;
-        self.ids.insert(s.into(), id);
-        self.names.push(s.into());
-        Ok(id)
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.names.iter().map(|n| 2 * n.len() + 48).sum()
-    }
+/// [`crate::channel::Interner`] with this aggregate's error (ids stay below [`NO_CHANNEL`]).
+fn intern(interner: &mut Interner, s: &str) -> Result<u32> {
+    interner.intern(s).ok_or_else(|| Error::InvalidParameter {
+        model: "touchpoint_journeys",
+        name: "events",
+        reason: "more than 2^32 - 1 distinct users or channels".into(),
+    })
 }
 
 /// `channel` of a pure conversion event.
@@ -1036,15 +1015,15 @@ impl JourneysAccumulator {
                     "a row with neither a channel nor a conversion",
                 ));
             }
-            let user = self.users.intern(users.value(row))?;
+            let user = intern(&mut self.users, users.value(row))?;
             if let Some(name) = channel {
-                let channel = match self.channels.ids.get(name) {
-                    Some(&id) => id,
+                let channel = match self.channels.get(name) {
+                    Some(id) => id,
                     None => {
                         // A new name is checked like a table's channel (non-empty, not
                         // reserved), so that a bad row fails where it is read.
                         Channels::new().intern(name)?;
-                        self.channels.intern(name)?
+                        intern(&mut self.channels, name)?
                     }
                 };
                 self.events.push(RawEvent {
@@ -1072,12 +1051,12 @@ impl JourneysAccumulator {
     /// value. Input order never matters.
     fn sorted(&self) -> Vec<RawEvent> {
         let mut events = self.events.clone();
-        let channel = |e: &RawEvent| {
-            (e.channel != NO_CHANNEL).then(|| &*self.channels.names[e.channel as usize])
-        };
+        let channel =
+            |e: &RawEvent| (e.channel != NO_CHANNEL).then(|| &*self.channels.name(e.channel));
         events.sort_unstable_by(|a, b| {
-            self.users.names[a.user as usize]
-                .cmp(&self.users.names[b.user as usize])
+            self.users
+                .name(a.user)
+                .cmp(&self.users.name(b.user))
                 .then(a.time.cmp(&b.time))
                 .then((a.channel == NO_CHANNEL).cmp(&(b.channel == NO_CHANNEL)))
                 .then(channel(a).cmp(&channel(b)))
@@ -1101,13 +1080,12 @@ impl Accumulator for JourneysAccumulator {
 
     fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
         let e = &self.events;
-        let users =
-            StringArray::from_iter_values(e.iter().map(|e| &*self.users.names[e.user as usize]));
+        let users = StringArray::from_iter_values(e.iter().map(|e| &*self.users.name(e.user)));
         let times = Int64Array::from_iter_values(e.iter().map(|e| e.time));
-        let channels =
-            StringArray::from_iter(e.iter().map(|e| {
-                (e.channel != NO_CHANNEL).then(|| &*self.channels.names[e.channel as usize])
-            }));
+        let channels = StringArray::from_iter(
+            e.iter()
+                .map(|e| (e.channel != NO_CHANNEL).then(|| &*self.channels.name(e.channel))),
+        );
         let counts = Float64Array::from_iter_values(e.iter().map(|e| e.count));
         let amounts = Float64Array::from_iter_values(e.iter().map(|e| e.value));
         let columns: [ArrayRef; 5] = [
@@ -1139,11 +1117,11 @@ impl Accumulator for JourneysAccumulator {
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
         let mut log = EventLog::new();
         for e in self.sorted() {
-            let user = &self.users.names[e.user as usize];
+            let user = &self.users.name(e.user);
             let r = if e.channel == NO_CHANNEL {
                 log.add_conversion(user, e.time, e.count, e.value)
             } else {
-                log.add_touch(user, e.time, &self.channels.names[e.channel as usize])
+                log.add_touch(user, e.time, &self.channels.name(e.channel))
             };
             r.map_err(external)?;
         }

@@ -74,6 +74,7 @@ pub mod fit;
 #[cfg(test)]
 mod fixtures;
 pub mod formats;
+mod hash;
 mod journey;
 pub mod model;
 mod outcome;

@@ -1,8 +1,6 @@
 //! The compact in-memory event store the journey builder sorts and walks.
 
-use rustc_hash::FxHashMap;
-
-use crate::channel::{ChannelId, Channels};
+use crate::channel::{ChannelId, Channels, Interner};
 use crate::error::{Error, ParseProblem, Result};
 
 /// Sentinel for "no channel" / "no conversion" in [`Event`].
@@ -50,7 +48,7 @@ impl Event {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
-    users: FxHashMap<Box<str>, u32>,
+    users: Interner,
     pub(crate) channels: Channels,
     pub(crate) events: Vec<Event>,
     /// `(count, value)` of each conversion event.
@@ -108,11 +106,11 @@ impl EventLog {
         &self.channels
     }
 
-    /// Approximate heap bytes held (events, conversions, the user index without the names).
+    /// Approximate heap bytes held (events, conversions, the users and their names).
     pub fn heap_bytes(&self) -> usize {
         self.events.capacity() * size_of::<Event>()
             + self.conversions.capacity() * size_of::<(f64, f64)>()
-            + self.users.capacity() * (size_of::<(Box<str>, u32)>() + 1)
+            + self.users.heap_bytes()
     }
 
     /// Adds a touch of `user` on `channel` at `at` (µs since the Unix epoch, UTC).
@@ -178,17 +176,10 @@ impl EventLog {
         if self.events.len() + new > NONE as usize {
             return Err(too_many("events"));
         }
-        let user = match self.users.get(row.user) {
-            Some(&u) => u,
-            None => {
-                let u = u32::try_from(self.users.len())
-                    .ok()
-                    .filter(|&u| u != NONE)
-                    .ok_or_else(|| too_many("users"))?;
-                self.users.insert(row.user.into(), u);
-                u
-            }
-        };
+        let user = self
+            .users
+            .intern(row.user)
+            .ok_or_else(|| too_many("users"))?;
         let mut push = |channel: u32, conversion: u32| {
             let seq = self.events.len() as u32; // < NONE: checked above
             self.sorted &= self

@@ -202,14 +202,12 @@ fn sampled_subgame(
 /// A seed for the sampler of one set: the model's seed mixed with the set's channel names
 /// (FNV-1a), so it does not depend on channel ids or on the order sets are visited in.
 fn set_seed(seed: u64, table: &PathTable, sets: &ChannelSets, t: &[u32]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = crate::hash::Fnv1a::default();
     for &p in t {
-        let name = table.channels().name(sets.players[p as usize]);
-        for &byte in name.as_bytes().iter().chain(&[0xff]) {
-            h = (h ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        h.write(table.channels().name(sets.players[p as usize]).as_bytes());
+        h.write(&[0xff]);
     }
-    mix64(seed ^ h)
+    mix64(seed ^ h.finish())
 }
 
 impl ShapleyRate {
