@@ -196,13 +196,7 @@ impl Bootstrap {
                 Err(e) => Err(e),
             }
         };
-        #[cfg(feature = "parallel")]
-        let results: Vec<Result<Option<Attribution>>> = {
-            use rayon::prelude::*;
-            (0..self.replicates).into_par_iter().map(one).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let results: Vec<Result<Option<Attribution>>> = (0..self.replicates).map(one).collect();
+        let results: Vec<Result<Option<Attribution>>> = crate::par::map_range(self.replicates, one);
         let mut reps = Vec::with_capacity(self.replicates);
         for r in results {
             if let Some(a) = r? {

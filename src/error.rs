@@ -154,6 +154,20 @@ pub enum Error {
         /// The models the tool has, comma-separated.
         available: String,
     },
+    /// A duration (a lookback window, a timeout, a half-life) does not parse; see
+    /// [`crate::events::parse_duration`] for the syntax.
+    #[error("{name}: `{text}` is not a duration: {reason}")]
+    InvalidDuration {
+        /// What the duration is for (`lookback`, `half-life`, …).
+        name: &'static str,
+        /// The text given.
+        text: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A chart cannot be drawn from its data (feature `plot`).
+    #[error("cannot plot: {0}")]
+    Plot(PlotProblem),
 }
 
 impl Error {
@@ -403,6 +417,34 @@ pub enum DecodeProblem {
     TrailingBytes {
         /// How many.
         count: usize,
+    },
+}
+
+/// Why a chart cannot be drawn; carried by [`Error::Plot`].
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum PlotProblem {
+    /// There is nothing to draw.
+    #[error("nothing to plot: no {what}")]
+    Empty {
+        /// What is missing (`attribution`, `channel`, `cell`).
+        what: &'static str,
+    },
+    /// A value to draw is NaN or infinite.
+    #[error("{what} is {value}")]
+    NotFinite {
+        /// Which value (`conversions of `A` in `linear``, `value of A → B`).
+        what: String,
+        /// The value.
+        value: f64,
+    },
+    /// A heatmap cell is given twice.
+    #[error("{from} → {to} appears twice")]
+    DuplicateCell {
+        /// Row state.
+        from: String,
+        /// Column state.
+        to: String,
     },
 }
 

@@ -78,6 +78,7 @@ mod hash;
 mod journey;
 pub mod model;
 mod outcome;
+mod par;
 pub mod pipeline;
 #[cfg(feature = "plot")]
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
@@ -88,6 +89,7 @@ pub mod report;
 pub mod synth;
 mod table;
 mod table_serde;
+mod time;
 mod walk;
 
 /// The README's code blocks, compiled and run as doctests.
@@ -97,7 +99,7 @@ mod readme_doctest {}
 
 pub use attribution::{Attribution, ChannelCredit, CreditTriple, INTERVAL_COLUMNS, LONG_COLUMNS};
 pub use channel::{ChannelId, Channels, RESERVED_NAMES};
-pub use error::{Error, Location, ParseProblem, Result};
+pub use error::{Error, Location, ParseProblem, PlotProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
     AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, MarkovFit,

@@ -102,24 +102,17 @@ impl FromStr for Metric {
             "conversions" => Ok(Metric::Conversions),
             "value" => Ok(Metric::Value),
             "share" => Ok(Metric::Share),
-            _ => Err(invalid(
-                "metric",
-                format!("unknown metric `{s}` (valid: {})", Metric::NAMES.join(", ")),
-            )),
+            _ => Err(Error::Unknown {
+                what: "metric",
+                name: s.to_string(),
+                valid: Metric::NAMES.join(", "),
+            }),
         }
     }
 }
 
-fn invalid(name: &'static str, reason: String) -> Error {
-    Error::InvalidParameter {
-        model: "plot",
-        name,
-        reason,
-    }
-}
-
 fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> Error {
-    Error::Io(std::io::Error::other(e.to_string()))
+    Error::Io(std::io::Error::other(e))
 }
 
 /// Okabe–Ito (without its yellow, weak on white), then Tol's muted/bright extras.
@@ -167,14 +160,13 @@ fn trim_number(v: f64) -> String {
 /// under their group.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when `attributions` is empty, has no channel, or holds a value
-/// that is not finite.
+/// [`Error::Plot`] when `attributions` is empty, has no channel, or holds a value that is not
+/// finite.
 pub fn grouped_bars_svg(attributions: &[Attribution], metric: Metric) -> Result<String> {
     if attributions.is_empty() {
-        return Err(invalid(
-            "attributions",
-            "nothing to plot: no attribution".into(),
-        ));
+        return Err(Error::Plot(PlotProblem::Empty {
+            what: "attribution",
+        }));
     }
     let channels: Vec<&str> = attributions
         .iter()
@@ -183,10 +175,7 @@ pub fn grouped_bars_svg(attributions: &[Attribution], metric: Metric) -> Result<
         .into_iter()
         .collect();
     if channels.is_empty() {
-        return Err(invalid(
-            "attributions",
-            "nothing to plot: no channel".into(),
-        ));
+        return Err(Error::Plot(PlotProblem::Empty { what: "channel" }));
     }
     // values[i][j]: channel i, model j.
     let mut values = vec![vec![None; attributions.len()]; channels.len()];
@@ -194,10 +183,10 @@ pub fn grouped_bars_svg(attributions: &[Attribution], metric: Metric) -> Result<
         for c in &a.channels {
             let v = metric.of(c);
             if !v.is_finite() {
-                return Err(invalid(
-                    "attributions",
-                    format!("{} of `{}` in `{}` is {v}", metric, c.channel, a.model),
-                ));
+                return Err(Error::Plot(PlotProblem::NotFinite {
+                    what: format!("{} of `{}` in `{}`", metric, c.channel, a.model),
+                    value: v,
+                }));
             }
             if let Ok(i) = channels.binary_search(&c.channel.as_str()) {
                 values[i][j] = Some(v);
@@ -376,19 +365,25 @@ fn cell_text(v: f64) -> String {
 /// The colour scale runs from min(0, smallest value) to the largest value.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when `rows` is empty, a value is not finite, or a
-/// (row, column) pair appears twice.
+/// [`Error::Plot`] when `rows` is empty, a value is not finite, or a (row, column) pair appears
+/// twice.
 pub fn heatmap_svg(rows: &[(String, String, f64)]) -> Result<String> {
     if rows.is_empty() {
-        return Err(invalid("rows", "nothing to plot: no cell".into()));
+        return Err(Error::Plot(PlotProblem::Empty { what: "cell" }));
     }
     let mut cells = BTreeMap::new();
     for (from, to, v) in rows {
         if !v.is_finite() {
-            return Err(invalid("rows", format!("value of {from} → {to} is {v}")));
+            return Err(Error::Plot(PlotProblem::NotFinite {
+                what: format!("value of {from} → {to}"),
+                value: *v,
+            }));
         }
         if cells.insert((from.as_str(), to.as_str()), *v).is_some() {
-            return Err(invalid("rows", format!("{from} → {to} appears twice")));
+            return Err(Error::Plot(PlotProblem::DuplicateCell {
+                from: from.clone(),
+                to: to.clone(),
+            }));
         }
     }
     let states = |pick: fn(&(String, String, f64)) -> &str| {

@@ -65,17 +65,7 @@ where
         }
         Ok(acc)
     };
-    #[cfg(feature = "parallel")]
-    let parts: Vec<Result<A>> = {
-        use rayon::prelude::*;
-        if chunks > 1 {
-            (0..chunks).into_par_iter().map(run).collect()
-        } else {
-            (0..chunks).map(run).collect()
-        }
-    };
-    #[cfg(not(feature = "parallel"))]
-    let parts: Vec<Result<A>> = (0..chunks).map(run).collect();
+    let parts: Vec<Result<A>> = crate::par::map_range(chunks, run);
     let mut acc = init();
     for p in parts {
         merge(&mut acc, p?);

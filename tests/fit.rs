@@ -9,18 +9,6 @@ use touchpoint::fit::{FittedKind, FittedModel, TouchCredit};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
 use touchpoint::{AttributionModel, Journey, Linear, Markov, Outcome, PathTable, Touchpoint};
 
-/// Table T2 of the model reference.
-fn t2() -> PathTable {
-    table(&[
-        ("A > B > C", 2.0, 20.0, 1.0),
-        ("A > A > B", 1.0, 15.0, 2.0),
-        ("B", 1.0, 5.0, 3.0),
-        ("C > A", 1.0, 10.0, 1.0),
-        ("B > C > B > A", 1.0, 12.0, 0.0),
-        ("C", 1.0, 8.0, 1.0),
-    ])
-}
-
 fn fit(name: &str, t: &PathTable) -> FittedModel {
     build_model(name, &ModelOptions::default())
         .unwrap()

@@ -6,7 +6,8 @@ mod common;
 
 use touchpoint::plot::{Metric, grouped_bars_svg, heatmap_svg};
 use touchpoint::{
-    Attribution, AttributionModel, Error, FirstTouch, LastTouch, Linear, PositionBased, Shapley,
+    Attribution, AttributionModel, Error, FirstTouch, LastTouch, Linear, PlotProblem,
+    PositionBased, Shapley,
 };
 
 use common::t2;
@@ -140,10 +141,9 @@ fn heatmap_labels_every_state_and_annotates_values() {
 fn empty_or_bad_input_is_an_error_not_a_panic() {
     assert!(matches!(
         grouped_bars_svg(&[], Metric::Value),
-        Err(Error::InvalidParameter {
-            name: "attributions",
-            ..
-        })
+        Err(Error::Plot(PlotProblem::Empty {
+            what: "attribution"
+        }))
     ));
     let mut results = t2_results();
     for a in &mut results {
@@ -159,7 +159,7 @@ fn empty_or_bad_input_is_an_error_not_a_panic() {
 
     assert!(matches!(
         heatmap_svg(&[]),
-        Err(Error::InvalidParameter { name: "rows", .. })
+        Err(Error::Plot(PlotProblem::Empty { what: "cell" }))
     ));
     let s = |x: &str| x.to_string();
     let twice = [(s("A"), s("B"), 0.5), (s("A"), s("B"), 0.5)];

@@ -210,13 +210,7 @@ impl EventLog {
         if self.sorted {
             return;
         }
-        #[cfg(feature = "parallel")]
-        {
-            use rayon::slice::ParallelSliceMut;
-            self.events.par_sort_unstable_by_key(Event::key);
-        }
-        #[cfg(not(feature = "parallel"))]
-        self.events.sort_unstable_by_key(Event::key);
+        crate::par::sort_unstable_by_key(&mut self.events, Event::key);
         self.sorted = true;
     }
 }

@@ -61,8 +61,8 @@ mod log;
 mod read;
 mod rules;
 pub mod synth;
-mod time;
 
+pub use crate::time::{EpochUnit, parse_duration, parse_timestamp};
 #[cfg(feature = "arrow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
 pub use arrow::read_events_arrow;
@@ -75,7 +75,6 @@ pub use read::{
     ChannelInput, EventFormat, EventOptions, EventReadReport, read_events, read_events_into,
 };
 pub use rules::{ChannelRule, ChannelRules, DEFAULT_CHANNEL_RULES, DEFAULT_FALLBACK_CHANNEL};
-pub use time::{EpochUnit, parse_duration, parse_timestamp};
 
 /// The reports of [`paths_from_events`]: what was read and how journeys were built.
 #[derive(Clone, Debug, PartialEq, Serialize)]

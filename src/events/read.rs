@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
-use super::time::{EpochUnit, parse_timestamp};
 use crate::error::{Error, Location, ParseProblem, Result};
 use crate::formats::paths_csv::{csv_error, detect_delimiter};
 use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
+use crate::time::{EpochUnit, parse_timestamp};
 
 /// The two event file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

@@ -95,41 +95,7 @@ pub(crate) fn split_lines(block: &[u8], start: Location) -> Vec<Chunk<'_>> {
         .collect()
 }
 
-/// Runs `a` and `b`, in parallel with the `parallel` feature.
-pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
-where
-    A: FnOnce() -> RA + Send,
-    B: FnOnce() -> RB + Send,
-    RA: Send,
-    RB: Send,
-{
-    #[cfg(feature = "parallel")]
-    {
-        rayon::join(a, b)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        (a(), b())
-    }
-}
-
-/// `items.map(f)` in order, in parallel with the `parallel` feature.
-pub(crate) fn map_ordered<T, U, F>(items: &[T], f: F) -> Vec<U>
-where
-    T: Sync,
-    U: Send,
-    F: Fn(&T) -> U + Sync,
-{
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        items.par_iter().map(&f).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        items.iter().map(f).collect()
-    }
-}
+pub(crate) use crate::par::{join, map_ordered};
 
 #[cfg(test)]
 mod tests {

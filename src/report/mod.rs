@@ -161,10 +161,14 @@ fn totals(results: &[Attribution]) -> (f64, f64, f64) {
     })
 }
 
-/// A CSV writer error as [`Error::Io`].
+/// A CSV writer error as [`Error::Io`], the csv error kept as the cause.
 fn io_err(e: ::csv::Error) -> Error {
+    if !e.is_io_error() {
+        return Error::Io(io::Error::other(e));
+    }
     match e.into_kind() {
         ::csv::ErrorKind::Io(io) => Error::Io(io),
+        // Not reached: `is_io_error` means the Io kind.
         other => Error::Io(io::Error::other(format!("{other:?}"))),
     }
 }

@@ -25,10 +25,10 @@ use arrow_array::{Array, LargeStringArray, RecordBatch, StringArray, StringViewA
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::error::{Error, Location, ParseProblem, Result};
-use crate::events::{EpochUnit, parse_timestamp};
 use crate::formats::paths_csv::Splitter;
 use crate::outcome::Outcome;
 use crate::table::PathTable;
+use crate::time::{EpochUnit, parse_timestamp};
 
 /// Where schema problems (a missing column, a wrong type) are reported: line 0, before row 1.
 pub(crate) const SCHEMA: Location = Location { line: 0, record: 0 };

@@ -206,13 +206,7 @@ where
         }
         acc
     };
-    #[cfg(feature = "parallel")]
-    let parts: Vec<Moments> = {
-        use rayon::prelude::*;
-        (0..blocks).into_par_iter().map(run).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let parts: Vec<Moments> = (0..blocks).map(run).collect();
+    let parts: Vec<Moments> = crate::par::map_range(blocks, run);
     let mut acc = Moments::new(n);
     for p in parts {
         acc.merge(p);

@@ -163,10 +163,13 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     })
 }
 
-/// Parses a duration such as `30d`, `7d`, `12h`, `30m`, `90s`, `2w` or `1.5d` (a number, an
-/// optional space, a unit among `w`, `d`, `h`, `m`/`min`, `s`; also the long names `weeks`,
-/// `days`, `hours`, `minutes`, `seconds` and their singulars). Used for the lookback window,
-/// the inactivity timeout and the half-life on the command line.
+/// Parses a duration such as `30d`, `7d`, `12h`, `30m`, `90s`, `500ms`, `2w` or `1.5d`: the
+/// crate's one duration syntax. The rule: a non-negative decimal number, an optional space, and
+/// a unit, which is required (a bare number is not a duration), among `w`, `d`, `h`, `m`/`min`,
+/// `s`, `ms` (also the long names `weeks`, `days`, `hours`, `minutes`, `seconds`,
+/// `milliseconds` and their singulars, any case); the value is exact to the microsecond
+/// (truncated below). Used for the lookback window, the inactivity timeout and the half-life
+/// on the command line.
 ///
 /// ```
 /// use chrono::TimeDelta;
@@ -178,12 +181,12 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] naming `name` when the text is not a non-negative number with a
+/// [`Error::InvalidDuration`] naming `name` when the text is not a non-negative number with a
 /// known unit, or the duration does not fit in ±2⁶³ µs.
 pub fn parse_duration(name: &'static str, text: &str) -> Result<TimeDelta> {
-    let bad = |reason: String| Error::InvalidParameter {
-        model: "events",
+    let bad = |reason| Error::InvalidDuration {
         name,
+        text: text.to_string(),
         reason,
     };
     let t = text.trim();
@@ -191,27 +194,28 @@ pub fn parse_duration(name: &'static str, text: &str) -> Result<TimeDelta> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = (&t[..split], t[split..].trim());
-    let seconds: i128 = match unit.to_ascii_lowercase().as_str() {
-        "w" | "week" | "weeks" => 7 * 86_400,
-        "d" | "day" | "days" => 86_400,
-        "h" | "hour" | "hours" => 3_600,
-        "m" | "min" | "mins" | "minute" | "minutes" => 60,
-        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+    let per_unit: i128 = match unit.to_ascii_lowercase().as_str() {
+        "w" | "week" | "weeks" => 7 * 86_400 * SECOND,
+        "d" | "day" | "days" => 86_400 * SECOND,
+        "h" | "hour" | "hours" => 3_600 * SECOND,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60 * SECOND,
+        "s" | "sec" | "secs" | "second" | "seconds" => SECOND,
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => SECOND / 1000,
         _ => {
-            return Err(bad(format!(
-                "`{text}`: expected a number and a unit (w, d, h, m, s), e.g. `30d`"
-            )));
+            return Err(bad(
+                "expected a number and a unit (w, d, h, m, s, ms), e.g. `30d`",
+            ));
         }
     };
+    // Checked throughout: a long fraction or a huge number is an error, never an overflow.
     let micros = parse_decimal(number)
         .and_then(|d| {
-            let per_unit = seconds * SECOND;
-            let scale = 10i128.pow(d.fraction_len);
+            let scale = 10i128.checked_pow(d.fraction_len)?;
             let int = i128::try_from(d.integer).ok()?.checked_mul(per_unit)?;
-            let frac = i128::try_from(d.fraction).ok()? * per_unit / scale;
+            let frac = i128::try_from(d.fraction).ok()?.checked_mul(per_unit)? / scale;
             i64::try_from(int.checked_add(frac)?).ok()
         })
-        .ok_or_else(|| bad(format!("`{text}` is not a duration that fits in 2^63 µs")))?;
+        .ok_or_else(|| bad("expected a non-negative number that fits in 2^63 µs"))?;
     Ok(TimeDelta::microseconds(micros))
 }
 
@@ -298,6 +302,12 @@ mod tests {
         assert_eq!(d("3.5d"), TimeDelta::hours(84));
         assert_eq!(d("7 Days"), TimeDelta::days(7));
         assert_eq!(d("0s"), TimeDelta::zero());
+        assert_eq!(d("500ms"), TimeDelta::milliseconds(500));
+        assert_eq!(d("1.5 ms"), TimeDelta::microseconds(1500));
+        assert_eq!(d("2 Milliseconds"), TimeDelta::milliseconds(2));
+        // 38 fraction digits: the checked arithmetic refuses, it does not overflow.
+        let long = format!("1.{}w", "9".repeat(38));
+        assert!(parse_duration("x", &long).is_err());
         for bad in [
             "",
             "30",

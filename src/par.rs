@@ -1,0 +1,87 @@
+//! The one parallel/serial switch: these helpers run on rayon's pool with the `parallel`
+//! feature and serially without it, with the same results in the same order either way
+//! (callers fold the parts in order, so output never depends on the thread count).
+
+/// `(0..n).map(f)` in order; in parallel when `n > 1` (with the `parallel` feature).
+pub(crate) fn map_range<T, F>(n: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> T + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    if n > 1 {
+        use rayon::prelude::*;
+        return (0..n).into_par_iter().map(f).collect();
+    }
+    (0..n).map(f).collect()
+}
+
+/// `items.map(f)` in order, in parallel with the `parallel` feature.
+pub(crate) fn map_ordered<T, U, F>(items: &[T], f: F) -> Vec<U>
+where
+    T: Sync,
+    U: Send,
+    F: Fn(&T) -> U + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(&f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
+/// Runs `a` and `b`, in parallel with the `parallel` feature.
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
+/// `v.sort_unstable_by_key(key)`, in parallel with the `parallel` feature. Callers use keys
+/// that tell every element apart (or do not care about the order of equal ones), so serial and
+/// parallel orders agree.
+pub(crate) fn sort_unstable_by_key<T, K, F>(v: &mut [T], key: F)
+where
+    T: Send,
+    K: Ord,
+    F: Fn(&T) -> K + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        v.par_sort_unstable_by_key(key);
+    }
+    #[cfg(not(feature = "parallel"))]
+    v.sort_unstable_by_key(key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_keep_order() {
+        assert_eq!(map_range(5, |i| i * i), [0, 1, 4, 9, 16]);
+        assert_eq!(map_range(0, |i| i), Vec::<usize>::new());
+        assert_eq!(map_ordered(&[3, 1, 2], |x| x + 1), [4, 2, 3]);
+        assert_eq!(join(|| 1, || "b"), (1, "b"));
+        let mut v = vec![(3, 'c'), (1, 'a'), (2, 'b')];
+        sort_unstable_by_key(&mut v, |x| x.0);
+        assert_eq!(v, [(1, 'a'), (2, 'b'), (3, 'c')]);
+    }
+}
