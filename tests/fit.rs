@@ -344,7 +344,10 @@ proptest! {
 /// reference, §Per-journey credit, quotes the figure this prints).
 #[test]
 fn dp6_style_split_misses_the_aggregate_and_calibrated_split_does_not() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_paths.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/sample_paths.csv"
+    );
     let (t, _) = touchpoint::formats::read_paths(
         std::fs::File::open(path).unwrap(),
         &touchpoint::formats::PathCsvOptions::default(),
@@ -374,10 +377,19 @@ fn dp6_style_split_misses_the_aggregate_and_calibrated_split_does_not() {
         let placed = calibrated[id.index()] + res.map_or(0.0, |r| r.conversions);
         assert_close(placed, a.conversions(name));
         let shift = (dp6[id.index()] - a.conversions(name)) / total;
-        eprintln!("{name}: markov share {:.4}, dp6 split share {:.4}, shift {shift:+.4}",
-            a.conversions(name) / total, dp6[id.index()] / total);
+        eprintln!(
+            "{name}: markov share {:.4}, dp6 split share {:.4}, shift {shift:+.4}",
+            a.conversions(name) / total,
+            dp6[id.index()] / total
+        );
         worst_dp6 = worst_dp6.max(shift.abs());
     }
-    eprintln!("largest DP6 share shift: {worst_dp6:.4}; residual: {:?}", f.residual());
-    assert!(worst_dp6 > 0.005, "the DP6 split happens to match here: {worst_dp6}");
+    eprintln!(
+        "largest DP6 share shift: {worst_dp6:.4}; residual: {:?}",
+        f.residual()
+    );
+    assert!(
+        worst_dp6 > 0.005,
+        "the DP6 split happens to match here: {worst_dp6}"
+    );
 }
