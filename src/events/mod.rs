@@ -56,6 +56,7 @@ use crate::table::PathTable;
 #[cfg(feature = "arrow")]
 mod arrow;
 mod build;
+mod cut;
 mod log;
 mod read;
 mod rules;
@@ -68,7 +69,7 @@ pub use arrow::read_events_arrow;
 #[cfg(feature = "parquet")]
 #[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
 pub use arrow::{read_events_parquet, read_events_parquet_file};
-pub use build::{JourneyOptions, JourneyReport};
+pub use build::{JourneyOptions, JourneyReport, Journeys, NullJourneys, UnattributedConversion};
 pub use log::EventLog;
 pub use read::{
     ChannelInput, EventFormat, EventOptions, EventReadReport, read_events, read_events_into,
