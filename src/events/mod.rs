@@ -60,6 +60,8 @@ mod cut;
 mod log;
 mod read;
 mod rules;
+mod stream;
+mod stream_state;
 pub mod synth;
 mod time;
 
@@ -75,6 +77,10 @@ pub use read::{
     ChannelInput, EventFormat, EventOptions, EventReadReport, read_events, read_events_into,
 };
 pub use rules::{ChannelRule, ChannelRules, DEFAULT_CHANNEL_RULES, DEFAULT_FALLBACK_CHANNEL};
+pub use stream::{
+    JourneyStream, LateEvent, LateEvents, LateReport, PushReport, StreamConfig, StreamReport,
+};
+pub use stream_state::{CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointProblem};
 pub use time::{EpochUnit, parse_duration, parse_timestamp};
 
 /// The reports of [`paths_from_events`]: what was read and how journeys were built.
