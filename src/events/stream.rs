@@ -441,6 +441,9 @@ impl JourneyStream {
                 self.run(slot, i64::MAX, true)?;
             }
         }
+        self.users = Vec::new();
+        self.free = Vec::new();
+        self.index = HashTable::new();
         Ok(self.closed.journeys.len() + self.closed.unattributed.len() - n)
     }
 
@@ -669,14 +672,30 @@ impl JourneyStream {
             }
             self.users[slot as usize] = None;
             self.free.push(slot);
+            if !finish && self.free.len() > 1024 && self.free.len() * 4 > self.users.len() * 3 {
+                self.compact();
+            }
         }
         r
+    }
+
+    /// Renumbers the used slots densely and releases the rest, so memory follows the active
+    /// users down as well as up (amortized O(1) per eviction: it runs when 3/4 are free).
+    fn compact(&mut self) {
+        let mut users: Vec<Option<UserSlot>> = std::mem::take(&mut self.users)
+            .into_iter()
+            .filter(Option::is_some)
+            .collect();
+        users.shrink_to_fit();
+        self.users = users;
+        self.free = Vec::new();
+        self.reindex();
     }
 
     /// Rebuilds the name index and the timers from the slots (after a restore).
     pub(crate) fn reindex(&mut self) {
         self.lateness = lateness_us(&self.config);
-        self.index = HashTable::with_capacity(self.users.len());
+        self.index = HashTable::with_capacity(self.users.len() - self.free.len());
         self.timers.clear();
         for u in self.users.iter_mut().flatten() {
             u.due = None;
