@@ -168,6 +168,7 @@ impl Interner {
     }
 
     /// Approximate heap bytes: the strings, their boxes and the index.
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
     pub(crate) fn heap_bytes(&self) -> usize {
         self.names.iter().map(|n| n.len()).sum::<usize>()
             + self.names.capacity() * size_of::<Box<str>>()
