@@ -40,7 +40,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Attribution, ChannelCredit};
-use crate::error::{Error, Result};
+use crate::error::{Error, PlotProblem, Result};
 
 /// Which number of each [`ChannelCredit`] a bar chart shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,7 +111,7 @@ impl FromStr for Metric {
     }
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> Error {
+fn draw_error<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E>) -> Error {
     Error::Io(std::io::Error::other(e))
 }
 
