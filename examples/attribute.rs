@@ -19,7 +19,7 @@ use chrono::TimeDelta;
 use clap::Parser;
 use touchpoint::bootstrap::{Bootstrap, Scheme};
 use touchpoint::events::{
-    ChannelInput, ChannelRules, EventOptions, JourneyOptions, parse_duration,
+    ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys, parse_duration,
 };
 use touchpoint::fit::write_per_touch;
 use touchpoint::pipeline::{
@@ -181,6 +181,12 @@ struct Cli {
     /// Lookback window before each conversion (default: 30d).
     #[arg(long, value_name = "DURATION", value_parser = lookback, help_heading = "EVENT LOGS")]
     lookback: Option<TimeDelta>,
+    /// Null journeys: after-last-conversion (default: touches after a user's last conversion;
+    /// older unclaimed touches are dropped and counted) or windowed (every unclaimed touch is in
+    /// a null journey no longer than the lookback: the rule of the incremental builder and of
+    /// the `serve` example).
+    #[arg(long, value_name = "RULE", value_parser = null_rule, help_heading = "EVENT LOGS")]
+    nulls: Option<NullJourneys>,
     /// Map source/medium columns to channels with an ordered rule file (header:
     /// channel,source,medium[,campaign]; `*` matches anything).
     #[arg(long, value_name = "FILE", help_heading = "EVENT LOGS")]
@@ -385,6 +391,7 @@ fn input(cli: &Cli) -> Result<(Input, String, String), Failure> {
     }
     let mut journeys = JourneyOptions::default();
     journeys.lookback = cli.lookback.or(journeys.lookback);
+    journeys.nulls = cli.nulls.unwrap_or(journeys.nulls);
     let path = PathBuf::from(events);
     let i = Input::EventFile {
         path,
@@ -582,6 +589,16 @@ fn value_mode(s: &str) -> Result<ValueMode, Bad> {
         "value_weighted" => Ok(ValueMode::ValueWeighted),
         "proportional" => Ok(ValueMode::Proportional),
         _ => Err("expected value_weighted or proportional".into()),
+    }
+}
+
+fn null_rule(s: &str) -> Result<NullJourneys, String> {
+    match s {
+        "after-last-conversion" => Ok(NullJourneys::AfterLastConversion),
+        "windowed" => Ok(NullJourneys::Windowed),
+        other => Err(format!(
+            "unknown null-journey rule `{other}` (valid: after-last-conversion, windowed)"
+        )),
     }
 }
 
