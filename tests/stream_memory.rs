@@ -39,7 +39,12 @@ type Day = (i64, usize, usize, usize, u64);
 /// journeys, and the batch builder's journeys on the same events (when `compare`).
 fn simulate(events: &[SynthEvent], opts: &SynthOptions, compare: bool) -> Vec<Day> {
     let config = StreamConfig::default();
-    let horizon = config.journeys.lookback.unwrap().num_microseconds().unwrap();
+    let horizon = config
+        .journeys
+        .lookback
+        .unwrap()
+        .num_microseconds()
+        .unwrap();
     let mut stream = JourneyStream::new(config.clone()).unwrap();
     let mut batch = EventLog::new();
     let mut whole = EventLog::new();
@@ -69,9 +74,19 @@ fn simulate(events: &[SynthEvent], opts: &SynthOptions, compare: bool) -> Vec<Da
             let w = stream.watermark().unwrap();
             let recent = last_event.values().filter(|&&t| t >= w - horizon).count();
             let report = stream.report();
-            assert!(report.active_users <= recent, "{} > {recent}", report.active_users);
+            assert!(
+                report.active_users <= recent,
+                "{} > {recent}",
+                report.active_users
+            );
             last_event.retain(|_, t| *t >= w - horizon);
-            days.push((hour / 24, stream.heap_bytes(), report.active_users, whole.heap_bytes(), seen));
+            days.push((
+                hour / 24,
+                stream.heap_bytes(),
+                report.active_users,
+                whole.heap_bytes(),
+                seen,
+            ));
         }
     }
     stream.flush().unwrap();
@@ -95,7 +110,12 @@ fn memory_follows_the_active_users_not_the_events_seen() {
     // the heap, while the events seen keep growing
     let at = |d: i64| days.iter().find(|x| x.0 == d).unwrap();
     let (mid, late) = (at(45), at(90));
-    assert!(late.4 > mid.4 * 3 / 2, "events grow: {} -> {}", mid.4, late.4);
+    assert!(
+        late.4 > mid.4 * 3 / 2,
+        "events grow: {} -> {}",
+        mid.4,
+        late.4
+    );
     assert!(
         (late.1 as f64) < 1.5 * mid.1 as f64,
         "heap steady: {} -> {}",
@@ -120,7 +140,11 @@ fn memory_of_a_month_of_a_100k_orders_a_month_shop() {
     let mib = |b: usize| b as f64 / (1 << 20) as f64;
     for &(d, heap, users, log, seen) in &days {
         if [1, 10, 31, 60, 90].contains(&d) || d == days.len() as i64 {
-            println!("{d:>3}  {:>15.1}  {users:>12}  {:>18.1}  {seen:>11}", mib(heap), mib(log));
+            println!(
+                "{d:>3}  {:>15.1}  {users:>12}  {:>18.1}  {seen:>11}",
+                mib(heap),
+                mib(log)
+            );
         }
     }
     let peak = days.iter().map(|d| d.1).max().unwrap();

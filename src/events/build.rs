@@ -31,8 +31,8 @@ pub enum NullJourneys {
     Windowed,
 }
 
-/// How [`EventLog::build`] cuts each user's events into journeys (the model reference,
-/// §journeys from events).
+/// How [`EventLog::build`] cuts each user's events into journeys (the
+/// [model reference](crate::reference), §Conventions / Path tables).
 ///
 /// Per user, events are ordered by time; ties keep input order (a converting row's own touch
 /// comes just before its conversion). Then:
