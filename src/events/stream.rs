@@ -655,6 +655,14 @@ impl JourneyStream {
                 self.cutter.expire(&mut u.cut, &u.name, w, &mut sink)
             }
         });
+        // Idle users are most of the state: keep only what they hold.
+        if u.buffered.is_empty() {
+            u.buffered = Vec::new();
+        }
+        let p = &mut u.cut.pending;
+        if p.capacity() > 2 * p.len() + 4 {
+            p.shrink_to_fit();
+        }
         let due = u
             .buffered
             .first()
