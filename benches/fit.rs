@@ -51,7 +51,7 @@ fn journey(t: &PathTable, timed: bool) -> Journey {
         touches,
         outcome: Outcome::converted(1.0, 80.0),
         converted_at: None,
-        ..Default::default()
+        ..Journey::default()
     }
 }
 
