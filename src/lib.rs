@@ -62,6 +62,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod analytics;
 mod attribution;
 pub mod bootstrap;
 mod channel;
