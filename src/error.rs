@@ -114,13 +114,21 @@ pub enum Error {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// A spend file (see [`crate::spend`]) is malformed, or its period does not match the data.
+    #[error("line {}: {problem}", at.line)]
+    Spend {
+        /// Where the problem is.
+        at: Location,
+        /// What the problem is.
+        problem: crate::spend::SpendProblem,
+    },
 }
 
 impl Error {
     /// The location of an input problem, if this error has one (csv's `position()`).
     pub fn location(&self) -> Option<Location> {
         match self {
-            Error::Parse { at, .. } => Some(*at),
+            Error::Parse { at, .. } | Error::Spend { at, .. } => Some(*at),
             _ => None,
         }
     }

@@ -84,6 +84,7 @@ pub mod plot;
 pub mod reference;
 pub mod registry;
 pub mod report;
+pub mod spend;
 pub mod synth;
 mod table;
 mod table_serde;
