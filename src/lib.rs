@@ -75,6 +75,7 @@ pub mod fit;
 #[cfg(test)]
 mod fixtures;
 pub mod formats;
+pub mod html;
 mod journey;
 pub mod model;
 mod outcome;
