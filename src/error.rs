@@ -114,6 +114,46 @@ pub enum Error {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The input needs a cargo feature this build does not have (Parquet without `parquet`).
+    #[error("{what} need the `{feature}` feature")]
+    FeatureDisabled {
+        /// The feature.
+        feature: &'static str,
+        /// What needs it (plural: `Parquet event logs`).
+        what: &'static str,
+    },
+    /// A name (of a model, an output format, a compatibility mode, a chart metric) is not one
+    /// of the valid ones.
+    #[error("unknown {what} `{name}` (valid: {valid})")]
+    Unknown {
+        /// What kind of name (`model`, `format`, `compatibility mode`, `metric`).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
+    /// A comma-separated model list is empty or has an empty name (`a,,b`).
+    #[error("{}", match position {
+        None => "the model list is empty".to_string(),
+        Some(p) => format!("empty model name at position {p} of `{list}`"),
+    })]
+    ModelList {
+        /// The list as given.
+        list: String,
+        /// 1-based position of the empty name; `None` when the whole list is empty.
+        position: Option<usize>,
+    },
+    /// Results of a model that another tool's output format has no place for.
+    #[error("{tool} has no model `{model}` (its models here: {available})")]
+    NoCompatModel {
+        /// The other tool (`ChannelAttribution`).
+        tool: &'static str,
+        /// Our model.
+        model: String,
+        /// The models the tool has, comma-separated.
+        available: String,
+    },
     /// A spend file (see [`crate::spend`]) is malformed, or its period does not match the data.
     #[error("line {}: {problem}", at.line)]
     Spend {

@@ -59,6 +59,7 @@
 //! and worked examples with their numbers, and how touchpoint differs from ChannelAttribution,
 //! DP6 and mta.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
@@ -79,6 +80,7 @@ pub mod html;
 mod journey;
 pub mod model;
 mod outcome;
+pub mod pipeline;
 #[cfg(feature = "plot")]
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;

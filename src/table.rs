@@ -321,8 +321,10 @@ impl PathTable {
         match times {
             Some((ts, conv)) => {
                 if self.times.is_empty() {
-                    self.times = vec![NO_TIME; self.touches.len()];
-                    self.converted_at = vec![NO_TIME; self.outcomes.len()];
+                    // `resize` keeps the capacity of a table whose rows were cleared.
+                    self.times.resize(self.touches.len(), NO_TIME);
+                    self.converted_at.clear();
+                    self.converted_at.resize(self.outcomes.len(), NO_TIME);
                 }
                 self.times.extend_from_slice(ts);
                 self.converted_at.push(conv);

@@ -232,7 +232,8 @@ impl Sets {
 }
 
 /// Weights β ≥ 0 with Σ_S w_S·β_k/Σ_{j∈S} β_j = margin_k for every channel with a positive
-/// margin that appears on a set of positive weight (the others get 0), by the multiplicative
+/// margin that appears on a set of positive weight (the others get 0; the targets of the
+/// active ones are first rescaled to sum to the weight their sets carry), by the multiplicative
 /// fixed point β_k ← margin_k / Σ_{S∋k} w_S/D_S (a minorize–maximize step of a concave
 /// likelihood; it converges whenever the margins are reachable). Returns β and the placed
 /// credit per channel.
@@ -247,10 +248,25 @@ fn solve(sets: &Sets, weights: &[f64], margin: &[f64]) -> (Vec<f64>, Vec<f64>) {
         }
     }
     let active: Vec<bool> = (0..n).map(|k| present[k] && margin[k] > 0.0).collect();
-    let total: f64 = margin.iter().filter(|m| **m > 0.0).sum();
-    let mut beta: Vec<f64> = (0..n)
-        .map(|k| if active[k] { margin[k] } else { 0.0 })
+    // Every set with an active channel places all of its weight; if the active channels'
+    // credit differs from that (credit of channels no converting journey carries, negative
+    // credit), their targets are rescaled to it, in proportion to their credit.
+    let carried: f64 = (0..weights.len())
+        .filter(|&s| sets.set(s).iter().any(|&k| active[k as usize]))
+        .map(|s| weights[s])
+        .sum();
+    let active_total: f64 = (0..n).filter(|&k| active[k]).map(|k| margin[k]).sum();
+    let scale = if active_total > 0.0 {
+        carried / active_total
+    } else {
+        0.0
+    };
+    let target: Vec<f64> = (0..n)
+        .map(|k| if active[k] { margin[k] * scale } else { 0.0 })
         .collect();
+    let margin = &target[..];
+    let total = carried;
+    let mut beta: Vec<f64> = margin.to_vec();
     let mut acc = vec![0.0; n];
     let placed = |beta: &[f64], acc: &mut Vec<f64>| {
         acc.iter_mut().for_each(|a| *a = 0.0);

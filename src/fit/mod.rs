@@ -33,10 +33,14 @@
 //!   (as DP6 does with removal effects) does not: summed back, it moves share towards channels
 //!   that appear on many short converting journeys, typically lower-funnel ones.
 //!
-//! Where exact consistency is impossible the rest is reported, never hidden: a channel with
-//! credit that never appears on a converting row, negative credit (the rate Shapley games can
-//! give it), or margins no split can reach, leave a per-channel [`FittedModel::residual`] with
-//! `placed + residual = aggregate`.
+//! Where exact consistency is impossible the rest is reported, never hidden, as a per-channel
+//! [`FittedModel::residual`] with `placed + residual = aggregate`. A channel whose credit no
+//! journey can carry (it is on no converting row, or its credit is negative, as the global rate
+//! game can give) gets weight 0; every journey still splits all of its conversions, so the
+//! other channels' targets are rescaled in proportion to their credit to carry that share (a
+//! negative residual on them). Margins no split can reach (a set of channels credited more
+//! than all the conversions of the journeys that touch it) are approached as closely as the
+//! iteration gets in 5,000 steps, and the rest shows in the residual.
 //!
 //! ```
 //! use touchpoint::{AttributionModel, Journey, Linear, Markov, Outcome, PathTable};

@@ -1,5 +1,7 @@
 //! Fitted rule-based models: the rule is the fit.
 
+use std::any::Any;
+
 use serde::{Deserialize, Serialize};
 
 use super::TouchCredit;
@@ -45,14 +47,34 @@ macro_rules! with_rule {
     };
 }
 
-fn row_weights<W: TouchWeights>(
+/// A rule's prepared table data, kept between calls of a scorer while the vocabulary of its
+/// one-row table does not grow (so a warm scorer does not allocate).
+pub(crate) type PrepCache = Option<(usize, Box<dyn Any + Send + Sync>)>;
+
+fn row_weights<W>(
     w: &W,
     table: &PathTable,
     scratch: &mut Scratch,
+    cache: &mut PrepCache,
     out: &mut [f64],
-) -> Result<()> {
-    let prep = w.prepare(table)?;
-    w.weights(&prep, table.row(0), scratch, out)
+) -> Result<()>
+where
+    W: TouchWeights,
+    W::Prep: Send + 'static,
+{
+    let n = table.channels().len();
+    let warm = matches!(cache, Some((len, p)) if *len == n && p.is::<W::Prep>());
+    if !warm {
+        *cache = Some((n, Box::new(w.prepare(table)?)));
+    }
+    match cache
+        .as_ref()
+        .and_then(|(_, p)| p.downcast_ref::<W::Prep>())
+    {
+        Some(prep) => w.weights(prep, table.row(0), scratch, out),
+        // Unreachable: the cache was just filled with a `W::Prep`.
+        None => w.weights(&w.prepare(table)?, table.row(0), scratch, out),
+    }
 }
 
 impl RuleSpec {
@@ -61,9 +83,10 @@ impl RuleSpec {
         &self,
         table: &PathTable,
         scratch: &mut Scratch,
+        cache: &mut PrepCache,
         out: &mut [f64],
     ) -> Result<()> {
-        with_rule!(self, w => row_weights(w, table, scratch, out))
+        with_rule!(self, w => row_weights(w, table, scratch, cache, out))
     }
 
     /// Per-touch credit of every row of `table`, appended to `out`. Rows without conversions get

@@ -1,5 +1,6 @@
 //! A reusable scorer: one journey at a time, no allocation per call once warm.
 
+use super::rule::PrepCache;
 use super::{FittedKind, FittedModel, TouchCredit};
 use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
@@ -27,6 +28,7 @@ pub struct Scorer<'f> {
     /// Rule-based models: a one-row table (its vocabulary grows with the names seen).
     row: PathTable,
     scratch: Scratch,
+    prep: PrepCache,
     times: Vec<i64>,
     fractions: Vec<f64>,
     /// Calibrated models: the journey's channels as weight indices, and touch counts.
@@ -51,6 +53,7 @@ impl<'f> Scorer<'f> {
             fitted,
             row: PathTable::new(),
             scratch: Scratch::new(0),
+            prep: None,
             times: Vec::new(),
             fractions: Vec::new(),
             ids: Vec::new(),
@@ -81,7 +84,12 @@ impl<'f> Scorer<'f> {
                 }
                 self.fractions.clear();
                 self.fractions.resize(journey.touches.len(), 0.0);
-                rule.single_row(&self.row, &mut self.scratch, &mut self.fractions)?;
+                rule.single_row(
+                    &self.row,
+                    &mut self.scratch,
+                    &mut self.prep,
+                    &mut self.fractions,
+                )?;
                 let o = journey.outcome;
                 if o.conversions > 0.0 {
                     for (c, &f) in self.out.iter_mut().zip(&self.fractions) {
