@@ -42,6 +42,10 @@ use serde::Serialize;
 use crate::channel::ChannelId;
 use crate::table::PathTable;
 
+mod text;
+
+pub use text::{write_markdown, write_table};
+
 /// Options of [`PathStats::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
