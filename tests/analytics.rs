@@ -308,3 +308,57 @@ proptest! {
         prop_assert_eq!(listed.top_paths.len(), s.converting_paths);
     }
 }
+
+/// `attribute --top N --path-stats FILE`: the JSON file, and a section after the table and
+/// Markdown outputs (only when `--top` is given: the default outputs are unchanged).
+#[test]
+fn the_command_writes_path_stats_and_a_section_of_the_readable_outputs() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("analytics-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("paths.json");
+    let run = |args: &[&str]| {
+        let o = common::example("attribute")
+            .args(["examples/data/t2.csv", "--models", "last_touch", "-q"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let md = run(&[
+        "--format",
+        "md",
+        "--top",
+        "3",
+        "--path-stats",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        md.contains("### Top 3 conversion paths by conversions (of 6)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| A > B > C | 3 | 2 | 20 | 3 | 66.7% | 28.6% |"),
+        "{md}"
+    );
+    assert!(md.contains("| A | 3 | 2 | 1.50 | 3 | 1 | 2 |"), "{md}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(json["top_paths"].as_array().unwrap().len(), 3);
+    assert_eq!(json["top_paths"][0]["path"], "A > B > C");
+    assert_eq!(json["channels"][2]["assisted_conversions"], 2.0);
+    let plain = run(&["--format", "md"]);
+    assert!(
+        !plain.contains("Path analytics") && md.starts_with(&plain),
+        "{plain}"
+    );
+    let table = run(&["--top", "2"]);
+    assert!(
+        table.contains("Channel roles on converting paths"),
+        "{table}"
+    );
+    // Other formats are unchanged by --top.
+    assert_eq!(
+        run(&["--format", "csv", "--top", "2"]),
+        run(&["--format", "csv"])
+    );
+}

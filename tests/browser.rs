@@ -20,6 +20,8 @@ use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::{AttributionModel, LastTouch, Linear, Outcome, PathTable};
 use tungstenite::{Message, WebSocket};
 
+mod common;
+
 const EVENTS: &str = "examples/data/sample_events.csv";
 const SPEND: &str = "examples/data/sample_spend.csv";
 const MODELS: &str = "last_touch,first_touch,linear,position_based,markov,shapley";
@@ -432,40 +434,8 @@ fn check_cells(
     kinds
 }
 
-/// The `attribute` example binary of this build, rebuilt first (a no-op when fresh: `cargo test
-/// --test browser` alone does not build examples, and a stale one would test old code).
 fn attribute() -> Command {
-    let exe = std::env::current_exe().expect("test executable");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "attribute",
-            "--manifest-path",
-        ])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(profile.parent().expect("target/"));
-    if profile.ends_with("release") {
-        cargo.arg("--release");
-    }
-    if cfg!(feature = "plot") {
-        cargo.args(["--features", "plot"]);
-    }
-    let status = cargo.status().expect("cargo build --example attribute");
-    assert!(status.success(), "cargo build --example attribute failed");
-    let bin = profile
-        .join("examples")
-        .join(format!("attribute{}", std::env::consts::EXE_SUFFIX));
-    let mut cmd = Command::new(bin);
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
+    common::example("attribute")
 }
 
 /// Mean and variance of the luminance of a PNG, and the share of pixels unlike the corner's.

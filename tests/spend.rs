@@ -362,3 +362,58 @@ proptest! {
         }
     }
 }
+
+/// `attribute --spend FILE`: JSON keys on every channel entry, warnings by name, and a bad file
+/// refused with its line.
+#[test]
+fn the_command_adds_spend_to_the_json_and_refuses_bad_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("spend-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("spend.csv");
+    std::fs::write(&good, "channel,cost\nA,10\nB,0\nD,5\n").unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "channel,cost\nA,10\nB,-3\n").unwrap();
+    let run = |spend: &std::path::Path, extra: &[&str]| {
+        common::example("attribute")
+            .args([
+                "examples/data/t2.csv",
+                "--models",
+                "last_touch",
+                "--format",
+                "json",
+            ])
+            .arg("--spend")
+            .arg(spend)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&good, &[]);
+    assert!(o.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let channels = &json["models"][0]["channels"];
+    assert_eq!(json["channels"], serde_json::json!(["A", "B", "C", "D"]));
+    assert_eq!(
+        (channels[0]["cpa"].as_f64(), channels[0]["roas"].as_f64()),
+        (Some(5.0), Some(2.2))
+    );
+    assert!(channels[1]["roas"].is_null() && channels[2]["cost"].is_null());
+    assert_eq!(channels[3]["conversions"], 0.0);
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert!(stderr.contains("`D` has spend but no touches"), "{stderr}");
+    assert!(
+        stderr.contains("`C` has touches but no spend row"),
+        "{stderr}"
+    );
+    let o = run(&good, &["--ci", "0.9", "--replicates", "50", "-q"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(json["models"][0]["channels"][0]["cpa_ci"].is_array());
+    assert!(json["models"][0]["channels"][0]["roas_ci"].is_array());
+
+    let o = run(&bad, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("bad.csv:3: cost = -3"), "{err}");
+}
