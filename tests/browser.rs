@@ -584,6 +584,25 @@ fn the_report_renders_and_its_numbers_equal_the_json() {
     assert!(asc.windows(2).all(|w| w[0] <= w[1]), "{asc:?}");
     b.eval(r#"(function () { var r = document.getElementById("cmp-ref"); r.value = "last_touch"; r.dispatchEvent(new Event("change")); var c = document.getElementById("cmp-cmp"); c.value = "markov"; c.dispatchEvent(new Event("change")); return "0"; })()"#);
 
+    // Printing: the print style sheet hides the navigation and keeps every section; the page
+    // prints to PDF.
+    b.call("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    let print = b.eval(
+        r#"JSON.stringify({nav: getComputedStyle(document.querySelector("nav")).display,
+          sections: Array.from(document.querySelectorAll("section")).filter(function (s) { return s.checkVisibility(); }).length})"#,
+    );
+    assert_eq!(print["nav"], "none");
+    assert_eq!(print["sections"], 5);
+    b.call("Emulation.setEmulatedMedia", json!({"media": ""}));
+    let pdf = b.call("Page.printToPDF", json!({"printBackground": true}));
+    let pdf = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        pdf["data"].as_str().expect("base64 PDF"),
+    )
+    .expect("valid base64");
+    assert!(pdf.starts_with(b"%PDF"));
+    std::fs::write(dir.join("report.pdf"), &pdf).unwrap();
+
     let problems = b.problems();
     assert!(problems.is_empty(), "console: {problems:#?}");
     // The whole page in screens of 1600 px, for people to look at (target/tmp/browser-report).

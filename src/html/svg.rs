@@ -288,7 +288,11 @@ pub(crate) fn columns(
     fmt: fn(f64) -> String,
     label: &str,
 ) -> String {
-    let col_w = 52.0;
+    // Wide enough for the longest bin label at 11 px.
+    let col_w = bins
+        .iter()
+        .map(|b| b.0.chars().count() as f64 * 6.2 + 12.0)
+        .fold(52.0, f64::max);
     let (left, top, plot_h) = (44.0, 16.0, 180.0);
     let w = left + bins.len() as f64 * col_w + 10.0;
     let h = top + plot_h + 40.0;
