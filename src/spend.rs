@@ -268,6 +268,79 @@ fn csv_error(e: csv::Error, at: Location) -> Error {
     }
 }
 
+/// Columns of the spend figures in the long CSV, after any interval columns, when the results
+/// carry spend.
+pub const SPEND_COLUMNS: [&str; 3] = ["cost", "cpa", "roas"];
+
+/// Columns after [`SPEND_COLUMNS`] when the results also carry intervals.
+pub const SPEND_INTERVAL_COLUMNS: [&str; 4] = ["cpa_lo", "cpa_hi", "roas_lo", "roas_hi"];
+
+/// True when some channel of `results` carries spend figures.
+pub fn has_spend(results: &[Attribution]) -> bool {
+    results
+        .iter()
+        .any(|a| a.channels.iter().any(|c| c.spend.is_some()))
+}
+
+impl ChannelSpend {
+    /// The [`SPEND_COLUMNS`] cells (shortest round-trip numbers, empty for `None`), then with
+    /// `intervals` the [`SPEND_INTERVAL_COLUMNS`] cells.
+    pub fn csv_cells(spend: Option<&ChannelSpend>, intervals: bool) -> Vec<String> {
+        let cell = |x: Option<f64>| x.map_or_else(String::new, |x| x.to_string());
+        let s = spend
+            .cloned()
+            .unwrap_or_else(|| ChannelSpend::new(None, &ZERO_CREDIT));
+        let mut cells = vec![cell(s.cost), cell(s.cpa), cell(s.roas)];
+        if intervals {
+            let [cl, ch] = s.cpa_ci.unwrap_or([None, None]);
+            let [rl, rh] = s.roas_ci.unwrap_or([None, None]);
+            cells.extend([cl, ch, rl, rh].map(cell));
+        }
+        cells
+    }
+
+    /// `cost`, `CPA` and `ROAS` for reading (2 decimals, `-` for `None`): the text table and
+    /// Markdown columns.
+    pub fn text_cells(spend: Option<&ChannelSpend>) -> [String; 3] {
+        let cell = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"));
+        match spend {
+            Some(s) => [cell(s.cost), cell(s.cpa), cell(s.roas)],
+            None => ["-".to_string(), "-".to_string(), "-".to_string()],
+        }
+    }
+
+    /// The figures of a whole table: total cost over `channels`, total CPA (cost ÷
+    /// `conversions`) and ROAS (`value` ÷ cost); `None` when no channel has a cost.
+    pub fn total(channels: &[ChannelCredit], conversions: f64, value: f64) -> Option<ChannelSpend> {
+        let costs: Vec<f64> = channels
+            .iter()
+            .filter_map(|c| c.spend.as_ref().and_then(|s| s.cost))
+            .collect();
+        (!costs.is_empty()).then(|| {
+            let cost: f64 = costs.iter().sum();
+            ChannelSpend {
+                cost: Some(cost),
+                cpa: per(cost, conversions),
+                roas: per(value, cost),
+                cpa_ci: None,
+                roas_ci: None,
+            }
+        })
+    }
+}
+
+/// A channel credited nothing, for [`ChannelSpend::csv_cells`] of a channel without spend.
+const ZERO_CREDIT: ChannelCredit = ChannelCredit {
+    channel: String::new(),
+    conversions: 0.0,
+    value: 0.0,
+    share: 0.0,
+    value_share: 0.0,
+    ci: None,
+    se: None,
+    spend: None,
+};
+
 fn spend_error(line: u64, record: u64, problem: impl Into<SpendProblem>) -> Error {
     Error::Spend {
         at: Location { line, record },

@@ -375,20 +375,14 @@ fn the_command_adds_spend_to_the_json_and_refuses_bad_files() {
     std::fs::write(&bad, "channel,cost\nA,10\nB,-3\n").unwrap();
     let run = |spend: &std::path::Path, extra: &[&str]| {
         common::example("attribute")
-            .args([
-                "examples/data/t2.csv",
-                "--models",
-                "last_touch",
-                "--format",
-                "json",
-            ])
+            .args(["examples/data/t2.csv", "--models", "last_touch"])
             .arg("--spend")
             .arg(spend)
             .args(extra)
             .output()
             .unwrap()
     };
-    let o = run(&good, &[]);
+    let o = run(&good, &["--format", "json"]);
     assert!(o.status.success());
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let channels = &json["models"][0]["channels"];
@@ -405,10 +399,69 @@ fn the_command_adds_spend_to_the_json_and_refuses_bad_files() {
         stderr.contains("`C` has touches but no spend row"),
         "{stderr}"
     );
-    let o = run(&good, &["--ci", "0.9", "--replicates", "50", "-q"]);
+    let o = run(
+        &good,
+        &[
+            "--format",
+            "json",
+            "--ci",
+            "0.9",
+            "--replicates",
+            "50",
+            "-q",
+        ],
+    );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(json["models"][0]["channels"][0]["cpa_ci"].is_array());
     assert!(json["models"][0]["channels"][0]["roas_ci"].is_array());
+
+    // CSV: three columns after the others (four more with intervals); text and Markdown
+    // tables: cost, CPA and ROAS per model, and a total row.
+    let csv = String::from_utf8(run(&good, &["--format", "csv", "-q"]).stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "model,channel,conversions,value,share,value_share,cost,cpa,roas"
+    );
+    assert_eq!(
+        lines[1],
+        "last_touch,A,2,22,0.2857142857142857,0.3142857142857143,10,5,2.2"
+    );
+    assert_eq!(
+        lines[2],
+        "last_touch,B,2,20,0.2857142857142857,0.2857142857142857,0,0,"
+    );
+    assert_eq!(lines[3], "last_touch,C,3,28,0.42857142857142855,0.4,,,");
+    assert_eq!(lines[4], "last_touch,D,0,0,0,0,5,,0");
+    let csv = String::from_utf8(
+        run(
+            &good,
+            &["--format", "csv", "--ci", "0.9", "--replicates", "20", "-q"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(
+            ",conversions_se,value_se,share_se,cost,cpa,roas,cpa_lo,cpa_hi,roas_lo,roas_hi"
+        ),
+        "{csv}"
+    );
+    let md = String::from_utf8(run(&good, &["--format", "md", "-q"]).stdout).unwrap();
+    let md: Vec<&str> = md.lines().collect();
+    assert!(
+        md[0].ends_with("| last_touch cost | last_touch CPA | last_touch ROAS |"),
+        "{md:?}"
+    );
+    assert_eq!(md[2], "| A | 2.00 | 28.6% | 22.00 | 10.00 | 5.00 | 2.20 |");
+    // Total: cost 15 over 7 conversions, value 70 over cost 15.
+    assert_eq!(
+        md[6],
+        "| **total** | 7.00 | 100.0% | 70.00 | 15.00 | 2.14 | 4.67 |"
+    );
+    let table = String::from_utf8(run(&good, &["--format", "table", "-q"]).stdout).unwrap();
+    assert!(table.contains("value   cost   CPA  ROAS"), "{table}");
+    assert!(table.contains("total             7.00  100.0%  70.00  15.00  2.14  4.67"), "{table}");
 
     let o = run(&bad, &[]);
     assert_eq!(o.status.code(), Some(1));
