@@ -154,6 +154,23 @@ pub enum Error {
         /// The models the tool has, comma-separated.
         available: String,
     },
+    /// An event reached a [`JourneyStream`](crate::events::JourneyStream) set to
+    /// [`LateEvents::Error`](crate::events::LateEvents::Error) after its allowed lateness: it is
+    /// before the watermark. The batch was not applied.
+    #[error(
+        "late event: user `{user_id}` at {at} µs since the epoch is before the watermark {watermark} µs"
+    )]
+    LateEvent {
+        /// The event's user.
+        user_id: String,
+        /// The event's time (µs since the epoch).
+        at: i64,
+        /// The watermark it missed (µs since the epoch).
+        watermark: i64,
+    },
+    /// A [`JourneyStream`](crate::events::JourneyStream) checkpoint cannot be restored.
+    #[error("cannot restore the journey stream checkpoint: {0}")]
+    Checkpoint(#[source] crate::events::CheckpointProblem),
     /// A spend file (see [`crate::spend`]) is malformed, or its period does not match the data.
     #[error("line {}: {problem}", at.line)]
     Spend {

@@ -461,7 +461,10 @@ fn the_command_adds_spend_to_the_json_and_refuses_bad_files() {
     );
     let table = String::from_utf8(run(&good, &["--format", "table", "-q"]).stdout).unwrap();
     assert!(table.contains("value   cost   CPA  ROAS"), "{table}");
-    assert!(table.contains("total             7.00  100.0%  70.00  15.00  2.14  4.67"), "{table}");
+    assert!(
+        table.contains("total             7.00  100.0%  70.00  15.00  2.14  4.67"),
+        "{table}"
+    );
 
     let o = run(&bad, &[]);
     assert_eq!(o.status.code(), Some(1));
