@@ -438,6 +438,36 @@ fn attribute() -> Command {
     common::example("attribute")
 }
 
+/// `(row, field, text)` of the number cells of kind `t` in the page as written (before any
+/// script runs), in document order. The page's own markup is regular: `<td class=… data-t="t"
+/// data-row="…" data-f="…" data-v="…">text</td>`.
+fn static_cells(html: &str, t: &str) -> Vec<(String, String, String)> {
+    let attr = |cell: &str, name: &str| {
+        let key = format!(r#"{name}=""#);
+        let start = cell.find(&key).map(|i| i + key.len()).unwrap_or(0);
+        cell[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let marker = format!(r#"data-t="{t}""#);
+    let markup = html.split("<script").next().unwrap_or_default();
+    markup
+        .split("<td ")
+        .filter(|c| c.contains(&marker))
+        .map(|c| {
+            let text = c.split_once('>').map_or("", |(_, rest)| rest);
+            let text = text.split("</td>").next().unwrap_or_default();
+            (
+                attr(c, "data-row"),
+                attr(c, "data-f"),
+                text.replace("&amp;", "&"),
+            )
+        })
+        .collect()
+}
+
 /// Mean and variance of the luminance of a PNG, and the share of pixels unlike the corner's.
 fn png_stats(bytes: &[u8]) -> (f64, f64, f64, u32, u32) {
     let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
@@ -536,6 +566,21 @@ fn the_report_renders_and_its_numbers_equal_the_json() {
         }
     }
     assert!(visible >= 7, "{visible} visible charts");
+
+    // The script formats the comparison as the Rust writer does: the page as written (no
+    // script run) and as shown agree cell for cell.
+    let written = static_cells(&page_text, "cmp");
+    let shown_now: Vec<(String, String, String)> = page["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["t"] == "cmp")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_string();
+            (s("row"), s("f"), s("text"))
+        })
+        .collect();
+    assert_eq!(written, shown_now);
 
     // Another pair: the table follows, and still equals the JSON.
     let picked = b.eval(

@@ -39,34 +39,37 @@ fn credit_of(a: &Attribution, channel: &str) -> (f64, f64, f64) {
         .map_or(ZERO, |c| (c.conversions, c.value, c.share))
 }
 
-/// The comparison table's rows for `(r, c)` (the page's script writes the same on change).
+/// The comparison table's rows for `(r, c)` (the page's script writes the same on change):
+/// each number column with one number of decimals.
 fn comparison_rows(r: &Attribution, c: &Attribution, names: &[&str]) -> String {
+    let pairs: Vec<_> = names
+        .iter()
+        .map(|&ch| (credit_of(r, ch), credit_of(c, ch)))
+        .collect();
+    let conv = text::column(pairs.iter().flat_map(|(a, b)| [a.0, b.0]));
+    let value = text::column(pairs.iter().flat_map(|(a, b)| [a.1, b.1]));
+    let d_conv = text::signed_column(pairs.iter().map(|(a, b)| b.0 - a.0));
+    let d_value = text::signed_column(pairs.iter().map(|(a, b)| b.1 - a.1));
     let mut s = String::new();
-    for &ch in names {
-        let (a, b) = (credit_of(r, ch), credit_of(c, ch));
+    for (&ch, (a, b)) in names.iter().zip(&pairs) {
         let n = |f| Num {
             t: "cmp",
             m: None,
             row: ch,
             f,
         };
-        let signed = |f, x: Option<f64>, fmt| n(f).td_signed(x, fmt);
         let change = |x: f64, y: f64| (x != 0.0).then(|| 100.0 * (y - x) / x);
         s.push_str(&format!("<tr><td>{}</td>", esc(ch)));
-        s.push_str(&n("reference_conversions").td(Some(a.0), text::num, ""));
-        s.push_str(&n("comparison_conversions").td(Some(b.0), text::num, ""));
-        s.push_str(&signed("delta_conversions", Some(b.0 - a.0), text::signed));
-        s.push_str(&signed(
-            "pct_change_conversions",
-            change(a.0, b.0),
-            text::change,
-        ));
-        s.push_str(&n("reference_value").td(Some(a.1), text::num, ""));
-        s.push_str(&n("comparison_value").td(Some(b.1), text::num, ""));
-        s.push_str(&signed("delta_value", Some(b.1 - a.1), text::signed));
-        s.push_str(&n("reference_share").td(Some(a.2), text::pct, ""));
-        s.push_str(&n("comparison_share").td(Some(b.2), text::pct, ""));
-        s.push_str(&signed("delta_share", Some(b.2 - a.2), text::pp));
+        s.push_str(&n("reference_conversions").td(Some(a.0), &conv, ""));
+        s.push_str(&n("comparison_conversions").td(Some(b.0), &conv, ""));
+        s.push_str(&n("delta_conversions").td_signed(Some(b.0 - a.0), &d_conv));
+        s.push_str(&n("pct_change_conversions").td_signed(change(a.0, b.0), &text::change));
+        s.push_str(&n("reference_value").td(Some(a.1), &value, ""));
+        s.push_str(&n("comparison_value").td(Some(b.1), &value, ""));
+        s.push_str(&n("delta_value").td_signed(Some(b.1 - a.1), &d_value));
+        s.push_str(&n("reference_share").td(Some(a.2), &text::pct, ""));
+        s.push_str(&n("comparison_share").td(Some(b.2), &text::pct, ""));
+        s.push_str(&n("delta_share").td_signed(Some(b.2 - a.2), &text::pp));
         s.push_str("</tr>");
     }
     s
@@ -119,10 +122,13 @@ fn pivot(results: &[Attribution], names: &[&str], field: &str) -> String {
         "share" => c.share,
         _ => c.conversions,
     };
-    let fmt: fn(f64) -> String = if field == "share" {
-        text::pct
+    // One number of decimals for the whole table, so that models compare at a glance.
+    let fmt: Box<dyn Fn(f64) -> String> = if field == "share" {
+        Box::new(text::pct)
     } else {
-        text::num
+        Box::new(text::column(
+            results.iter().flat_map(|a| a.channels.iter().map(get)),
+        ))
     };
     let mut cols = vec!["Channel"];
     cols.extend(results.iter().map(|a| a.model.as_str()));
@@ -153,7 +159,7 @@ fn pivot(results: &[Attribution], names: &[&str], field: &str) -> String {
                 row: ch,
                 f: field,
             };
-            s.push_str(&num.td(c.map(get), fmt, &format!("{style}{title}")));
+            s.push_str(&num.td(c.map(get), &fmt, &format!("{style}{title}")));
         }
         s.push_str("</tr>");
     }
@@ -166,7 +172,7 @@ fn pivot(results: &[Attribution], names: &[&str], field: &str) -> String {
             row: "",
             f: field,
         };
-        s.push_str(&num.td(Some(sum), fmt, ""));
+        s.push_str(&num.td(Some(sum), &fmt, ""));
     }
     s.push_str("</tr></tfoot></table></div>");
     s
@@ -267,6 +273,14 @@ pub(crate) fn spend_section(report: &HtmlReport<'_>) -> String {
             header(&cols, 1)
         ));
         let mut bars = Vec::new();
+        let spends = || a.channels.iter().filter_map(|c| c.spend.as_ref());
+        let f_cost = text::column(spends().filter_map(|s| s.cost));
+        let f_conv = text::column(a.channels.iter().map(|c| c.conversions));
+        let f_value = text::column(a.channels.iter().map(|c| c.value));
+        let f_cpa = text::column(spends().flat_map(|s| {
+            let [l, h] = s.cpa_ci.unwrap_or([None, None]);
+            [s.cpa, l, h].into_iter().flatten()
+        }));
         for c in &a.channels {
             let Some(sp) = &c.spend else { continue };
             let n = |f| Num {
@@ -276,20 +290,20 @@ pub(crate) fn spend_section(report: &HtmlReport<'_>) -> String {
                 f,
             };
             s.push_str(&format!("<tr><td>{}</td>", esc(&c.channel)));
-            s.push_str(&n("cost").td(sp.cost, text::num, ""));
-            s.push_str(&n("conversions").td(Some(c.conversions), text::num, ""));
-            s.push_str(&n("value").td(Some(c.value), text::num, ""));
-            s.push_str(&n("cpa").td(sp.cpa, text::num, ""));
+            s.push_str(&n("cost").td(sp.cost, &f_cost, ""));
+            s.push_str(&n("conversions").td(Some(c.conversions), &f_conv, ""));
+            s.push_str(&n("value").td(Some(c.value), &f_value, ""));
+            s.push_str(&n("cpa").td(sp.cpa, &f_cpa, ""));
             let [cl, ch] = sp.cpa_ci.unwrap_or([None, None]);
             if intervals {
-                s.push_str(&n("cpa_lo").td(cl, text::num, ""));
-                s.push_str(&n("cpa_hi").td(ch, text::num, ""));
+                s.push_str(&n("cpa_lo").td(cl, &f_cpa, ""));
+                s.push_str(&n("cpa_hi").td(ch, &f_cpa, ""));
             }
-            s.push_str(&n("roas").td(sp.roas, text::times, ""));
+            s.push_str(&n("roas").td(sp.roas, &text::times, ""));
             let [rl, rh] = sp.roas_ci.unwrap_or([None, None]);
             if intervals {
-                s.push_str(&n("roas_lo").td(rl, text::times, ""));
-                s.push_str(&n("roas_hi").td(rh, text::times, ""));
+                s.push_str(&n("roas_lo").td(rl, &text::times, ""));
+                s.push_str(&n("roas_hi").td(rh, &text::times, ""));
             }
             s.push_str("</tr>");
             if let Some(roas) = sp.roas {
@@ -322,14 +336,14 @@ pub(crate) fn spend_section(report: &HtmlReport<'_>) -> String {
         };
         let per = |x: f64, y: f64| (y > 0.0).then(|| x / y);
         s.push_str("</tbody><tfoot><tr><td>Total</td>");
-        s.push_str(&n("cost").td(Some(cost), text::num, ""));
-        s.push_str(&n("conversions").td(Some(a.total_conversions), text::num, ""));
-        s.push_str(&n("value").td(Some(a.total_value), text::num, ""));
-        s.push_str(&n("cpa").td(per(cost, a.total_conversions), text::num, ""));
+        s.push_str(&n("cost").td(Some(cost), &text::num, ""));
+        s.push_str(&n("conversions").td(Some(a.total_conversions), &text::num, ""));
+        s.push_str(&n("value").td(Some(a.total_value), &text::num, ""));
+        s.push_str(&n("cpa").td(per(cost, a.total_conversions), &text::num, ""));
         if intervals {
             s.push_str("<td></td><td></td>");
         }
-        s.push_str(&n("roas").td(per(a.total_value, cost), text::times, ""));
+        s.push_str(&n("roas").td(per(a.total_value, cost), &text::times, ""));
         if intervals {
             s.push_str("<td></td><td></td>");
         }

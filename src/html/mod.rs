@@ -124,12 +124,12 @@ pub(crate) struct Num<'a> {
 impl Num<'_> {
     /// `<td>` for `v` formatted by `fmt` (an en dash for `None`), with extra attributes (already
     /// escaped, each with a leading space).
-    pub(crate) fn td(&self, v: Option<f64>, fmt: fn(f64) -> String, attrs: &str) -> String {
+    pub(crate) fn td(&self, v: Option<f64>, fmt: &dyn Fn(f64) -> String, attrs: &str) -> String {
         self.cell(v, fmt, "n", attrs)
     }
 
     /// [`Num::td`] for a difference: green when positive, red when negative.
-    pub(crate) fn td_signed(&self, v: Option<f64>, fmt: fn(f64) -> String) -> String {
+    pub(crate) fn td_signed(&self, v: Option<f64>, fmt: &dyn Fn(f64) -> String) -> String {
         let class = match v {
             Some(x) if x > 0.0 => "n pos",
             Some(x) if x < 0.0 => "n neg",
@@ -138,7 +138,13 @@ impl Num<'_> {
         self.cell(v, fmt, class, "")
     }
 
-    fn cell(&self, v: Option<f64>, fmt: fn(f64) -> String, class: &str, attrs: &str) -> String {
+    fn cell(
+        &self,
+        v: Option<f64>,
+        fmt: &dyn Fn(f64) -> String,
+        class: &str,
+        attrs: &str,
+    ) -> String {
         let m = self
             .m
             .map_or(String::new(), |m| format!(r#" data-m="{}""#, esc(m)));

@@ -39,6 +39,9 @@ fn path_table(rows: &[PathRow]) -> String {
         r#"<div class="scroll"><table class="sortable">{}<tbody>"#,
         header(&cols, 2)
     );
+    let f_conv = text::column(rows.iter().map(|p| p.conversions));
+    let f_value = text::column(rows.iter().map(|p| p.value));
+    let f_journeys = text::column(rows.iter().map(|p| p.journeys));
     for (i, p) in rows.iter().enumerate() {
         let n = |f| Num {
             t: "path",
@@ -52,12 +55,12 @@ fn path_table(rows: &[PathRow]) -> String {
             i + 1,
             chips(&p.path)
         ));
-        s.push_str(&n("length").td(Some(p.length as f64), text::num, ""));
-        s.push_str(&n("conversions").td(Some(p.conversions), text::num, ""));
-        s.push_str(&n("value").td(Some(p.value), text::num, ""));
-        s.push_str(&n("journeys").td(Some(p.journeys), text::num, ""));
-        s.push_str(&n("conversion_rate").td(p.conversion_rate, text::pct, ""));
-        s.push_str(&n("share").td(Some(p.share), text::pct, ""));
+        s.push_str(&n("length").td(Some(p.length as f64), &text::num, ""));
+        s.push_str(&n("conversions").td(Some(p.conversions), &f_conv, ""));
+        s.push_str(&n("value").td(Some(p.value), &f_value, ""));
+        s.push_str(&n("journeys").td(Some(p.journeys), &f_journeys, ""));
+        s.push_str(&n("conversion_rate").td(p.conversion_rate, &text::pct, ""));
+        s.push_str(&n("share").td(Some(p.share), &text::pct, ""));
         s.push_str("</tr>");
     }
     s.push_str("</tbody></table></div>");
@@ -70,6 +73,8 @@ fn bins_table(t: &str, bins: &[(&str, f64, f64, f64)]) -> String {
         r#"<table class="sortable bins">{}<tbody>"#,
         header(&["Bin", "Conversions", "Value", "Share"], 1)
     );
+    let f_conv = text::column(bins.iter().map(|b| b.1));
+    let f_value = text::column(bins.iter().map(|b| b.2));
     for &(label, c, v, share) in bins {
         let n = |f| Num {
             t,
@@ -78,9 +83,9 @@ fn bins_table(t: &str, bins: &[(&str, f64, f64, f64)]) -> String {
             f,
         };
         s.push_str(&format!("<tr><td>{}</td>", esc(label)));
-        s.push_str(&n("conversions").td(Some(c), text::num, ""));
-        s.push_str(&n("value").td(Some(v), text::num, ""));
-        s.push_str(&n("share").td(Some(share), text::pct, ""));
+        s.push_str(&n("conversions").td(Some(c), &f_conv, ""));
+        s.push_str(&n("value").td(Some(v), &f_value, ""));
+        s.push_str(&n("share").td(Some(share), &text::pct, ""));
         s.push_str("</tr>");
     }
     s.push_str("</tbody></table>");
@@ -192,6 +197,20 @@ pub(crate) fn roles_section(stats: &PathStats) -> String {
         r#"<div class="scroll"><table class="sortable">{}<tbody>"#,
         header(&cols, 1)
     ));
+    let col = |get: fn(&crate::analytics::ChannelRoles) -> f64| {
+        text::column(stats.channels.iter().map(get))
+    };
+    let f_assisted = col(|c| c.assisted_conversions);
+    let f_last = col(|c| c.last_touch_conversions);
+    let f_ratio = text::column(stats.channels.iter().filter_map(|c| c.assist_ratio));
+    let f_av = col(|c| c.assisted_value);
+    let f_lv = col(|c| c.last_touch_value);
+    let f_roles = text::column(
+        stats
+            .channels
+            .iter()
+            .flat_map(|c| [c.first, c.middle, c.last]),
+    );
     for c in &stats.channels {
         let n = |f| Num {
             t: "role",
@@ -200,14 +219,14 @@ pub(crate) fn roles_section(stats: &PathStats) -> String {
             f,
         };
         s.push_str(&format!("<tr><td>{}</td>", esc(&c.channel)));
-        s.push_str(&n("assisted_conversions").td(Some(c.assisted_conversions), text::num, ""));
-        s.push_str(&n("last_touch_conversions").td(Some(c.last_touch_conversions), text::num, ""));
-        s.push_str(&n("assist_ratio").td(c.assist_ratio, text::num, ""));
-        s.push_str(&n("assisted_value").td(Some(c.assisted_value), text::num, ""));
-        s.push_str(&n("last_touch_value").td(Some(c.last_touch_value), text::num, ""));
-        s.push_str(&n("first").td(Some(c.first), text::num, ""));
-        s.push_str(&n("middle").td(Some(c.middle), text::num, ""));
-        s.push_str(&n("last").td(Some(c.last), text::num, ""));
+        s.push_str(&n("assisted_conversions").td(Some(c.assisted_conversions), &f_assisted, ""));
+        s.push_str(&n("last_touch_conversions").td(Some(c.last_touch_conversions), &f_last, ""));
+        s.push_str(&n("assist_ratio").td(c.assist_ratio, &f_ratio, ""));
+        s.push_str(&n("assisted_value").td(Some(c.assisted_value), &f_av, ""));
+        s.push_str(&n("last_touch_value").td(Some(c.last_touch_value), &f_lv, ""));
+        s.push_str(&n("first").td(Some(c.first), &f_roles, ""));
+        s.push_str(&n("middle").td(Some(c.middle), &f_roles, ""));
+        s.push_str(&n("last").td(Some(c.last), &f_roles, ""));
         s.push_str("</tr>");
     }
     s.push_str("</tbody></table></div>");

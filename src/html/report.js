@@ -13,21 +13,20 @@
     return (x < 0 && /[1-9]/.test(s) ? "\u2212" : "") + out + (i < 0 ? "" : s.slice(i));
   }
   function plus(x, s) { return x > 0 && /[1-9]/.test(s) ? "+" + s : s; }
-  var fmt = {
-    num: function (x) { return grouped(x, dec(x)); },
-    signed: function (x) { return plus(x, grouped(x, dec(x))); },
-    pct: function (x) { return grouped(100 * x, 1) + "%"; },
-    change: function (x) { return plus(x, grouped(x, 1)) + "%"; },
-    pp: function (x) { return plus(x, grouped(100 * x, 1)) + " pp"; }
-  };
+  function colDec(xs) { return xs.reduce(function (d, x) { return isFinite(x) ? Math.max(d, dec(x)) : d; }, 0); }
+  function fixed(d) { return function (x) { return grouped(x, d); }; }
+  function signedFixed(d) { return function (x) { return plus(x, grouped(x, d)); }; }
+  var pct = function (x) { return grouped(100 * x, 1) + "%"; };
+  var change = function (x) { return plus(x, grouped(x, 1)) + "%"; };
+  var pp = function (x) { return plus(x, grouped(100 * x, 1)) + " pp"; };
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
-  function cell(row, f, v, kind) {
-    var text = v === null ? "\u2013" : fmt[kind](v);
-    var cls = "n" + (kind === "signed" || kind === "change" || kind === "pp" ? (v > 0 ? " pos" : v < 0 ? " neg" : "") : "");
+  function cell(row, f, v, format, signed) {
+    var text = v === null ? "\u2013" : format(v);
+    var cls = "n" + (signed ? (v > 0 ? " pos" : v < 0 ? " neg" : "") : "");
     return '<td class="' + cls + '" data-t="cmp" data-row="' + esc(row) + '" data-f="' + f +
       '" data-v="' + (v === null ? "" : String(v)) + '">' + text + "</td>";
   }
@@ -41,21 +40,27 @@
     var table = document.getElementById("cmp-table");
     if (!table) return;
     var r = document.getElementById("cmp-ref").value, c = document.getElementById("cmp-cmp").value;
+    var pairs = data.channels.map(function (ch) { return [ch, credit(r, ch), credit(c, ch)]; });
+    var values = function (get) { return pairs.reduce(function (xs, p) { return xs.concat(get(p[1], p[2])); }, []); };
+    var conv = fixed(colDec(values(function (a, b) { return [a.conversions, b.conversions]; })));
+    var value = fixed(colDec(values(function (a, b) { return [a.value, b.value]; })));
+    var dConv = signedFixed(colDec(values(function (a, b) { return [b.conversions - a.conversions]; })));
+    var dValue = signedFixed(colDec(values(function (a, b) { return [b.value - a.value]; })));
+    var rel = function (x, y) { return x !== 0 ? 100 * (y - x) / x : null; };
     var html = "";
-    data.channels.forEach(function (ch) {
-      var a = credit(r, ch), b = credit(c, ch);
-      var change = function (x, y) { return x !== 0 ? 100 * (y - x) / x : null; };
+    pairs.forEach(function (p) {
+      var ch = p[0], a = p[1], b = p[2];
       html += "<tr><td>" + esc(ch) + "</td>" +
-        cell(ch, "reference_conversions", a.conversions, "num") +
-        cell(ch, "comparison_conversions", b.conversions, "num") +
-        cell(ch, "delta_conversions", b.conversions - a.conversions, "signed") +
-        cell(ch, "pct_change_conversions", change(a.conversions, b.conversions), "change") +
-        cell(ch, "reference_value", a.value, "num") +
-        cell(ch, "comparison_value", b.value, "num") +
-        cell(ch, "delta_value", b.value - a.value, "signed") +
-        cell(ch, "reference_share", a.share, "pct") +
-        cell(ch, "comparison_share", b.share, "pct") +
-        cell(ch, "delta_share", b.share - a.share, "pp") + "</tr>";
+        cell(ch, "reference_conversions", a.conversions, conv) +
+        cell(ch, "comparison_conversions", b.conversions, conv) +
+        cell(ch, "delta_conversions", b.conversions - a.conversions, dConv, true) +
+        cell(ch, "pct_change_conversions", rel(a.conversions, b.conversions), change, true) +
+        cell(ch, "reference_value", a.value, value) +
+        cell(ch, "comparison_value", b.value, value) +
+        cell(ch, "delta_value", b.value - a.value, dValue, true) +
+        cell(ch, "reference_share", a.share, pct) +
+        cell(ch, "comparison_share", b.share, pct) +
+        cell(ch, "delta_share", b.share - a.share, pp, true) + "</tr>";
     });
     table.tBodies[0].innerHTML = html;
     table.setAttribute("data-ref", r);

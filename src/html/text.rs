@@ -74,19 +74,39 @@ fn grouped(x: f64, d: usize) -> String {
     out
 }
 
+/// Decimals for a column of `values`: the most any of them needs ([`num`]'s rule), so that
+/// a column reads with one number of decimals.
+pub(crate) fn column_decimals(values: impl IntoIterator<Item = f64>) -> usize {
+    values
+        .into_iter()
+        .filter(|x| x.is_finite())
+        .map(decimals)
+        .max()
+        .unwrap_or(0)
+}
+
+/// A column formatter: [`num`] with the decimals of the whole column.
+pub(crate) fn column(values: impl IntoIterator<Item = f64>) -> impl Fn(f64) -> String {
+    let d = column_decimals(values);
+    move |x| grouped(x, d)
+}
+
+/// A signed column formatter ([`signed`] with the decimals of the whole column).
+pub(crate) fn signed_column(values: impl IntoIterator<Item = f64>) -> impl Fn(f64) -> String {
+    let d = column_decimals(values);
+    move |x| {
+        let s = grouped(x, d);
+        if x > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            format!("+{s}")
+        } else {
+            s
+        }
+    }
+}
+
 /// A count or an amount for reading: `7`, `2.08`, `1,234.5`, `48,210`.
 pub(crate) fn num(x: f64) -> String {
     grouped(x, decimals(x))
-}
-
-/// A signed difference: `+2.08`, `−1,234.5`, `0`.
-pub(crate) fn signed(x: f64) -> String {
-    let s = num(x);
-    if x > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        format!("+{s}")
-    } else {
-        s
-    }
 }
 
 /// A fraction as a percentage with one decimal: `0.1834` → `18.3%`.
@@ -121,7 +141,7 @@ pub(crate) fn times(x: f64) -> String {
 }
 
 /// An optional figure: the formatted value, or an en dash.
-pub(crate) fn opt(x: Option<f64>, f: fn(f64) -> String) -> String {
+pub(crate) fn opt(x: Option<f64>, f: &dyn Fn(f64) -> String) -> String {
     x.map_or_else(|| "–".to_string(), f)
 }
 
@@ -160,13 +180,23 @@ mod tests {
         assert_eq!(num(48_210.4), "48,210");
         assert_eq!(num(1_234_567.0), "1,234,567");
         assert_eq!(num(-0.001), "0.00");
-        assert_eq!(signed(-1234.5), "−1,234.5");
-        assert_eq!(signed(2.5), "+2.50");
-        assert_eq!(signed(0.0), "0");
+        let signed = signed_column([-1234.5]);
+        assert_eq!(
+            (signed(-1234.5), signed(2.5), signed(0.0)),
+            ("−1,234.5".into(), "+2.5".into(), "0.0".into())
+        );
         assert_eq!(pct(0.18345), "18.3%");
         assert_eq!(pp(-0.042), "−4.2 pp");
         assert_eq!(times(2.2), "2.20×");
-        assert_eq!(opt(None, num), "–");
+        assert_eq!(opt(None, &num), "–");
+        let col = column([9.0, 16.094, 1066.07]);
+        assert_eq!(
+            (col(9.0), col(1066.07)),
+            ("9.00".to_string(), "1,066.07".to_string())
+        );
+        let whole = column([9.0, 27.0]);
+        assert_eq!(whole(27.0), "27");
+        assert_eq!(signed_column([0.5, 2.0])(2.0), "+2.00");
         assert_eq!(raw(Some(0.1 + 0.2)), "0.30000000000000004");
     }
 }
