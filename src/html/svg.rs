@@ -334,6 +334,26 @@ pub(crate) fn columns(
     svg
 }
 
+/// A sequential blue scale: `t` in [0, 1] from near-white through #6baed6 to #08306b.
+fn blues(t: f64) -> String {
+    const STOPS: [(f64, [f64; 3]); 3] = [
+        (0.0, [247.0, 251.0, 255.0]),
+        (0.5, [107.0, 174.0, 214.0]),
+        (1.0, [8.0, 48.0, 107.0]),
+    ];
+    let t = t.clamp(0.0, 1.0);
+    let (a, b) = if t <= 0.5 {
+        (STOPS[0], STOPS[1])
+    } else {
+        (STOPS[1], STOPS[2])
+    };
+    let u = (t - a.0) / (b.0 - a.0);
+    let c: Vec<u8> = (0..3)
+        .map(|i| (a.1[i] + (b.1[i] - a.1[i]) * u).round() as u8)
+        .collect();
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
 /// A heatmap of `cells[r][c]` in [0, 1] (white to dark blue), rows and columns labelled.
 pub(crate) fn heatmap(
     rows: &[String],
@@ -383,14 +403,7 @@ pub(crate) fn heatmap(
         for (j, &p) in cells[i].iter().enumerate() {
             let x = left + j as f64 * cell;
             let p = p.clamp(0.0, 1.0);
-            // White (p = 0) to #08306b (p = 1).
-            let mix = |a: f64, b: f64| (a + (b - a) * p.sqrt()).round() as u8;
-            let fill = format!(
-                "#{:02x}{:02x}{:02x}",
-                mix(255.0, 8.0),
-                mix(255.0, 48.0),
-                mix(255.0, 107.0)
-            );
+            let fill = blues(p.sqrt());
             let _ = write!(
                 svg,
                 r#"<rect x="{x:.1}" y="{y:.1}" width="{cell:.1}" height="{cell:.1}" fill="{fill}" class="hm"><title>{} → {}: {}</title></rect>"#,
