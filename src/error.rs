@@ -171,13 +171,21 @@ pub enum Error {
     /// A [`JourneyStream`](crate::events::JourneyStream) checkpoint cannot be restored.
     #[error("cannot restore the journey stream checkpoint: {0}")]
     Checkpoint(#[source] crate::events::CheckpointProblem),
+    /// A spend file (see [`crate::spend`]) is malformed, or its period does not match the data.
+    #[error("line {}: {problem}", at.line)]
+    Spend {
+        /// Where the problem is.
+        at: Location,
+        /// What the problem is.
+        problem: crate::spend::SpendProblem,
+    },
 }
 
 impl Error {
     /// The location of an input problem, if this error has one (csv's `position()`).
     pub fn location(&self) -> Option<Location> {
         match self {
-            Error::Parse { at, .. } => Some(*at),
+            Error::Parse { at, .. } | Error::Spend { at, .. } => Some(*at),
             _ => None,
         }
     }

@@ -63,6 +63,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod analytics;
 mod attribution;
 pub mod bootstrap;
 mod channel;
@@ -75,6 +76,7 @@ pub mod fit;
 #[cfg(test)]
 mod fixtures;
 pub mod formats;
+pub mod html;
 mod journey;
 pub mod model;
 mod outcome;
@@ -85,6 +87,7 @@ pub mod plot;
 pub mod reference;
 pub mod registry;
 pub mod report;
+pub mod spend;
 pub mod synth;
 mod table;
 mod table_serde;

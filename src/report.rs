@@ -6,7 +6,10 @@
 //! columns at the end, new keys), none is renamed or removed.
 //!
 //! * **CSV** (long format, one row per model and channel):
-//!   `model,channel,conversions,value,share,value_share`.
+//!   `model,channel,conversions,value,share,value_share`; with intervals the
+//!   [`INTERVAL_COLUMNS`], with spend ([`crate::spend`]) then `cost,cpa,roas` (and with both
+//!   `cpa_lo,cpa_hi,roas_lo,roas_hi`). The text and Markdown tables add `cost`, `CPA`, `ROAS`
+//!   per model.
 //! * **JSON**: `{"total_conversions": C, "total_value": V, "total_null": U, "channels": [names,
 //!   sorted], "models": [attribution, …], "summary": {…}}` where each attribution is
 //!   `{"model", "channels": [{"channel", "conversions", "value", "share", "value_share"}],
@@ -46,6 +49,7 @@ use crate::bootstrap::{Bootstrap, Scheme};
 use crate::error::{Error, Result};
 use crate::events::EventsReport;
 use crate::formats::ReadReport;
+use crate::spend::{ChannelSpend, SPEND_COLUMNS, SPEND_INTERVAL_COLUMNS};
 use crate::table::PathTable;
 
 /// An output format.
@@ -309,6 +313,13 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
     if intervals {
         header.extend(INTERVAL_COLUMNS);
     }
+    let spend = crate::spend::has_spend(results);
+    if spend {
+        header.extend(SPEND_COLUMNS);
+        if intervals {
+            header.extend(SPEND_INTERVAL_COLUMNS);
+        }
+    }
     w.write_record(&header).map_err(io_err)?;
     let mut record: Vec<String> = Vec::with_capacity(header.len());
     for a in results {
@@ -340,6 +351,9 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
                     ),
                     _ => record.extend(std::iter::repeat_n(String::new(), 9)),
                 }
+            }
+            if spend {
+                record.extend(ChannelSpend::csv_cells(c.spend.as_ref(), intervals));
             }
             w.write_record(&record).map_err(io_err)?;
         }
@@ -834,13 +848,18 @@ struct Group {
 
 const SUBHEADERS: [&str; 3] = ["conversions", "share", "value"];
 const CI_SUBHEADERS: [&str; 2] = ["low", "high"];
+const SPEND_SUBHEADERS: [&str; 3] = ["cost", "CPA", "ROAS"];
 
 impl Group {
     fn new(a: &Attribution, names: &[&str]) -> Group {
         let intervals = a.channels.iter().any(|c| c.ci.is_some());
+        let spend = a.channels.iter().any(|c| c.spend.is_some());
         let mut headers = SUBHEADERS.to_vec();
         if intervals {
             headers.extend(CI_SUBHEADERS);
+        }
+        if spend {
+            headers.extend(SPEND_SUBHEADERS);
         }
         let cell = |conv: f64, share: f64, value: f64, ci: Option<[f64; 2]>| {
             let mut row = vec![
@@ -859,12 +878,18 @@ impl Group {
         let mut cells: Vec<Vec<String>> = names
             .iter()
             .map(|n| match a.get(n) {
-                Some(c) => cell(
-                    c.conversions,
-                    c.share,
-                    c.value,
-                    c.ci.map(|ci| ci.conversions),
-                ),
+                Some(c) => {
+                    let mut row = cell(
+                        c.conversions,
+                        c.share,
+                        c.value,
+                        c.ci.map(|ci| ci.conversions),
+                    );
+                    if spend {
+                        row.extend(ChannelSpend::text_cells(c.spend.as_ref()));
+                    }
+                    row
+                }
                 None => vec!["-".to_string(); headers.len()],
             })
             .collect();
@@ -874,7 +899,12 @@ impl Group {
         } else {
             0.0
         };
-        cells.push(cell(conv, share, value, None));
+        let mut total = cell(conv, share, value, None);
+        if spend {
+            let t = ChannelSpend::total(&a.channels, a.total_conversions, a.total_value);
+            total.extend(ChannelSpend::text_cells(t.as_ref()));
+        }
+        cells.push(total);
         let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
         for row in &cells {
             for (w, s) in widths.iter_mut().zip(row) {
