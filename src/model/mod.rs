@@ -27,6 +27,7 @@ use crate::attribution::Attribution;
 use crate::error::Result;
 use crate::table::PathTable;
 
+mod dda;
 mod first_last;
 mod linear;
 mod markov;
@@ -36,6 +37,11 @@ mod rules;
 mod shapley;
 mod time_decay;
 
+pub use dda::{
+    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardFit, HazardParameter,
+    Interactions,
+    Logistic, LogisticFit,
+};
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};
 pub use markov::{Markov, MarkovFit, Order, OrderScore, Solver, Transition, ValueMode};

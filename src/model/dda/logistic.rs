@@ -1,0 +1,395 @@
+//! The regularised logistic conversion model and its fitted form.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::credit::{ChannelLookup, credit_table};
+use super::features::{Design, Interactions, Prepared, Summary};
+use super::game::{Credit, Game, Sampling};
+use super::irls::{Data, DesignOptions, Newton, newton, sigmoid};
+use super::linalg::inverse_diagonal;
+use super::quality::{self, FitQuality};
+use crate::attribution::Attribution;
+use crate::error::{Error, Result};
+use crate::model::AttributionModel;
+use crate::model::rules::require_conversions;
+use crate::table::PathTable;
+
+/// Regularised logistic regression of conversion on the journey's channels, credited by
+/// removal effects under the fitted model.
+///
+/// ```text
+/// P(convert | journey) = σ(β₀ + Σ_c β_c·[c touched] + Σ_c γ_c·ln(touches of c)
+///                          + Σ_{c<d} δ_cd·[c and d touched]               (interactions)
+///                          + Σ_{c,d} ε_cd·[a touch of c precedes one of d] (ordered)
+///                          + Σ_c (f_c·[c first] + l_c·[c last]))           (position)
+/// ```
+///
+/// fitted to every row's conversions (successes) and nulls (failures) by Newton's method (IRLS)
+/// on the log-likelihood minus `l2/2 · Σ β²` (the intercept is not penalised). Standard errors
+/// are the square roots of the diagonal of the inverse penalised Hessian; Wald intervals and
+/// two-sided p-values use the normal distribution.
+///
+/// **Credit.** A converting journey's conversions (and value) are split among its distinct
+/// channels in proportion to their removal effects under the fitted model,
+/// p̂(journey) − p̂(journey without c), and a channel's part is shared equally by its touches.
+/// (The [`Dda`](super::Dda) model splits by Shapley values of the same fit instead.)
+///
+/// **Fit quality.** With `holdout` > 0 the model is refitted on a seeded split of the journeys
+/// and the held-out AUC and log-loss are reported in the extras under `fit`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for options out of range or more main-effect features than
+/// `max_features`; [`Error::NoConversions`]; [`Error::Numerical`] if Newton's method meets a
+/// singular Hessian (raise `l2`) or does not converge.
+///
+/// # Complexity
+/// Building the design: O(T + Σ_r k_r²) for k_r distinct channels of row r. Each Newton step
+/// O(Σ_r m_r² + p³) for m_r non-zero features of row r and p features (usually 5–10 steps).
+/// Memory: the design matrix, 12 bytes per non-zero (about 12·(2k + k²/2) per row), plus one
+/// p × p Hessian per chunk of 65,536 rows in flight. Credit: O(Σ_r k_r³) with pairs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Logistic {
+    /// Add ln(touches) per channel (default true).
+    pub counts: bool,
+    /// Add first-touch and last-touch indicators per channel (default false).
+    pub position: bool,
+    /// Pairwise interaction features (default [`Interactions::Pairs`]).
+    pub interactions: Interactions,
+    /// Pairs seen in fewer journeys than this get no feature (default 50).
+    pub min_pair_journeys: f64,
+    /// Most features (coefficients) in all; the most frequent pairs are kept (default 500).
+    pub max_features: usize,
+    /// Ridge penalty on every coefficient but the intercept (default 1).
+    pub l2: f64,
+    /// Bagging (Shao & Li): refit on this many seeded subsamples and average the
+    /// coefficients; 0 = no bagging (default 0).
+    pub bags: usize,
+    /// Fraction of the journeys in each bag, in (0, 1] (default 0.5).
+    pub bag_fraction: f64,
+    /// Fraction of the journeys held out to measure fit quality, in [0, 1); 0 = none
+    /// (default 0.2).
+    pub holdout: f64,
+    /// Seed of the split and of the bags (default 42).
+    pub seed: u64,
+    /// Newton iterations allowed (default 100).
+    pub max_iter: usize,
+    /// Convergence: the largest coefficient change (default 1e-8).
+    pub tol: f64,
+    /// Level of the Wald intervals (default 0.95).
+    pub confidence: f64,
+}
+
+impl Default for Logistic {
+    fn default() -> Self {
+        Logistic {
+            counts: true,
+            position: false,
+            interactions: Interactions::Pairs,
+            min_pair_journeys: 50.0,
+            max_features: 500,
+            l2: 1.0,
+            bags: 0,
+            bag_fraction: 0.5,
+            holdout: 0.2,
+            seed: 42,
+            max_iter: 100,
+            tol: 1e-8,
+            confidence: 0.95,
+        }
+    }
+}
+
+pub(crate) fn bad(model: &'static str, name: &'static str, reason: String) -> Error {
+    Error::InvalidParameter {
+        model,
+        name,
+        reason,
+    }
+}
+
+impl Logistic {
+    /// Checks the options.
+    ///
+    /// # Errors
+    /// See the type's docs.
+    pub fn validate(&self) -> Result<()> {
+        let m = "logistic";
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(bad(m, "l2", format!("{} must be finite and >= 0", self.l2)));
+        }
+        if !(self.min_pair_journeys.is_finite() && self.min_pair_journeys >= 0.0) {
+            return Err(bad(m, "min_pair_journeys", "must be finite and >= 0".into()));
+        }
+        if !(self.bag_fraction > 0.0 && self.bag_fraction <= 1.0) {
+            return Err(bad(m, "bag_fraction", format!("{} not in (0, 1]", self.bag_fraction)));
+        }
+        if !(self.holdout >= 0.0 && self.holdout < 1.0) {
+            return Err(bad(m, "holdout", format!("{} not in [0, 1)", self.holdout)));
+        }
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(bad(m, "confidence", format!("{} not in (0, 1)", self.confidence)));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) || self.max_iter == 0 {
+            return Err(bad(m, "tol", "tol must be > 0 and max_iter >= 1".into()));
+        }
+        if self.bags > 10_000 {
+            return Err(bad(m, "bags", format!("{} bags: at most 10000", self.bags)));
+        }
+        Ok(())
+    }
+
+    fn newton(&self) -> Newton {
+        Newton {
+            l2: self.l2,
+            max_iter: self.max_iter,
+            tol: self.tol,
+        }
+    }
+
+    /// Fits the model to `table` (timestamps are ignored: timed rows count like untimed ones).
+    ///
+    /// # Errors
+    /// See the type's docs.
+    pub fn fit(&self, table: &PathTable) -> Result<LogisticFit> {
+        self.validate()?;
+        require_conversions("logistic", table)?;
+        let untimed;
+        let table = if table.has_times() {
+            untimed = table.without_times();
+            &untimed
+        } else {
+            table
+        };
+        let data = Data::build(
+            table,
+            &DesignOptions {
+                counts: self.counts,
+                position: self.position,
+                interactions: self.interactions,
+                min_pair_journeys: self.min_pair_journeys,
+                max_features: self.max_features,
+            },
+        )?;
+        let w = quality::weights(table);
+        let full = newton(&data, &w, &self.newton())?;
+        let p = data.design.len();
+        let var = inverse_diagonal(&full.chol);
+        let se: Vec<f64> = var.iter().map(|v| v.max(0.0).sqrt()).collect();
+        let (mut beta, mut bag_se) = (full.beta.clone(), None);
+        if self.bags > 0 {
+            let mut sum = vec![0.0; p];
+            let mut sq = vec![0.0; p];
+            for b in 0..self.bags {
+                let seed = self.seed ^ (b as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let bag = if self.bag_fraction < 1.0 {
+                    quality::split(table, self.bag_fraction, seed).test
+                } else {
+                    w.clone()
+                };
+                let fit = newton(&data, &bag, &self.newton())?;
+                for j in 0..p {
+                    sum[j] += fit.beta[j];
+                    sq[j] += fit.beta[j] * fit.beta[j];
+                }
+            }
+            let nb = self.bags as f64;
+            beta = sum.iter().map(|s| s / nb).collect();
+            bag_se = Some(
+                sum.iter()
+                    .zip(&sq)
+                    .map(|(s, q)| ((q / nb - (s / nb).powi(2)).max(0.0)).sqrt())
+                    .collect(),
+            );
+        }
+        let quality = if self.holdout > 0.0 {
+            let split = quality::split(table, self.holdout, self.seed);
+            let fit = newton(&data, &split.train, &self.newton())?;
+            let pred: Vec<f64> = (0..table.len())
+                .map(|r| sigmoid(data.eta(&fit.beta, r)))
+                .collect();
+            Some(quality::score(&pred, &split.test, self.holdout, self.seed))
+        } else {
+            None
+        };
+        let channels: Vec<String> = table
+            .channels()
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect();
+        Ok(LogisticFit {
+            lookup: ChannelLookup::new(&channels),
+            channels,
+            design: data.design,
+            beta,
+            se,
+            bag_se,
+            log_likelihood: full.log_likelihood,
+            iterations: full.iterations,
+            confidence: self.confidence,
+            quality,
+        })
+    }
+}
+
+impl AttributionModel for Logistic {
+    fn name(&self) -> Cow<'static, str> {
+        "logistic".into()
+    }
+
+    fn attribute(&self, table: &PathTable) -> Result<Attribution> {
+        self.fit(table)?.attribution(table)
+    }
+}
+
+/// One coefficient of a [`LogisticFit`] with its Wald statistics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coefficient {
+    /// The feature (`(intercept)`, a channel name, `ln count Email`, `Email & Search`,
+    /// `Email → Search`, `first Email`, `last Email`).
+    pub feature: String,
+    /// The estimate (log-odds).
+    pub estimate: f64,
+    /// Its standard error (from the penalised Hessian of the fit on the whole table).
+    pub se: f64,
+    /// estimate / se.
+    pub z: f64,
+    /// Two-sided p-value of z under the standard normal.
+    pub p_value: f64,
+    /// Wald interval `[estimate − q·se, estimate + q·se]` at the fit's confidence level.
+    pub ci: [f64; 2],
+    /// Standard deviation of the estimate over the bags, when bagged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bag_se: Option<f64>,
+}
+
+/// A fitted [`Logistic`] model: coefficients with standard errors, fit quality, and the
+/// per-journey credit of any journey.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogisticFit {
+    /// Channel names of the fitted vocabulary (feature c belongs to `channels[c]`).
+    pub(crate) channels: Vec<String>,
+    pub(crate) lookup: ChannelLookup,
+    pub(crate) design: Design,
+    pub(crate) beta: Vec<f64>,
+    se: Vec<f64>,
+    bag_se: Option<Vec<f64>>,
+    log_likelihood: f64,
+    iterations: usize,
+    confidence: f64,
+    quality: Option<FitQuality>,
+}
+
+/// The logistic model's game on one journey: v(S) = σ(η(S)).
+pub(crate) struct LogitGame<'a> {
+    pub design: &'a Design,
+    pub prep: &'a Prepared,
+}
+
+impl Game for LogitGame<'_> {
+    fn players(&self) -> usize {
+        self.prep.own.len()
+    }
+    fn value(&self, members: &[bool]) -> f64 {
+        sigmoid(self.design.eta_prepared(self.prep, members))
+    }
+}
+
+impl LogisticFit {
+    /// Every coefficient with its Wald statistics, in feature order (intercept first).
+    pub fn coefficients(&self) -> Vec<Coefficient> {
+        // Standard normal: statrs only refuses a non-positive standard deviation.
+        let Ok(normal) = Normal::new(0.0, 1.0) else {
+            return Vec::new();
+        };
+        let q = normal.inverse_cdf(0.5 + self.confidence / 2.0);
+        (0..self.beta.len())
+            .map(|j| {
+                let (b, se) = (self.beta[j], self.se.get(j).copied().unwrap_or(f64::NAN));
+                let z = b / se;
+                Coefficient {
+                    feature: self.design.feature_name(j, &self.channels),
+                    estimate: b,
+                    se,
+                    z,
+                    p_value: 2.0 * normal.sf(z.abs()),
+                    ci: [b - q * se, b + q * se],
+                    bag_se: self.bag_se.as_ref().map(|s| s[j]),
+                }
+            })
+            .collect()
+    }
+
+    /// The held-out fit quality, when a holdout was asked for.
+    pub fn quality(&self) -> Option<&FitQuality> {
+        self.quality.as_ref()
+    }
+
+    /// Log-likelihood of the whole table at the fit (penalty included).
+    pub fn log_likelihood(&self) -> f64 {
+        self.log_likelihood
+    }
+
+    /// Newton iterations taken.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// Number of coefficients (intercept included).
+    pub fn features(&self) -> usize {
+        self.beta.len()
+    }
+
+    /// The channel names the fit knows.
+    pub fn channels(&self) -> &[String] {
+        &self.channels
+    }
+
+    /// Predicted conversion probability of a journey given by channel names. Channels the fit
+    /// never saw are dropped (they have no coefficient).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if the fit is inconsistent (a deserialized fit whose
+    /// coefficients do not match its features).
+    pub fn predict(&self, path: &[&str]) -> Result<f64> {
+        self.design.check(self.beta.len(), "logistic")?;
+        let mut s = Summary::default();
+        let mut slot = vec![u32::MAX; self.channels.len()];
+        s.build(path.iter().map(|n| self.lookup.get(n)), &mut slot);
+        let mut prep = Prepared::default();
+        self.design.prepare(&self.beta, &s, &mut prep);
+        let members = vec![true; s.ch.len()];
+        Ok(sigmoid(self.design.eta_prepared(&prep, &members)))
+    }
+
+    /// Fractions of a journey's conversion per touch under the removal rule (see [`Logistic`]);
+    /// `times` is ignored. Touches of channels the fit never saw get 0 (and, when no touch is
+    /// known, every touch gets an equal share).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `out` is not as long as `path`, or the fit is
+    /// inconsistent.
+    pub fn touch_shares(&self, path: &[&str], _times: Option<&[i64]>, out: &mut [f64]) -> Result<()> {
+        super::credit::touch_shares(self, path, out, Credit::Removal, Sampling::exact())
+    }
+
+    /// Credits `table` (usually the fitted one) with the removal rule. Extras: `fit` (held-out
+    /// quality), `coefficients`, `iterations`, `log_likelihood`, `degenerate_rows`.
+    ///
+    /// # Errors
+    /// As [`Logistic::fit`]; [`Error::NoConversions`].
+    pub fn attribution(&self, table: &PathTable) -> Result<Attribution> {
+        let c = credit_table(self, table, "logistic", Credit::Removal, Sampling::exact())?;
+        let mut a = c.attribution;
+        if let Some(q) = &self.quality {
+            a = a.with_extra("fit", q);
+        }
+        Ok(a.with_extra("coefficients", self.coefficients())
+            .with_extra("iterations", self.iterations)
+            .with_extra("log_likelihood", self.log_likelihood)
+            .with_extra("degenerate_rows", c.degenerate))
+    }
+}
