@@ -79,6 +79,7 @@ pub mod plot;
 pub mod registry;
 pub mod report;
 pub mod synth;
+pub mod synth_truth;
 mod table;
 mod walk;
 
@@ -92,6 +93,7 @@ pub use channel::{ChannelId, Channels, RESERVED_NAMES};
 pub use error::{Error, Location, ParseProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
+    AdditiveHazard, Dda, DdaFit, HazardFit, Logistic, LogisticFit,
     AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, MarkovFit,
     Order, OrderScore, Participation, PathCredit, PositionBased, RuleBased, ShaoLi, Shapley,
     ShapleyGlobal, ShapleyOrdered, ShapleyRate, Solver, TimeDecay, Transition, TwoTouch, ValueMode,

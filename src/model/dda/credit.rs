@@ -246,3 +246,102 @@ pub(crate) fn credit_table(
         se: acc.var.iter().map(|v| v.sqrt()).collect(),
     })
 }
+
+/// The fitted model's expected removal effects over every journey of `table` (see
+/// [`Logistic`](super::Logistic)): per channel (by table id) Σ_r (s_r + f_r)·(p̂(r) − p̂(r ∖ c)),
+/// the same weighted by the row's value per conversion (the table's mean for null rows), and
+/// Σ_r (s_r + f_r)·p̂(r).
+pub(crate) struct Effects {
+    pub conversions: Vec<f64>,
+    pub value: Vec<f64>,
+    pub predicted: f64,
+}
+
+pub(crate) fn expected_removal(fit: &LogisticFit, table: &PathTable) -> Result<Effects> {
+    fit.design.check(fit.beta.len(), "logistic")?;
+    let totals = table.totals();
+    let mean_value = if totals.conversions > 0.0 {
+        totals.value / totals.conversions
+    } else {
+        0.0
+    };
+    let n = table.channels().len();
+    let remap: Vec<Option<u32>> = table
+        .channels()
+        .iter()
+        .map(|(_, name)| fit.lookup.get(name))
+        .collect();
+    let m = fit.channels.len();
+    struct A {
+        conv: Vec<f64>,
+        value: Vec<f64>,
+        predicted: f64,
+        s: Summary,
+        slot: Vec<u32>,
+        prep: Prepared,
+        phi: Vec<f64>,
+        ids: Vec<usize>,
+    }
+    let acc = fold_rows(
+        table,
+        || A {
+            conv: vec![0.0; n],
+            value: vec![0.0; n],
+            predicted: 0.0,
+            s: Summary::default(),
+            slot: vec![u32::MAX; m],
+            prep: Prepared::default(),
+            phi: Vec::new(),
+            ids: Vec::new(),
+        },
+        |a, _, row| {
+            let o = row.outcome;
+            let w = o.journeys();
+            if w <= 0.0 {
+                return Ok(());
+            }
+            a.s.build(row.path.iter().map(|id| remap[id.index()]), &mut a.slot);
+            fit.design.prepare(&fit.beta, &a.s, &mut a.prep);
+            let game = LogitGame {
+                design: &fit.design,
+                prep: &a.prep,
+            };
+            let members = vec![true; a.s.ch.len()];
+            a.predicted += w * super::game::Game::value(&game, &members);
+            if a.s.ch.is_empty() {
+                return Ok(());
+            }
+            super::game::removal(&game, &mut a.phi);
+            // Table id of each distinct channel.
+            a.ids.clear();
+            a.ids.resize(a.s.ch.len(), usize::MAX);
+            for (&id, &t) in row.path.iter().zip(&a.s.touch_of) {
+                if t != u32::MAX {
+                    a.ids[t as usize] = id.index();
+                }
+            }
+            let per = if o.conversions > 0.0 {
+                o.value / o.conversions
+            } else {
+                mean_value
+            };
+            for (&id, &r) in a.ids.iter().zip(&a.phi) {
+                a.conv[id] += w * r;
+                a.value[id] += w * r * per;
+            }
+            Ok(())
+        },
+        |a, b| {
+            for i in 0..n {
+                a.conv[i] += b.conv[i];
+                a.value[i] += b.value[i];
+            }
+            a.predicted += b.predicted;
+        },
+    )?;
+    Ok(Effects {
+        conversions: acc.conv,
+        value: acc.value,
+        predicted: acc.predicted,
+    })
+}

@@ -33,7 +33,7 @@ const DAY: f64 = 86_400e6;
 /// ln 2/ω_c), one per channel or one shared (`shared_decay`). A journey's conversion time is
 /// its `converted_at` (the last touch when unknown); a null journey is observed until `window`
 /// after its last touch. The fit maximises the log-likelihood in (ln β, ln ω) minus
-/// `l2/2 · |θ − θ₀|²` (θ₀ the starting point: a rate matching the conversion count and a decay
+/// `l2·W/2 · |θ − θ₀|²` (W journeys) (θ₀ the starting point: a rate matching the conversion count and a decay
 /// matching the mean touch-to-conversion time) by damped Newton steps. There is no baseline
 /// hazard: every conversion is due to a touch.
 ///
@@ -58,7 +58,7 @@ pub struct AdditiveHazard {
     pub window: TimeDelta,
     /// One decay rate for every channel (default false: one per channel, as Zhang et al.).
     pub shared_decay: bool,
-    /// Ridge penalty on the log-parameters around the starting point (default 0.01).
+    /// Ridge penalty per journey on the log-parameters around the starting point (default 1e-6).
     pub l2: f64,
     /// Fraction of the journeys held out to measure fit quality, in [0, 1) (default 0.2).
     pub holdout: f64,
@@ -73,7 +73,7 @@ impl Default for AdditiveHazard {
         AdditiveHazard {
             window: TimeDelta::days(30),
             shared_decay: false,
-            l2: 0.01,
+            l2: 1e-6,
             holdout: 0.2,
             seed: 42,
             max_iter: 200,
@@ -224,14 +224,16 @@ impl AdditiveHazard {
                 },
             )?;
             // Negative penalised log-likelihood: gradient and Hessian of what is minimised.
+            // Per journey, like the logistic model's: scaling every count keeps the optimum.
+            let l2 = self.l2 * w.iter().map(|x| x.0 + x.1).sum::<f64>();
             for j in 0..p {
                 let d = theta[j] - theta0[j];
-                acc.ll -= 0.5 * self.l2 * d * d;
-                acc.grad[j] = -acc.grad[j] + self.l2 * d;
+                acc.ll -= 0.5 * l2 * d * d;
+                acc.grad[j] = -acc.grad[j] + l2 * d;
                 for k in 0..p {
                     acc.hess[[j, k]] = -acc.hess[[j, k]];
                 }
-                acc.hess[[j, j]] += self.l2;
+                acc.hess[[j, j]] += l2;
             }
             if !acc.ll.is_finite() {
                 return Err(numerical("the log-likelihood is not finite"));

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::credit::{ChannelLookup, credit_table};
+use super::credit::{ChannelLookup, credit_table, expected_removal};
 use super::features::{Design, Interactions, Prepared, Summary};
 use super::game::{Credit, Game, Sampling};
 use super::irls::{Data, DesignOptions, Newton, newton, sigmoid};
@@ -28,14 +28,20 @@ use crate::table::PathTable;
 /// ```
 ///
 /// fitted to every row's conversions (successes) and nulls (failures) by Newton's method (IRLS)
-/// on the log-likelihood minus `l2/2 · Σ β²` (the intercept is not penalised). Standard errors
+/// on the log-likelihood minus `l2·W/2 · Σ β²` (W journeys; the intercept is not penalised). Standard errors
 /// are the square roots of the diagonal of the inverse penalised Hessian; Wald intervals and
 /// two-sided p-values use the normal distribution.
 ///
-/// **Credit.** A converting journey's conversions (and value) are split among its distinct
-/// channels in proportion to their removal effects under the fitted model,
-/// p̂(journey) − p̂(journey without c), and a channel's part is shared equally by its touches.
-/// (The [`Dda`](super::Dda) model splits by Shapley values of the same fit instead.)
+/// **Credit: expected removal effects.** Under the fitted model, channel c's effect is the
+/// expected number of conversions lost without it, over every journey of the table (converting
+/// or not): E_c = Σ_r (s_r + f_r)·(p̂(r) − p̂(r ∖ c)), where r ∖ c drops c's touches and keeps
+/// the order of the others, and a journey left without touches does not convert (path tables
+/// have no untouched journeys to estimate that rate from; the intercept is a reference level).
+/// Conversions are shared out in proportion, C·E_c / Σ_d E_d; value likewise, with each row's
+/// effect weighted by its value per conversion (the table's mean for null rows). The extras
+/// give the E_c (`effects`). [`LogisticFit::touch_shares`] splits one journey by its own
+/// removal effects. (The [`Dda`](super::Dda) model splits each converting journey by Shapley
+/// values of the same fit instead.)
 ///
 /// **Fit quality.** With `holdout` > 0 the model is refitted on a seeded split of the journeys
 /// and the held-out AUC and log-loss are reported in the extras under `fit`.
@@ -63,7 +69,9 @@ pub struct Logistic {
     pub min_pair_journeys: f64,
     /// Most features (coefficients) in all; the most frequent pairs are kept (default 500).
     pub max_features: usize,
-    /// Ridge penalty on every coefficient but the intercept (default 1).
+    /// Ridge penalty per journey on every coefficient but the intercept: the objective is the
+    /// log-likelihood minus `l2 · W / 2 · Σ β²` for W journeys, so scaling every count leaves
+    /// the fit unchanged (default 1e-5).
     pub l2: f64,
     /// Bagging (Shao & Li): refit on this many seeded subsamples and average the
     /// coefficients; 0 = no bagging (default 0).
@@ -91,7 +99,7 @@ impl Default for Logistic {
             interactions: Interactions::Pairs,
             min_pair_journeys: 50.0,
             max_features: 500,
-            l2: 1.0,
+            l2: 1e-5,
             bags: 0,
             bag_fraction: 0.5,
             holdout: 0.2,
@@ -293,7 +301,13 @@ impl Game for LogitGame<'_> {
     fn players(&self) -> usize {
         self.prep.own.len()
     }
+    /// σ(η(S)), and 0 for the empty coalition: path tables hold no journey without a touch,
+    /// so the intercept alone is a reference level, not a conversion rate, and a journey with
+    /// no touch left is taken not to convert (as in the Markov and rate-Shapley models).
     fn value(&self, members: &[bool]) -> f64 {
+        if !members.iter().any(|&m| m) {
+            return 0.0;
+        }
         sigmoid(self.design.eta_prepared(self.prep, members))
     }
 }
@@ -365,8 +379,10 @@ impl LogisticFit {
         Ok(sigmoid(self.design.eta_prepared(&prep, &members)))
     }
 
-    /// Fractions of a journey's conversion per touch under the removal rule (see [`Logistic`]);
-    /// `times` is ignored. Touches of channels the fit never saw get 0 (and, when no touch is
+    /// Fractions of a journey's conversion per touch: its channels' removal effects
+    /// p̂(journey) − p̂(journey ∖ c), normalised to sum to 1 over the journey, a channel's part
+    /// shared equally by its touches; `times` is ignored. (The table's aggregate weights these
+    /// effects by every journey, converting or not: see [`Logistic`].) Touches of channels the fit never saw get 0 (and, when no touch is
     /// known, every touch gets an equal share).
     ///
     /// # Errors
@@ -376,20 +392,70 @@ impl LogisticFit {
         super::credit::touch_shares(self, path, out, Credit::Removal, Sampling::exact())
     }
 
-    /// Credits `table` (usually the fitted one) with the removal rule. Extras: `fit` (held-out
-    /// quality), `coefficients`, `iterations`, `log_likelihood`, `degenerate_rows`.
+    /// Credits `table` (usually the fitted one) by the model's expected removal effects (see
+    /// [`Logistic`]). Extras: `fit` (held-out quality), `effects` (per channel, the expected
+    /// conversions lost without it), `predicted_conversions`, `coefficients`, `iterations`,
+    /// `log_likelihood`.
+    ///
+    /// When the effects sum to ≤ 0 (an overfitted model on a tiny table, where every channel
+    /// seems to hurt) each converting journey is split by its own removal effects instead, and
+    /// the extras say `"fallback": "journey_removal"`.
     ///
     /// # Errors
-    /// As [`Logistic::fit`]; [`Error::NoConversions`].
+    /// [`Error::NoConversions`].
     pub fn attribution(&self, table: &PathTable) -> Result<Attribution> {
-        let c = credit_table(self, table, "logistic", Credit::Removal, Sampling::exact())?;
-        let mut a = c.attribution;
+        require_conversions("logistic", table)?;
+        let untimed;
+        let table = if table.has_times() {
+            untimed = table.without_times();
+            &untimed
+        } else {
+            table
+        };
+        let e = expected_removal(self, table)?;
+        let totals = table.totals();
+        let (ec, ev): (f64, f64) = (e.conversions.iter().sum(), e.value.iter().sum());
+        let positive = |sum: f64, total: f64| total == 0.0 || (sum > 0.0 && sum.is_finite());
+        if !(positive(ec, totals.conversions) && positive(ev, totals.value)) {
+            // The effects sum to ≤ 0 (an overfitted model on a tiny table, where each channel
+            // seems to hurt): split each converting journey by its own removal effects instead.
+            let c = credit_table(self, table, "logistic", Credit::Removal, Sampling::exact())?;
+            return Ok(self
+                .annotate(c.attribution)
+                .with_extra("fallback", "journey_removal")
+                .with_extra("degenerate_rows", c.degenerate));
+        }
+        let scale = |x: &[f64], sum: f64, total: f64| -> Vec<f64> {
+            if total == 0.0 {
+                vec![0.0; x.len()]
+            } else {
+                x.iter().map(|v| v * total / sum).collect()
+            }
+        };
+        let conv = scale(&e.conversions, ec, totals.conversions);
+        let value = scale(&e.value, ev, totals.value);
+        let a = Attribution::from_credit("logistic", table, &conv, &value)?;
+        let ids = table.channels().ids_by_name();
+        let effects: serde_json::Map<String, serde_json::Value> = ids
+            .iter()
+            .map(|&id| {
+                let name = table.channels().name(id).to_string();
+                (name, e.conversions[id.index()].into())
+            })
+            .collect();
+        Ok(self
+            .annotate(a)
+            .with_extra("effects", effects)
+            .with_extra("predicted_conversions", e.predicted))
+    }
+
+    /// The extras every logistic attribution carries.
+    fn annotate(&self, mut a: Attribution) -> Attribution {
         if let Some(q) = &self.quality {
             a = a.with_extra("fit", q);
         }
-        Ok(a.with_extra("coefficients", self.coefficients())
+        a.with_extra("coefficients", self.coefficients())
             .with_extra("iterations", self.iterations)
             .with_extra("log_likelihood", self.log_likelihood)
-            .with_extra("degenerate_rows", c.degenerate))
     }
 }
