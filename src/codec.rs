@@ -1,7 +1,8 @@
 //! A compact, versioned binary form of a [`PathTable`]: what shards of a cluster job ship to the
 //! node that merges them.
 //!
-//! A path table is the sufficient statistic of every model (MODELS.md §1.2) and it merges by
+//! A path table is the sufficient statistic of every model (the
+//! [model reference](crate::reference), §Conventions / Path tables) and it merges by
 //! summing, so any engine can scale attribution out the same way: each shard builds a partial
 //! table from its share of the data, [`encode`]s it, the reducer [`decode`]s and
 //! [`PathTable::merge`]s the partial tables, and the models run once on the merged table. The

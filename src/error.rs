@@ -98,6 +98,22 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// A saved fitted model (see [`crate::fit`]) is not valid JSON of the documented shape.
+    #[error("cannot load fitted model: {0}")]
+    ModelJson(#[source] serde_json::Error),
+    /// A saved fitted model is of another format, or of a version this build does not read.
+    #[error(
+        "cannot load fitted model: format `{format}` version {version} (this build reads `{}` versions 1 to {supported})",
+        crate::fit::FORMAT
+    )]
+    ModelFormat {
+        /// The `format` field found.
+        format: String,
+        /// The `version` field found.
+        version: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
     /// The model needs per-touch timestamps (journeys built from an event log, or
     /// [`PathTable::add_timed`](crate::PathTable::add_timed)) and the table has rows without.
     #[error(

@@ -43,7 +43,8 @@ pub struct Journey {
     /// What the journey led to (usually 1 conversion with its value, or 1 null).
     pub outcome: Outcome,
     /// When the conversion happened, if known (time decay measures back from it; without it,
-    /// from the last touch, which gives the same shares: MODELS.md §2.7).
+    /// from the last touch, which gives the same shares: [model reference](crate::reference),
+    /// §Rule-based models / Time decay).
     pub converted_at: Option<DateTime<Utc>>,
 }
 

@@ -286,7 +286,8 @@ mod tests {
             weights: Some((0.2, 0.2, 0.6)),
             ..ModelOptions::default()
         };
-        // With J-curve weights position_based equals j_curve (MODELS.md O2a: A 43/20, C 51/20)
+        // With J-curve weights position_based equals j_curve (the model reference, §Rule-based
+        // results on T2: A 43/20, C 51/20)
         // but keeps its name.
         let pb = build_model("position_based", &opts)
             .unwrap()

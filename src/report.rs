@@ -1026,9 +1026,10 @@ mod tests {
             "model,channel,conversions,value,share,value_share"
         );
         assert_eq!(lines.len(), 1 + 2 * 3);
-        // First touch on T2 (MODELS.md O2a/O2b): A 3 conversions, 35 value; C = 7, V = 70.
+        // First touch on T2 (the model reference, §Rule-based results on T2): A 3 conversions,
+        // 35 value; C = 7, V = 70.
         assert_eq!(lines[1], "first_touch,A,3,35,0.42857142857142855,0.5");
-        // Linear per touch, A: 25/12 conversions (O2a), 74/3 value (O2b).
+        // Linear per touch, A: 25/12 conversions, 74/3 value.
         let a: Vec<&str> = lines[4].split(',').collect();
         assert_eq!(a[..2], ["linear", "A"]);
         assert!((a[2].parse::<f64>().unwrap() - 25.0 / 12.0).abs() < 1e-12);
@@ -1198,7 +1199,8 @@ mod tests {
             lines[0],
             "channel,first_touch_conversions,first_touch_value,linear_conversions,linear_value"
         );
-        // B: first touch 2 conversions, 17 value (O2a/O2b); linear 5/2 and 68/3.
+        // B: first touch 2 conversions, 17 value (the model reference, §Rule-based results on T2);
+        // linear 5/2 and 68/3.
         let b: Vec<f64> = lines[2]
             .split(',')
             .skip(1)

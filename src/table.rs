@@ -31,7 +31,8 @@ pub struct Row<'t> {
     pub converted_at: Option<i64>,
 }
 
-/// Aggregated conversion paths (MODELS.md §1.2), the input of every model.
+/// Aggregated conversion paths, the input of every model ([model reference](crate::reference),
+/// §Conventions / Path tables).
 ///
 /// Storage is flat: one buffer of channel ids for all paths plus an end offset per row (csv's
 /// `ByteRecord`, petgraph's CSR), one [`Outcome`] per row, and a hash index of row numbers so
@@ -320,8 +321,10 @@ impl PathTable {
         match times {
             Some((ts, conv)) => {
                 if self.times.is_empty() {
-                    self.times = vec![NO_TIME; self.touches.len()];
-                    self.converted_at = vec![NO_TIME; self.outcomes.len()];
+                    // `resize` keeps the capacity of a table whose rows were cleared.
+                    self.times.resize(self.touches.len(), NO_TIME);
+                    self.converted_at.clear();
+                    self.converted_at.resize(self.outcomes.len(), NO_TIME);
                 }
                 self.times.extend_from_slice(ts);
                 self.converted_at.push(conv);
@@ -443,6 +446,16 @@ impl PathTable {
             None => self.insert_untimed(row.path, outcome),
             Some(ts) => self.insert_timed(row.path, ts, row.converted_at, outcome),
         }
+    }
+
+    /// Removes every row, keeping the vocabulary and the buffers' capacity.
+    pub(crate) fn clear_rows(&mut self) {
+        self.touches.clear();
+        self.ends.clear();
+        self.outcomes.clear();
+        self.times.clear();
+        self.converted_at.clear();
+        self.index.clear();
     }
 
     /// An empty table with the same vocabulary (same ids) and path-length limit.

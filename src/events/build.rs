@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
 
-/// How [`EventLog::build`] cuts each user's events into journeys (MODELS.md §1.1).
+/// How [`EventLog::build`] cuts each user's events into journeys (the
+/// [model reference](crate::reference), §Conventions / Path tables).
 ///
 /// Per user, events are ordered by time; ties keep input order (a converting row's own touch
 /// comes just before its conversion). Then:

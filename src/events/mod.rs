@@ -1,5 +1,6 @@
-//! Journeys from event logs (MODELS.md §1.1): read touch and conversion events, cut them into
-//! journeys per user, collect the journeys in a [`PathTable`] that every model reads.
+//! Journeys from event logs: read touch and conversion events, cut them into journeys per
+//! user, collect the journeys in a [`PathTable`] that every model reads (the
+//! [model reference](crate::reference), §Conventions / Path tables).
 //!
 //! Most data is not an aggregated path table but an event log: an analytics export, ad-server
 //! logs, CRM activity. How the log is cut into journeys decides the numbers as much as the model
