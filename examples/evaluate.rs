@@ -108,7 +108,10 @@ fn run(args: &Args) -> Result<(), touchpoint::Error> {
             std::process::exit(2);
         };
         for seed in 1..=args.seeds {
-            let problem = generate(&TruthConfig { seed, ..cfg.clone() })?;
+            let problem = generate(&TruthConfig {
+                seed,
+                ..cfg.clone()
+            })?;
             for (mi, m) in models.iter().enumerate() {
                 let t = std::time::Instant::now();
                 match m.attribute(&problem.table) {
@@ -129,8 +132,14 @@ fn run(args: &Args) -> Result<(), touchpoint::Error> {
             }
         }
     }
-    for (title, pick) in [("NMAE (lower is better)", 0), ("Spearman (higher is better)", 1)] {
-        println!("\n{title}, mean of {} seeds, {} journeys\n", args.seeds, args.journeys);
+    for (title, pick) in [
+        ("NMAE (lower is better)", 0),
+        ("Spearman (higher is better)", 1),
+    ] {
+        println!(
+            "\n{title}, mean of {} seeds, {} journeys\n",
+            args.seeds, args.journeys
+        );
         println!("| model | {} |", settings.join(" | "));
         println!("|---|{}", "---|".repeat(settings.len()));
         for (mi, m) in models.iter().enumerate() {

@@ -140,12 +140,18 @@ impl TruthConfig {
             return bad("mean_path_len", "mean >= 1 and max >= 1 required".into());
         }
         if !(c.conversion_rate > 0.0 && c.conversion_rate < 1.0) {
-            return bad("conversion_rate", format!("{} not in (0, 1)", c.conversion_rate));
+            return bad(
+                "conversion_rate",
+                format!("{} not in (0, 1)", c.conversion_rate),
+            );
         }
         if !(nonneg(c.zipf_exponent) && nonneg(c.strength_sigma))
             || !(c.repeat_prob >= 0.0 && c.repeat_prob < 1.0)
         {
-            return bad("zipf_exponent", "exponent, sigma >= 0 and repeat in [0, 1)".into());
+            return bad(
+                "zipf_exponent",
+                "exponent, sigma >= 0 and repeat in [0, 1)".into(),
+            );
         }
         let pairs = c.channels * (c.channels - 1) / 2;
         if c.interactions > pairs || c.order_effects > pairs {
@@ -156,7 +162,10 @@ impl TruthConfig {
         }
         if c.half_life_days.is_some_and(|h| !pos(h)) || !pos(c.mean_gap_days) || !pos(c.window_days)
         {
-            return bad("half_life_days", "half-life, gap and window must be > 0".into());
+            return bad(
+                "half_life_days",
+                "half-life, gap and window must be > 0".into(),
+            );
         }
         if !pos(c.median_value) {
             return bad("median_value", "must be > 0".into());
@@ -210,8 +219,8 @@ impl TruthProblem {
             })
             .collect();
         let t: Vec<f64> = truth.iter().map(|x| x.1).collect();
-        let nmae = est.iter().zip(&t).map(|(e, t)| (e - t).abs()).sum::<f64>()
-            / t.iter().sum::<f64>();
+        let nmae =
+            est.iter().zip(&t).map(|(e, t)| (e - t).abs()).sum::<f64>() / t.iter().sum::<f64>();
         TruthScore {
             nmae,
             spearman: spearman(&est, &t),
@@ -446,11 +455,12 @@ pub fn generate(cfg: &TruthConfig) -> Result<TruthProblem> {
     let ids: Vec<ChannelId> = (0..n)
         .map(|i| table.intern(&channel_name(i)))
         .collect::<Result<_>>()?;
-    let value = LogNormal::new(cfg.median_value.ln(), 0.8).map_err(|e| Error::InvalidParameter {
-        model: "synth_truth",
-        name: "median_value",
-        reason: e.to_string(),
-    })?;
+    let value =
+        LogNormal::new(cfg.median_value.ln(), 0.8).map_err(|e| Error::InvalidParameter {
+            model: "synth_truth",
+            name: "median_value",
+            reason: e.to_string(),
+        })?;
     let mut effects = vec![0.0; n];
     let mut expected = 0.0;
     let mut path_ids = Vec::new();

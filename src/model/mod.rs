@@ -28,7 +28,7 @@ use crate::error::Result;
 use crate::fit::FittedModel;
 use crate::table::PathTable;
 
-mod dda;
+pub(crate) mod dda;
 mod first_last;
 mod linear;
 mod markov;
@@ -39,9 +39,8 @@ mod shapley;
 mod time_decay;
 
 pub use dda::{
-    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardFit, HazardParameter,
-    Interactions,
-    Logistic, LogisticFit,
+    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardFit,
+    HazardParameter, Interactions, Logistic, LogisticFit,
 };
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};

@@ -90,10 +90,14 @@ fn journey_fractions(
     o
 }
 
-/// Per-touch fractions of a journey given by names (see [`LogisticFit::touch_shares`]).
+/// Per-touch fractions of a journey given by names (see [`LogisticFit::touch_shares`]). The
+/// sampling seed is mixed with the journey's content exactly as for a table row, so a fitted
+/// row gets the same split either way.
 pub(crate) fn touch_shares(
     fit: &LogisticFit,
     path: &[&str],
+    times: Option<&[i64]>,
+    converted_at: Option<i64>,
     out: &mut [f64],
     credit: Credit,
     mut sampling: Sampling,
@@ -103,7 +107,11 @@ pub(crate) fn touch_shares(
         return Err(Error::InvalidParameter {
             model: "logistic",
             name: "out",
-            reason: format!("{} slots for a journey of {} touches", out.len(), path.len()),
+            reason: format!(
+                "{} slots for a journey of {} touches",
+                out.len(),
+                path.len()
+            ),
         });
     }
     if path.is_empty() {
@@ -114,8 +122,8 @@ pub(crate) fn touch_shares(
     for n in path {
         n.hash(&mut h);
     }
-    None::<&[i64]>.hash(&mut h);
-    None::<i64>.hash(&mut h);
+    times.hash(&mut h);
+    converted_at.hash(&mut h);
     sampling.seed = h.finish();
     let mut s = Summary::default();
     let mut slot = vec![u32::MAX; fit.channels.len()];

@@ -369,7 +369,10 @@ mod tests {
             let direct = beta[0] + f.iter().map(|&(j, x)| beta[j as usize] * x).sum::<f64>();
             let members: Vec<bool> = (0..3).map(|i| has(mask, i)).collect();
             let fast = d.eta_prepared(&prep, &members);
-            assert!((direct - fast).abs() < 1e-12, "mask {mask}: {direct} vs {fast}");
+            assert!(
+                (direct - fast).abs() < 1e-12,
+                "mask {mask}: {direct} vs {fast}"
+            );
         }
         assert_eq!(d.feature_name(0, &["a".into()]), "(intercept)");
         let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();

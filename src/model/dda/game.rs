@@ -105,7 +105,13 @@ pub(crate) fn sampled<G: Game>(g: &G, pairs: usize, seed: u64, phi: &mut Vec<f64
     *phi = mean;
     let c = pairs as f64;
     m2.iter()
-        .map(|&s| if c > 1.0 { (s / (c - 1.0) / c).sqrt() } else { 0.0 })
+        .map(|&s| {
+            if c > 1.0 {
+                (s / (c - 1.0) / c).sqrt()
+            } else {
+                0.0
+            }
+        })
         .collect()
 }
 

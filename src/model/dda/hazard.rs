@@ -8,11 +8,13 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::credit::ChannelLookup;
+use super::journey::residual;
 use super::linalg::{cholesky, solve};
 use super::logistic::bad;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
+use crate::fit::{FittedKind, FittedModel};
 use crate::model::AttributionModel;
 use crate::model::rules::require_conversions;
 use crate::table::{PathTable, Row};
@@ -438,6 +440,19 @@ impl AttributionModel for AdditiveHazard {
         "additive_hazard".into()
     }
 
+    /// Each journey is split by its touches' shares of the hazard at its conversion: exactly
+    /// what the aggregate sums (no residual beyond rounding).
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let fit = AdditiveHazard::fit(self, table)?;
+        let attribution = fit.attribution(table)?;
+        let residual = residual(&fit, &attribution, table)?;
+        Ok(FittedModel::conversion(
+            attribution,
+            FittedKind::AdditiveHazard { fit },
+            residual,
+        ))
+    }
+
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
         self.fit(table)?.attribution(table)
     }
@@ -506,7 +521,10 @@ impl HazardFit {
                 })
             })
             .collect();
-        let m = lg.iter().flatten().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
+        let m = lg
+            .iter()
+            .flatten()
+            .fold(f64::NEG_INFINITY, |m, &x| m.max(x));
         if !m.is_finite() {
             let n = out.len() as f64;
             out.iter_mut().for_each(|o| *o = 1.0 / n);
@@ -525,7 +543,23 @@ impl HazardFit {
     /// # Errors
     /// [`Error::NeedsTimestamps`] when `times` is `None`; [`Error::InvalidParameter`] when
     /// `times` or `out` is not as long as `path`.
-    pub fn touch_shares(&self, path: &[&str], times: Option<&[i64]>, out: &mut [f64]) -> Result<()> {
+    pub fn touch_shares(
+        &self,
+        path: &[&str],
+        times: Option<&[i64]>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.fractions_at(path, times, None, out)
+    }
+
+    /// As [`HazardFit::touch_shares`], at the conversion time when it is given.
+    pub(crate) fn fractions_at(
+        &self,
+        path: &[&str],
+        times: Option<&[i64]>,
+        converted_at: Option<i64>,
+        out: &mut [f64],
+    ) -> Result<()> {
         let Some(times) = times else {
             return Err(Error::NeedsTimestamps {
                 model: "additive_hazard",
@@ -541,8 +575,8 @@ impl HazardFit {
             ));
         }
         let ids: Vec<Option<u32>> = path.iter().map(|n| self.lookup.get(n)).collect();
-        let reference = times.iter().copied().max().unwrap_or(0);
-        self.shares_at(&ids, times, reference, out);
+        let last = times.iter().copied().max().unwrap_or(0);
+        self.shares_at(&ids, times, converted_at.unwrap_or(last).max(last), out);
         Ok(())
     }
 
@@ -659,7 +693,11 @@ mod tests {
             down[j] -= eps;
             let (au, ad) = (eval(&up), eval(&down));
             let g = (au.ll - ad.ll) / (2.0 * eps);
-            assert!((g - a.grad[j]).abs() < 1e-5 * (1.0 + g.abs()), "grad {j}: {g} vs {}", a.grad[j]);
+            assert!(
+                (g - a.grad[j]).abs() < 1e-5 * (1.0 + g.abs()),
+                "grad {j}: {g} vs {}",
+                a.grad[j]
+            );
             for k in 0..layout.len() {
                 let h = (au.grad[k] - ad.grad[k]) / (2.0 * eps);
                 assert!(
@@ -675,7 +713,16 @@ mod tests {
     fn untimed_tables_are_refused_with_a_typed_error() {
         let t = crate::fixtures::t2();
         let e = AdditiveHazard::default().fit(&t).unwrap_err();
-        assert!(matches!(e, Error::NeedsTimestamps { untimed_rows: 6, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::NeedsTimestamps {
+                    untimed_rows: 6,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("timestamps"));
     }
 

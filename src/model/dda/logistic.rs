@@ -9,10 +9,12 @@ use super::credit::{ChannelLookup, credit_table, expected_removal};
 use super::features::{Design, Interactions, Prepared, Summary};
 use super::game::{Credit, Game, Sampling};
 use super::irls::{Data, DesignOptions, Newton, newton, sigmoid};
+use super::journey::residual;
 use super::linalg::inverse_diagonal;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
+use crate::fit::{FittedKind, FittedModel};
 use crate::model::AttributionModel;
 use crate::model::rules::require_conversions;
 use crate::table::PathTable;
@@ -130,16 +132,28 @@ impl Logistic {
             return Err(bad(m, "l2", format!("{} must be finite and >= 0", self.l2)));
         }
         if !(self.min_pair_journeys.is_finite() && self.min_pair_journeys >= 0.0) {
-            return Err(bad(m, "min_pair_journeys", "must be finite and >= 0".into()));
+            return Err(bad(
+                m,
+                "min_pair_journeys",
+                "must be finite and >= 0".into(),
+            ));
         }
         if !(self.bag_fraction > 0.0 && self.bag_fraction <= 1.0) {
-            return Err(bad(m, "bag_fraction", format!("{} not in (0, 1]", self.bag_fraction)));
+            return Err(bad(
+                m,
+                "bag_fraction",
+                format!("{} not in (0, 1]", self.bag_fraction),
+            ));
         }
         if !(self.holdout >= 0.0 && self.holdout < 1.0) {
             return Err(bad(m, "holdout", format!("{} not in [0, 1)", self.holdout)));
         }
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(bad(m, "confidence", format!("{} not in (0, 1)", self.confidence)));
+            return Err(bad(
+                m,
+                "confidence",
+                format!("{} not in (0, 1)", self.confidence),
+            ));
         }
         if !(self.tol.is_finite() && self.tol > 0.0) || self.max_iter == 0 {
             return Err(bad(m, "tol", "tol must be > 0 and max_iter >= 1".into()));
@@ -246,6 +260,20 @@ impl Logistic {
 impl AttributionModel for Logistic {
     fn name(&self) -> Cow<'static, str> {
         "logistic".into()
+    }
+
+    /// Each journey is split by its own removal effects; the aggregate weights the effects by
+    /// every journey, converting or not, so the per-journey split of the fitted table differs
+    /// from it and the difference is the reported residual.
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let fit = Logistic::fit(self, table)?;
+        let attribution = fit.attribution(table)?;
+        let residual = residual(&fit, &attribution, table)?;
+        Ok(FittedModel::conversion(
+            attribution,
+            FittedKind::Logistic { fit },
+            residual,
+        ))
     }
 
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
@@ -388,8 +416,24 @@ impl LogisticFit {
     /// # Errors
     /// [`Error::InvalidParameter`] if `out` is not as long as `path`, or the fit is
     /// inconsistent.
-    pub fn touch_shares(&self, path: &[&str], _times: Option<&[i64]>, out: &mut [f64]) -> Result<()> {
-        super::credit::touch_shares(self, path, out, Credit::Removal, Sampling::exact())
+    pub fn touch_shares(
+        &self,
+        path: &[&str],
+        times: Option<&[i64]>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.fractions_at(path, times, None, out)
+    }
+
+    pub(crate) fn fractions_at(
+        &self,
+        path: &[&str],
+        times: Option<&[i64]>,
+        converted_at: Option<i64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let s = Sampling::exact();
+        super::credit::touch_shares(self, path, times, converted_at, out, Credit::Removal, s)
     }
 
     /// Credits `table` (usually the fitted one) by the model's expected removal effects (see

@@ -18,6 +18,7 @@ mod features;
 mod game;
 mod hazard;
 mod irls;
+pub(crate) mod journey;
 mod linalg;
 mod logistic;
 mod quality;

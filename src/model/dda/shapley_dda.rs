@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use super::credit::{credit_table, touch_shares};
 use super::game::{Credit, Sampling};
+use super::journey::residual;
 use super::logistic::{Logistic, LogisticFit, bad};
 use super::quality::FitQuality;
 use crate::attribution::Attribution;
 use crate::error::Result;
+use crate::fit::{FittedKind, FittedModel};
 use crate::model::AttributionModel;
 use crate::table::PathTable;
 
@@ -80,7 +82,10 @@ impl Dda {
             return Err(bad(
                 "dda",
                 "max_exact_channels",
-                format!("{} is above the limit {DDA_EXACT_LIMIT}", self.max_exact_channels),
+                format!(
+                    "{} is above the limit {DDA_EXACT_LIMIT}",
+                    self.max_exact_channels
+                ),
             ));
         }
         if self.samples < 2 {
@@ -107,6 +112,19 @@ impl Dda {
 impl AttributionModel for Dda {
     fn name(&self) -> Cow<'static, str> {
         "dda".into()
+    }
+
+    /// Each journey is split by its own Shapley values: on the fitted table the split sums to
+    /// the aggregate (no residual beyond rounding).
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let fit = Dda::fit(self, table)?;
+        let attribution = fit.attribution(table)?;
+        let residual = residual(&fit, &attribution, table)?;
+        Ok(FittedModel::conversion(
+            attribution,
+            FittedKind::Dda { fit },
+            residual,
+        ))
     }
 
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
@@ -149,8 +167,32 @@ impl DdaFit {
     /// # Errors
     /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) if `out` is not as long as
     /// `path`.
-    pub fn touch_shares(&self, path: &[&str], _times: Option<&[i64]>, out: &mut [f64]) -> Result<()> {
-        touch_shares(&self.model, path, out, Credit::Shapley, self.sampling())
+    pub fn touch_shares(
+        &self,
+        path: &[&str],
+        times: Option<&[i64]>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.fractions_at(path, times, None, out)
+    }
+
+    pub(crate) fn fractions_at(
+        &self,
+        path: &[&str],
+        times: Option<&[i64]>,
+        converted_at: Option<i64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let s = self.sampling();
+        touch_shares(
+            &self.model,
+            path,
+            times,
+            converted_at,
+            out,
+            Credit::Shapley,
+            s,
+        )
     }
 
     /// Credits `table` (see [`Dda`] for the extras).
@@ -166,7 +208,12 @@ impl DdaFit {
         let ids = table.channels().ids_by_name();
         let se: serde_json::Map<String, serde_json::Value> = ids
             .iter()
-            .map(|&id| (table.channels().name(id).to_string(), c.se[id.index()].into()))
+            .map(|&id| {
+                (
+                    table.channels().name(id).to_string(),
+                    c.se[id.index()].into(),
+                )
+            })
             .collect();
         Ok(a.with_extra("coefficients", self.model.coefficients())
             .with_extra("sampled_rows", c.sampled)
