@@ -7,8 +7,11 @@
 //! with the `parallel` feature, and combined in chunk order: the fit does not depend on the
 //! number of threads.
 
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
 use ndarray::{Array1, Array2};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
 
 use super::features::{Design, Interactions, Summary};
 use super::linalg::{cholesky, solve};
@@ -19,12 +22,16 @@ use crate::walk::fold_chunks;
 /// Rows per chunk of the Hessian fold (fixed: results never depend on the thread count).
 const CHUNK: usize = 1 << 16;
 
-/// The sparse design of a table: one row of features per table row (CSR), intercept implicit.
+/// The sparse design of a table (CSR, intercept implicit): one row per distinct feature
+/// vector, so that journeys that differ only in what the features do not see (the order of
+/// the touches, without order or position features) are fitted as one weighted row.
 pub(crate) struct Data {
     pub design: Design,
     idx: Vec<u32>,
     val: Vec<f64>,
     ends: Vec<usize>,
+    /// Design row of each table row.
+    of_row: Vec<u32>,
 }
 
 /// What the design is built from (the [`Logistic`](super::Logistic) options).
@@ -104,19 +111,63 @@ impl Data {
             design,
             idx: Vec::new(),
             val: Vec::new(),
-            ends: Vec::with_capacity(table.len()),
+            ends: Vec::new(),
+            of_row: Vec::with_capacity(table.len()),
         };
         let mut f = Vec::new();
+        // (design row, hash): the stored hash makes growing the index cheap.
+        let mut index: HashTable<(u32, u64)> = HashTable::new();
+        let hash = |f: &[(u32, f64)]| {
+            let mut h = FxHasher::default();
+            for &(j, x) in f {
+                h.write_u32(j);
+                h.write_u64(x.to_bits());
+            }
+            h.finish()
+        };
         for row in table.rows() {
             s.build(row.path.iter().map(|id| Some(id.0)), &mut slot);
             f.clear();
             data.design.features(&s, &mut f);
             f.sort_unstable_by_key(|x| x.0);
-            data.idx.extend(f.iter().map(|x| x.0));
-            data.val.extend(f.iter().map(|x| x.1));
-            data.ends.push(data.idx.len());
+            let h = hash(&f);
+            let found = index.find(h, |&(d, dh)| {
+                let (idx, val) = data.row(d as usize);
+                dh == h
+                    && idx.len() == f.len()
+                    && idx.iter().zip(val).zip(&f).all(|((&j, &x), &(fj, fx))| {
+                        j == fj && x.to_bits() == fx.to_bits()
+                    })
+            });
+            let d = match found {
+                Some(&(d, _)) => d,
+                None => {
+                    let d = data.ends.len() as u32;
+                    data.idx.extend(f.iter().map(|x| x.0));
+                    data.val.extend(f.iter().map(|x| x.1));
+                    data.ends.push(data.idx.len());
+                    index.insert_unique(h, (d, h), |&(_, eh)| eh);
+                    d
+                }
+            };
+            data.of_row.push(d);
         }
         Ok(data)
+    }
+
+    /// Per-table-row weights summed per design row.
+    pub fn pool(&self, w: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        let mut out = vec![(0.0, 0.0); self.ends.len()];
+        for (&d, &(s, f)) in self.of_row.iter().zip(w) {
+            out[d as usize].0 += s;
+            out[d as usize].1 += f;
+        }
+        out
+    }
+
+    /// Linear predictor of table row r.
+    pub fn eta_of_row(&self, beta: &[f64], r: usize) -> f64 {
+        self.eta(beta, self.of_row[r] as usize)
     }
 
     fn row(&self, r: usize) -> (&[u32], &[f64]) {
@@ -125,7 +176,7 @@ impl Data {
         (&self.idx[start..end], &self.val[start..end])
     }
 
-    /// Linear predictor of row r.
+    /// Linear predictor of design row r.
     pub fn eta(&self, beta: &[f64], r: usize) -> f64 {
         let (idx, val) = self.row(r);
         beta[0]

@@ -69,7 +69,8 @@ pub struct Logistic {
     pub interactions: Interactions,
     /// Pairs seen in fewer journeys than this get no feature (default 50).
     pub min_pair_journeys: f64,
-    /// Most features (coefficients) in all; the most frequent pairs are kept (default 500).
+    /// Most features (coefficients) in all; the most frequent pairs are kept up to it
+    /// (default 200: a 200 × 200 Hessian stays in cache).
     pub max_features: usize,
     /// Ridge penalty per journey on every coefficient but the intercept: the objective is the
     /// log-likelihood minus `l2 · W / 2 · Σ β²` for W journeys, so scaling every count leaves
@@ -100,7 +101,7 @@ impl Default for Logistic {
             position: false,
             interactions: Interactions::Pairs,
             min_pair_journeys: 50.0,
-            max_features: 500,
+            max_features: 200,
             l2: 1e-5,
             bags: 0,
             bag_fraction: 0.5,
@@ -197,7 +198,7 @@ impl Logistic {
             },
         )?;
         let w = quality::weights(table);
-        let full = newton(&data, &w, &self.newton())?;
+        let full = newton(&data, &data.pool(&w), &self.newton())?;
         let p = data.design.len();
         let var = inverse_diagonal(&full.chol);
         let se: Vec<f64> = var.iter().map(|v| v.max(0.0).sqrt()).collect();
@@ -208,9 +209,9 @@ impl Logistic {
             for b in 0..self.bags {
                 let seed = self.seed ^ (b as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 let bag = if self.bag_fraction < 1.0 {
-                    quality::split(table, self.bag_fraction, seed).test
+                    data.pool(&quality::split(table, self.bag_fraction, seed).test)
                 } else {
-                    w.clone()
+                    data.pool(&w)
                 };
                 let fit = newton(&data, &bag, &self.newton())?;
                 for j in 0..p {
@@ -229,9 +230,9 @@ impl Logistic {
         }
         let quality = if self.holdout > 0.0 {
             let split = quality::split(table, self.holdout, self.seed);
-            let fit = newton(&data, &split.train, &self.newton())?;
+            let fit = newton(&data, &data.pool(&split.train), &self.newton())?;
             let pred: Vec<f64> = (0..table.len())
-                .map(|r| sigmoid(data.eta(&fit.beta, r)))
+                .map(|r| sigmoid(data.eta_of_row(&fit.beta, r)))
                 .collect();
             Some(quality::score(&pred, &split.test, self.holdout, self.seed))
         } else {
