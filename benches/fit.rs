@@ -51,6 +51,7 @@ fn journey(t: &PathTable, timed: bool) -> Journey {
         touches,
         outcome: Outcome::converted(1.0, 80.0),
         converted_at: None,
+        ..Journey::default()
     }
 }
 

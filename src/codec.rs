@@ -346,7 +346,7 @@ pub fn decode(bytes: &[u8]) -> Result<PathTable> {
         let added = match time_code {
             TIME_NONE => {
                 let before = table.len();
-                table.add_ids(&ids, outcome).map(|()| {
+                table.add_ids(&ids, outcome).map(|_| {
                     if table.len() == before {
                         Err(r.fail_at(row_start, DecodeProblem::DuplicatePath { row }))
                     } else {
@@ -371,7 +371,9 @@ pub fn decode(bytes: &[u8]) -> Result<PathTable> {
                     None
                 };
                 let path = ids.iter().map(|id| names[id.index()]);
-                table.add_timed(path, &times, converted_at, outcome).map(Ok)
+                table
+                    .add_timed(path, &times, converted_at, outcome)
+                    .map(|_| Ok(()))
             }
             code => {
                 return Err(r.fail_at(

@@ -78,6 +78,7 @@ pub mod formats;
 mod journey;
 pub mod model;
 mod outcome;
+pub mod pipeline;
 #[cfg(feature = "plot")]
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;

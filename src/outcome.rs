@@ -1,6 +1,6 @@
 //! What happened after a path: conversions, their value, and non-converting journeys.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check_count};
 
@@ -9,7 +9,7 @@ use crate::error::{Error, Result, check_count};
 /// Counts are `f64` so that weights and fractional counts work
 /// ([model reference](crate::reference), §Conventions / Path tables). Every way into a
 /// [`PathTable`](crate::PathTable) validates them with [`Outcome::validate`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Conversions (`total_conversions`).
     pub conversions: f64,

@@ -69,6 +69,7 @@ fn a_warm_scorer_allocates_nothing_per_journey_for_every_model() {
             .collect(),
         outcome: Outcome::converted(1.0, 80.0),
         converted_at: Some(day(5)),
+        ..Journey::default()
     };
     for name in TABLE_MODELS {
         let fitted = build_model(name, &ModelOptions::default())

@@ -165,6 +165,7 @@ fn invalid_journeys_are_typed_errors_for_every_model() {
         touches: vec![Touchpoint::at("A", at), Touchpoint::new("B")],
         outcome: Outcome::converted(1.0, 1.0),
         converted_at: None,
+        ..Journey::default()
     };
     for name in TABLE_MODELS {
         let f = fit(name, &t);

@@ -457,6 +457,7 @@ fn journey(touches: &[(&str, f64)], conv_day: Option<f64>, value: f64) -> Journe
             .collect(),
         outcome: Outcome::converted(1.0, value),
         converted_at: conv_day.map(day),
+        ..Default::default()
     }
 }
 

@@ -512,7 +512,9 @@ impl Splitter {
         if self.tokens.is_empty() {
             return Err(Error::InvalidPath(ParseProblem::EmptyPath));
         }
-        table.add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
+        table
+            .add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
+            .map(|_| ())
     }
 }
 
