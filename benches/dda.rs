@@ -33,9 +33,11 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("logistic_fit", rows), &t, |b, t| {
             b.iter(|| black_box(no_holdout.fit(t).expect("fit")))
         });
-        g.bench_with_input(BenchmarkId::new("logistic_fit_holdout", rows), &t, |b, t| {
-            b.iter(|| black_box(Logistic::default().fit(t).expect("fit")))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("logistic_fit_holdout", rows),
+            &t,
+            |b, t| b.iter(|| black_box(Logistic::default().fit(t).expect("fit"))),
+        );
         g.bench_with_input(BenchmarkId::new("logistic_attribute", rows), &t, |b, t| {
             b.iter(|| black_box(Logistic::default().attribute(t).expect("attribute")))
         });

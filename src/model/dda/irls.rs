@@ -135,9 +135,11 @@ impl Data {
                 let (idx, val) = data.row(d as usize);
                 dh == h
                     && idx.len() == f.len()
-                    && idx.iter().zip(val).zip(&f).all(|((&j, &x), &(fj, fx))| {
-                        j == fj && x.to_bits() == fx.to_bits()
-                    })
+                    && idx
+                        .iter()
+                        .zip(val)
+                        .zip(&f)
+                        .all(|((&j, &x), &(fj, fx))| j == fj && x.to_bits() == fx.to_bits())
             });
             let d = match found {
                 Some(&(d, _)) => d,
