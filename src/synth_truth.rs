@@ -145,9 +145,8 @@ impl TruthConfig {
                 format!("{} not in (0, 1)", c.conversion_rate),
             );
         }
-        if !(nonneg(c.zipf_exponent) && nonneg(c.strength_sigma))
-            || !(c.repeat_prob >= 0.0 && c.repeat_prob < 1.0)
-        {
+        let repeat_ok = c.repeat_prob >= 0.0 && c.repeat_prob < 1.0;
+        if !(nonneg(c.zipf_exponent) && nonneg(c.strength_sigma) && repeat_ok) {
             return bad(
                 "zipf_exponent",
                 "exponent, sigma >= 0 and repeat in [0, 1)".into(),
@@ -531,12 +530,12 @@ fn first_event(w: &[f64], times: &[f64], end: f64, k: f64, h: f64, target: f64) 
     }
     let mut lo = times[0];
     let mut hi = end;
-    for i in 1..times.len() {
-        if cum(times[i]) >= target {
-            hi = times[i];
+    for &t in &times[1..] {
+        if cum(t) >= target {
+            hi = t;
             break;
         }
-        lo = times[i];
+        lo = t;
     }
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);

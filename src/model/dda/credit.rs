@@ -221,8 +221,7 @@ pub(crate) fn credit_table(
             }
             if out.sampled {
                 // The channel's whole fraction has standard error se[i].
-                for (i, &c) in a.s.ch.iter().enumerate() {
-                    let _ = c;
+                for i in 0..a.s.ch.len() {
                     let id = row
                         .path
                         .iter()

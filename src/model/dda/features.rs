@@ -165,8 +165,8 @@ impl Design {
                 any = true;
                 eta += prep.own[i];
                 if !prep.pair.is_empty() {
-                    for j in (i + 1)..k {
-                        if members[j] {
+                    for (j, &m) in members.iter().enumerate().take(k).skip(i + 1) {
+                        if m {
                             eta += prep.pair[i * k + j];
                         }
                     }

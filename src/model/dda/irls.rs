@@ -286,9 +286,9 @@ fn evaluate(data: &Data, w: &[(f64, f64)], beta: &[f64], l2: f64, hessian: bool)
     )?;
     // The penalty is per journey, so scaling every count scales the objective (same optimum).
     let l2 = l2 * w.iter().map(|x| x.0 + x.1).sum::<f64>();
-    for j in 1..p {
-        acc.ll -= 0.5 * l2 * beta[j] * beta[j];
-        acc.grad[j] -= l2 * beta[j];
+    for (j, &b) in beta.iter().enumerate().skip(1) {
+        acc.ll -= 0.5 * l2 * b * b;
+        acc.grad[j] -= l2 * b;
         if hessian {
             acc.hess[[j, j]] += l2;
         }

@@ -14,7 +14,8 @@ pub(crate) fn cholesky(a: &Array2<f64>) -> Option<Array2<f64>> {
             d -= l[[j, k]] * l[[j, k]];
         }
         // Relative to the diagonal entry: a pivot lost to rounding is a singular matrix.
-        if !(d > 1e-13 * a[[j, j]].abs().max(f64::MIN_POSITIVE)) || !d.is_finite() {
+        let pivot_ok = d > 1e-13 * a[[j, j]].abs().max(f64::MIN_POSITIVE);
+        if !pivot_ok || !d.is_finite() {
             return None;
         }
         let d = d.sqrt();
