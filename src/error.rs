@@ -179,6 +179,19 @@ pub enum Error {
         /// What the problem is.
         problem: crate::spend::SpendProblem,
     },
+    /// The model needs per-touch timestamps (journeys built from an event log, or
+    /// [`PathTable::add_timed`](crate::PathTable::add_timed)) and the table has rows without.
+    #[error(
+        "{model} needs per-touch timestamps (build the table from an event log): {untimed_rows} of {rows} rows have none"
+    )]
+    NeedsTimestamps {
+        /// The model that refused.
+        model: &'static str,
+        /// Rows without timestamps.
+        untimed_rows: usize,
+        /// Rows of the table.
+        rows: usize,
+    },
 }
 
 impl Error {

@@ -89,6 +89,7 @@ pub mod registry;
 pub mod report;
 pub mod spend;
 pub mod synth;
+pub mod synth_truth;
 mod table;
 mod table_serde;
 mod walk;
@@ -103,10 +104,10 @@ pub use channel::{ChannelId, Channels, RESERVED_NAMES};
 pub use error::{Error, Location, ParseProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
-    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, MarkovFit,
-    Order, OrderScore, Participation, PathCredit, PositionBased, RuleBased, ShaoLi, Shapley,
-    ShapleyGlobal, ShapleyOrdered, ShapleyRate, Solver, TimeDecay, Transition, TwoTouch, ValueMode,
-    WShaped,
+    AdditiveHazard, AttributionModel, Dda, DdaFit, FirstTouch, HazardFit, LastNonDirect, LastTouch,
+    Linear, LinearMode, Logistic, LogisticFit, Markov, MarkovFit, Order, OrderScore, Participation,
+    PathCredit, PositionBased, RuleBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered,
+    ShapleyRate, Solver, TimeDecay, Transition, TwoTouch, ValueMode, WShaped,
 };
 pub use outcome::Outcome;
 pub use table::{DEFAULT_MAX_PATH_LEN, PathTable, Row};
