@@ -505,7 +505,8 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
                 )
                 .into());
             }
-            let (table, summary) = read_events_input(&cli, events)?;
+            let (table, summary, skips) = read_events_input(&cli, events)?;
+            warnings.extend(skips);
             (events.clone(), table, summary)
         }
         None => {
@@ -618,8 +619,9 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads an event log and builds its journeys; the summary carries the events report.
-fn read_events_input(cli: &Cli, file: &str) -> Result<(PathTable, Summary), Failure> {
+/// Reads an event log and builds its journeys; the summary carries the events report, the
+/// strings list the skipped rows.
+fn read_events_input(cli: &Cli, file: &str) -> Result<(PathTable, Summary, Vec<String>), Failure> {
     let mut read = EventOptions {
         format: EventFormat::from_path(std::path::Path::new(file)),
         bad_rows: cli.csv.bad_rows,
@@ -643,11 +645,18 @@ fn read_events_input(cli: &Cli, file: &str) -> Result<(PathTable, Summary), Fail
         let input = File::open(file).map_err(|e| format!("{file}: {e}"))?;
         paths_from_events(io::BufReader::new(input), &read, &build).map_err(|e| located(file, e))?
     };
+    if table.totals().conversions == 0.0 && report.journeys.unattributed_events > 0 {
+        let e = Error::AllConversionsUnattributed {
+            conversions: report.journeys.unattributed_conversions,
+            events: report.journeys.unattributed_events,
+        };
+        return Err(located(file, e));
+    }
     let mut summary = Summary::from_table(file, &table);
     summary.rows_read = report.read.rows;
     summary.rows_skipped = report.read.skipped;
     summary.events = serde_json::to_value(&report).ok();
-    Ok((table, summary))
+    Ok((table, summary, report.read.skip_warnings(file, 5)))
 }
 
 /// An event log in Parquet (feature `parquet`): read, then build journeys.
@@ -823,21 +832,7 @@ fn input_warnings(
         }
         w.push(format!("{file}: no `{column}` column: {what}"));
     }
-    if read.skipped > 0 {
-        let shown = read.skipped_details.len().min(5);
-        w.push(format!(
-            "{file}: skipped {} bad rows{}",
-            read.skipped,
-            if shown < read.skipped as usize {
-                format!(" (first {shown} listed)")
-            } else {
-                String::new()
-            }
-        ));
-        for (at, problem) in &read.skipped_details[..shown] {
-            w.push(format!("{file}:{}: {problem}", at.line));
-        }
-    }
+    w.extend(read.skip_warnings(file, 5));
     if matches!(cli.half_life, Some(HalfLife::Time(_))) && !table.has_times() {
         w.push(format!(
             "--half-life {}: a duration applies to timestamped rows; {file} has none, so \

@@ -11,6 +11,8 @@ use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
 use crate::outcome::Outcome;
 
+mod canonical;
+
 /// Default limit on the number of touches in one path (see [`PathTable::set_max_path_len`]).
 pub const DEFAULT_MAX_PATH_LEN: usize = 10_000;
 
@@ -172,13 +174,38 @@ impl PathTable {
         !self.times.is_empty()
     }
 
-    /// Sum of all outcomes: (C, V, U).
+    /// Sum of all outcomes: (C, V, U), compensated (Neumaier), so that totals near 1e15 keep
+    /// every unit and the result does not depend on the row order beyond the last bit.
     pub fn totals(&self) -> Outcome {
-        let mut t = Outcome::default();
+        let mut sums = [crate::outcome::Compensated::default(); 3];
         for o in &self.outcomes {
-            t.add(o);
+            sums[0].add(o.conversions);
+            sums[1].add(o.value);
+            sums[2].add(o.nulls);
         }
-        t
+        Outcome::new(sums[0].value(), sums[1].value(), sums[2].value())
+    }
+
+    /// Checks that the totals are finite (every row is, but a sum of rows can overflow).
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`] naming the count whose total overflows.
+    pub(crate) fn check_totals(&self) -> Result<()> {
+        let t = self.totals();
+        for (field, v) in [
+            ("conversions", t.conversions),
+            ("value", t.value),
+            ("nulls", t.nulls),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::InvalidCount {
+                    field,
+                    value: v,
+                    reason: "the total over all rows overflows",
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Offset range of row `r` in the flat touch buffer.
@@ -296,7 +323,10 @@ impl PathTable {
             rh == h && &touches[start..ends[r]] == path
         });
         if let Some(&(r, _)) = found {
-            self.outcomes[r as usize].add(&outcome);
+            let mut sum = self.outcomes[r as usize];
+            sum.add(&outcome);
+            check_sum(&sum)?;
+            self.outcomes[r as usize] = sum;
             return Ok(());
         }
         let r = self.push_row(path, outcome, None)?;
@@ -459,8 +489,31 @@ impl PathTable {
     /// `PathTable::new()` is its identity.
     ///
     /// # Errors
-    /// [`Error::Merge`] if a row of `other` is longer than `self`'s path-length limit.
+    /// [`Error::Merge`] if a row of `other` is longer than `self`'s path-length limit, or if the
+    /// sum of equal paths overflows (the row is then left as it was).
     pub fn merge(&mut self, other: &PathTable) -> Result<()> {
+        self.merge_located(other, |_, e| Error::Merge {
+            reason: e.to_string(),
+        })
+    }
+
+    /// [`PathTable::merge`], turning the error of row `r` of `other` into `locate(r, error)`.
+    pub(crate) fn merge_located(
+        &mut self,
+        other: &PathTable,
+        locate: impl Fn(usize, Error) -> Error,
+    ) -> Result<()> {
+        self.merge_each(other, |r, e| Err(locate(r, e)))
+    }
+
+    /// [`PathTable::merge`] that hands the error of row `r` of `other` to `on_error`: the row
+    /// is left out, and the merge goes on if `on_error` returns `Ok` (a reader skipping bad
+    /// rows) or stops with its error.
+    pub(crate) fn merge_each(
+        &mut self,
+        other: &PathTable,
+        mut on_error: impl FnMut(usize, Error) -> Result<()>,
+    ) -> Result<()> {
         let remap: Vec<ChannelId> = other
             .channels
             .iter()
@@ -468,54 +521,18 @@ impl PathTable {
             .collect::<Result<_>>()?;
         self.index.reserve(other.len(), |&(_, qh)| index_hash(qh));
         let mut ids = Vec::new();
-        for row in other.rows() {
+        for (i, row) in other.rows().enumerate() {
             ids.clear();
             ids.extend(row.path.iter().map(|id| remap[id.index()]));
             let r = match row.times {
                 None => self.insert_untimed(&ids, row.outcome),
                 Some(ts) => self.insert_timed(&ids, ts, row.converted_at, row.outcome),
             };
-            r.map_err(|e| Error::Merge {
-                reason: e.to_string(),
-            })?;
+            if let Err(e) = r {
+                on_error(i, e)?;
+            }
         }
         Ok(())
-    }
-
-    /// The same content in canonical form: channels interned in name order, rows sorted by path
-    /// (by channel name), then by timestamps. Two tables with equal content have equal canonical
-    /// forms, whatever the order their rows were added or merged in.
-    pub fn canonical(&self) -> PathTable {
-        let order = self.channels.ids_by_name();
-        let mut out = PathTable::new();
-        out.max_path_len = usize::MAX; // rows of `self` already passed its limit
-        let mut rank = vec![ChannelId(0); self.channels.len()];
-        for (new, old) in order.iter().enumerate() {
-            rank[old.index()] = ChannelId(new as u32);
-            // Names of an existing vocabulary are valid.
-            let _ = out.channels.intern(self.channels.name(*old));
-        }
-        let mut rows: Vec<(Vec<ChannelId>, Row<'_>)> = self
-            .rows()
-            .map(|row| (row.path.iter().map(|id| rank[id.index()]).collect(), row))
-            .collect();
-        rows.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| a.1.times.cmp(&b.1.times))
-                .then_with(|| a.1.converted_at.cmp(&b.1.converted_at))
-                .then_with(|| a.1.outcome.conversions.total_cmp(&b.1.outcome.conversions))
-                .then_with(|| a.1.outcome.value.total_cmp(&b.1.outcome.value))
-                .then_with(|| a.1.outcome.nulls.total_cmp(&b.1.outcome.nulls))
-        });
-        for (path, row) in rows {
-            // Rows of a valid table are valid.
-            let _ = match row.times {
-                None => out.insert_untimed(&path, row.outcome),
-                Some(ts) => out.insert_timed(&path, ts, row.converted_at, row.outcome),
-            };
-        }
-        out.max_path_len = self.max_path_len;
-        out
     }
 
     /// The same journeys with timestamps dropped: timed rows with equal paths are summed into one
@@ -593,6 +610,24 @@ pub(crate) fn check_path_len(len: usize, limit: usize) -> Result<()> {
     }
     if len > limit {
         return Err(Error::InvalidPath(ParseProblem::PathTooLong { len, limit }));
+    }
+    Ok(())
+}
+
+/// A sum of equal paths is still a valid outcome (finite: two huge counts can overflow).
+fn check_sum(sum: &Outcome) -> Result<()> {
+    for (field, v) in [
+        ("conversions", sum.conversions),
+        ("value", sum.value),
+        ("nulls", sum.nulls),
+    ] {
+        if !v.is_finite() {
+            return Err(Error::InvalidCount {
+                field,
+                value: v,
+                reason: "the sum of the rows with this path overflows",
+            });
+        }
     }
     Ok(())
 }

@@ -147,8 +147,10 @@ impl PathBatchReader {
         &self.table
     }
 
-    /// The table and the report (rows read, skips, optional columns seen; `delimiter` is 0).
-    pub fn finish(self) -> (PathTable, ReadReport) {
+    /// The table (in canonical form: see [`PathTable::canonicalize`]) and the report (rows
+    /// read, skips, optional columns seen; `delimiter` is 0).
+    pub fn finish(mut self) -> (PathTable, ReadReport) {
+        self.table.canonicalize();
         (self.table, self.report)
     }
 }
