@@ -370,7 +370,7 @@ pub enum DecodeProblem {
     #[error("not a touchpoint path table (bad magic bytes)")]
     BadMagic,
     /// The format version is not one this build reads.
-    #[error("format version {found} is not supported (this build reads version {supported})")]
+    #[error("format version {found} is not supported (this build reads versions 1 to {supported})")]
     UnsupportedVersion {
         /// The version in the input.
         found: u8,
@@ -448,6 +448,17 @@ pub enum DecodeProblem {
     TrailingBytes {
         /// How many.
         count: usize,
+    },
+    /// The checksum stored at the end does not match the bytes (format version 2 and later):
+    /// the table was corrupted or truncated.
+    #[error(
+        "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the table is corrupted or truncated"
+    )]
+    ChecksumMismatch {
+        /// The CRC-32 stored in the input.
+        stored: u32,
+        /// The CRC-32 of the bytes read.
+        computed: u32,
     },
 }
 
