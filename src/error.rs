@@ -102,17 +102,19 @@ pub enum Error {
     /// is allocated.
     #[error(
         "{what}: {requested} is above the limit {limit} (estimated cost: {})",
-        human_bytes(*estimated_bytes)
+        human_cost(*cost, unit)
     )]
     ResourceLimit {
-        /// What was requested (`bootstrap replicates`, `shapley_global exact players`, …).
+        /// What was requested (`bootstrap replicates`, `shapley_rate exact coalitions`, …).
         what: &'static str,
         /// The amount requested.
         requested: u64,
         /// The largest amount allowed.
         limit: u64,
-        /// Estimated bytes (or, for work limits, elementary steps) the request would cost.
-        estimated_bytes: u64,
+        /// The estimated cost of the request, in `unit`.
+        cost: u64,
+        /// `bytes` (memory) or the unit of work (`coalition evaluations`).
+        unit: &'static str,
     },
     /// A model's credit does not sum to the table's total within 1e-9 (relative): the result
     /// would be silently wrong, so it is refused.
@@ -153,8 +155,17 @@ pub(crate) fn relative_error(sum: f64, total: f64) -> f64 {
     if total == 0.0 { d } else { d / total.abs() }
 }
 
+/// A cost in its unit, bytes in binary units (`1.5 GiB`).
+fn human_cost(cost: u64, unit: &str) -> String {
+    if unit == "bytes" {
+        human_bytes(cost)
+    } else {
+        format!("{cost} {unit}")
+    }
+}
+
 /// Bytes in binary units (`1.5 GiB`).
-pub(crate) fn human_bytes(b: u64) -> String {
+fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 6] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut x = b as f64;
     let mut u = 0;

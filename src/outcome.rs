@@ -109,7 +109,6 @@ impl Compensated {
 }
 
 /// The compensated sum of `xs`.
-#[allow(dead_code)] // used by the efficiency checks
 pub(crate) fn sum_compensated<'a>(xs: impl IntoIterator<Item = &'a f64>) -> f64 {
     let mut s = Compensated::default();
     for &x in xs {

@@ -25,3 +25,35 @@ pub use rate::{
 };
 pub use shao_li::ShaoLi;
 pub use simplified::Shapley;
+
+use crate::attribution::Attribution;
+use crate::error::{Error, Result, relative_error};
+use crate::outcome::sum_compensated;
+
+/// Relative tolerance of the efficiency check of [`check_efficiency`].
+pub(crate) const EFFICIENCY_TOL: f64 = 1e-9;
+
+/// Checks that the credit of `a` sums (compensated) to its totals within [`EFFICIENCY_TOL`]
+/// (relative; absolute when a total is 0). An efficient model whose credit misses its totals
+/// lost precision (credits of opposite signs cancelling, counts of very different magnitudes),
+/// and its numbers would be silently wrong: that is an [`Error::Inefficient`] saying `reason`.
+pub(crate) fn check_efficiency(a: Attribution, reason: &'static str) -> Result<Attribution> {
+    let conv: Vec<f64> = a.channels.iter().map(|c| c.conversions).collect();
+    let value: Vec<f64> = a.channels.iter().map(|c| c.value).collect();
+    for (what, credit, total) in [
+        ("conversions", &conv, a.total_conversions),
+        ("value", &value, a.total_value),
+    ] {
+        let sum = sum_compensated(credit.iter());
+        if !(relative_error(sum, total) <= EFFICIENCY_TOL) {
+            return Err(Error::Inefficient {
+                model: a.model.clone(),
+                what,
+                sum,
+                total,
+                reason,
+            });
+        }
+    }
+    Ok(a)
+}
