@@ -45,7 +45,9 @@ pub(crate) fn check_efficiency(a: Attribution, reason: &'static str) -> Result<A
         ("value", &value, a.total_value),
     ] {
         let sum = sum_compensated(credit.iter());
-        if !(relative_error(sum, total) <= EFFICIENCY_TOL) {
+        let err = relative_error(sum, total);
+        // A NaN error (a NaN credit) fails too.
+        if err.is_nan() || err > EFFICIENCY_TOL {
             return Err(Error::Inefficient {
                 model: a.model.clone(),
                 what,
