@@ -75,6 +75,10 @@ pub struct PathTable {
     times: Vec<i64>,
     /// Empty, or one entry per row (`NO_TIME` when unknown).
     converted_at: Vec<i64>,
+    /// Empty, or one entry per row: the rounding residue of the row's summed outcome, so that
+    /// `outcomes[r] + carries[r]` is the exact sum of the rows merged into row `r` (see
+    /// [`sum_exactly`]). Allocated at the first sum that rounds (never for whole numbers).
+    carries: Vec<[f64; 3]>,
     /// `(row, 32-bit path hash)` of untimed rows: keeping the hash makes growing the index cheap
     /// (no path is re-read) and rejects most mismatches without touching the path.
     index: HashTable<(u32, u32)>,
@@ -94,6 +98,7 @@ impl Default for PathTable {
             outcomes: Vec::new(),
             times: Vec::new(),
             converted_at: Vec::new(),
+            carries: Vec::new(),
             index: HashTable::new(),
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
@@ -311,8 +316,18 @@ impl PathTable {
 
     /// Inserts or sums an untimed row; `outcome` is already validated.
     fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
+        self.insert_untimed_exact(path, outcome, [0.0; 3])
+    }
+
+    /// [`PathTable::insert_untimed`] of a row whose exact outcome is `outcome + carry`.
+    fn insert_untimed_exact(
+        &mut self,
+        path: &[ChannelId],
+        outcome: Outcome,
+        carry: [f64; 3],
+    ) -> Result<()> {
         self.check_len(path.len())?;
-        if self.staging {
+        if self.staging && carry == [0.0; 3] {
             return self.push_row(path, outcome, None).map(|_| ());
         }
         let h = hash_path(path);
@@ -323,16 +338,49 @@ impl PathTable {
             rh == h && &touches[start..ends[r]] == path
         });
         if let Some(&(r, _)) = found {
-            let mut sum = self.outcomes[r as usize];
-            sum.add(&outcome);
-            check_sum(&sum)?;
-            self.outcomes[r as usize] = sum;
-            return Ok(());
+            return self.sum_into(r as usize, &outcome, carry);
         }
         let r = self.push_row(path, outcome, None)?;
+        if carry != [0.0; 3] {
+            if self.carries.is_empty() {
+                self.carries = vec![[0.0; 3]; self.outcomes.len()];
+            }
+            self.carries[r as usize] = carry;
+        }
         self.index
             .insert_unique(index_hash(h), (r, h), |&(_, qh)| index_hash(qh));
         Ok(())
+    }
+
+    /// Adds `outcome` (with its own residue `carry`) to row `r`, keeping the sum exact in
+    /// (rounded, residue) form: the result is the correctly rounded sum of every row merged so
+    /// far, whatever order they came in (as long as each residue stays exact, which it does
+    /// unless the addends span more than about 50 binary orders of magnitude).
+    fn sum_into(&mut self, r: usize, outcome: &Outcome, carry: [f64; 3]) -> Result<()> {
+        let old = self.outcomes[r];
+        let prev = self.carries.get(r).copied().unwrap_or([0.0; 3]);
+        let mut next = [0.0; 3];
+        let mut sum = [0.0; 3];
+        let olds = [old.conversions, old.value, old.nulls];
+        let adds = [outcome.conversions, outcome.value, outcome.nulls];
+        for k in 0..3 {
+            (sum[k], next[k]) = sum_exactly(olds[k], prev[k], adds[k], carry[k]);
+        }
+        let sum = Outcome::new(sum[0], sum[1], sum[2]);
+        check_sum(&sum)?;
+        self.outcomes[r] = sum;
+        if next != [0.0; 3] || !self.carries.is_empty() {
+            if self.carries.is_empty() {
+                self.carries = vec![[0.0; 3]; self.outcomes.len()];
+            }
+            self.carries[r] = next;
+        }
+        Ok(())
+    }
+
+    /// The residue of row `r` (see `carries`).
+    pub(crate) fn carry(&self, r: usize) -> [f64; 3] {
+        self.carries.get(r).copied().unwrap_or([0.0; 3])
     }
 
     /// Appends a row (no dedup). `times` is `Some((per-touch, conversion))` for a timed row.
@@ -366,6 +414,9 @@ impl PathTable {
         self.touches.extend_from_slice(path);
         self.ends.push(self.touches.len());
         self.outcomes.push(outcome);
+        if !self.carries.is_empty() {
+            self.carries.push([0.0; 3]);
+        }
         Ok(r)
     }
 
@@ -525,7 +576,7 @@ impl PathTable {
             ids.clear();
             ids.extend(row.path.iter().map(|id| remap[id.index()]));
             let r = match row.times {
-                None => self.insert_untimed(&ids, row.outcome),
+                None => self.insert_untimed_exact(&ids, row.outcome, other.carry(i)),
                 Some(ts) => self.insert_timed(&ids, ts, row.converted_at, row.outcome),
             };
             if let Err(e) = r {
@@ -572,6 +623,7 @@ impl PathTable {
         self.outcomes.shrink_to_fit();
         self.times.shrink_to_fit();
         self.converted_at.shrink_to_fit();
+        self.carries.shrink_to_fit();
         self.index.shrink_to_fit(|&(_, h)| index_hash(h));
     }
 
@@ -581,6 +633,7 @@ impl PathTable {
             + self.ends.capacity() * size_of::<usize>()
             + self.outcomes.capacity() * size_of::<Outcome>()
             + (self.times.capacity() + self.converted_at.capacity()) * size_of::<i64>()
+            + self.carries.capacity() * size_of::<[f64; 3]>()
             + self.index.capacity() * (size_of::<(u32, u32)>() + 1)
     }
 }
@@ -612,6 +665,23 @@ pub(crate) fn check_path_len(len: usize, limit: usize) -> Result<()> {
         return Err(Error::InvalidPath(ParseProblem::PathTooLong { len, limit }));
     }
     Ok(())
+}
+
+/// The sum of `(a_hi + a_lo) + (b_hi + b_lo)` as `(rounded, residue)`: error-free additions
+/// (Knuth's TwoSum), so `rounded` is the correctly rounded exact sum whenever the residues add
+/// without rounding.
+fn sum_exactly(a_hi: f64, a_lo: f64, b_hi: f64, b_lo: f64) -> (f64, f64) {
+    let (s, e) = two_sum(a_hi, b_hi);
+    let lo = e + a_lo + b_lo;
+    let (hi, lo) = two_sum(s, lo);
+    if hi.is_finite() { (hi, lo) } else { (hi, 0.0) }
+}
+
+/// `a + b` and its exact rounding error.
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
 }
 
 /// A sum of equal paths is still a valid outcome (finite: two huge counts can overflow).

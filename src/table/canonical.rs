@@ -75,6 +75,7 @@ impl PathTable {
         let mut ends = Vec::with_capacity(idx.len());
         let mut outcomes = Vec::with_capacity(idx.len());
         let mut converted_at = Vec::with_capacity(self.converted_at.len());
+        let mut carries = Vec::with_capacity(self.carries.len());
         for &r in idx {
             let r = r as usize;
             let span = self.span(r);
@@ -85,7 +86,11 @@ impl PathTable {
             }
             ends.push(touches.len());
             outcomes.push(self.outcomes[r]);
+            if !self.carries.is_empty() {
+                carries.push(self.carries[r]);
+            }
         }
+        self.carries = carries;
         self.touches = touches;
         self.times = times;
         self.ends = ends;
