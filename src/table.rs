@@ -82,6 +82,9 @@ pub struct PathTable {
     /// `(row, 32-bit path hash)` of untimed rows: keeping the hash makes growing the index cheap
     /// (no path is re-read) and rejects most mismatches without touching the path.
     index: HashTable<(u32, u32)>,
+    /// The index is empty and must be rebuilt before the next dedup (after a reorder: most
+    /// tables are read, put in canonical order and never added to again).
+    index_stale: bool,
     max_path_len: usize,
     scratch: Vec<ChannelId>,
     /// A private staging table of a parallel reader: rows are appended without deduplication
@@ -100,6 +103,7 @@ impl Default for PathTable {
             converted_at: Vec::new(),
             carries: Vec::new(),
             index: HashTable::new(),
+            index_stale: false,
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
             staging: false,
@@ -329,6 +333,9 @@ impl PathTable {
         self.check_len(path.len())?;
         if self.staging && carry == [0.0; 3] {
             return self.push_row(path, outcome, None).map(|_| ());
+        }
+        if self.index_stale {
+            self.rebuild_index();
         }
         let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
@@ -570,6 +577,9 @@ impl PathTable {
             .iter()
             .map(|(_, name)| self.channels.intern(name))
             .collect::<Result<_>>()?;
+        if self.index_stale {
+            self.rebuild_index();
+        }
         self.index.reserve(other.len(), |&(_, qh)| index_hash(qh));
         let mut ids = Vec::new();
         for (i, row) in other.rows().enumerate() {
@@ -672,8 +682,10 @@ pub(crate) fn check_path_len(len: usize, limit: usize) -> Result<()> {
 /// without rounding.
 fn sum_exactly(a_hi: f64, a_lo: f64, b_hi: f64, b_lo: f64) -> (f64, f64) {
     let (s, e) = two_sum(a_hi, b_hi);
-    let lo = e + a_lo + b_lo;
-    let (hi, lo) = two_sum(s, lo);
+    if !s.is_finite() {
+        return (s, 0.0); // an overflow: refused by the caller
+    }
+    let (hi, lo) = two_sum(s, e + a_lo + b_lo);
     if hi.is_finite() { (hi, lo) } else { (hi, 0.0) }
 }
 

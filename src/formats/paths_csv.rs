@@ -169,6 +169,8 @@ fn read_paths_with<R: Read>(
     // dropped by both parsers (the csv crate drops one at the start of its input).
     skip_bom(&mut input)?;
     let mut at = Location { line: 2, record: 0 };
+    // Records (non-blank lines) merged so far: chunks number their records from 0.
+    let mut records = 0u64;
     let mut block = Vec::new();
     let limit = opts.max_path_len.min(table.max_path_len());
     // Pipelined: while the chunks of one block are merged into `table` (serial), the next block
@@ -183,6 +185,7 @@ fn read_paths_with<R: Read>(
                 std::mem::take(&mut pending),
                 &cols.names,
                 opts.bad_rows,
+                &mut records,
             )?;
             return finish(table, report);
         }
@@ -195,16 +198,30 @@ fn read_paths_with<R: Read>(
                 std::mem::take(&mut pending),
                 &cols.names,
                 opts.bad_rows,
+                &mut records,
             )?;
             let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
-            read_quoted(rest, delimiter, &cols, opts, table, &mut report, at)?;
+            let start = Location {
+                line: at.line,
+                record: records,
+            };
+            read_quoted(rest, delimiter, &cols, opts, table, &mut report, start)?;
             return finish(table, report);
         }
         let chunks = blocks::split_lines(&block, at);
         at = chunks.last().map_or(at, |c| c.end);
         let previous = std::mem::take(&mut pending);
         let (merged, parsed) = blocks::join(
-            || merge_chunks(table, &mut report, previous, &cols.names, opts.bad_rows),
+            || {
+                merge_chunks(
+                    table,
+                    &mut report,
+                    previous,
+                    &cols.names,
+                    opts.bad_rows,
+                    &mut records,
+                )
+            },
             || blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit)),
         );
         merged?;
@@ -219,18 +236,39 @@ fn merge_chunks(
     parts: Vec<Result<ChunkResult>>,
     names: &[String; 3],
     mode: BadRows,
+    records: &mut u64,
 ) -> Result<()> {
     for part in parts {
-        let part = part?;
+        let mut part = part?;
+        // Chunk-local record numbers become the file's.
+        let base = *records;
+        *records += part.records;
+        let shift = |at: &mut Location| at.record += base;
+        part.lines.iter_mut().for_each(shift);
+        part.report
+            .skipped_details
+            .iter_mut()
+            .for_each(|(at, _)| shift(at));
+        if let Some(Error::Parse { at, .. }) = &mut part.error {
+            shift(at);
+        }
         let lines = &part.lines;
-        let mut dropped = 0;
-        // A row can only fail here when its sum with an equal path overflows.
+        // A row can only fail here when its sum with an equal path overflows; its skip is
+        // listed in line order with the chunk's own skips.
+        let mut skips = part.report.skipped_details;
+        let parsed = skips.len();
         table.merge_each(&part.table, |r, e| {
-            dropped += 1;
-            skip_or_fail(name_columns(e, names).at(lines[r]), mode, report)
+            match name_columns(e, names).at(lines[r]) {
+                Error::Parse { at, problem } if mode == BadRows::Skip => {
+                    skips.push((at, problem));
+                    Ok(())
+                }
+                e => Err(e),
+            }
         })?;
-        report.rows += part.report.rows - dropped;
-        for (loc, problem) in part.report.skipped_details {
+        report.rows += part.report.rows - (skips.len() - parsed) as u64;
+        skips.sort_by_key(|(at, _)| at.record);
+        for (loc, problem) in skips {
             report.skip(loc, problem);
         }
         report.skipped += part.report.skipped.saturating_sub(part.kept_details);
@@ -247,6 +285,8 @@ struct ChunkResult {
     table: PathTable,
     /// Location of each row of `table` (a merge error names its row's line).
     lines: Vec<Location>,
+    /// Records (non-blank lines) parsed; locations number them from 0 in the chunk.
+    records: u64,
     report: ReadReport,
     kept_details: u64,
     error: Option<Error>,
@@ -266,10 +306,16 @@ fn parse_chunk(
     let mut rec = ByteRecord::new();
     let mut error = None;
     let mut lines = Vec::new();
+    let mut records = 0u64;
     for (at, line) in chunk.lines() {
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue; // a blank line (or only blanks)
+            continue; // a blank line (or only blanks): not a record
         }
+        let at = Location {
+            line: at.line,
+            record: records,
+        };
+        records += 1;
         rec.clear();
         for field in line.split(|&b| b == delimiter) {
             rec.push_field(field);
@@ -293,6 +339,7 @@ fn parse_chunk(
     Ok(ChunkResult {
         table,
         lines,
+        records,
         report,
         kept_details,
         error,
@@ -340,11 +387,11 @@ fn read_quoted<R: Read>(
         if !more {
             return Ok(());
         }
+        if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // a blank line (or only blanks): not a record
+        }
         let index = record;
         record += 1;
-        if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue; // a blank line (or only blanks)
-        }
         let r = parse_row(&rec, cols).and_then(|(outcome, path)| {
             splitter
                 .add_to(table, path, outcome)

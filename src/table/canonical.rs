@@ -42,25 +42,66 @@ impl PathTable {
         let n = self.len();
         let sorted = (1..n).all(|r| self.cmp_rows(r - 1, r) != Ordering::Greater);
         if !sorted {
+            let idx = self.sorted_order();
+            self.permute(&idx);
+        }
+        if renamed || !sorted {
+            // Rebuilt when a row is next added (most canonical tables never are).
+            self.index = hashbrown::HashTable::new();
+            self.index_stale = true;
+        }
+    }
+
+    /// Row numbers in canonical order. Rows are first sorted by a 128-bit key packing their
+    /// first channel ids (as many as fit) (in the order of the full comparison: a shorter path sorts
+    /// before its extensions), which settles most comparisons with one integer compare; runs
+    /// of equal keys are then sorted with the full comparison.
+    fn sorted_order(&self) -> Vec<u32> {
+        let n = self.len();
+        if self.channels.len() >= 0xFFFF {
             let mut idx: Vec<u32> = (0..n as u32).collect();
             let cmp = |a: &u32, b: &u32| self.cmp_rows(*a as usize, *b as usize);
             #[cfg(feature = "parallel")]
             rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut idx[..], cmp);
             #[cfg(not(feature = "parallel"))]
             idx.sort_unstable_by(cmp);
-            self.permute(&idx);
+            return idx;
         }
-        if renamed || !sorted {
-            self.rebuild_index();
+        // Ids + 1 in `bits` bits each (0 marks the end of a path), as many as fit in 128.
+        let bits = 128 - ((self.channels.len() + 1) as u128).leading_zeros();
+        let slots = (128 / bits) as usize;
+        let key = |r: usize| -> u128 {
+            let path = &self.touches[self.span(r)];
+            let mut k = 0u128;
+            for i in 0..slots {
+                let part = path.get(i).map_or(0, |id| u128::from(id.0) + 1);
+                k = k << bits | part;
+            }
+            k
+        };
+        let mut keyed: Vec<(u128, u32)> = (0..n).map(|r| (key(r), r as u32)).collect();
+        #[cfg(feature = "parallel")]
+        rayon::slice::ParallelSliceMut::par_sort_unstable(&mut keyed[..]);
+        #[cfg(not(feature = "parallel"))]
+        keyed.sort_unstable();
+        for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                run.sort_unstable_by(|a, b| self.cmp_rows(a.1 as usize, b.1 as usize));
+            }
         }
+        keyed.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Orders rows by path, then timestamps, conversion time and outcome (total order).
     fn cmp_rows(&self, a: usize, b: usize) -> Ordering {
+        let by_path = self.touches[self.span(a)].cmp(&self.touches[self.span(b)]);
+        if by_path != Ordering::Equal {
+            return by_path;
+        }
+        // Equal paths: only timed rows (or rows of a staging table).
         let (x, y) = (self.row(a), self.row(b));
-        x.path
-            .cmp(y.path)
-            .then_with(|| x.times.cmp(&y.times))
+        x.times
+            .cmp(&y.times)
             .then_with(|| x.converted_at.cmp(&y.converted_at))
             .then_with(|| x.outcome.conversions.total_cmp(&y.outcome.conversions))
             .then_with(|| x.outcome.value.total_cmp(&y.outcome.value))
@@ -99,7 +140,8 @@ impl PathTable {
     }
 
     /// Rebuilds the dedup index of the untimed rows (distinct paths: no probing needed).
-    fn rebuild_index(&mut self) {
+    pub(super) fn rebuild_index(&mut self) {
+        self.index_stale = false;
         self.index.clear();
         self.index.reserve(self.len(), |&(_, h)| index_hash(h));
         for r in 0..self.len() {
