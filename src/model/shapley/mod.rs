@@ -34,7 +34,8 @@ use crate::outcome::sum_compensated;
 pub(crate) const EFFICIENCY_TOL: f64 = 1e-9;
 
 /// Checks that the credit of `a` sums (compensated) to its totals within [`EFFICIENCY_TOL`]
-/// (relative; absolute when a total is 0). An efficient model whose credit misses its totals
+/// (relative; absolute when a total is 0), and that the credits are small enough for their own
+/// rounding to stay within it (Σ|credit| · ε ≤ tolerance · total). An efficient model whose credit misses its totals
 /// lost precision (credits of opposite signs cancelling, counts of very different magnitudes),
 /// and its numbers would be silently wrong: that is an [`Error::Inefficient`] saying `reason`.
 pub(crate) fn check_efficiency(a: Attribution, reason: &'static str) -> Result<Attribution> {
@@ -46,8 +47,12 @@ pub(crate) fn check_efficiency(a: Attribution, reason: &'static str) -> Result<A
     ] {
         let sum = sum_compensated(credit.iter());
         let err = relative_error(sum, total);
+        // Credits so large that their own rounding (half an ulp each) exceeds the tolerance
+        // cannot be trusted to sum to the total either, even when they happen to.
+        let mass: f64 = credit.iter().map(|c| c.abs()).sum();
+        let noise = mass * f64::EPSILON;
         // A NaN error (a NaN credit) fails too.
-        if err.is_nan() || err > EFFICIENCY_TOL {
+        if err.is_nan() || err > EFFICIENCY_TOL || noise > EFFICIENCY_TOL * total.abs() {
             return Err(Error::Inefficient {
                 model: a.model.clone(),
                 what,
