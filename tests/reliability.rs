@@ -117,6 +117,18 @@ fn events_skip_bad_rows_are_listed_like_paths() {
         lines[2].starts_with("ev.csv:5: user_id: empty"),
         "{lines:?}"
     );
+    // The pipeline's warnings (what the CLI prints) list event skips as path skips.
+    let loaded = touchpoint::pipeline::load(touchpoint::pipeline::Input::EventReader {
+        reader: Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        read: o.clone(),
+        journeys: JourneyOptions::default(),
+    })
+    .unwrap();
+    let warned = loaded.warnings().into_iter().any(|w| {
+        matches!(w, touchpoint::pipeline::InputWarning::SkippedRows { count: 2, ref first }
+            if first.len() == 2 && first[0].0.line == 3)
+    });
+    assert!(warned, "{:?}", loaded.warnings());
     // The same function lists path skips, so both look alike.
     let paths = format!("{HEADER}\nA,1,0,0\nB,x,0,0\n");
     let (_, pr) = read_paths(paths.as_bytes(), &skip()).unwrap();
@@ -342,4 +354,15 @@ fn no_conversions_when_every_conversion_was_unattributed_says_so_with_the_count(
     assert_eq!(t.totals().conversions, 0.0);
     assert_eq!(report.journeys.unattributed_events, 2);
     assert_eq!(report.journeys.unattributed_conversions, 3.0);
+    // The pipeline (and so the CLI) stops with that message.
+    let e = touchpoint::pipeline::load(touchpoint::pipeline::Input::EventReader {
+        reader: Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        read: EventOptions::default(),
+        journeys: JourneyOptions::default(),
+    })
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::AllConversionsUnattributed { events: 2, .. }
+    ));
 }

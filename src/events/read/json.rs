@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use serde_json::value::RawValue;
 
-use super::{EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
+use super::{COLUMNS, EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
 use crate::error::{Error, Location, ParseProblem, Result};
 use crate::events::log::EventLog;
 
@@ -50,7 +50,7 @@ fn json(e: serde_json::Error) -> ParseProblem {
 /// appears twice in an object that is read is [`ParseProblem::DuplicateKey`].
 pub(super) fn json_row<'l>(
     line: &'l [u8],
-    names: &[(Option<&str>, bool); 7],
+    names: &[(Option<&str>, bool); COLUMNS],
 ) -> Result<Fields<'l>, ParseProblem> {
     let pointers = names
         .iter()
@@ -59,7 +59,7 @@ pub(super) fn json_row<'l>(
         let root: &RawValue = serde_json::from_slice(line).map_err(json)?;
         let top = entries(root)?
             .ok_or_else(|| ParseProblem::Json("the line is not a JSON object".into()))?;
-        let mut out: [Cow<'l, str>; 7] = Default::default();
+        let mut out: [Cow<'l, str>; COLUMNS] = Default::default();
         for (slot, (name, _)) in out.iter_mut().zip(names) {
             let Some(name) = name else { continue };
             let found = match name.strip_prefix('/') {
@@ -82,7 +82,7 @@ pub(super) fn json_row<'l>(
         }
         out
     };
-    let [user, time, c0, c1, c2, conversion, value] = out;
+    let [user, time, c0, c1, c2, conversion, value, order] = out;
     Ok(Fields {
         user,
         time,
@@ -90,6 +90,7 @@ pub(super) fn json_row<'l>(
         channel: [c0, c1, c2],
         conversion,
         value,
+        order,
     })
 }
 
@@ -203,10 +204,10 @@ mod scan {
     }
 
     /// The names wanted, in [`Fields`](super::super::Fields) order.
-    pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); 7]);
+    pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); super::super::COLUMNS]);
 
     /// The wanted fields and the first duplicated key, if any.
-    type WantedOut<'de> = ([Cow<'de, str>; 7], Option<String>);
+    type WantedOut<'de> = ([Cow<'de, str>; super::super::COLUMNS], Option<String>);
 
     impl<'de> DeserializeSeed<'de> for Wanted<'_, '_> {
         type Value = WantedOut<'de>;
@@ -224,7 +225,7 @@ mod scan {
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out: [Cow<'de, str>; 7] = Default::default();
+            let mut out: [Cow<'de, str>; super::super::COLUMNS] = Default::default();
             let mut keys = Keys::default();
             while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
                 keys.see(key.clone());
@@ -321,6 +322,7 @@ mod tests {
             (Some("/ctx/camp"), false),
             (Some("conv"), false),
             (Some("value"), false),
+            (None, false),
         ];
         let line = br#"{"uid": 42, "ts": 1710057600, "ctx": {"src": "google", "med": "cpc"}, "conv": true, "value": null}"#;
         let f = json_row(line, &names).unwrap();
@@ -347,6 +349,7 @@ mod tests {
             (None, false),
             (Some("conv"), false),
             (Some("value"), false),
+            (None, false),
         ];
         let line = br#"{"skip": {"deep": [1, {"x": 2}]}, "uid": 42, "ts": 1710057600.25, "ch": "A\"B", "conv": true, "value": null}"#;
         let f = json_row(line, &flat).unwrap();
@@ -389,6 +392,7 @@ mod tests {
             (None, false),
             (None, false),
             (None, false),
+            (None, false),
         ];
         let f = json_row(
             br#"{"uid": 98765432109876543211, "ts": 1, "ch": "A"}"#,
@@ -405,6 +409,7 @@ mod tests {
             (Some("/u/id"), true),
             (Some("ts"), true),
             (Some("ch"), true),
+            (None, false),
             (None, false),
             (None, false),
             (None, false),

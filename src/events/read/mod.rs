@@ -103,6 +103,10 @@ pub struct EventOptions {
     pub conversion_column: String,
     /// Value column (default `value`); absent or empty means 0.
     pub value_column: Option<String>,
+    /// Order id column of conversion rows (default `order_id`): the built journey's
+    /// [`conversion_id`](crate::Journey::conversion_id). It may be absent; an empty cell gets a
+    /// generated id (see [`Journey`](crate::Journey)); it is ignored on touch rows.
+    pub order_column: Option<String>,
     /// A converting row that names a channel is also a touch (default `true`).
     pub conversion_row_is_touch: bool,
     /// CSV delimiter; `None` detects `,`, `;` or tab from the header.
@@ -121,6 +125,7 @@ impl Default for EventOptions {
             channel: ChannelInput::Column("channel".into()),
             conversion_column: "conversion".into(),
             value_column: Some("value".into()),
+            order_column: Some("order_id".into()),
             conversion_row_is_touch: true,
             delimiter: None,
             bad_rows: BadRows::Error,
@@ -271,6 +276,7 @@ pub(crate) struct Fields<'a> {
     pub(crate) channel: [Cow<'a, str>; 3],
     pub(crate) conversion: Cow<'a, str>,
     pub(crate) value: Cow<'a, str>,
+    pub(crate) order: Cow<'a, str>,
 }
 
 /// Turns [`Fields`] into a stored event; shared by every format.
@@ -340,6 +346,7 @@ impl<'o> RowParser<'o> {
             time,
             channel,
             conversion: converts.then_some((count, value)),
+            order_id: Some(f.order.trim()).filter(|o| converts && !o.is_empty()),
         };
         log.add(&row)?;
         Ok((touches, converts))
@@ -394,8 +401,8 @@ fn parse_number(text: &str, field: &str) -> Result<f64, ParseProblem> {
     }
 }
 
-/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value.
-pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
+/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value, order.
+pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); COLUMNS] {
     let (c0, c1, c2) = match &opts.channel {
         ChannelInput::Column(c) => ((Some(c.as_str()), true), (None, false), (None, false)),
         ChannelInput::SourceMedium {
@@ -417,8 +424,12 @@ pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
         c2,
         (Some(opts.conversion_column.as_str()), false),
         (opts.value_column.as_deref(), false),
+        (opts.order_column.as_deref(), false),
     ]
 }
+
+/// Number of column roles.
+pub(crate) const COLUMNS: usize = 8;
 
 fn read_csv<R: BufRead>(
     mut input: R,
@@ -462,7 +473,7 @@ fn read_csv<R: BufRead>(
             }));
         }
     }
-    let mut cols = [None; 7];
+    let mut cols = [None; COLUMNS];
     for (slot, (name, required)) in cols.iter_mut().zip(column_names(opts)) {
         let Some(name) = name else { continue };
         *slot = head.iter().position(|h| h == name);
@@ -523,7 +534,7 @@ impl EventReadReport {
 
 fn csv_fields<'r>(
     rec: &'r ByteRecord,
-    cols: &[Option<usize>; 7],
+    cols: &[Option<usize>; COLUMNS],
     expected: usize,
 ) -> Result<Fields<'r>, ParseProblem> {
     if rec.len() != expected {
@@ -547,6 +558,7 @@ fn csv_fields<'r>(
         channel: [get(cols[2])?, get(cols[3])?, get(cols[4])?],
         conversion: get(cols[5])?,
         value: get(cols[6])?,
+        order: get(cols[7])?,
     })
 }
 

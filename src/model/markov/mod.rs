@@ -1,9 +1,10 @@
-//! Markov-chain attribution by removal effects (MODELS.md §3), solved exactly at any order.
+//! Markov-chain attribution by removal effects, solved exactly at any order (the model
+//! reference, §Markov chain).
 //!
-//! * `states`: states and transition counts from the table (§3.1–3.2).
-//! * `solve`: exact conversion probability and removal effects (§3.3–3.6).
-//! * `monte_carlo`: ChannelAttribution's simulation, for comparisons (§3.6).
-//! * `order`: choosing the order by out-of-sample prediction (§3.7).
+//! * `states`: states and transition counts from the table (§States, §Transition probabilities).
+//! * `solve`: exact conversion probability and removal effects (§Base rate, §Exact solve).
+//! * `monte_carlo`: ChannelAttribution's simulation, for comparisons (§Simulation).
+//! * `order`: choosing the order by out-of-sample prediction (§Order selection).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -31,7 +32,7 @@ const MODEL: &str = "markov";
 
 /// The order k of the chain: fixed, or chosen from the data by out-of-sample prediction of
 /// conversion (`Auto`, in the spirit of Anderl et al. 2016 and ChannelAttribution's
-/// `choose_order`, MODELS.md §3.7).
+/// `choose_order`; [model reference](crate::reference), §Markov chain / Order selection).
 ///
 /// # Method
 ///
@@ -119,7 +120,8 @@ impl FromStr for Order {
     }
 }
 
-/// How conversion value is credited (MODELS.md §3.5).
+/// How conversion value is credited ([model reference](crate::reference), §Markov chain /
+/// Conversion value).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueMode {
@@ -165,17 +167,18 @@ impl Solver {
 }
 
 /// Markov-chain attribution: each channel's credit is its removal effect, the share of
-/// conversions the chain loses when the channel is removed (MODELS.md §3).
+/// conversions the chain loses when the channel is removed (the
+/// [model reference](crate::reference), §Markov chain).
 ///
 /// States are ChannelAttribution's: the last k channels of the path (sliding windows; a path of
 /// at most k touches is one state), consecutive identical states merged. Transition counts weigh
-/// every row by its journeys c + u (§3.2). With G = (I − Q)⁻¹ the fundamental matrix of the
+/// every row by its journeys c + u. With G = (I − Q)⁻¹ the fundamental matrix of the
 /// transient part and A_c the states containing channel c:
 ///
 /// ```text
-/// P(conv)   = h(start),  (I − Q) h = r_conv              (= C / (C + U), Theorem M1)
+/// P(conv)   = h(start),  (I − Q) h = r_conv              (= C / (C + U): §Base rate)
 /// P₋c(conv) = the same with every transition into A_c sent to (null)
-/// RE(c)     = 1 − P₋c(conv) / P(conv)                    (0 ≤ RE ≤ 1, Σ RE ≥ 1: Theorem M4)
+/// RE(c)     = 1 − P₋c(conv) / P(conv)                    (0 ≤ RE ≤ 1, Σ RE ≥ 1)
 /// conv(c)   = C · RE(c) / Σ_c' RE(c')
 ///
 /// value-weighted (default):  m(s) = value / conversions of the rows ending in state s
@@ -185,12 +188,12 @@ impl Solver {
 /// ```
 ///
 /// g and g₋c are the expected visits from `(start)` in the chain and in the removed chain.
-/// Order 1 uses one factorisation for all channels (Theorem M5:
+/// Order 1 uses one factorisation for all channels (§Exact solve:
 /// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`); higher orders solve each removed chain by
 /// Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per removed chain as
 /// the fallback on chains of at most 1,000 states where Gauss–Seidel converges too slowly.
 ///
-/// Corner cases (§3.9): a table without conversions is an error; a table without nulls works
+/// Corner cases (§Corner cases): a table without conversions is an error; one without nulls works
 /// (P(conv) = 1 by construction, so removal effects are visit probabilities; the result carries a
 /// `note`); a channel only in null paths gets credit only if the chain can reach a conversion
 /// through it (T4 vs T4b); channels of the vocabulary absent from every weighted path get 0.
@@ -223,7 +226,7 @@ impl Solver {
 ///
 /// ```
 /// use touchpoint::{AttributionModel, Markov, Outcome, PathTable};
-/// // MODELS.md §3.10, table T1 (published answer: 0.2, 0.4, 0.4 conversions).
+/// // Table T1 of the model reference (published answer: 0.2, 0.4, 0.4 conversions).
 /// let mut t = PathTable::new();
 /// t.add(["C1", "C2", "C3"], Outcome::new(1.0, 1000.0, 0.0))?;
 /// t.add(["C1"], Outcome::null(1.0))?;
@@ -243,7 +246,7 @@ pub struct Markov {
     /// Value crediting (default value-weighted, ChannelAttribution's).
     pub value_mode: ValueMode,
     /// Collapse consecutive repeated channels (`A > A > B` → `A > B`) before building states.
-    /// Irrelevant at order 1 (Theorem M2); at k ≥ 2 it changes results (oracle O6), so it is off
+    /// Irrelevant at order 1; at k ≥ 2 it changes results (§Higher orders: T7), so it is off
     /// by default (ChannelAttribution builds states from the raw path).
     pub collapse_repeats: bool,
     /// Exact (default) or simulated.
@@ -307,7 +310,7 @@ impl Markov {
 
     /// Fits the chain to `table` and computes every channel's removal effects.
     ///
-    /// The exact solver checks Theorem M1 on its own answer: a conversion probability that
+    /// The exact solver checks the base rate on its own answer: a conversion probability that
     /// differs from C/(C + U) by more than 1e-9 (relative) is reported as
     /// [`Error::Numerical`] rather than returned.
     ///
@@ -444,7 +447,7 @@ impl MarkovFit {
         self.selection.as_deref()
     }
 
-    /// P(conv) from `(start)`: C/(C + U) for the exact solver (Theorem M1), the fraction of
+    /// P(conv) from `(start)`: C/(C + U) for the exact solver (the base rate), the fraction of
     /// converting walks for the simulation.
     pub fn conversion_probability(&self) -> f64 {
         self.p_conv
@@ -498,9 +501,9 @@ impl MarkovFit {
         self.by_name(&self.re)
     }
 
-    /// RE_V(c) of `channel`: ChannelAttribution's value removal effect (§3.5). Computed in both
-    /// value modes, used for crediting value only by [`ValueMode::ValueWeighted`]. 0 for every
-    /// channel when the table has no value.
+    /// RE_V(c) of `channel`: ChannelAttribution's value removal effect (§Conversion value),
+    /// computed in both value modes, used for crediting value only by
+    /// [`ValueMode::ValueWeighted`]. 0 for every channel when the table has no value.
     pub fn value_removal_effect(&self, channel: &str) -> Option<f64> {
         self.lookup(&self.re_value, channel)
     }
@@ -535,7 +538,7 @@ impl MarkovFit {
     /// Only transitions with positive probability are listed; probabilities out of each state
     /// sum to 1. Rows are sorted by source then target: `(start)` first, channel states by their
     /// channel names (tuple order), then `(conversion)` and `(null)`. This is the matrix the
-    /// model uses (no self-transitions, §3.8), which differs from ChannelAttribution's
+    /// model uses (no self-transitions, §States), which differs from ChannelAttribution's
     /// `transition_matrix(flg_equal = TRUE)` only by keeping no self-loops.
     pub fn transitions(&self) -> Vec<Transition> {
         let s_count = self.chain.states;
@@ -672,7 +675,8 @@ mod tests {
 
     #[test]
     fn dense_and_sparse_solvers_agree_at_order_1() {
-        // O2c order 1: RE = 88/161, 71/126, 199/357; RE_V = 457/805, 5/9, 1913/3570.
+        // T2 at order 1 (the model reference, §Markov worked examples): RE = 88/161, 71/126,
+        // 199/357; RE_V = 457/805, 5/9, 1913/3570.
         let m = Markov::default();
         let dense = m.fit_with(&t2(), Method::Auto).unwrap();
         let sparse = m.fit_with(&t2(), Method::Sparse).unwrap();
@@ -735,7 +739,7 @@ mod tests {
     fn slow_gauss_seidel_falls_back_to_direct_solves() {
         // A > B repeated 1000 times: at order 2 the walk alternates between the states A,B and
         // B,A and leaves with probability about 1/2000 per step, so Gauss–Seidel would need
-        // ~60,000 sweeps. All converting walks visit both channels: RE = 1, 1; P = 1/3 (M1).
+        // ~60,000 sweeps. All converting walks visit both channels: RE = 1, 1; P = 1/3 (base rate).
         let long: Vec<&str> = (0..2000)
             .map(|i| if i % 2 == 0 { "A" } else { "B" })
             .collect();
@@ -801,7 +805,7 @@ mod tests {
             }
         }
 
-        /// Theorem M5 (one factorisation) against the per-channel iterative solves.
+        /// The one-factorisation solve (§Exact solve) against the per-channel iterative solves.
         #[test]
         fn m5_dense_matches_the_iterative_solver(
             rows in proptest::collection::vec(

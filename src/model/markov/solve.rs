@@ -1,9 +1,9 @@
-//! Exact removal effects of an absorbing chain (MODELS.md §3.3–3.6).
+//! Exact removal effects of an absorbing chain (the model reference, §Markov chain / Exact solve).
 //!
 //! Two solvers, chosen by [`solve`]:
 //!
 //! * **Dense, order 1** (at most [`DENSE_MAX`] transient states): one LU factorisation with
-//!   partial pivoting of I − Q, then Theorem M5 gives every channel's removal effect from the
+//!   partial pivoting of I − Q, then one formula gives every channel's removal effect from the
 //!   fundamental matrix G = (I − Q)⁻¹ without refactorising. O(N³) time, O(N²) memory.
 //! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
 //!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ,
@@ -56,7 +56,7 @@ pub(crate) struct Solution {
 /// Which method [`solve`] uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Method {
-    /// Dense M5 at order 1 when small enough, else Gauss–Seidel, falling back to one dense
+    /// One dense factorisation at order 1 when small, else Gauss–Seidel, falling back to one dense
     /// solve per channel when Gauss–Seidel would be too slow and the chain is small enough.
     Auto,
     /// Gauss–Seidel only (tests compare the methods).
@@ -99,7 +99,7 @@ fn numerical(reason: String) -> Error {
 }
 
 /// Per-state absorption rates r_conv(s) = N(s, conv)/N(s) and value rates
-/// r_value(s) = value_end(s)/N(s) (= m(s)·R(s, conv) of §3.5).
+/// r_value(s) = value_end(s)/N(s) (= m(s)·R(s, conv) of §Conversion value).
 fn rates(chain: &Chain) -> (Vec<f64>, Vec<f64>) {
     let rate = |x: &[f64]| -> Vec<f64> {
         x.iter()
@@ -192,7 +192,8 @@ impl Lu {
     }
 }
 
-/// Order 1, Theorem M5: with G = (I − Q)⁻¹, h = G·r_conv and h_V = G·r_value,
+/// Order 1, one factorisation (the model reference, §Markov chain / Exact solve): with
+/// G = (I − Q)⁻¹, h = G·r_conv and h_V = G·r_value,
 ///
 /// ```text
 /// RE(c)   = G[start,c]·h(c)   / (G[c,c]·h(start))
@@ -236,7 +237,7 @@ fn dense_order1(chain: &Chain, channels: usize) -> Result<Solution> {
 }
 
 /// Rejects non-finite results and rounds removal effects that are outside [0, 1] by
-/// floating-point noise only; anything further out is a numerical failure (M4 says RE ∈ [0, 1]).
+/// floating-point noise only; anything further out is a numerical failure (RE ∈ [0, 1] always).
 fn finish(p_conv: f64, p_value: f64, mut re: Vec<f64>, mut re_value: Vec<f64>) -> Result<Solution> {
     if !(p_conv.is_finite() && p_conv > 0.0 && p_value.is_finite()) {
         return Err(numerical(format!(

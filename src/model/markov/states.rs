@@ -1,4 +1,4 @@
-//! Markov states and transition counts from a path table (MODELS.md §3.1–3.2).
+//! Markov states and transition counts from a path table (the model reference, §Markov chain).
 //!
 //! A state is a tuple of at most k channels. Ids: `0` is `(start)`, `1..=S` are the channel
 //! states observed in rows with weight `c + u > 0`: at order 1 in channel-id order, at k ≥ 2
@@ -46,7 +46,7 @@ impl StateRule {
         buf
     }
 
-    /// Calls `f` on each state of `path` (ChannelAttribution's sliding windows, §3.1): the whole
+    /// Calls `f` on each state of `path` (ChannelAttribution's sliding windows, §States): the whole
     /// path when it has at most k touches, else every window of k consecutive touches, with
     /// consecutive identical states merged. Returns the number of states.
     pub fn for_each_state(
@@ -383,8 +383,9 @@ struct Merged {
     max_states: usize,
     pool: Vec<(u32, f64, f64)>,
 }
-/// The estimated absorbing chain (MODELS.md §3.2): transition probabilities in CSR form by
-/// source state, absorption probabilities, and what the value model and the simulation need.
+/// The estimated absorbing chain (the model reference, §Markov chain / Transition
+/// probabilities): transition probabilities in CSR form by source state, absorption
+/// probabilities, and what the value model and the simulation need.
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
     pub order: usize,
@@ -411,7 +412,7 @@ pub(crate) struct Chain {
 }
 
 /// The empirical distribution of value per conversion `v_r/c_r` over the rows whose last state is
-/// `s`, weighted by `c_r` (ChannelAttribution's value draw, MODELS.md §3.5). CSR by state:
+/// `s`, weighted by `c_r` (ChannelAttribution's value draw, §Conversion value). CSR by state:
 /// `value[ptr[s]..ptr[s+1]]` with cumulative weights `cum` (sorted by value).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ValuePool {
@@ -742,7 +743,7 @@ fn count(
             let o = row.outcome;
             let w = o.journeys();
             if w == 0.0 {
-                return Ok(()); // zero-weight rows contribute nothing (§3.9)
+                return Ok(()); // zero-weight rows contribute nothing (§Transition probabilities)
             }
             let mut prev = START;
             let m = rule.for_each_state(row.path, buf, |s| {
@@ -812,7 +813,7 @@ mod tests {
 
     #[test]
     fn sliding_windows_follow_channel_attribution() {
-        // PEERS.md §1.4: A>B>C>D at order 2 gives "A B", "B C", "C D".
+        // The model reference, §States: A>B>C>D at order 2 gives "A B", "B C", "C D".
         assert_eq!(
             states(&[0, 1, 2, 3], 2, false),
             [vec![0, 1], vec![1, 2], vec![2, 3]]
@@ -898,7 +899,8 @@ mod tests {
 
     #[test]
     fn counts_follow_section_3_2_on_t2() {
-        // O2d: T2's first-order transition counts. start → A: A>B>C (3) + A>A>B (3) = 6 of 15.
+        // T2's first-order transition counts (the model reference, §Transition probabilities).
+        // start → A: A>B>C (3) + A>A>B (3) = 6 of 15.
         let mut t = PathTable::new();
         t.add(["A", "B", "C"], Outcome::new(2.0, 20.0, 1.0))
             .unwrap();
@@ -923,7 +925,7 @@ mod tests {
         assert_eq!(ch.visits[0], 15.0);
         let out: Vec<_> = ch.out(0).collect();
         assert_eq!(out, [(1, 6.0), (2, 5.0), (3, 4.0)]);
-        // A: visits 6 (A>B>C) + 3 (A>A>B, merged) + 2 (C>A) + 1 (…>A) = 9 (O2d: B 2/3, conv 2/9).
+        // A: visits 6 (A>B>C) + 3 (A>A>B, merged) + 2 (C>A) + 1 (…>A) = 9 (B 2/3, conv 2/9).
         assert_eq!(ch.visits[1], 9.0);
         assert_eq!(ch.n_conv[1], 2.0);
         assert_eq!(ch.value_end[1], 22.0);
