@@ -147,10 +147,8 @@ impl PathBatchReader {
         &self.table
     }
 
-    /// The table (in canonical form: see [`PathTable::canonicalize`]) and the report (rows
-    /// read, skips, optional columns seen; `delimiter` is 0).
-    pub fn finish(mut self) -> (PathTable, ReadReport) {
-        self.table.canonicalize();
+    /// The table and the report (rows read, skips, optional columns seen; `delimiter` is 0).
+    pub fn finish(self) -> (PathTable, ReadReport) {
         (self.table, self.report)
     }
 }

@@ -741,12 +741,10 @@ pub(crate) fn wrong_delimiter(e: Error, head: &ByteRecord, header: &[u8], given:
     }
 }
 
-/// The table once every row is in: checked (sums of equal paths stay finite; see
-/// [`PathTable::merge`]) and put in canonical order, so that the same rows in any order give
-/// the same table, to the last bit of every result.
+/// The table once every row is in, checked: the totals stay finite (each sum of equal paths
+/// was checked as it was made; see [`PathTable::merge`]).
 fn finish(table: &mut PathTable, report: ReadReport) -> Result<ReadReport> {
     table.check_totals()?;
-    table.canonicalize();
     Ok(report)
 }
 

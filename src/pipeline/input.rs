@@ -214,6 +214,10 @@ pub fn load(input: Input) -> Result<Loaded> {
             events: r.journeys.unattributed_events,
         });
     }
+    // Canonical order (channels by name, rows by path): the same rows or events in any
+    // order, in any shards, give the same table and so the same results to the last bit.
+    let mut table = table;
+    table.canonicalize();
     Ok(Loaded { table, report })
 }
 

@@ -17,8 +17,10 @@ impl PathTable {
 
     /// Puts the table in canonical form in place (see [`PathTable::canonical`]): every model
     /// then gives the same result, to the last bit, for the same rows added in any order, in
-    /// any shards, on any number of threads. The readers of this crate return canonical
-    /// tables; call this after building a table row by row or merging shards.
+    /// any shards, on any number of threads. [`crate::pipeline::load`] (and so the `attribute`
+    /// command) returns canonical tables; call this after reading, building a table row by
+    /// row or merging shards. Sums of equal paths are exact whatever their order, so only the
+    /// row order needs fixing.
     ///
     /// # Complexity
     /// O(T) when the table is already canonical (one check); otherwise an O(R log R) sort of
