@@ -259,6 +259,15 @@ fn unterminated_quote_says_so() {
             other => panic!("expected an unterminated quote, got {other:?}"),
         }
     }
+    // The event reader says so too.
+    let events = "user_id,timestamp,channel\nu,1,A\n\"u,2,B\nu,3,C\n";
+    match read_events(events.as_bytes(), &EventOptions::default()) {
+        Err(Error::Parse { at, problem }) => {
+            assert_eq!(at.line, 3);
+            assert_eq!(problem, ParseProblem::UnterminatedQuote);
+        }
+        other => panic!("expected an unterminated quote, got {other:?}"),
+    }
     // A quote inside an unquoted field is a plain character, not an open quote.
     let text = format!("{HEADER}\nA\"B,1,0,0\n");
     let (t, _) = read_paths(text.as_bytes(), &opts()).unwrap();

@@ -62,6 +62,43 @@ impl<R: Read> Read for LineEnds<R> {
     }
 }
 
+/// A reader that counts the `"` bytes it passes, so a CSV reader can tell a record that ran to
+/// the end of the input with a quote still open (an unterminated quote) from a record with a
+/// wrong field count.
+pub(crate) struct QuoteCount<R> {
+    inner: R,
+    quotes: u64,
+    read: u64,
+    eof: bool,
+}
+
+impl<R: Read> QuoteCount<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        QuoteCount {
+            inner,
+            quotes: 0,
+            read: 0,
+            eof: false,
+        }
+    }
+
+    /// True when a record ending at byte `end` ends the input and an odd number of `"` was
+    /// read: its quote is still open.
+    pub(crate) fn open_at_end(&self, end: u64) -> bool {
+        self.eof && end == self.read && self.quotes % 2 == 1
+    }
+}
+
+impl<R: Read> Read for QuoteCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.quotes += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
+        self.read += n as u64;
+        self.eof |= n == 0 && !buf.is_empty();
+        Ok(n)
+    }
+}
+
 /// Reads the next block of whole lines into `block`; false at the end of the input.
 pub(crate) fn next_block<R: BufRead>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
     block.clear();

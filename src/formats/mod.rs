@@ -15,7 +15,7 @@ use crate::error::{Location, ParseProblem};
 
 #[cfg(feature = "arrow")]
 pub(crate) mod arrow;
-mod blocks;
+pub(crate) mod blocks;
 pub(crate) mod paths_csv;
 
 #[cfg(feature = "parquet")]

@@ -13,6 +13,7 @@ use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
 use super::time::{EpochUnit, parse_timestamp};
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
+use crate::formats::blocks::QuoteCount;
 use crate::formats::paths_csv::{csv_error, detect_delimiter};
 use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
 
@@ -459,7 +460,7 @@ fn read_csv<R: BufRead>(
         .delimiter(delimiter)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(io::Cursor::new(header).chain(input));
+        .from_reader(QuoteCount::new(io::Cursor::new(header).chain(input)));
     let head: Vec<String> = rdr
         .byte_headers()
         .map_err(|e| csv_error(e, Location { line: 1, record: 0 }))?
@@ -516,6 +517,15 @@ fn read_csv<R: BufRead>(
             continue; // a blank line
         }
         let r = csv_fields(&rec, &cols, head.len()).and_then(|f| rows.store(&f, log));
+        // A quote left open swallows the rest of the input into this record.
+        let r = match r {
+            Err(ParseProblem::FieldCount { .. })
+                if rdr.get_ref().open_at_end(rdr.position().byte()) =>
+            {
+                Err(ParseProblem::UnterminatedQuote)
+            }
+            r => r,
+        };
         match r {
             Ok((touch, conv)) => report.count(touch, conv),
             Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
