@@ -313,6 +313,11 @@ fn whitespace_only_line_is_skipped_like_a_blank_line() {
     let text = format!("{HEADER}\nA,1,0,0\n   \n\t\nB,1,0,0\n \r\n");
     let (t, n, skipped) = both(&text, &opts()).unwrap();
     assert_eq!((n, skipped, t.len()), (2, 0, 2));
+    // A line of delimiters is a record (of empty fields), on both parsers.
+    let commas = format!("{HEADER}\nA,1,0,0\n,\n");
+    assert!(both(&commas, &opts()).unwrap_err().starts_with("line 3:"));
+    let quoted = format!("{HEADER}\n\"A\",1,0,0\n,\n");
+    assert!(both(&quoted, &opts()).unwrap_err().starts_with("line 3:"));
     // Line numbers after the blank lines are still right.
     let bad = format!("{HEADER}\nA,1,0,0\n   \nB,x,0,0\n");
     assert!(both(&bad, &opts()).unwrap_err().starts_with("line 4:"));

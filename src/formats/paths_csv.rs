@@ -388,8 +388,12 @@ fn read_quoted<R: Read>(
         if !more {
             return Ok(());
         }
-        if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue; // a blank line (or only blanks): not a record
+        // A blank line (or only blanks): not a record. As for the block parser, a line is blank
+        // when all its bytes are blanks, so `,` (two empty fields) is a record and a line of
+        // tabs in a tab-separated file is not.
+        let blanks = |f: &[u8]| f.iter().all(u8::is_ascii_whitespace);
+        if (rec.len() == 1 || delimiter.is_ascii_whitespace()) && rec.iter().all(blanks) {
+            continue;
         }
         let index = record;
         record += 1;
