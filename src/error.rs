@@ -192,6 +192,97 @@ pub enum Error {
         /// Rows of the table.
         rows: usize,
     },
+    /// A request would need more memory or work than the crate allows; checked before anything
+    /// is allocated.
+    #[error(
+        "{what}: {requested} is above the limit {limit} (estimated cost: {})",
+        human_cost(*cost, unit)
+    )]
+    ResourceLimit {
+        /// What was requested (`bootstrap replicates`, `shapley_rate exact coalitions`, …).
+        what: &'static str,
+        /// The amount requested.
+        requested: u64,
+        /// The largest amount allowed.
+        limit: u64,
+        /// The estimated cost of the request, in `unit`.
+        cost: u64,
+        /// `bytes` (memory) or the unit of work (`coalition evaluations`).
+        unit: &'static str,
+    },
+    /// A model's credit does not sum to the table's total within 1e-9 (relative): the result
+    /// would be silently wrong, so it is refused.
+    #[error(
+        "{model}: credited {what} sum to {sum:e} but the total is {total:e} (relative error \
+         {:.1e} > 1e-9): {reason}",
+        relative_error(*sum, *total)
+    )]
+    Inefficient {
+        /// The model.
+        model: String,
+        /// `conversions` or `value`.
+        what: &'static str,
+        /// The sum of the credits.
+        sum: f64,
+        /// The table's total.
+        total: f64,
+        /// Why precision was lost.
+        reason: &'static str,
+    },
+    /// Every conversion of an event log was unattributed (no touch in its lookback window),
+    /// so the path table has no conversions.
+    #[error(
+        "no conversions to attribute: all {conversions} conversions ({events} conversion \
+         events) were unattributed (no touch before them within the lookback window)"
+    )]
+    AllConversionsUnattributed {
+        /// Conversions that were unattributed.
+        conversions: f64,
+        /// Conversion events that were unattributed.
+        events: u64,
+    },
+}
+
+/// `|sum − total| / |total|` (absolute when the total is 0).
+pub(crate) fn relative_error(sum: f64, total: f64) -> f64 {
+    let d = (sum - total).abs();
+    if total == 0.0 { d } else { d / total.abs() }
+}
+
+/// A cost in its unit, bytes in binary units (`1.5 GiB`).
+fn human_cost(cost: u64, unit: &str) -> String {
+    if unit == "bytes" {
+        human_bytes(cost)
+    } else {
+        format!("{cost} {unit}")
+    }
+}
+
+/// Bytes in binary units (`1.5 GiB`).
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 6] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut x = b as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < UNITS.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} bytes")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
+}
+
+/// Longest text quoted from the input in a message (a 10 MB header is not repeated whole).
+pub(crate) const MAX_QUOTED: usize = 200;
+
+/// `s` cut to [`MAX_QUOTED`] characters, saying how much was left out.
+pub(crate) fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} more bytes)", &s[..cut], s.len() - cut),
+    }
 }
 
 impl Error {
@@ -347,6 +438,27 @@ pub enum ParseProblem {
         /// The type found (Arrow's name for it).
         found: String,
     },
+    /// A quoted CSV field is never closed: the quote opened in this record runs to the end of
+    /// the input.
+    #[error("unterminated quote: a `\"` opened in this record is never closed")]
+    UnterminatedQuote,
+    /// The header has a single column with the given delimiter but looks separated by another.
+    #[error(
+        "the header is one column with delimiter `{given}`, but it looks `{detected}`-separated \
+         (pass `{detected}` as the delimiter, or let it be detected)"
+    )]
+    WrongDelimiter {
+        /// The delimiter given.
+        given: char,
+        /// The delimiter the header uses.
+        detected: char,
+    },
+    /// A JSON object names a key twice (JSON Lines input).
+    #[error("duplicate key `{key}` in the JSON object")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
 }
 
 /// What is wrong with a binary path table (see [`crate::codec`]); carried by [`Error::Decode`].
@@ -363,7 +475,7 @@ pub enum DecodeProblem {
     #[error("not a touchpoint path table (bad magic bytes)")]
     BadMagic,
     /// The format version is not one this build reads.
-    #[error("format version {found} is not supported (this build reads version {supported})")]
+    #[error("format version {found} is not supported (this build reads versions 1 to {supported})")]
     UnsupportedVersion {
         /// The version in the input.
         found: u8,
@@ -441,6 +553,17 @@ pub enum DecodeProblem {
     TrailingBytes {
         /// How many.
         count: usize,
+    },
+    /// The checksum stored at the end does not match the bytes (format version 2 and later):
+    /// the table was corrupted or truncated.
+    #[error(
+        "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the table is corrupted or truncated"
+    )]
+    ChecksumMismatch {
+        /// The CRC-32 stored in the input.
+        stored: u32,
+        /// The CRC-32 of the bytes read.
+        computed: u32,
     },
 }
 
