@@ -371,7 +371,9 @@ impl Synth {
         path.clear();
         let extra = self.extra_touches.sample(&mut self.rng);
         // The cast saturates; the cap keeps the length ≤ max_path_len.
-        let len = (extra as usize).saturating_add(1).min(self.cfg.max_path_len);
+        let len = (extra as usize)
+            .saturating_add(1)
+            .min(self.cfg.max_path_len);
         let mut strength = 0.0;
         for _ in 0..len {
             let key = match path.last() {

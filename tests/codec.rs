@@ -5,9 +5,9 @@ mod common;
 
 use common::{arb_journeys, arb_rows, table_from, timed_table_from};
 use proptest::prelude::*;
-use touchpoint::codec::{self, DecodeProblem};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
+use touchpoint::codec::{self, DecodeProblem};
 use touchpoint::{
     AttributionModel, Error, FirstTouch, Linear, Outcome, PathTable, PositionBased, Shapley,
     TimeDecay,

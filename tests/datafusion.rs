@@ -12,9 +12,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use touchpoint::datafusion::{journeys_udaf, register, table_from_batches, tables_from_array};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
+use touchpoint::datafusion::{journeys_udaf, register, table_from_batches, tables_from_array};
 use touchpoint::events::synth::{SynthEvents, SynthOptions};
 use touchpoint::events::{EventLog, JourneyOptions};
 use touchpoint::{

@@ -12,7 +12,8 @@
 
 use crate::error::{Error, Result};
 
-use super::states::{Chain, START};
+use super::counts::Chain;
+use super::states::START;
 
 /// Largest number of transient states solved with the dense order-1 method.
 pub(crate) const DENSE_MAX: usize = 1000;
