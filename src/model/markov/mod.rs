@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
 use crate::model::AttributionModel;
-use crate::outcome::Outcome;
 use crate::table::PathTable;
 
 mod config;
 mod counts;
+mod dense;
 mod fit;
 mod monte_carlo;
 mod order;
@@ -108,7 +108,7 @@ const MODEL: &str = "markov";
 /// assert!((a.value("C1") - 200.0).abs() < 1e-9);
 /// # Ok::<(), touchpoint::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Markov {
     /// Order of the chain (default 1).
     pub order: Order,
@@ -120,9 +120,49 @@ pub struct Markov {
     pub collapse_repeats: bool,
     /// Exact (default) or simulated.
     pub solver: Solver,
+    /// Most multiply-adds the exact solver may need by its estimate (default
+    /// [`Markov::DEFAULT_MAX_WORK`]): a fit whose solve would cost more is refused with
+    /// [`Error::CostLimit`] before the solver allocates anything. The estimate is n³ for the
+    /// dense order-1 solver (n = states + 1) and (channels + 1)·(E + n)·30 for Gauss–Seidel.
+    #[serde(default = "default_max_work")]
+    pub max_work: f64,
+    /// Most simulated steps the Monte Carlo solver may need by its estimate, walks × (mean
+    /// states per journey + 1), capped by the step limit (default
+    /// [`Markov::DEFAULT_MAX_WALK_STEPS`]); above it the fit is refused with
+    /// [`Error::CostLimit`].
+    #[serde(default = "default_max_walk_steps")]
+    pub max_walk_steps: f64,
+}
+
+fn default_max_work() -> f64 {
+    Markov::DEFAULT_MAX_WORK
+}
+
+fn default_max_walk_steps() -> f64 {
+    Markov::DEFAULT_MAX_WALK_STEPS
+}
+
+impl Default for Markov {
+    fn default() -> Self {
+        Markov {
+            order: Order::default(),
+            value_mode: ValueMode::default(),
+            collapse_repeats: false,
+            solver: Solver::default(),
+            max_work: Markov::DEFAULT_MAX_WORK,
+            max_walk_steps: Markov::DEFAULT_MAX_WALK_STEPS,
+        }
+    }
 }
 
 impl Markov {
+    /// Default [`Markov::max_work`]: 2·10¹¹ multiply-adds, a couple of minutes on two cores
+    /// (a dense order-1 solve of about 5,800 states).
+    pub const DEFAULT_MAX_WORK: f64 = 2e11;
+
+    /// Default [`Markov::max_walk_steps`]: 10⁹ simulated steps, about a minute on two cores.
+    pub const DEFAULT_MAX_WALK_STEPS: f64 = 1e9;
+
     /// The default model at order `k`.
     pub fn with_order(k: usize) -> Markov {
         Markov {
@@ -161,6 +201,17 @@ impl Markov {
                         format!("{tolerance} must be finite and ≥ 0"),
                     ));
                 }
+            }
+        }
+        for (name, limit) in [
+            ("max_work", self.max_work),
+            ("max_walk_steps", self.max_walk_steps),
+        ] {
+            if !(limit > 0.0) {
+                return Err(bad(
+                    name,
+                    format!("{limit} must be > 0 (infinity: no limit)"),
+                ));
             }
         }
         if let Solver::MonteCarlo {
@@ -223,7 +274,17 @@ impl Markov {
         let n = table.channels().len();
         let (p_conv, re, re_value, simulated) = match self.solver {
             Solver::Exact => {
-                let s = solve::solve(&chain, n, method)?;
+                let plan = solve::Plan::new(&chain, n);
+                if method == Method::Auto && plan.work > self.max_work {
+                    return Err(Error::CostLimit {
+                        model: MODEL,
+                        limit: "max_work",
+                        allowed: self.max_work,
+                        cost: plan.work,
+                        estimate: plan.describe(&chain),
+                    });
+                }
+                let s = solve::solve(&chain, n, method, self.max_work)?;
                 let base = totals.conversions / totals.journeys();
                 if (s.p_conv - base).abs() > 1e-9 * base {
                     return Err(Error::Numerical {
@@ -242,6 +303,21 @@ impl Markov {
                 seed,
             } => {
                 let cap = max_steps.unwrap_or(chain.max_states);
+                let per_walk = (chain.visits[1..].iter().sum::<f64>() / chain.visits[0] + 1.0)
+                    .min(cap as f64 + 1.0);
+                let steps = walks as f64 * per_walk;
+                if steps > self.max_walk_steps {
+                    return Err(Error::CostLimit {
+                        model: MODEL,
+                        limit: "max_walk_steps",
+                        allowed: self.max_walk_steps,
+                        cost: steps,
+                        estimate: format!(
+                            "{walks} simulated walks of about {per_walk:.1} steps each need \
+                             about {steps:.1e} steps"
+                        ),
+                    });
+                }
                 let s = monte_carlo::simulate(&chain, n, walks, cap, seed)?;
                 let p = s.conversions as f64 / walks as f64;
                 (p, s.re, s.re_value, Some((walks, s.conversions)))

@@ -1,6 +1,7 @@
 //! Unit tests of the solvers against each other (they need the private `fit_with`).
 
 use super::*;
+use crate::outcome::Outcome;
 
 use crate::fixtures::t2;
 
