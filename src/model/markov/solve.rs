@@ -77,6 +77,9 @@ pub(crate) enum Method {
     /// One dense LU per removed chain (tests compare the methods).
     #[cfg_attr(not(test), allow(dead_code))]
     Direct,
+    /// The blocked order-1 solver whatever the estimates (tests compare the methods).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Dense,
 }
 
 /// The solver [`solve`] picks for a chain, and its estimated cost.
@@ -126,7 +129,8 @@ impl Plan {
             format!("one dense factorisation of {n} transient states")
         } else {
             format!(
-                "Gauss–Seidel over {} transitions of {n} transient states for every removed                  channel (about {SWEEPS_ESTIMATE} sweeps)",
+                "Gauss–Seidel over {} transitions of {n} transient states for every removed \
+                 channel (about {SWEEPS_ESTIMATE} sweeps)",
                 chain.out_to.len()
             )
         };
@@ -164,6 +168,7 @@ pub(crate) fn solve(
     match method {
         Method::Auto if Plan::new(chain, channels).dense => dense::order1(chain, channels),
         Method::Direct => dense::direct(chain, channels),
+        Method::Dense if chain.order == 1 => dense::order1(chain, channels),
         _ => match sparse(chain, channels)? {
             Some(solution) => Ok(solution),
             None if method == Method::Auto && n <= DIRECT_MAX => {

@@ -9,7 +9,7 @@ use crate::fixtures::t2;
 fn dense_and_sparse_solvers_agree_at_order_1() {
     // O2c order 1: RE = 88/161, 71/126, 199/357; RE_V = 457/805, 5/9, 1913/3570.
     let m = Markov::default();
-    let dense = m.fit_with(&t2(), Method::Auto).unwrap();
+    let dense = m.fit_with(&t2(), Method::Dense).unwrap();
     let sparse = m.fit_with(&t2(), Method::Sparse).unwrap();
     let want = [88.0 / 161.0, 71.0 / 126.0, 199.0 / 357.0];
     let want_v = [457.0 / 805.0, 5.0 / 9.0, 1913.0 / 3570.0];
@@ -136,6 +136,27 @@ proptest::proptest! {
         }
     }
 
+    /// The blocked order-1 solver on chains of several blocks (up to 150 states) against
+    /// Gauss–Seidel, to 1e-9.
+    #[test]
+    fn blocked_dense_matches_gauss_seidel_on_larger_chains(
+        rows in proptest::collection::vec(
+            (proptest::collection::vec(0u8..150, 1..=8), 0u8..=3, 0u8..=3, 0u8..=9),
+            40..120,
+        )
+    ) {
+        let t = random_table(&rows);
+        let m = Markov::default();
+        let dense = m.fit_with(&t, Method::Dense).unwrap();
+        let sparse = m.fit_with(&t, Method::Sparse).unwrap();
+        let pairs = dense.removal_effects().into_iter().zip(sparse.removal_effects());
+        let value_pairs =
+            dense.value_removal_effects().into_iter().zip(sparse.value_removal_effects());
+        for (x, y) in pairs.chain(value_pairs) {
+            proptest::prop_assert!((x.1 - y.1).abs() <= 1e-9, "{x:?} {y:?}");
+        }
+    }
+
     /// Theorem M5 (one factorisation) against the per-channel iterative solves.
     #[test]
     fn m5_dense_matches_the_iterative_solver(
@@ -146,7 +167,7 @@ proptest::proptest! {
     ) {
         let t = random_table(&rows);
         let m = Markov::default();
-        let dense = m.fit_with(&t, Method::Auto).unwrap();
+        let dense = m.fit_with(&t, Method::Dense).unwrap();
         let sparse = m.fit_with(&t, Method::Sparse).unwrap();
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
         for (x, y) in dense.removal_effects().iter().zip(sparse.removal_effects()) {
