@@ -18,6 +18,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use chrono::TimeDelta;
+use clap::Parser;
 use touchpoint::events::synth::{SynthEvents, SynthOptions};
 use touchpoint::events::{
     ChannelInput, ChannelRules, EventFormat, EventOptions, JourneyOptions, parse_duration,
@@ -25,94 +27,89 @@ use touchpoint::events::{
 };
 use touchpoint::formats::{BadRows, write_paths};
 
+#[path = "common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+use common::Failure;
+
+/// Parsed command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "journeys",
+    about = "journeys: cut an event log into journeys and write them as ChannelAttribution CSV, \
+             or write a synthetic event log",
+    disable_version_flag = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// The event log (CSV or JSON Lines, by extension or content).
+    #[arg(value_name = "EVENTS")]
+    input: Option<PathBuf>,
+    /// Lookback window before each conversion (default 30d), or `none`.
+    #[arg(long, value_name = "DURATION|none", value_parser = lookback)]
+    lookback: Option<Option<TimeDelta>>,
+    /// Split null journeys after this much inactivity.
+    #[arg(long, value_name = "DURATION", value_parser = |s: &str| parse_duration("inactivity", s))]
+    inactivity: Option<TimeDelta>,
+    /// Merge repeated touches of a channel within this time.
+    #[arg(long, value_name = "DURATION", value_parser = |s: &str| parse_duration("merge-within", s))]
+    merge_within: Option<TimeDelta>,
+    /// Drop timestamps from the journeys (equal paths summed).
+    #[arg(long)]
+    untimed: bool,
+    /// Map source/medium columns to channels with an ordered rule file.
+    #[arg(long, value_name = "FILE", conflicts_with = "source_medium")]
+    channel_rules: Option<PathBuf>,
+    /// Map source/medium columns to channels with the default GA4-style rules.
+    #[arg(long)]
+    source_medium: bool,
+    /// Skip malformed rows (counted) instead of stopping.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write a synthetic event log of N events instead of reading one.
+    #[arg(long, value_name = "N", help_heading = "Synthetic logs")]
+    synth: Option<u64>,
+    /// Seed of the synthetic log.
+    #[arg(long, value_name = "S", help_heading = "Synthetic logs")]
+    seed: Option<u64>,
+    /// Write the synthetic log as JSON Lines.
+    #[arg(long, help_heading = "Synthetic logs")]
+    jsonl: bool,
+    /// Synthetic timestamps in epoch milliseconds.
+    #[arg(long, help_heading = "Synthetic logs")]
+    epoch_ms: bool,
+}
+
+fn lookback(s: &str) -> Result<Option<TimeDelta>, touchpoint::Error> {
+    match s {
+        "none" => Ok(None),
+        _ => parse_duration("lookback", s).map(Some),
+    }
+}
+
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    common::main_with(
+        |c| c,
+        |cli| run(cli).map_err(|e| Failure::Message(e.to_string())),
+    );
 }
 
-fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, Box<dyn Error>> {
-    args.next()
-        .ok_or_else(|| format!("{flag} needs a value").into())
-}
-
-fn run() -> Result<(), Box<dyn Error>> {
-    let mut input: Option<PathBuf> = None;
-    let mut output: Option<PathBuf> = None;
-    let mut read = EventOptions::default();
-    let mut build = JourneyOptions::default();
-    let mut synth: Option<SynthOptions> = None;
-    let mut jsonl = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--lookback" => {
-                let v = value(&mut args, &a)?;
-                build.lookback = match v.as_str() {
-                    "none" => None,
-                    _ => Some(parse_duration("lookback", &v)?),
-                };
-            }
-            "--inactivity" => {
-                build.inactivity_timeout =
-                    Some(parse_duration("inactivity", &value(&mut args, &a)?)?)
-            }
-            "--merge-within" => {
-                build.merge_repeats_within =
-                    Some(parse_duration("merge-within", &value(&mut args, &a)?)?)
-            }
-            "--untimed" => build.keep_times = false,
-            "--channel-rules" => {
-                let file = File::open(value(&mut args, &a)?)?;
-                read.channel = ChannelInput::source_medium(ChannelRules::from_csv(file)?);
-            }
-            "--source-medium" => {
-                read.channel = ChannelInput::source_medium(ChannelRules::default())
-            }
-            "--skip-bad-rows" => read.bad_rows = BadRows::Skip,
-            "-o" | "--output" => output = Some(value(&mut args, &a)?.into()),
-            "--synth" => {
-                synth = Some(SynthOptions {
-                    events: value(&mut args, &a)?.parse()?,
-                    ..synth.unwrap_or_default()
-                })
-            }
-            "--seed" => {
-                let seed = value(&mut args, &a)?.parse()?;
-                synth = Some(SynthOptions {
-                    seed,
-                    ..synth.unwrap_or_default()
-                });
-            }
-            "--epoch-ms" => {
-                synth = Some(SynthOptions {
-                    epoch_millis: true,
-                    ..synth.unwrap_or_default()
-                })
-            }
-            "--jsonl" => jsonl = true,
-            "-h" | "--help" => {
-                eprintln!(
-                    "usage: journeys EVENTS [--lookback 30d|none] [--inactivity D] [--merge-within D] \
-                     [--channel-rules FILE | --source-medium] [--skip-bad-rows] [--untimed] [-o paths.csv]\n\
-                     \x20      journeys --synth N [--seed S] [--jsonl] [--epoch-ms] [-o events.csv]"
-                );
-                return Ok(());
-            }
-            _ if input.is_none() && !a.starts_with('-') => input = Some(a.into()),
-            _ => return Err(format!("unknown argument `{a}` (try --help)").into()),
-        }
-    }
-    let out: Box<dyn Write> = match &output {
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let out: Box<dyn Write> = match &cli.output {
         Some(p) => Box::new(File::create(p)?),
         None => Box::new(io::stdout().lock()),
     };
-
-    if let Some(opts) = synth {
+    if cli.synth.is_some() || cli.seed.is_some() || cli.epoch_ms {
+        let mut opts = SynthOptions::default();
+        opts.events = cli.synth.unwrap_or(opts.events);
+        opts.seed = cli.seed.unwrap_or(opts.seed);
+        opts.epoch_millis |= cli.epoch_ms;
         let t = Instant::now();
         let events = SynthEvents::new(opts)?;
-        let n = if jsonl {
+        let n = if cli.jsonl {
             events.write_jsonl(out)?
         } else {
             events.write_csv(out)?
@@ -121,7 +118,24 @@ fn run() -> Result<(), Box<dyn Error>> {
         return Ok(());
     }
 
-    let path = input.ok_or("no event file given (try --help)")?;
+    let mut read = EventOptions::default();
+    if let Some(file) = &cli.channel_rules {
+        read.channel = ChannelInput::source_medium(ChannelRules::from_csv(File::open(file)?)?);
+    } else if cli.source_medium {
+        read.channel = ChannelInput::source_medium(ChannelRules::default());
+    }
+    if cli.skip_bad_rows {
+        read.bad_rows = BadRows::Skip;
+    }
+    let mut build = JourneyOptions::default();
+    if let Some(lookback) = cli.lookback {
+        build.lookback = lookback;
+    }
+    build.inactivity_timeout = cli.inactivity.or(build.inactivity_timeout);
+    build.merge_repeats_within = cli.merge_within.or(build.merge_repeats_within);
+    build.keep_times &= !cli.untimed;
+
+    let path = cli.input.ok_or("no event file given (try --help)")?;
     read.format = EventFormat::from_path(&path);
     let t = Instant::now();
     let (mut log, report) = read_events(File::open(&path)?, &read)?;

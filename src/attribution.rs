@@ -1,6 +1,6 @@
 //! A model's answer: credit per channel, with totals and model-specific extras.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -8,7 +8,7 @@ use crate::outcome::Outcome;
 use crate::table::PathTable;
 
 /// The credit one channel receives from one model.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChannelCredit {
     /// Channel name.
     pub channel: String,
@@ -32,7 +32,7 @@ pub struct ChannelCredit {
 }
 
 /// One statistic for a channel's conversions, value and share.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreditTriple<T> {
     /// For attributed conversions.
     pub conversions: T,
@@ -48,7 +48,7 @@ pub struct CreditTriple<T> {
 /// its channels. Every channel of the table's vocabulary is present, with 0 where it earns
 /// nothing. `extras` holds model-specific results (Markov removal effects, sampling errors, …)
 /// and serializes inline next to the standard fields.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
     /// Model name, as [`AttributionModel::name`](crate::AttributionModel::name) gives it.
     pub model: String,

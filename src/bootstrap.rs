@@ -1,4 +1,5 @@
-//! Confidence intervals for any model: the bootstrap over journeys (MODELS.md §6).
+//! Confidence intervals for any model: the bootstrap over journeys
+//! ([model reference](crate::reference), §Bootstrap intervals).
 //!
 //! A [`Bootstrap`] wraps any [`AttributionModel`]: it draws `replicates` resampled tables, runs
 //! the model on each, and reports per channel the point estimate, the bootstrap mean, the
@@ -499,7 +500,8 @@ mod tests {
         assert!(bayes.run(&FirstTouch, &frac).is_ok());
     }
 
-    /// Oracle T6 / O9: multinomial first-touch credit of A ∈ {0, 1, 2} w.p. 1/4, 1/2, 1/4
+    /// Table T6 (§Bootstrap intervals): multinomial first-touch credit of A ∈ {0, 1, 2} w.p. 1/4,
+    /// 1/2, 1/4
     /// (mean 1, variance 1/2); value ∈ {0, 10, 20}; share mean 1/2, variance 1/8.
     #[test]
     fn multinomial_matches_the_exact_t6_distribution() {
@@ -521,7 +523,7 @@ mod tests {
         assert_eq!((a.conversions.lo, a.conversions.hi), (0.0, 2.0));
     }
 
-    /// Oracle T6 / O9, Poisson: credit of A ~ Poisson(1); P(C* = 0) = e^-2 = 0.135335283237.
+    /// Table T6, Poisson: credit of A ~ Poisson(1); P(C* = 0) = e^-2 = 0.135335283237.
     #[test]
     fn poisson_matches_the_exact_t6_distribution() {
         let b = Bootstrap {

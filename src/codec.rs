@@ -1,7 +1,8 @@
 //! A compact, versioned binary form of a [`PathTable`]: what shards of a cluster job ship to the
 //! node that merges them.
 //!
-//! A path table is the sufficient statistic of every model (MODELS.md §1.2) and it merges by
+//! A path table is the sufficient statistic of every model (the
+//! [model reference](crate::reference), §Conventions / Path tables) and it merges by
 //! summing, so any engine can scale attribution out the same way: each shard builds a partial
 //! table from its share of the data, [`encode`]s it, the reducer [`decode`]s and
 //! [`PathTable::merge`]s the partial tables, and the models run once on the merged table. The
@@ -345,7 +346,7 @@ pub fn decode(bytes: &[u8]) -> Result<PathTable> {
         let added = match time_code {
             TIME_NONE => {
                 let before = table.len();
-                table.add_ids(&ids, outcome).map(|()| {
+                table.add_ids(&ids, outcome).map(|_| {
                     if table.len() == before {
                         Err(r.fail_at(row_start, DecodeProblem::DuplicatePath { row }))
                     } else {
@@ -370,7 +371,9 @@ pub fn decode(bytes: &[u8]) -> Result<PathTable> {
                     None
                 };
                 let path = ids.iter().map(|id| names[id.index()]);
-                table.add_timed(path, &times, converted_at, outcome).map(Ok)
+                table
+                    .add_timed(path, &times, converted_at, outcome)
+                    .map(|_| Ok(()))
             }
             code => {
                 return Err(r.fail_at(

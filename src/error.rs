@@ -98,6 +98,79 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// A saved fitted model (see [`crate::fit`]) is not valid JSON of the documented shape.
+    #[error("cannot load fitted model: {0}")]
+    ModelJson(#[source] serde_json::Error),
+    /// A saved fitted model is of another format, or of a version this build does not read.
+    #[error(
+        "cannot load fitted model: format `{format}` version {version} (this build reads `{}` versions 1 to {supported})",
+        crate::fit::FORMAT
+    )]
+    ModelFormat {
+        /// The `format` field found.
+        format: String,
+        /// The `version` field found.
+        version: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// The input needs a cargo feature this build does not have (Parquet without `parquet`).
+    #[error("{what} need the `{feature}` feature")]
+    FeatureDisabled {
+        /// The feature.
+        feature: &'static str,
+        /// What needs it (plural: `Parquet event logs`).
+        what: &'static str,
+    },
+    /// A name (of a model, an output format, a compatibility mode, a chart metric) is not one
+    /// of the valid ones.
+    #[error("unknown {what} `{name}` (valid: {valid})")]
+    Unknown {
+        /// What kind of name (`model`, `format`, `compatibility mode`, `metric`).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
+    /// A comma-separated model list is empty or has an empty name (`a,,b`).
+    #[error("{}", match position {
+        None => "the model list is empty".to_string(),
+        Some(p) => format!("empty model name at position {p} of `{list}`"),
+    })]
+    ModelList {
+        /// The list as given.
+        list: String,
+        /// 1-based position of the empty name; `None` when the whole list is empty.
+        position: Option<usize>,
+    },
+    /// Results of a model that another tool's output format has no place for.
+    #[error("{tool} has no model `{model}` (its models here: {available})")]
+    NoCompatModel {
+        /// The other tool (`ChannelAttribution`).
+        tool: &'static str,
+        /// Our model.
+        model: String,
+        /// The models the tool has, comma-separated.
+        available: String,
+    },
+    /// An event reached a [`JourneyStream`](crate::events::JourneyStream) set to
+    /// [`LateEvents::Error`](crate::events::LateEvents::Error) after its allowed lateness: it is
+    /// before the watermark. The batch was not applied.
+    #[error(
+        "late event: user `{user_id}` at {at} µs since the epoch is before the watermark {watermark} µs"
+    )]
+    LateEvent {
+        /// The event's user.
+        user_id: String,
+        /// The event's time (µs since the epoch).
+        at: i64,
+        /// The watermark it missed (µs since the epoch).
+        watermark: i64,
+    },
+    /// A [`JourneyStream`](crate::events::JourneyStream) checkpoint cannot be restored.
+    #[error("cannot restore the journey stream checkpoint: {0}")]
+    Checkpoint(#[source] crate::events::CheckpointProblem),
     /// A model's estimated cost is above a limit the caller can raise; checked before the
     /// work starts and before its memory is allocated.
     #[error("{model}: {estimate}: above the limit `{limit}` = {allowed:e}; raise it to run anyway")]

@@ -3,7 +3,8 @@
 use crate::outcome::Outcome;
 use crate::table::PathTable;
 
-/// Table T2 of MODELS.md §8: repeats, a 2-touch path, single touches and nulls.
+/// Table T2 of the model reference (§Worked tables): repeats, a 2-touch path, single touches,
+/// nulls.
 pub(crate) fn t2() -> PathTable {
     let mut t = PathTable::new();
     for (p, c, v, u) in [

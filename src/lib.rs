@@ -11,8 +11,8 @@
 //!
 //! # Quick start
 //!
-//! Table T2 of the project's model reference, by hand: linear credit per touch is
-//! A = 25/12, B = 5/2, C = 29/12 of the 7 conversions.
+//! Table T2 of the [model reference](crate::reference#worked-tables), by hand: linear credit
+//! per touch is A = 25/12, B = 5/2, C = 29/12 of the 7 conversions.
 //!
 //! ```
 //! use touchpoint::{AttributionModel, Linear, Outcome, PathTable, PositionBased};
@@ -54,8 +54,12 @@
 //!
 //! # Models
 //!
-//! See [`model`] for the list with definitions, complexity and memory.
+//! See [`model`] for the list with definitions, complexity and memory. The
+//! [model reference](crate::reference) gives each model's definition, conventions, edge cases
+//! and worked examples with their numbers, and how touchpoint differs from ChannelAttribution,
+//! DP6 and mta.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
@@ -67,19 +71,23 @@ pub mod codec;
 pub mod datafusion;
 mod error;
 pub mod events;
+pub mod fit;
 #[cfg(test)]
 mod fixtures;
 pub mod formats;
 mod journey;
 pub mod model;
 mod outcome;
+pub mod pipeline;
 #[cfg(feature = "plot")]
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;
+pub mod reference;
 pub mod registry;
 pub mod report;
 pub mod synth;
 mod table;
+mod table_serde;
 mod walk;
 
 /// The README's code blocks, compiled and run as doctests.

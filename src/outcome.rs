@@ -1,14 +1,15 @@
 //! What happened after a path: conversions, their value, and non-converting journeys.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check_count};
 
 /// The outcome of a path (or the sum over many journeys with the same path).
 ///
-/// Counts are `f64` so that weights and fractional counts work (MODELS.md §1.2). Every way into a
+/// Counts are `f64` so that weights and fractional counts work
+/// ([model reference](crate::reference), §Conventions / Path tables). Every way into a
 /// [`PathTable`](crate::PathTable) validates them with [`Outcome::validate`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Conversions (`total_conversions`).
     pub conversions: f64,
@@ -43,7 +44,7 @@ impl Outcome {
         self.conversions + self.nulls
     }
 
-    /// Checks the stricter contract of MODELS.md §1.2.
+    /// Checks the contract of the [model reference](crate::reference), §Conventions / Path tables.
     ///
     /// # Errors
     /// [`Error::InvalidCount`] if a count is negative, NaN or infinite, or if `value > 0` with

@@ -29,43 +29,319 @@ use crate::model::{
 };
 use crate::table::PathTable;
 
-/// Every model that runs on a path table, by the name [`build_model`] accepts, in the order the
-/// `attribute` example reports them (`--models all`).
-pub const TABLE_MODELS: &[&str] = &[
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "linear_distinct",
-    "linear_run",
-    "position_based",
-    "j_curve",
-    "inverse_j",
-    "w_shaped",
-    "participation",
-    "participation_normalized",
-    "time_decay",
-    "markov",
-    "shapley",
-    "shapley_rate",
-    "shapley_global",
-    "shapley_ordered",
-    "shao_li",
+/// A group of [`ModelOptions`] fields: what an [`Entry`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Setting {
+    /// [`ModelOptions::direct`].
+    Direct,
+    /// [`ModelOptions::weights`].
+    Weights,
+    /// [`ModelOptions::half_life`] and [`ModelOptions::positional_half_life`].
+    HalfLife,
+    /// [`ModelOptions::markov`].
+    Markov,
+    /// [`ModelOptions::seed`].
+    Seed,
+}
+
+/// ChannelAttribution's output columns for one of its models (see
+/// [`crate::report::write_channelattribution`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ChannelAttributionColumns {
+    /// The conversions column when the input has a value column.
+    pub conversions: &'static str,
+    /// The value column.
+    pub value: &'static str,
+    /// The conversions column when the input has no value column.
+    pub conversions_only: &'static str,
+}
+
+/// One model of the registry: its name, what it is, which options it reads and how it is built.
+///
+/// ```
+/// use touchpoint::registry::{ModelOptions, Setting, entries, entry};
+/// assert_eq!(entries()[0].name, "first_touch");
+/// let td = entry("time_decay").unwrap();
+/// assert_eq!(td.reads, &[Setting::HalfLife]);
+/// assert_eq!(td.build(&ModelOptions::default())?.name(), "time_decay");
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Entry {
+    /// The name [`build_model`] accepts and the model's results carry.
+    pub name: &'static str,
+    /// One line saying what the model credits.
+    pub description: &'static str,
+    /// The [`ModelOptions`] fields the model reads (it ignores the others).
+    pub reads: &'static [Setting],
+    /// ChannelAttribution's columns for this model, if ChannelAttribution has it.
+    pub channelattribution: Option<ChannelAttributionColumns>,
+    builder: fn(&ModelOptions) -> Result<Box<dyn AttributionModel>>,
+}
+
+impl Entry {
+    /// Builds the model configured by `opts`; its results carry [`Entry::name`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for options the model refuses (weights that do not sum to 1,
+    /// a half-life ≤ 0, …).
+    pub fn build(&self, opts: &ModelOptions) -> Result<Box<dyn AttributionModel>> {
+        let model = (self.builder)(opts)?;
+        Ok(if model.name() == self.name {
+            model
+        } else {
+            Box::new(Named {
+                name: self.name,
+                model,
+            })
+        })
+    }
+
+    /// Does the model read `setting`?
+    pub fn reads(&self, setting: Setting) -> bool {
+        self.reads.contains(&setting)
+    }
+}
+
+/// A table entry (shorthand for the list below).
+const fn entry_of(
+    name: &'static str,
+    description: &'static str,
+    reads: &'static [Setting],
+    builder: fn(&ModelOptions) -> Result<Box<dyn AttributionModel>>,
+) -> Entry {
+    Entry {
+        name,
+        description,
+        reads,
+        channelattribution: None,
+        builder,
+    }
+}
+
+/// An entry with ChannelAttribution columns.
+const fn with_ca(
+    mut e: Entry,
+    conversions: &'static str,
+    value: &'static str,
+    only: &'static str,
+) -> Entry {
+    e.channelattribution = Some(ChannelAttributionColumns {
+        conversions,
+        value,
+        conversions_only: only,
+    });
+    e
+}
+
+/// Boxes a model that needs no options.
+fn boxed<M: AttributionModel + 'static>(m: M) -> Result<Box<dyn AttributionModel>> {
+    Ok(Box::new(m))
+}
+
+/// The registry: every model that runs on a path table, in report order.
+const ENTRIES: [Entry; 19] = [
+    with_ca(
+        entry_of("first_touch", "all credit to the first touch", &[], |_| {
+            boxed(FirstTouch)
+        }),
+        "first_touch_conversions",
+        "first_touch_value",
+        "first_touch",
+    ),
+    with_ca(
+        entry_of("last_touch", "all credit to the last touch", &[], |_| {
+            boxed(LastTouch)
+        }),
+        "last_touch_conversions",
+        "last_touch_value",
+        "last_touch",
+    ),
+    entry_of(
+        "last_non_direct",
+        "all credit to the last touch on a channel that is not direct",
+        &[Setting::Direct],
+        |o| boxed(LastNonDirect::new(o.direct.iter().cloned())),
+    ),
+    with_ca(
+        entry_of("linear", "equal credit to every touch", &[], |_| {
+            boxed(Linear::new(LinearMode::PerTouch))
+        }),
+        "linear_touch_conversions",
+        "linear_touch_value",
+        "linear_touch",
+    ),
+    entry_of(
+        "linear_distinct",
+        "equal credit to every distinct channel of the path",
+        &[],
+        |_| boxed(Linear::new(LinearMode::PerDistinct)),
+    ),
+    entry_of(
+        "linear_run",
+        "equal credit to every run of repeated touches",
+        &[],
+        |_| boxed(Linear::new(LinearMode::PerRun)),
+    ),
+    entry_of(
+        "position_based",
+        "first, middle and last touches by weights (default 40/20/40)",
+        &[Setting::Weights],
+        |o| {
+            let m = match o.weights {
+                Some((f, m, l)) => PositionBased::new(f, m, l),
+                None => PositionBased::u_shaped(),
+            };
+            m.validate()?;
+            boxed(m)
+        },
+    ),
+    entry_of(
+        "j_curve",
+        "position-based 20/20/60 (most credit to the last touch)",
+        &[],
+        |_| boxed(PositionBased::j_curve()),
+    ),
+    entry_of(
+        "inverse_j",
+        "position-based 60/20/20 (most credit to the first touch)",
+        &[],
+        |_| boxed(PositionBased::inverse_j()),
+    ),
+    entry_of(
+        "w_shaped",
+        "first, middle and last touches 30/30/30, the other touches share 10",
+        &[],
+        |_| boxed(WShaped::default()),
+    ),
+    entry_of(
+        "participation",
+        "full credit to every channel of the path (sums exceed the total)",
+        &[],
+        |_| boxed(Participation::raw()),
+    ),
+    entry_of(
+        "participation_normalized",
+        "participation scaled so that credits sum to the conversions",
+        &[],
+        |_| boxed(Participation::normalized()),
+    ),
+    entry_of(
+        "time_decay",
+        "credit halves per half-life (touches or time) before the conversion",
+        &[Setting::HalfLife],
+        |o| {
+            let m = TimeDecay {
+                half_life: o.half_life,
+                positional_half_life: o.positional_half_life,
+            };
+            m.validate()?;
+            boxed(m)
+        },
+    ),
+    with_ca(
+        entry_of(
+            "markov",
+            "removal effects of a Markov chain over the paths (any order)",
+            &[Setting::Markov],
+            |o| {
+                o.markov.validate()?;
+                boxed(o.markov)
+            },
+        ),
+        "total_conversions",
+        "total_conversion_value",
+        "total_conversions",
+    ),
+    entry_of(
+        "shapley",
+        "simplified Shapley value: conversions split among distinct channels",
+        &[],
+        |_| boxed(Shapley),
+    ),
+    entry_of(
+        "shapley_rate",
+        "Shapley value of the conversion rate over the observed channel sets",
+        &[Setting::Seed],
+        |o| {
+            let mut m = ShapleyRate::default();
+            m.seed = o.seed.unwrap_or(m.seed);
+            boxed(m)
+        },
+    ),
+    entry_of(
+        "shapley_global",
+        "Shapley value of the conversion rate over every channel subset",
+        &[Setting::Seed],
+        |o| {
+            let mut m = ShapleyGlobal::default();
+            m.seed = o.seed.unwrap_or(m.seed);
+            boxed(m)
+        },
+    ),
+    entry_of(
+        "shapley_ordered",
+        "simplified Shapley value spread over each channel's positions",
+        &[],
+        |_| boxed(ShapleyOrdered::default()),
+    ),
+    entry_of(
+        "shao_li",
+        "Shao and Li's probabilistic model (first- and second-order rates)",
+        &[],
+        |_| boxed(ShaoLi),
+    ),
 ];
 
+/// Every model of the registry, in the order the `attribute` example reports them
+/// (`--models all`).
+pub fn entries() -> &'static [Entry] {
+    &ENTRIES
+}
+
+/// The registry entry called `name`, if there is one.
+pub fn entry(name: &str) -> Option<&'static Entry> {
+    ENTRIES.iter().find(|e| e.name == name)
+}
+
+/// The names of [`ENTRIES`], in order (a const copy for [`TABLE_MODELS`]).
+const NAMES: [&str; ENTRIES.len()] = {
+    let mut names = [""; ENTRIES.len()];
+    let mut i = 0;
+    while i < ENTRIES.len() {
+        names[i] = ENTRIES[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// Every model that runs on a path table, by the name [`build_model`] accepts, in the order the
+/// `attribute` example reports them (`--models all`): the names of [`entries`].
+pub const TABLE_MODELS: &[&str] = &NAMES;
+
 /// Options shared by the models of the registry. Each model reads the fields that concern it
-/// and ignores the others; the defaults are each model's own defaults.
+/// ([`Entry::reads`]) and ignores the others; the defaults are each model's own defaults.
 ///
 /// New fields may be added (the struct is `#[non_exhaustive]`): start from
 /// `ModelOptions::default()` and set fields.
 ///
 /// ```
 /// use touchpoint::registry::ModelOptions;
+/// use touchpoint::Order;
 /// let mut opts = ModelOptions::default();
 /// opts.weights = Some((0.3, 0.4, 0.3));
 /// opts.direct = vec!["Direct".into(), "Type-in".into()];
+/// opts.markov.order = Order::Fixed(2);
 /// ```
+///
+/// Serialized options of earlier versions (with a separate `order` field beside `markov`)
+/// still deserialize: the `order` field sets `markov.order`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ModelOptionsWire")]
 #[non_exhaustive]
 pub struct ModelOptions {
     /// Channel names treated as direct by `last_non_direct` (default `Direct`, `(direct)`,
@@ -78,14 +354,44 @@ pub struct ModelOptions {
     pub positional_half_life: f64,
     /// Half-life of `time_decay` on rows with timestamps (default 7 days).
     pub half_life: TimeDelta,
-    /// Order of `markov` (default 1; `Order::auto()` selects it by held-out AUC).
-    pub order: Order,
-    /// The full `markov` configuration besides its order (value mode, solver, collapsing);
-    /// `None` uses [`Markov::default`].
-    pub markov: Option<Markov>,
+    /// The `markov` configuration: order (default 1; `Order::auto()` selects it by held-out
+    /// AUC), value mode, solver, collapsing.
+    pub markov: Markov,
     /// Seed of the sampled models (`shapley_rate` and `shapley_global` beyond their exact
     /// limits); `None` keeps each model's default seed.
     pub seed: Option<u64>,
+}
+
+/// [`ModelOptions`] as serialized, now and by earlier versions (`order` beside an optional
+/// `markov`).
+#[derive(Deserialize)]
+struct ModelOptionsWire {
+    direct: Vec<String>,
+    weights: Option<(f64, f64, f64)>,
+    positional_half_life: f64,
+    half_life: TimeDelta,
+    #[serde(default)]
+    order: Option<Order>,
+    #[serde(default)]
+    markov: Option<Markov>,
+    seed: Option<u64>,
+}
+
+impl From<ModelOptionsWire> for ModelOptions {
+    fn from(w: ModelOptionsWire) -> Self {
+        let mut markov = w.markov.unwrap_or_default();
+        if let Some(order) = w.order {
+            markov.order = order;
+        }
+        ModelOptions {
+            direct: w.direct,
+            weights: w.weights,
+            positional_half_life: w.positional_half_life,
+            half_life: w.half_life,
+            markov,
+            seed: w.seed,
+        }
+    }
 }
 
 impl Default for ModelOptions {
@@ -96,8 +402,7 @@ impl Default for ModelOptions {
             weights: None,
             positional_half_life: decay.positional_half_life,
             half_life: decay.half_life,
-            order: Order::Fixed(1),
-            markov: None,
+            markov: Markov::default(),
             seed: None,
         }
     }
@@ -109,76 +414,21 @@ impl Default for ModelOptions {
 /// `position_based` with weights 20/20/60 is still reported as `position_based`).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for an unknown name (the message lists the valid ones) or for
-/// options the model refuses (weights that do not sum to 1, a half-life ≤ 0, …).
+/// [`Error::Unknown`] for an unknown name (the message lists the valid ones);
+/// [`Error::InvalidParameter`] for options the model refuses (weights that do not sum to 1, a half-life ≤ 0, …).
 pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn AttributionModel>> {
-    let unknown = || Error::InvalidParameter {
-        model: "registry",
-        name: "model",
-        reason: format!(
-            "unknown model `{name}` (valid: {})",
-            TABLE_MODELS.join(", ")
-        ),
-    };
-    let name: &'static str = TABLE_MODELS
-        .iter()
-        .copied()
-        .find(|n| *n == name)
-        .ok_or_else(unknown)?;
-    let model: Box<dyn AttributionModel> = match name {
-        "first_touch" => Box::new(FirstTouch),
-        "last_touch" => Box::new(LastTouch),
-        "last_non_direct" => Box::new(LastNonDirect::new(opts.direct.iter().cloned())),
-        "linear" => Box::new(Linear::new(LinearMode::PerTouch)),
-        "linear_distinct" => Box::new(Linear::new(LinearMode::PerDistinct)),
-        "linear_run" => Box::new(Linear::new(LinearMode::PerRun)),
-        "position_based" => {
-            let m = match opts.weights {
-                Some((f, m, l)) => PositionBased::new(f, m, l),
-                None => PositionBased::u_shaped(),
-            };
-            m.validate()?;
-            Box::new(m)
-        }
-        "j_curve" => Box::new(PositionBased::j_curve()),
-        "inverse_j" => Box::new(PositionBased::inverse_j()),
-        "w_shaped" => Box::new(WShaped::default()),
-        "participation" => Box::new(Participation::raw()),
-        "participation_normalized" => Box::new(Participation::normalized()),
-        "time_decay" => {
-            let m = TimeDecay {
-                half_life: opts.half_life,
-                positional_half_life: opts.positional_half_life,
-            };
-            m.validate()?;
-            Box::new(m)
-        }
-        "markov" => {
-            let mut m = opts.markov.unwrap_or_default();
-            m.order = opts.order;
-            m.validate()?;
-            Box::new(m)
-        }
-        "shapley" => Box::new(Shapley),
-        "shapley_rate" => {
-            let mut m = ShapleyRate::default();
-            m.seed = opts.seed.unwrap_or(m.seed);
-            Box::new(m)
-        }
-        "shapley_global" => {
-            let mut m = ShapleyGlobal::default();
-            m.seed = opts.seed.unwrap_or(m.seed);
-            Box::new(m)
-        }
-        "shapley_ordered" => Box::new(ShapleyOrdered::default()),
-        "shao_li" => Box::new(ShaoLi),
-        // A name in TABLE_MODELS without an arm here: a bug the registry tests catch.
-        _ => return Err(unknown()),
-    };
-    Ok(if model.name() == name {
-        model
-    } else {
-        Box::new(Named { name, model })
+    lookup(name)?.build(opts)
+}
+
+/// The registry entry called `name`.
+///
+/// # Errors
+/// [`Error::Unknown`] for an unknown name (the message lists the valid ones).
+pub fn lookup(name: &str) -> Result<&'static Entry> {
+    entry(name).ok_or_else(|| Error::Unknown {
+        what: "model",
+        name: name.to_string(),
+        valid: TABLE_MODELS.join(", "),
     })
 }
 
@@ -186,7 +436,7 @@ pub fn build_model(name: &str, opts: &ModelOptions) -> Result<Box<dyn Attributio
 /// Blanks around names are ignored; a name listed twice runs once.
 ///
 /// # Errors
-/// As [`build_model`]; also [`Error::InvalidParameter`] for an empty list or an empty name.
+/// As [`build_model`]; also [`Error::ModelList`] for an empty list or an empty name.
 pub fn build_models(list: &str, opts: &ModelOptions) -> Result<Vec<Box<dyn AttributionModel>>> {
     model_names(list)?
         .iter()
@@ -198,26 +448,22 @@ pub fn build_models(list: &str, opts: &ModelOptions) -> Result<Vec<Box<dyn Attri
 /// without repeats. Names are not checked here ([`build_model`] does).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for an empty list or an empty name (`a,,b`).
+/// [`Error::ModelList`] for an empty list or an empty name (`a,,b`).
 pub fn model_names(list: &str) -> Result<Vec<String>> {
-    let bad = |reason: String| Error::InvalidParameter {
-        model: "registry",
-        name: "models",
-        reason,
+    let bad = |position| Error::ModelList {
+        list: list.to_string(),
+        position,
     };
     if list.trim() == "all" {
         return Ok(TABLE_MODELS.iter().map(|s| s.to_string()).collect());
     }
     if list.trim().is_empty() {
-        return Err(bad("the model list is empty".into()));
+        return Err(bad(None));
     }
     let mut names: Vec<String> = Vec::new();
     for (i, name) in list.split(',').map(str::trim).enumerate() {
         if name.is_empty() {
-            return Err(bad(format!(
-                "empty model name at position {} of `{list}`",
-                i + 1
-            )));
+            return Err(bad(Some(i + 1)));
         }
         if !names.iter().any(|n| n == name) {
             names.push(name.to_string());
@@ -262,6 +508,57 @@ mod tests {
     }
 
     #[test]
+    fn entries_are_the_table_models_with_what_they_read() {
+        assert_eq!(entries().len(), TABLE_MODELS.len());
+        for (e, name) in entries().iter().zip(TABLE_MODELS) {
+            assert_eq!(e.name, *name);
+            assert!(!e.description.is_empty() && !e.description.contains('\n'));
+        }
+        let readers = |s: Setting| -> Vec<&str> {
+            entries()
+                .iter()
+                .filter(|e| e.reads(s))
+                .map(|e| e.name)
+                .collect()
+        };
+        assert_eq!(readers(Setting::Weights), ["position_based"]);
+        assert_eq!(readers(Setting::Direct), ["last_non_direct"]);
+        assert_eq!(readers(Setting::HalfLife), ["time_decay"]);
+        assert_eq!(readers(Setting::Markov), ["markov"]);
+        assert_eq!(readers(Setting::Seed), ["shapley_rate", "shapley_global"]);
+        let ca: Vec<&str> = entries()
+            .iter()
+            .filter(|e| e.channelattribution.is_some())
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(ca, ["first_touch", "last_touch", "linear", "markov"]);
+    }
+
+    #[test]
+    fn markov_options_hold_the_order_once_and_old_json_still_reads() {
+        let t = t2();
+        let mut opts = ModelOptions::default();
+        opts.markov.order = Order::Fixed(2);
+        let m = build_model("markov", &opts).unwrap().attribute(&t).unwrap();
+        // T2 at order 2, value-weighted: A 63/29 conversions (the model reference, §Markov
+        // worked examples).
+        assert!((m.conversions("A") - 63.0 / 29.0).abs() < 1e-9);
+        let json = serde_json::to_value(&opts).unwrap();
+        assert!(json.get("order").is_none());
+        let back: ModelOptions = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, opts);
+        // The earlier shape: `order` beside an optional `markov`; `order` wins.
+        let mut old = json;
+        old["order"] = serde_json::to_value(Order::Fixed(3)).unwrap();
+        old["markov"] = serde_json::Value::Null;
+        let back: ModelOptions = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(back.markov, Markov::with_order(3));
+        old["markov"] = serde_json::to_value(opts.markov).unwrap();
+        let back: ModelOptions = serde_json::from_value(old).unwrap();
+        assert_eq!(back.markov.order, Order::Fixed(3));
+    }
+
+    #[test]
     fn names_are_unique() {
         for (i, a) in TABLE_MODELS.iter().enumerate() {
             assert!(!TABLE_MODELS[..i].contains(a), "{a} listed twice");
@@ -286,7 +583,8 @@ mod tests {
             weights: Some((0.2, 0.2, 0.6)),
             ..ModelOptions::default()
         };
-        // With J-curve weights position_based equals j_curve (MODELS.md O2a: A 43/20, C 51/20)
+        // With J-curve weights position_based equals j_curve (the model reference, §Rule-based
+        // results on T2: A 43/20, C 51/20)
         // but keeps its name.
         let pb = build_model("position_based", &opts)
             .unwrap()

@@ -34,7 +34,7 @@
 //! # Ok::<(), touchpoint::Error>(())
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -42,7 +42,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::attribution::{Attribution, ChannelCredit};
+use crate::bootstrap::{Bootstrap, Scheme};
 use crate::error::{Error, Result};
+use crate::events::EventsReport;
 use crate::formats::ReadReport;
 use crate::table::PathTable;
 
@@ -82,10 +84,10 @@ impl FromStr for Format {
             "md" | "markdown" => Ok(Format::Md),
             "jsonl" => Ok(Format::Jsonl),
             "wide" => Ok(Format::Wide),
-            _ => Err(Error::InvalidParameter {
-                model: "report",
-                name: "format",
-                reason: format!("unknown format `{s}` (valid: {})", Format::NAMES.join(", ")),
+            _ => Err(Error::Unknown {
+                what: "format",
+                name: s.to_string(),
+                valid: Format::NAMES.join(", "),
             }),
         }
     }
@@ -130,11 +132,41 @@ pub struct Summary {
     /// For event-log input: what the reader and the journey builder did (journeys built,
     /// converting and null journeys, unattributed conversions, dropped touches, …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<serde_json::Value>,
+    pub events: Option<EventsReport>,
     /// When confidence intervals were computed: the bootstrap configuration and the number of
     /// degenerate (conversion-free) replicates skipped per model.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bootstrap: Option<serde_json::Value>,
+    pub bootstrap: Option<BootstrapSummary>,
+}
+
+/// The `bootstrap` object of a [`Summary`]: the configuration of the bootstrap and, per model,
+/// the degenerate (conversion-free) replicates it skipped.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct BootstrapSummary {
+    /// Replicates skipped per model name, because they had no conversion.
+    pub degenerate_replicates: BTreeMap<String, usize>,
+    /// Confidence level.
+    pub level: f64,
+    /// Replicates drawn.
+    pub replicates: usize,
+    /// Resampling scheme.
+    pub scheme: Scheme,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl BootstrapSummary {
+    /// The summary of `bootstrap`, with its degenerate replicates per model.
+    pub fn new(bootstrap: &Bootstrap, degenerate_replicates: BTreeMap<String, usize>) -> Self {
+        BootstrapSummary {
+            degenerate_replicates,
+            level: bootstrap.level,
+            replicates: bootstrap.replicates,
+            scheme: bootstrap.scheme,
+            seed: bootstrap.seed,
+        }
+    }
 }
 
 impl Summary {
@@ -425,45 +457,14 @@ impl FromStr for Compat {
     fn from_str(s: &str) -> Result<Compat> {
         match s {
             "channelattribution" | "ChannelAttribution" => Ok(Compat::ChannelAttribution),
-            _ => Err(Error::InvalidParameter {
-                model: "report",
-                name: "compat",
-                reason: format!("unknown compatibility mode `{s}` (valid: channelattribution)"),
+            _ => Err(Error::Unknown {
+                what: "compatibility mode",
+                name: s.to_string(),
+                valid: "channelattribution".into(),
             }),
         }
     }
 }
-
-/// ChannelAttribution's output columns for the models it has, by our model name:
-/// (conversions column, value column). Without a value column ChannelAttribution names the
-/// heuristic columns by the model alone.
-const CHANNELATTRIBUTION_COLUMNS: [(&str, &str, &str, &str); 4] = [
-    // (model, conversions with value, value, conversions without value)
-    (
-        "first_touch",
-        "first_touch_conversions",
-        "first_touch_value",
-        "first_touch",
-    ),
-    (
-        "last_touch",
-        "last_touch_conversions",
-        "last_touch_value",
-        "last_touch",
-    ),
-    (
-        "linear",
-        "linear_touch_conversions",
-        "linear_touch_value",
-        "linear_touch",
-    ),
-    (
-        "markov",
-        "total_conversions",
-        "total_conversion_value",
-        "total_conversions",
-    ),
-];
 
 /// Writes a CSV with ChannelAttribution's column names, one row per channel (sorted by name),
 /// models in the given order. The mapping (ours → ChannelAttribution's):
@@ -483,7 +484,7 @@ const CHANNELATTRIBUTION_COLUMNS: [(&str, &str, &str, &str); 4] = [
 /// should be false when the input had no value column (ChannelAttribution's `var_value=None`).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when a result comes from a model ChannelAttribution does not
+/// [`Error::NoCompatModel`] when a result comes from a model ChannelAttribution does not
 /// have (the message lists the ones it has); [`Error::Io`] when writing fails.
 pub fn write_channelattribution<W: Write>(
     out: W,
@@ -492,24 +493,22 @@ pub fn write_channelattribution<W: Write>(
 ) -> Result<()> {
     let mut header = vec!["channel_name".to_string()];
     for a in results {
-        let Some(&(_, conv, val, conv_only)) = CHANNELATTRIBUTION_COLUMNS
-            .iter()
-            .find(|(model, ..)| *model == a.model)
-        else {
-            return Err(Error::InvalidParameter {
-                model: "report",
-                name: "compat",
-                reason: format!(
-                    "ChannelAttribution has no model `{}` (its models here: {})",
-                    a.model,
-                    CHANNELATTRIBUTION_COLUMNS.map(|c| c.0).join(", ")
-                ),
+        let Some(cols) = crate::registry::entry(&a.model).and_then(|e| e.channelattribution) else {
+            let theirs: Vec<&str> = crate::registry::entries()
+                .iter()
+                .filter(|e| e.channelattribution.is_some())
+                .map(|e| e.name)
+                .collect();
+            return Err(Error::NoCompatModel {
+                tool: "ChannelAttribution",
+                model: a.model.clone(),
+                available: theirs.join(", "),
             });
         };
         if value {
-            header.extend([conv.to_string(), val.to_string()]);
+            header.extend([cols.conversions.to_string(), cols.value.to_string()]);
         } else {
-            header.push(conv_only.to_string());
+            header.push(cols.conversions_only.to_string());
         }
     }
     write_pivot(out, &header, results, value)
@@ -1026,9 +1025,10 @@ mod tests {
             "model,channel,conversions,value,share,value_share"
         );
         assert_eq!(lines.len(), 1 + 2 * 3);
-        // First touch on T2 (MODELS.md O2a/O2b): A 3 conversions, 35 value; C = 7, V = 70.
+        // First touch on T2 (the model reference, §Rule-based results on T2): A 3 conversions,
+        // 35 value; C = 7, V = 70.
         assert_eq!(lines[1], "first_touch,A,3,35,0.42857142857142855,0.5");
-        // Linear per touch, A: 25/12 conversions (O2a), 74/3 value (O2b).
+        // Linear per touch, A: 25/12 conversions, 74/3 value.
         let a: Vec<&str> = lines[4].split(',').collect();
         assert_eq!(a[..2], ["linear", "A"]);
         assert!((a[2].parse::<f64>().unwrap() - 25.0 / 12.0).abs() < 1e-12);
@@ -1198,7 +1198,8 @@ mod tests {
             lines[0],
             "channel,first_touch_conversions,first_touch_value,linear_conversions,linear_value"
         );
-        // B: first touch 2 conversions, 17 value (O2a/O2b); linear 5/2 and 68/3.
+        // B: first touch 2 conversions, 17 value (the model reference, §Rule-based results on T2);
+        // linear 5/2 and 68/3.
         let b: Vec<f64> = lines[2]
             .split(',')
             .skip(1)

@@ -237,7 +237,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<PathTable> {
         let outcome = synth.next_journey(&mut path);
         path_ids.clear();
         path_ids.extend(path.iter().map(|&i| ids[i]));
-        table.add_ids(&path_ids, outcome)
+        table.add_ids(&path_ids, outcome).map(|_| ())
     };
     match cfg.size {
         SynthSize::Journeys(n) => {

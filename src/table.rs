@@ -31,7 +31,8 @@ pub struct Row<'t> {
     pub converted_at: Option<i64>,
 }
 
-/// Aggregated conversion paths (MODELS.md §1.2), the input of every model.
+/// Aggregated conversion paths, the input of every model ([model reference](crate::reference),
+/// §Conventions / Path tables).
 ///
 /// Storage is flat: one buffer of channel ids for all paths plus an end offset per row (csv's
 /// `ByteRecord`, petgraph's CSR), one [`Outcome`] per row, and a hash index of row numbers so
@@ -221,7 +222,10 @@ impl PathTable {
     /// [`Error::InvalidPath`] for an empty path, an empty or reserved channel name or a path
     /// longer than [`PathTable::max_path_len`]; [`Error::InvalidCount`] for an invalid outcome.
     /// On error the table is unchanged (apart from channel names that were interned).
-    pub fn add<I, S>(&mut self, path: I, outcome: Outcome) -> Result<()>
+    ///
+    /// Returns the index of the row written: a new row, or the existing row the outcome was
+    /// summed into.
+    pub fn add<I, S>(&mut self, path: I, outcome: Outcome) -> Result<usize>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -265,8 +269,8 @@ impl PathTable {
     ///
     /// # Errors
     /// As [`PathTable::add`]; also [`Error::InvalidParameter`] if an id was not issued by this
-    /// table's vocabulary.
-    pub fn add_ids(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
+    /// table's vocabulary. Returns the row written, as [`PathTable::add`].
+    pub fn add_ids(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<usize> {
         outcome.validate()?;
         if let Some(bad) = path.iter().find(|id| id.index() >= self.channels.len()) {
             return Err(Error::InvalidParameter {
@@ -282,11 +286,11 @@ impl PathTable {
         check_path_len(len, self.max_path_len)
     }
 
-    /// Inserts or sums an untimed row; `outcome` is already validated.
-    fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<()> {
+    /// Inserts or sums an untimed row (returns its index); `outcome` is already validated.
+    fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<usize> {
         self.check_len(path.len())?;
         if self.staging {
-            return self.push_row(path, outcome, None).map(|_| ());
+            return self.push_row(path, outcome, None).map(|r| r as usize);
         }
         let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
@@ -297,12 +301,12 @@ impl PathTable {
         });
         if let Some(&(r, _)) = found {
             self.outcomes[r as usize].add(&outcome);
-            return Ok(());
+            return Ok(r as usize);
         }
         let r = self.push_row(path, outcome, None)?;
         self.index
             .insert_unique(index_hash(h), (r, h), |&(_, qh)| index_hash(qh));
-        Ok(())
+        Ok(r as usize)
     }
 
     /// Appends a row (no dedup). `times` is `Some((per-touch, conversion))` for a timed row.
@@ -320,8 +324,10 @@ impl PathTable {
         match times {
             Some((ts, conv)) => {
                 if self.times.is_empty() {
-                    self.times = vec![NO_TIME; self.touches.len()];
-                    self.converted_at = vec![NO_TIME; self.outcomes.len()];
+                    // `resize` keeps the capacity of a table whose rows were cleared.
+                    self.times.resize(self.touches.len(), NO_TIME);
+                    self.converted_at.clear();
+                    self.converted_at.resize(self.outcomes.len(), NO_TIME);
                 }
                 self.times.extend_from_slice(ts);
                 self.converted_at.push(conv);
@@ -346,8 +352,9 @@ impl PathTable {
     /// # Errors
     /// As [`PathTable::add`]; also [`ParseProblem::Timestamps`] (inside [`Error::InvalidPath`])
     /// when only some touches have timestamps, when timestamps go backwards, or when a touch is
-    /// later than the conversion.
-    pub fn add_journey(&mut self, journey: &Journey) -> Result<()> {
+    /// later than the conversion. Returns the row written, as [`PathTable::add`] (a timed
+    /// journey always gets a new row).
+    pub fn add_journey(&mut self, journey: &Journey) -> Result<usize> {
         let timed = journey.touches.iter().filter(|t| t.at.is_some()).count();
         if timed == 0 {
             if journey.converted_at.is_some() {
@@ -379,14 +386,14 @@ impl PathTable {
     /// Adds one timestamped journey from channel names and per-touch times (µs since the epoch).
     ///
     /// # Errors
-    /// As [`PathTable::add_journey`].
+    /// As [`PathTable::add_journey`]. Returns the (new) row written.
     pub fn add_timed<I, S>(
         &mut self,
         path: I,
         times: &[i64],
         converted_at: Option<i64>,
         outcome: Outcome,
-    ) -> Result<()>
+    ) -> Result<usize>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -407,7 +414,7 @@ impl PathTable {
         times: &[i64],
         converted_at: Option<i64>,
         outcome: Outcome,
-    ) -> Result<()> {
+    ) -> Result<usize> {
         self.check_len(path.len())?;
         if times.len() != path.len() {
             return Err(timestamps("one timestamp per touch is required"));
@@ -432,7 +439,7 @@ impl PathTable {
             }
         }
         self.push_row(path, outcome, Some((times, conv)))
-            .map(|_| ())
+            .map(|r| r as usize)
     }
 
     /// Adds a row of a table that shares this table's vocabulary (same ids), with a new outcome:
@@ -443,6 +450,17 @@ impl PathTable {
             None => self.insert_untimed(row.path, outcome),
             Some(ts) => self.insert_timed(row.path, ts, row.converted_at, outcome),
         }
+        .map(|_| ())
+    }
+
+    /// Removes every row, keeping the vocabulary and the buffers' capacity.
+    pub(crate) fn clear_rows(&mut self) {
+        self.touches.clear();
+        self.ends.clear();
+        self.outcomes.clear();
+        self.times.clear();
+        self.converted_at.clear();
+        self.index.clear();
     }
 
     /// An empty table with the same vocabulary (same ids) and path-length limit.
@@ -689,6 +707,7 @@ mod tests {
             ],
             outcome: Outcome::converted(1.0, 3.0),
             converted_at: DateTime::from_timestamp_micros(a + 2 * day),
+            ..Default::default()
         };
         t.add_journey(&j(0)).unwrap();
         t.add_journey(&j(0)).unwrap();
@@ -710,18 +729,21 @@ mod tests {
             touches: vec![Touchpoint::at("A", at(10)), Touchpoint::at("B", at(5))],
             outcome: Outcome::converted(1.0, 0.0),
             converted_at: None,
+            ..Default::default()
         };
         assert!(t.add_journey(&backwards).is_err());
         let mixed = Journey {
             touches: vec![Touchpoint::at("A", at(1)), Touchpoint::new("B")],
             outcome: Outcome::converted(1.0, 0.0),
             converted_at: None,
+            ..Default::default()
         };
         assert!(t.add_journey(&mixed).is_err());
         let after = Journey {
             touches: vec![Touchpoint::at("A", at(1)), Touchpoint::at("B", at(9))],
             outcome: Outcome::converted(1.0, 0.0),
             converted_at: Some(at(5)),
+            ..Default::default()
         };
         assert!(t.add_journey(&after).is_err());
         assert!(t.is_empty());

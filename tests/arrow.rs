@@ -79,7 +79,7 @@ fn arc(a: impl Array + 'static) -> ArrayRef {
     Arc::new(a)
 }
 
-/// T2 of MODELS.md §8 (C = 7, V = 70, U = 8).
+/// T2 of the model reference (C = 7, V = 70, U = 8).
 const T2: [(&str, f64, f64, f64); 6] = [
     ("A > B > C", 2.0, 20.0, 1.0),
     ("A > A > B", 1.0, 15.0, 2.0),
@@ -558,7 +558,8 @@ fn results_written_as_parquet_read_back() {
         assert_close(share.value(row), c / 7.0);
         assert_close(vshare.value(row), v / 70.0);
     }
-    // Linear, from the library's own result, rows 3..6 (MODELS.md §2.8: A = 25/12 of C).
+    // Linear, from the library's own result, rows 3..6 (the model reference, §Rule-based
+    // results on T2: A = 25/12 of C).
     assert_eq!(model.value(3), linear.model);
     assert_close(conv.value(3), 25.0 / 12.0);
     for (k, c) in linear.channels.iter().enumerate() {

@@ -286,7 +286,7 @@ fn t2_conversions(extra: &[&str], model: &str) -> [f64; 3] {
 
 #[test]
 fn t2_oracles_through_the_cli() {
-    // MODELS.md §8, O2a (conversions credited to A, B, C).
+    // The model reference, §Rule-based results on T2 (conversions credited to A, B, C).
     let cases: [(&str, &[&str], [f64; 3]); 6] = [
         ("first_touch", &[], [3.0, 2.0, 2.0]),
         ("linear", &[], [25.0 / 12.0, 5.0 / 2.0, 29.0 / 12.0]),
@@ -708,7 +708,8 @@ fn event_logs_build_journeys_with_real_time() {
 
 #[test]
 fn markov_through_the_cli_matches_the_oracles() {
-    // O2c: T2 at order 2, value-weighted: conversions 63/29, 70/29, 70/29; RE 9/14, 5/7, 5/7.
+    // §Markov worked examples: T2 at order 2, value-weighted: conversions 63/29, 70/29, 70/29;
+    // RE 9/14, 5/7, 5/7.
     let transitions =
         std::env::temp_dir().join(format!("touchpoint-cli-{}-tr.csv", std::process::id()));
     let tpath = transitions.to_str().unwrap();
@@ -829,7 +830,8 @@ fn markdown_jsonl_and_wide_formats() {
         lines[0].starts_with("| channel | first_touch conversions |"),
         "{md}"
     );
-    // A: first touch 3 of 7 (42.9%), value 35; linear 25/12, 74/3 (MODELS.md O2a/O2b).
+    // A: first touch 3 of 7 (42.9%), value 35; linear 25/12, 74/3 (the model reference,
+    // §Rule-based results on T2).
     assert_eq!(
         lines[2],
         "| A | 3.00 | 42.9% | 35.00 | 2.08 | 29.8% | 24.67 |"
@@ -1030,7 +1032,7 @@ fn heatmap_of_the_markov_transitions() {
 
 #[test]
 fn compare_two_models_per_channel() {
-    // MODELS.md T2: last touch A 2, B 2, C 3 (value 22, 20, 28); linear A 25/12, B 5/2,
+    // T2 (the model reference): last touch A 2, B 2, C 3 (value 22, 20, 28); linear A 25/12, B 5/2,
     // C 29/12 (value 74/3, 68/3, 68/3).
     let out = ok(&compare(&[
         T2,

@@ -1,5 +1,5 @@
-//! Journeys from event logs: hand-computed journeys, readers, bad rows, the time decay oracle O8
-//! of MODELS.md §8 from events, and the P16 properties.
+//! Journeys from event logs: hand-computed journeys, readers, bad rows, the time decay example
+//! of the model reference (§Time decay) from events, and the P16 properties (§Properties).
 
 use chrono::TimeDelta;
 use proptest::prelude::*;
@@ -616,7 +616,7 @@ fn semicolon_files_with_renamed_columns() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// O8: time decay oracle (MODELS.md §8), half-life 7 days, from events through TimeDecay
+// Time decay example (the model reference, §Time decay), half-life 7 days, from events
 
 const O8_EVENTS: &str = "\
 user_id,timestamp,channel,conversion,value

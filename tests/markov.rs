@@ -1,5 +1,6 @@
-//! Markov-chain attribution: the oracles of MODELS.md §8 (T1, T2 orders 1–4, T4, T4b, T5, T7,
-//! T8), Theorems M1, M2, M4 and M6 as properties on random tables, invariances, and the Monte
+//! Markov-chain attribution: the worked examples of the model reference (§Markov chain: T1, T2
+//! orders 1–4, T4, T4b, T5, T7, T8), the base rate, removal-effect bounds, self-loops and full
+//! history as properties on random tables, invariances, and the Monte
 //! Carlo mode against the exact solver.
 
 use proptest::prelude::*;
@@ -49,7 +50,7 @@ const T7: Spec = &[
 ];
 const T8: Spec = &[("A", 2.0, 20.0, 3.0), ("A > A", 1.0, 5.0, 0.0)];
 
-/// Relative-or-absolute 1e-9 (MODELS.md §8).
+/// Relative-or-absolute 1e-9.
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
@@ -88,7 +89,7 @@ fn check(m: &Markov, rows: Spec<'_>, e: &Expect<'_>) {
         assert_close(a.conversions(name), e.conv[i], &what("conversions"));
         assert_close(a.value(name), e.value[i], &what("value"));
     }
-    // M1 and efficiency on every oracle.
+    // The base rate and efficiency on every worked table.
     let tot = t.totals();
     assert_close(
         fit.conversion_probability(),
@@ -114,7 +115,7 @@ const PROP: ValueMode = ValueMode::Proportional;
 
 #[test]
 fn t1_published_answer() {
-    // O1b: RE 1/2, 1, 1; conversions 0.2, 0.4, 0.4; value 200, 400, 400.
+    // T1: RE 1/2, 1, 1; conversions 0.2, 0.4, 0.4; value 200, 400, 400.
     let e = Expect {
         p: 1.0 / 3.0,
         re: &[0.5, 1.0, 1.0],
@@ -128,8 +129,8 @@ fn t1_published_answer() {
 
 #[test]
 fn t2_orders_1_to_4() {
-    // O2c (orders 1–3 and order 4 prop); the order-4 value-weighted and order-2 prop value
-    // columns come from `oracles.markov_attribution(T2, order, value_mode)`.
+    // The model reference, §Markov worked examples; the order-2 proportional values are
+    // V·RE/Σ RE, exact fractions like the others.
     let p = 7.0 / 15.0;
     let o1_re = [88.0 / 161.0, 71.0 / 126.0, 199.0 / 357.0];
     let o1_conv = [188496.0 / 82151.0, 194327.0 / 82151.0, 192234.0 / 82151.0];
@@ -190,7 +191,7 @@ fn t2_orders_1_to_4() {
     let full = [5.0 / 7.0; 3];
     let third = [7.0 / 3.0; 3];
     for k in [3, 4] {
-        // From order 3 on every path of T2 is its own state chain (M6).
+        // From order 3 on every path of T2 is its own state chain (full history).
         check(
             &markov(k, VW, false),
             T2,
@@ -218,7 +219,7 @@ fn t2_orders_1_to_4() {
 
 #[test]
 fn t2_first_order_transition_matrix() {
-    // O2d, with repeats collapsed or not; rows in the documented order.
+    // §Transition probabilities, with repeats collapsed or not; rows in the documented order.
     let want: &[(&str, &str, f64)] = &[
         ("(start)", "A", 2.0 / 5.0),
         ("(start)", "B", 1.0 / 3.0),
@@ -281,7 +282,7 @@ fn t2_second_order_states_are_named_by_their_channels() {
 
 #[test]
 fn t4_null_only_channel_can_reach_conversion() {
-    // O4, T4: D appears only in null paths but D > A leads on to conversions.
+    // T4: D appears only in null paths but D > A leads on to conversions.
     check(
         &Markov::default(),
         T4,
@@ -297,7 +298,7 @@ fn t4_null_only_channel_can_reach_conversion() {
 
 #[test]
 fn t4b_null_player_gets_nothing() {
-    // O4, T4b: D only ends null paths, RE(D) = 0.
+    // T4b: D only ends null paths, RE(D) = 0.
     let e = Expect {
         p: 1.0 / 3.0,
         re: &[3.0 / 4.0, 1.0, 0.0],
@@ -313,7 +314,7 @@ fn t4b_null_player_gets_nothing() {
 
 #[test]
 fn t5_single_touch_paths_credit_their_own_outcomes() {
-    // O5: conversions 3, 1, 2 in both modes; value 30, 25, 5 value-weighted, 30, 10, 20 prop.
+    // T5: conversions 3, 1, 2 in both modes; value 30, 25, 5 value-weighted, 30, 10, 20 prop.
     let base = Expect {
         p: 6.0 / 17.0,
         re: &[3.0 / 6.0, 1.0 / 6.0, 2.0 / 6.0],
@@ -334,7 +335,7 @@ fn t5_single_touch_paths_credit_their_own_outcomes() {
 
 #[test]
 fn t7_collapsing_repeats_matters_at_order_2_only() {
-    // O6.
+    // T7 (the model reference, §Higher orders).
     let p = 2.0 / 5.0;
     check(
         &markov(2, VW, false),
@@ -375,7 +376,7 @@ fn t7_collapsing_repeats_matters_at_order_2_only() {
 
 #[test]
 fn t8_one_channel_takes_everything() {
-    // O7.
+    // T8.
     for k in [1, 2, 3] {
         check(
             &markov(k, VW, false),
@@ -611,7 +612,7 @@ fn monte_carlo_default_cap_truncates_long_walks() {
     // With one state allowed only single-state walks convert:
     // start → A → conv 2/5 · 2/9 + start → B → conv 1/3 · 1/6 + start → C → conv 4/15 · 3/8
     // = 11/45. With the default cap of 4 states, P(conv within 4 states) = 103499/233280
-    // (dynamic programming over the O2d matrix with oracles.Chain(T2)), below 7/15.
+    // (dynamic programming over T2's transition matrix), below 7/15.
     for (fit, p) in [(&one_step, 11.0f64 / 45.0), (&capped, 103499.0 / 233280.0)] {
         let se = (p * (1.0 - p) / 100_000.0).sqrt();
         let got = fit.conversion_probability();
@@ -620,7 +621,7 @@ fn monte_carlo_default_cap_truncates_long_walks() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Properties on random small tables (MODELS.md §7, P17).
+// Properties on random small tables (the model reference, §Properties, P17).
 
 type RawRow = (Vec<u8>, u8, u8, u8);
 
@@ -671,9 +672,9 @@ proptest! {
         let m = markov(k, value_mode, false);
         let fit = m.fit(&t).unwrap();
         let tot = t.totals();
-        // M1: base rate.
+        // Base rate.
         prop_assert!(close(fit.conversion_probability(), tot.conversions / tot.journeys()));
-        // M4: 0 ≤ RE ≤ 1, Σ RE ≥ 1; the value removal effects likewise when there is value.
+        // Bounds: 0 ≤ RE ≤ 1, Σ RE ≥ 1; the value removal effects likewise when there is value.
         let re: Vec<f64> = fit.removal_effects().into_iter().map(|x| x.1).collect();
         prop_assert!(re.iter().all(|&x| (0.0..=1.0).contains(&x)));
         prop_assert!(re.iter().sum::<f64>() >= 1.0 - 1e-9);

@@ -11,7 +11,7 @@ use touchpoint::{
 
 use common::table;
 
-/// T2 of MODELS.md §8.
+/// T2 of the model reference (§Worked tables).
 fn t2_results() -> Vec<Attribution> {
     let t = table(&[
         ("A > B > C", 2.0, 20.0, 1.0),

@@ -1,5 +1,5 @@
-//! Rule-based models: the oracles of MODELS.md §8 (O1a, O2a/O2b, O3, O5, O8), the hand examples
-//! and edge cases of §2, and the properties of §7 for every rule model.
+//! Rule-based models: the worked examples of the model reference (§Rule-based models: T1, T2,
+//! T3, T5, time decay), its hand examples and edge cases, and §Properties for every rule model.
 
 mod common;
 
@@ -63,7 +63,8 @@ fn all_models() -> Vec<Box<dyn AttributionModel>> {
         .collect()
 }
 
-/// Raw participation is the one rule model that is not efficient (MODELS.md §2.6).
+/// Raw participation is the one rule model that is not efficient (the model reference,
+/// §Participation).
 fn is_raw_participation(m: &dyn AttributionModel) -> bool {
     m.name() == "participation"
 }
@@ -121,7 +122,7 @@ fn check_fractions(pc: &touchpoint::PathCredit, r: usize, expected: &[f64]) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Oracle tables (MODELS.md §8)
+// Worked tables (the model reference, §Worked tables)
 // ---------------------------------------------------------------------------------------------
 
 fn t1() -> PathTable {
@@ -163,7 +164,7 @@ fn t5() -> PathTable {
 
 #[test]
 fn o1a_t1_heuristics() {
-    // O1a gives conversions; the only converting row carries value 1000, so value = 1000 × conv.
+    // T1 conversions; the only converting row carries value 1000, so value = 1000 × conv.
     let t = t1();
     let cases: [(Box<dyn AttributionModel>, [f64; 3]); 3] = [
         (Box::new(FirstTouch), [1.0, 0.0, 0.0]),
@@ -189,7 +190,7 @@ fn o1a_t1_heuristics() {
 fn o2ab_t2_every_rule_model() {
     let t = t2();
     type Case = (Box<dyn AttributionModel>, [f64; 3], [f64; 3]);
-    // (model, conversions A B C from O2a, value A B C from O2b)
+    // (model, conversions A B C, value A B C: the model reference, §Rule-based results on T2)
     let cases: Vec<Case> = vec![
         (Box::new(FirstTouch), [3.0, 2.0, 2.0], [35.0, 17.0, 18.0]),
         (Box::new(LastTouch), [2.0, 2.0, 3.0], [22.0, 20.0, 28.0]),
@@ -258,7 +259,8 @@ fn o2ab_t2_every_rule_model() {
 
 #[test]
 fn linear_per_run_on_t2_by_hand() {
-    // Per run differs from per touch (O2a/O2b) only on `A > A > B` (1 conversion, value 15):
+    // Per run differs from per touch (§Rule-based results on T2) only on `A > A > B`
+    // (1 conversion, value 15):
     // per touch A 2/3, B 1/3 (value 10, 5); per run A 1/2, B 1/2 (value 7.5, 7.5).
     // conversions: A 25/12 − 2/3 + 1/2 = 23/12, B 5/2 − 1/3 + 1/2 = 8/3, C 29/12 (Σ 7)
     // value:       A 74/3 − 10 + 7.5 = 133/6,  B 68/3 − 5 + 7.5 = 151/6, C 68/3    (Σ 70)
@@ -303,7 +305,7 @@ fn o3_t3_last_non_direct() {
 
 #[test]
 fn last_non_direct_all_direct_path_keeps_direct() {
-    // Every touch direct: the last (direct) touch keeps the credit (MODELS.md §2.2, DP6).
+    // Every touch direct: the last (direct) touch keeps the credit (§Last non-direct, DP6).
     let t = table(&[
         ("Direct > Direct", 2.0, 20.0, 0.0),
         ("Search > Direct > Direct", 1.0, 4.0, 0.0),
@@ -344,7 +346,7 @@ fn o5_t5_single_touch_every_rule_model() {
 
 #[test]
 fn linear_conventions_hand_examples() {
-    // MODELS.md §2.3: `A > A > B` and `B > C > B > A`, one conversion each (value 12).
+    // §Linear: `A > A > B` and `B > C > B > A`, one conversion each (value 12).
     let one = |p: &str| table(&[(p, 1.0, 12.0, 0.0)]);
     let third = 1.0 / 3.0;
     type Case<'a> = (&'a str, LinearMode, [(&'a str, f64); 3]);
@@ -436,7 +438,7 @@ fn path_credit_fractions_on_t2() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// O8: time decay with real timestamps
+// Time decay with real timestamps (the model reference, §Time decay)
 // ---------------------------------------------------------------------------------------------
 
 /// An arbitrary origin (2023-11-14) so that absolute times are large.
@@ -455,10 +457,12 @@ fn journey(touches: &[(&str, f64)], conv_day: Option<f64>, value: f64) -> Journe
             .collect(),
         outcome: Outcome::converted(1.0, value),
         converted_at: conv_day.map(day),
+        ..Default::default()
     }
 }
 
-/// The three journeys of O8 (value 70, 10, 1), with or without conversion times.
+/// The three journeys of the time decay example (value 70, 10, 1), with or without conversion
+/// times.
 fn o8_journeys(with_conversion: bool) -> [Journey; 3] {
     let c = |d| with_conversion.then_some(d);
     [
@@ -468,7 +472,7 @@ fn o8_journeys(with_conversion: bool) -> [Journey; 3] {
     ]
 }
 
-/// O8 continuous shares per journey.
+/// Their continuous shares per journey.
 fn o8_shares() -> [Vec<(&'static str, f64)>; 3] {
     let r2 = 2f64.sqrt();
     [
@@ -787,7 +791,7 @@ fn many_rows_across_chunks() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Properties (MODELS.md §7)
+// Properties (the model reference, §Properties)
 // ---------------------------------------------------------------------------------------------
 
 fn relabel_rows(rows: &[RowSpec], map: impl Fn(&str) -> String) -> Vec<RowSpec> {

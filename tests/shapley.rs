@@ -1,6 +1,7 @@
-//! Shapley models and Shao–Li: oracles of MODELS.md §8 (O2a, O2b, O2e, O2f, O5), the hand
-//! example of §4.5, Shapley axioms and invariances as properties, Theorem Z against a naive
-//! subset formula, and sampled estimates against exact values.
+//! Shapley models and Shao–Li: the worked examples of the model reference (§Shapley games: T2,
+//! T4, T5, T8), its hand examples, Shapley axioms and invariances as properties, the closed form
+//! of the simplified value against a naive subset formula, and sampled estimates against exact
+//! values.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -85,12 +86,12 @@ fn extra_f64(a: &Attribution, key: &str, ch: &str) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Oracles (MODELS.md §8)
+// Worked examples (the model reference, §Shapley games)
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn o2_t2_simplified_shapley() {
-    // O2a/O2b simplified_shapley (Zhao): A 2, B 5/2, C 5/2; value 139/6, 139/6, 71/3.
+    // §Shapley results on T2, shapley (Zhao): A 2, B 5/2, C 5/2; value 139/6, 139/6, 71/3.
     let a = Shapley.attribute(&table(T2)).unwrap();
     assert_eq!(a.model, "shapley");
     assert_credit(
@@ -105,7 +106,7 @@ fn o2_t2_simplified_shapley() {
 
 #[test]
 fn o2_t2_exact_set_conversion_rate() {
-    // O2a/O2b shapley_exact_set_conv_rate: A 85/72, B 175/72, C 61/18;
+    // §Shapley results on T2, shapley_rate: A 85/72, B 175/72, C 61/18;
     // value 2837/216, 5195/216, 886/27.
     let a = ShapleyRate::default().attribute(&table(T2)).unwrap();
     assert_eq!(a.model, "shapley_rate");
@@ -124,7 +125,7 @@ fn o2_t2_exact_set_conversion_rate() {
 
 #[test]
 fn o2_t2_shao_li_with_intermediates() {
-    // O2a/O2b shao_li (normalised): A 246365/117528, B 229313/117528, C 173509/58764;
+    // §Shapley results on T2, shao_li: A 246365/117528, B 229313/117528, C 173509/58764;
     // value 1176315/50192, 344435/18822, 4255895/150576.
     let a = ShaoLi.attribute(&table(T2)).unwrap();
     assert_eq!(a.model, "shao_li");
@@ -136,7 +137,7 @@ fn o2_t2_shao_li_with_intermediates() {
             ("C", 173509.0 / 58764.0, 4255895.0 / 150576.0),
         ],
     );
-    // O2f: P(y|A) = 5/9, P(y|B) = 5/11, P(y|C) = 5/8; raw C: A 35195/22176, B 32759/22176,
+    // §Shao–Li: P(y|A) = 5/9, P(y|B) = 5/11, P(y|C) = 5/8; raw C: A 35195/22176, B 32759/22176,
     // C 3541/1584 (the pair probabilities are checked by the unit tests).
     for (ch, p, raw) in [
         ("A", 5.0 / 9.0, 35195.0 / 22176.0),
@@ -150,7 +151,8 @@ fn o2_t2_shao_li_with_intermediates() {
 
 #[test]
 fn o2e_t2_ordered_shapley() {
-    // O2e: A 11/12, 3/4, 0, 1/3; B 7/6, 2/3, 2/3, 0; C 3/2, 1/3, 2/3, 0; totals 2, 5/2, 5/2.
+    // §Ordered Shapley: A 11/12, 3/4, 0, 1/3; B 7/6, 2/3, 2/3, 0; C 3/2, 1/3, 2/3, 0;
+    // totals 2, 5/2, 5/2.
     let a = ShapleyOrdered::default().attribute(&table(T2)).unwrap();
     assert_eq!(a.model, "shapley_ordered");
     let expected = [
@@ -203,10 +205,10 @@ fn hand_example_4_5_subgame_a_b() {
 
 #[test]
 fn o2_t2_global_rate_game() {
-    // Exact fractions from oracles.py's own subset formula on the global game:
-    //   conv, val, null = exact_set_stats(T2)
+    // Exact fractions by the subset formula (the model reference, §Global rate game), with
+    // conv[T], null[T] the conversions and nulls of the journeys whose channel set is T:
     //   v(S) = Σ_{T⊆S} conv[T] / Σ_{T⊆S} (conv[T] + null[T])   (0 if no T ⊆ S)
-    //   shapley_subsets(["A","B","C"], v) → φ = (127/2520, 29/315, 817/2520), v(N) = 7/15;
+    //   φ = (127/2520, 29/315, 817/2520), v(N) = 7/15;
     //   conv = φ·7/(7/15) = 127/168, 29/21, 817/168; value = φ·70/(7/15) = 635/84, 290/21,
     //   4085/84.
     let a = ShapleyGlobal::default().attribute(&table(T2)).unwrap();
@@ -226,7 +228,7 @@ fn o2_t2_global_rate_game() {
 
 #[test]
 fn t4_negative_credit_is_reported_not_clamped() {
-    // T4: D only on null paths. Global game (oracles.py subset formula as above):
+    // T4: D only on null paths. Global game (subset formula as above):
     // φ = (11/60, 11/60, −1/15), v(N) = 3/10 → A 11/6, B 11/6, D −2/3; value ×10.
     let t = table(T4);
     let a = ShapleyGlobal::default().attribute(&t).unwrap();
@@ -239,7 +241,7 @@ fn t4_negative_credit_is_reported_not_clamped() {
         ],
     );
     assert_eq!(a.extras["negative_channels"], serde_json::json!(["D"]));
-    // The exact-set game never plays D (no converting set holds it): oracles.py gives
+    // The exact-set game never plays D (no converting set holds it): the subset formula gives
     // A 3/2, B 3/2, D 0 (value 15, 15, 0).
     let r = ShapleyRate::default().attribute(&t).unwrap();
     assert_credit(&r, &[("A", 1.5, 15.0), ("B", 1.5, 15.0), ("D", 0.0, 0.0)]);
@@ -248,7 +250,7 @@ fn t4_negative_credit_is_reported_not_clamped() {
 
 #[test]
 fn o5_t5_single_touch_paths() {
-    // O5: simplified_shapley A 3, B 1, C 2; value 30, 25, 5. The exact-set game and ordered
+    // T5: shapley A 3, B 1, C 2; value 30, 25, 5. The exact-set game and ordered
     // Shapley agree (each set is one channel: φ = CR, the whole conversion).
     let t = table(T5);
     let own = [("A", 3.0, 30.0), ("B", 1.0, 25.0), ("C", 2.0, 5.0)];
@@ -259,7 +261,7 @@ fn o5_t5_single_touch_paths() {
     ] {
         assert_credit(&m.attribute(&t).unwrap(), &own);
     }
-    // P10 fails for Shao–Li and the global game (they weigh by rates). oracles.py:
+    // P10 fails for Shao–Li and the global game (they weigh by rates). Exactly:
     // shao_li(T5) → A 54/31, B 12/31, C 120/31; value 540/19, 300/19, 300/19
     // (raw(i) = c_i·P(y|i) = 3·3/10, 1·1/5, 2·1; rawV(i) = v_i·P(y|i) = 9, 5, 5).
     assert_credit(
@@ -272,7 +274,7 @@ fn o5_t5_single_touch_paths() {
     );
     // Global: v(A) = 3/10, v(B) = 1/5, v(C) = 1, v(AB) = 4/15, v(AC) = 5/12, v(BC) = 3/7,
     // v(ABC) = 6/17; φ_A = ⅓·3/10 + ⅙[(4/15 − 1/5) + (5/12 − 1)] + ⅓(6/17 − 3/7) = −97/8568.
-    // oracles.py subset formula: φ = (−97/8568, −593/10710, 17977/42840), ×(C+U) = 17.
+    // Subset formula: φ = (−97/8568, −593/10710, 17977/42840), ×(C+U) = 17.
     let g = ShapleyGlobal::default().attribute(&t).unwrap();
     assert_credit(
         &g,
@@ -309,7 +311,7 @@ fn no_conversions_is_an_error_for_every_model() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Naive reference implementations (written from MODELS.md §4.1 and §4.3, f64)
+// Naive reference implementations (from the model reference, §Shapley games; f64)
 // ---------------------------------------------------------------------------------------------
 
 type Set = BTreeSet<String>;
@@ -412,7 +414,8 @@ fn global_game(sets: &BTreeMap<Set, (f64, f64, f64)>) -> impl Fn(&Set) -> f64 + 
     }
 }
 
-/// The exact-set rate model of MODELS.md §4.3 by the naive subset formula.
+/// The exact-set rate model (the model reference, §Exact-set rate game) by the naive subset
+/// formula.
 fn naive_rate(t: &PathTable) -> BTreeMap<String, (f64, f64)> {
     let sets = exact_sets(t);
     let cr = |s: &Set| sets.get(s).map_or(0.0, |x| x.0 / (x.0 + x.2));
@@ -513,7 +516,7 @@ fn assert_same(a: &Attribution, b: &Attribution, k: f64) -> Result<(), TestCaseE
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Theorem Z: the simplified Shapley value is the subset formula of Zhao's game (conversions
+    /// Closed form: the simplified Shapley value is the subset formula of Zhao's game (conversions
     /// and value) and equals linear per distinct channel.
     #[test]
     fn theorem_z_simplified_is_the_subset_formula(r in rows(5)) {

@@ -1,14 +1,23 @@
-//! Helpers shared by the example command-line programs (`attribute`, `compare`): errors as one
-//! line on stderr, output to stdout or a file, input from a file or stdin, and option values.
-//! Included with `#[path = "common/mod.rs"] mod common;` (not an example of its own).
+//! Helpers shared by the example command-line programs (`attribute`, `compare`, `journeys`):
+//! clap errors and library errors as one line on stderr, output to stdout or a file, the path
+//! CSV options, option values, and a progress bar. Included with
+//! `#[path = "common/mod.rs"] mod common;` (not an example of its own).
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::exit;
 
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, FromArgMatches};
 use touchpoint::Error;
-use touchpoint::PathTable;
-use touchpoint::formats::{PathCsvOptions, ReadReport, read_paths};
+use touchpoint::formats::{BadRows, PathCsvOptions};
+use touchpoint::pipeline::{Input, Observer, Step};
+
+/// The layout of `--help`: what the program does, its usage, what it reads (`before_help`),
+/// the options by heading, then worked examples (`after_help`).
+pub const HELP_TEMPLATE: &str =
+    "{about}\n\nUSAGE:\n    {usage}\n\n{before-help}{all-args}\n{after-help}";
 
 /// Why the run stopped.
 pub enum Failure {
@@ -24,17 +33,25 @@ impl From<String> for Failure {
     }
 }
 
-/// Collects the arguments (as UTF-8), runs `run` on them and exits with status 1 and one line
-/// on stderr on failure.
-pub fn main_with(run: fn(Vec<String>) -> Result<(), Failure>) {
-    let args: Result<Vec<String>, String> = std::env::args_os()
-        .skip(1)
-        .map(|a| {
-            a.into_string()
-                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
-        })
-        .collect();
-    match args.map_err(Failure::Message).and_then(run) {
+impl From<Error> for Failure {
+    /// A library error without a file to name (options, models).
+    fn from(e: Error) -> Self {
+        Failure::Message(e.to_string())
+    }
+}
+
+/// Parses the arguments (as UTF-8) into `C`, runs `run` on them and exits with status 1 and one
+/// line on stderr on failure. `--help` goes to stdout; `extend` may add to the command (a help
+/// text computed at run time).
+pub fn main_with<C: CommandFactory + FromArgMatches>(
+    extend: fn(clap::Command) -> clap::Command,
+    run: fn(C) -> Result<(), Failure>,
+) {
+    let parsed = parse::<C>(extend).and_then(|cli| match cli {
+        Some(cli) => run(cli),
+        None => Ok(()),
+    });
+    match parsed {
         Ok(()) => {}
         // Output closed early (`attribute … | head`): not an error.
         Err(Failure::BrokenPipe) => {}
@@ -45,26 +62,85 @@ pub fn main_with(run: fn(Vec<String>) -> Result<(), Failure>) {
     }
 }
 
+/// The command line as `C`; `None` when help was printed.
+fn parse<C: CommandFactory + FromArgMatches>(
+    extend: fn(clap::Command) -> clap::Command,
+) -> Result<Option<C>, Failure> {
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
+        })
+        .collect::<Result<Vec<String>, String>>()?;
+    let command = extend(C::command());
+    let name = command.get_name().to_string();
+    let matches = command.try_get_matches_from(std::iter::once(name).chain(args));
+    match matches.and_then(|m| C::from_arg_matches(&m)) {
+        Ok(cli) => Ok(Some(cli)),
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => {
+            emit(io::stdout().lock(), e.render().to_string().as_bytes())?;
+            Ok(None)
+        }
+        Err(e) => Err(Failure::Message(one_line(&e))),
+    }
+}
+
+/// A clap error as one line: an option value refused by one of our parsers as
+/// `--option `value`: why` (a library error as its own message), else clap's first line with a
+/// pointer to `--help`.
+fn one_line(e: &clap::Error) -> String {
+    if let Some(source) = std::error::Error::source(e) {
+        return match source.downcast_ref::<Bad>() {
+            Some(bad) => {
+                let arg = match e.get(clap::error::ContextKind::InvalidArg) {
+                    Some(clap::error::ContextValue::String(a)) => a.clone(),
+                    _ => String::new(),
+                };
+                let value = match e.get(clap::error::ContextKind::InvalidValue) {
+                    Some(clap::error::ContextValue::String(v)) => v.clone(),
+                    _ => String::new(),
+                };
+                // `--jobs <N>` → `--jobs`.
+                let arg = arg.split(' ').next().unwrap_or_default();
+                format!("{arg} `{value}`: {}", bad.0)
+            }
+            None => source.to_string(),
+        };
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    format!("{} (see --help)", first.trim_start_matches("error: "))
+}
+
+/// Why one of our value parsers refused an option's value (clap adds the option and value).
+#[derive(Debug)]
+pub struct Bad(pub String);
+
+impl std::fmt::Display for Bad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Bad {}
+
+impl From<&str> for Bad {
+    fn from(s: &str) -> Self {
+        Bad(s.to_string())
+    }
+}
+
 /// A library error as `FILE:LINE: problem` (or `FILE: problem`, or the error alone).
 pub fn located(file: &str, e: Error) -> Failure {
     match e {
         Error::Parse { at, problem } => Failure::Message(format!("{file}:{}: {problem}", at.line)),
         Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
         Error::Io(io) => Failure::Message(format!("{file}: {io}")),
+        Error::FeatureDisabled { feature, .. } => Failure::Message(format!(
+            "{file}: {e}: cargo run --release --features {feature} --example attribute -- ..."
+        )),
         other => Failure::Message(other.to_string()),
-    }
-}
-
-/// A library error about a command-line value: the reason alone for the registry's and the
-/// report's own parameters (`unknown model …`), the full message for a model's parameters.
-pub fn message(e: Error) -> String {
-    match e {
-        Error::InvalidParameter {
-            model: "registry" | "report",
-            reason,
-            ..
-        } => reason,
-        other => other.to_string(),
     }
 }
 
@@ -92,56 +168,105 @@ pub fn emit_to(output: Option<&str>, bytes: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// Reads a path CSV from the file `input`, or from stdin for `-`.
-pub fn read_input(input: &str, opts: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
-    if input.ends_with(".parquet") {
-        return read_parquet_input(input, opts);
+/// The options of a ChannelAttribution path CSV.
+#[derive(Args, Debug)]
+pub struct PathCsvArgs {
+    /// Separator between channels in a path (default: >). Blanks around it do not matter; ` `
+    /// splits on whitespace.
+    #[arg(long, value_name = "STR")]
+    pub sep: Option<String>,
+    /// CSV delimiter: `,`, `;`, `tab` or any one ASCII character (default: detected from the
+    /// header).
+    #[arg(short, long, value_name = "CHAR", value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// Path column (default: path).
+    #[arg(long, value_name = "NAME")]
+    pub path_col: Option<String>,
+    /// Conversions column (default: total_conversions).
+    #[arg(long, value_name = "NAME")]
+    pub conv_col: Option<String>,
+    /// Value column (default: total_conversion_value, optional).
+    #[arg(long, value_name = "NAME")]
+    pub value_col: Option<String>,
+    /// Null column (default: total_null, optional).
+    #[arg(long, value_name = "NAME")]
+    pub null_col: Option<String>,
+    /// Longest path accepted (default: 10000).
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub max_path_len: Option<usize>,
+    /// Skip malformed rows (counted on stderr) instead of stopping.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+}
+
+impl PathCsvArgs {
+    /// The reader options these arguments describe.
+    pub fn options(&self) -> PathCsvOptions {
+        let mut o = PathCsvOptions::default();
+        if let Some(s) = &self.sep {
+            o.separator = s.clone();
+        }
+        o.delimiter = self.delimiter.or(o.delimiter);
+        if let Some(c) = &self.path_col {
+            o.path_column = c.clone();
+        }
+        if let Some(c) = &self.conv_col {
+            o.conversions_column = c.clone();
+        }
+        if self.value_col.is_some() {
+            o.value_column = self.value_col.clone();
+        }
+        if self.null_col.is_some() {
+            o.null_column = self.null_col.clone();
+        }
+        o.max_path_len = self.max_path_len.unwrap_or(o.max_path_len);
+        o.bad_rows = self.bad_rows();
+        o
     }
-    let reader: Box<dyn Read> = if input == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(input)?)
-    };
-    read_paths(reader, opts)
-}
 
-/// A path table in Parquet (feature `parquet`).
-#[cfg(feature = "parquet")]
-fn read_parquet_input(
-    input: &str,
-    opts: &PathCsvOptions,
-) -> Result<(PathTable, ReadReport), Error> {
-    touchpoint::formats::read_paths_parquet(File::open(input)?, opts)
-}
+    /// Stop or skip on a bad row.
+    pub fn bad_rows(&self) -> BadRows {
+        if self.skip_bad_rows {
+            BadRows::Skip
+        } else {
+            BadRows::Error
+        }
+    }
 
-#[cfg(not(feature = "parquet"))]
-fn read_parquet_input(_: &str, _: &PathCsvOptions) -> Result<(PathTable, ReadReport), Error> {
-    Err(Error::InvalidParameter {
-        model: "attribute",
-        name: "INPUT",
-        reason: "Parquet input needs the `parquet` feature: \
-                 cargo run --release --features parquet --example attribute -- ..."
-            .into(),
-    })
+    /// The path table `input` (`-` for stdin) as a pipeline input, and the name to show in
+    /// messages (`<stdin>` for stdin).
+    pub fn input(&self, input: &str) -> (Input, String) {
+        let options = self.options();
+        if input == "-" {
+            let reader = Box::new(io::stdin().lock());
+            (Input::PathReader { reader, options }, "<stdin>".into())
+        } else {
+            let path = PathBuf::from(input);
+            (Input::PathFile { path, options }, input.into())
+        }
+    }
 }
 
 /// `,`, `;`, `tab` or any one ASCII character.
-pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+pub fn delimiter(s: &str) -> Result<u8, Bad> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!(
-            "--delimiter `{s}`: expected one ASCII character such as `,` `;` or `tab`"
-        )),
+        _ => Err("expected one ASCII character such as `,` `;` or `tab`".into()),
     }
 }
 
 /// A whole number > 0.
-pub fn parse_count(option: &str, s: &str) -> Result<usize, String> {
+pub fn count(s: &str) -> Result<usize, Bad> {
     match s.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{option} `{s}`: expected a whole number > 0")),
+        _ => Err("expected a whole number > 0".into()),
     }
+}
+
+/// A seed: a whole number ≥ 0.
+pub fn seed(s: &str) -> Result<u64, Bad> {
+    s.parse().map_err(|_| "expected a whole number >= 0".into())
 }
 
 /// Sizes rayon's global pool (`-j/--jobs`); results never depend on it.
@@ -153,23 +278,6 @@ pub fn set_jobs(jobs: Option<usize>) -> Result<(), Failure> {
             .map_err(|e| Failure::Message(format!("--jobs {n}: {e}")))?;
     }
     Ok(())
-}
-
-/// Splits `--name=value`, `-ovalue` and plain options: the option name and an inline value.
-pub fn split_option(arg: &str) -> (String, Option<String>) {
-    if let Some(long) = arg.strip_prefix("--") {
-        match long.split_once('=') {
-            Some((n, v)) => (format!("--{n}"), Some(v.to_string())),
-            None => (arg.to_string(), None),
-        }
-    } else {
-        // A short option, possibly with its value attached (`-o out.csv` or `-oout.csv`).
-        let mut chars = arg.chars();
-        chars.next();
-        let short: String = chars.next().map(|c| format!("-{c}")).unwrap_or_default();
-        let rest = chars.as_str();
-        (short, (!rest.is_empty()).then(|| rest.to_string()))
-    }
 }
 
 /// A progress bar on stderr for runs of several steps (models, bootstraps). It stays hidden for
@@ -205,18 +313,6 @@ impl Progress {
         }
     }
 
-    /// Starts a step described by `what`.
-    pub fn start(&mut self, what: &str) {
-        self.reveal();
-        self.bar.set_message(what.to_string());
-    }
-
-    /// Ends the current step.
-    pub fn done(&mut self) {
-        self.bar.inc(1);
-        self.reveal();
-    }
-
     /// Shows the bar once the run has taken over a second.
     fn reveal(&mut self) {
         if self.allowed && !self.shown && self.started.elapsed().as_secs_f64() >= 1.0 {
@@ -226,6 +322,25 @@ impl Progress {
                 .enable_steady_tick(std::time::Duration::from_millis(200));
             self.shown = true;
         }
+    }
+}
+
+impl Observer for Progress {
+    fn start(&mut self, step: Step<'_>) {
+        self.reveal();
+        self.bar.set_message(match step {
+            Step::Model(name) => name.to_string(),
+            Step::Bootstrap { model, replicates } => {
+                format!("{model} bootstrap ({replicates} replicates)")
+            }
+            Step::Transitions => "markov transitions".to_string(),
+            _ => String::new(),
+        });
+    }
+
+    fn done(&mut self) {
+        self.bar.inc(1);
+        self.reveal();
     }
 }
 

@@ -145,6 +145,7 @@ fn push_batch(
     let channel = [strings(2)?, strings(3)?, strings(4)?];
     let conversion = numbers(5)?;
     let value = numbers(6)?;
+    let order = strings(7)?;
     let text = |s: &Option<Strings<'_>>, i: usize| -> Cow<'static, str> {
         s.as_ref()
             .and_then(|s| s.get(i))
@@ -169,6 +170,7 @@ fn push_batch(
             ],
             conversion: number(&conversion, i),
             value: number(&value, i),
+            order: text(&order, i),
         });
         let stored = fields.and_then(|f| {
             if f.time_micros.is_none() {

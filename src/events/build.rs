@@ -1,15 +1,38 @@
 //! From sorted events to journeys: lookback window, reset after conversion, null journeys.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cut::{Conversion, ConversionId, Cut, Cutter, Sink, UserCut};
 use super::log::{EventLog, NONE};
-use crate::channel::ChannelId;
-use crate::error::{Error, Result};
-use crate::outcome::Outcome;
+use crate::channel::Channels;
+use crate::error::{Error, ParseProblem, Result};
+use crate::journey::{Journey, Touchpoint};
 use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
 
-/// How [`EventLog::build`] cuts each user's events into journeys (MODELS.md §1.1).
+/// What becomes of the touches no conversion claims (see [`JourneyOptions`], rules 2 and 4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NullJourneys {
+    /// The default: touches after a user's last conversion form the null journey(s); touches
+    /// before a conversion but outside its lookback window are dropped (and counted). Whether a
+    /// touch ends up dropped or in a null journey depends on whether the user ever converts
+    /// again, so this needs the whole log: the batch builder only.
+    #[default]
+    AfterLastConversion,
+    /// Every touch that no conversion claims is in a null journey: the touches of the user
+    /// since the previous journey that are more than `lookback` before the next conversion (or
+    /// all of them when no conversion follows). A null journey also ends where the next touch is
+    /// more than `lookback` after the null journey's first touch (so no journey, converting or
+    /// not, spans more than the lookback), or at an inactivity gap. Nothing is dropped. Each
+    /// decision needs only the events up to `lookback` later, so the incremental
+    /// [`JourneyStream`](crate::events::JourneyStream) can use it (and requires it): it cuts
+    /// exactly the journeys the batch builder cuts with this rule.
+    Windowed,
+}
+
+/// How [`EventLog::build`] cuts each user's events into journeys (the
+/// [model reference](crate::reference), §Conventions / Path tables).
 ///
 /// Per user, events are ordered by time; ties keep input order (a converting row's own touch
 /// comes just before its conversion). Then:
@@ -22,11 +45,14 @@ use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
 ///    `T − lookback ≤ τ ≤ T` (**inclusive**: a touch exactly `lookback` before counts). Older
 ///    touches are dropped ([`JourneyReport::dropped_touches`]); they do not start a journey of
 ///    their own.
+///    With [`NullJourneys::Windowed`] they become null journeys instead (rule 4).
 /// 3. **Unattributed conversions.** A conversion with no touch left is not a journey (a path
-///    cannot be empty); it is counted with its value in [`JourneyReport`].
+///    cannot be empty); it is counted with its value in [`JourneyReport`] (and listed, with its
+///    key, by [`EventLog::build_journeys`]).
 /// 4. **Null journeys.** Touches after a user's last conversion form one non-converting journey
 ///    (`total_null` = 1), or several when `inactivity_timeout` is set: a gap *longer* than the
-///    timeout between two consecutive touches starts a new one.
+///    timeout between two consecutive touches starts a new one. [`NullJourneys::Windowed`]
+///    makes every unclaimed touch part of a null journey, none longer than the lookback.
 /// 5. **Merging repeats** (optional). Within a journey, a touch on the same channel as the
 ///    previous touch and at most `merge_repeats_within` after it is folded into it (the run keeps
 ///    its first timestamp, like a session; the gap is measured from the previous touch, so a
@@ -65,6 +91,9 @@ pub struct JourneyOptions {
     /// Most touches kept in one journey, the most recent ones (default
     /// [`DEFAULT_MAX_PATH_LEN`]).
     pub max_touches: usize,
+    /// What becomes of touches no conversion claims (default
+    /// [`NullJourneys::AfterLastConversion`]).
+    pub nulls: NullJourneys,
 }
 
 impl Default for JourneyOptions {
@@ -75,6 +104,7 @@ impl Default for JourneyOptions {
             merge_repeats_within: None,
             keep_times: true,
             max_touches: DEFAULT_MAX_PATH_LEN,
+            nulls: NullJourneys::AfterLastConversion,
         }
     }
 }
@@ -113,9 +143,10 @@ impl JourneyOptions {
 ///
 /// `touches = touches_in_journeys + dropped_touches + merged_touches + truncated_touches`, and
 /// `conversion_events = converting_journeys + unattributed_events`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyReport {
-    /// Users in the log.
+    /// Users in the log (for a [`JourneyStream`](crate::events::JourneyStream): user states
+    /// opened, so a user who comes back after their state was evicted counts again).
     pub users: u64,
     /// Touch events in the log.
     pub touches: u64,
@@ -147,13 +178,62 @@ pub struct JourneyReport {
     pub touches_in_journeys: u64,
 }
 
+/// Journeys cut from an event log with their keys, and the conversions that got no journey.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Journeys {
+    /// The journeys, each with its user id and (converting ones) conversion id and time.
+    pub journeys: Vec<Journey>,
+    /// Conversions with no touch in their window (not journeys: a path cannot be empty).
+    pub unattributed: Vec<UnattributedConversion>,
+}
+
+impl Journeys {
+    /// Adds every journey to a path table, returning the row each was written to (in journey
+    /// order): with timed journeys (the builders' output) row `rows[i]` is journey `i`.
+    ///
+    /// # Errors
+    /// As [`PathTable::add_journey`].
+    pub fn add_to(&self, table: &mut PathTable) -> Result<Vec<usize>> {
+        self.journeys.iter().map(|j| table.add_journey(j)).collect()
+    }
+
+    /// Removes and returns everything (keeps the allocations of `self`).
+    pub fn take(&mut self) -> Journeys {
+        Journeys {
+            journeys: std::mem::take(&mut self.journeys),
+            unattributed: std::mem::take(&mut self.unattributed),
+        }
+    }
+
+    /// True when there is neither a journey nor an unattributed conversion.
+    pub fn is_empty(&self) -> bool {
+        self.journeys.is_empty() && self.unattributed.is_empty()
+    }
+}
+
+/// A conversion event with no touch in its lookback window, with its keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnattributedConversion {
+    /// The user.
+    pub user_id: String,
+    /// The order id, or the generated id (rule in [`Journey`]).
+    pub conversion_id: String,
+    /// When it happened.
+    pub converted_at: DateTime<Utc>,
+    /// Conversions (the event's count, normally 1).
+    pub conversions: f64,
+    /// Their value.
+    pub value: f64,
+}
+
 impl EventLog {
     /// Cuts the log into journeys (rules in [`JourneyOptions`]) and collects them in a new
     /// [`PathTable`]. The log is sorted in place first (once; later calls, for example with
     /// another lookback, reuse the order).
     ///
     /// Every channel of the log is in the table's vocabulary, also one whose touches were all
-    /// dropped, so models report it with 0 credit.
+    /// dropped, so models report it with 0 credit. With `keep_times` (the default) row `i` of
+    /// the table is journey `i` of [`EventLog::build_journeys`].
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for invalid options (see [`JourneyOptions::validate`]).
@@ -172,133 +252,166 @@ impl EventLog {
             // order, so the log's ids are the table's.
             table.intern(name)?;
         }
-        let mut b = Builder {
-            opts,
-            log: self,
+        let mut sink = TableSink {
             table,
-            report: JourneyReport {
-                touches: self.touches(),
-                conversion_events: self.conversions.len() as u64,
-                ..JourneyReport::default()
-            },
-            pending: Vec::new(),
-            path: Vec::new(),
-            times: Vec::new(),
+            channels: &self.channels,
+            keep_times: opts.keep_times,
         };
-        for user in self.events.chunk_by(|a, b| a.user == b.user) {
-            b.report.users += 1;
-            for ev in user {
+        let report = self.cut(opts, &mut sink)?;
+        Ok((sink.table, report))
+    }
+
+    /// Cuts the log into journeys like [`EventLog::build`], and returns them one by one with
+    /// their keys (user id, conversion id, conversion time; see [`Journey`]) instead of a table,
+    /// with the unattributed conversions. Journeys always carry their timestamps (`keep_times`
+    /// only concerns tables). Order: users in order of first appearance, each user's journeys in
+    /// the order they close.
+    ///
+    /// ```
+    /// use touchpoint::events::{EventLog, JourneyOptions};
+    /// let day = 86_400_000_000i64; // µs
+    /// let mut log = EventLog::new();
+    /// log.add_touch("u1", 0, "Search")?;
+    /// log.add_conversion_with_id("u1", day, 1.0, 40.0, "order-7")?;
+    /// log.add_conversion("u1", 2 * day, 1.0, 5.0)?; // no touch since the last conversion
+    /// log.add_touch("u2", day, "Display")?;
+    /// let (built, report) = log.build_journeys(&JourneyOptions::default())?;
+    /// assert_eq!(built.journeys.len(), 2);
+    /// let order = &built.journeys[0];
+    /// assert_eq!(order.user_id.as_deref(), Some("u1"));
+    /// assert_eq!(order.conversion_id.as_deref(), Some("order-7"));
+    /// assert_eq!(built.journeys[1].conversion_id, None); // u2's null journey
+    /// // the second conversion of u1 had no touch: listed with its generated id
+    /// assert_eq!(built.unattributed[0].conversion_id, "u1@172800000000");
+    /// assert_eq!(report.unattributed_events, 1);
+    /// # Ok::<(), touchpoint::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`EventLog::build`]; [`Error::InvalidPath`] with [`ParseProblem::Timestamps`] for a
+    /// time outside the range of [`DateTime<Utc>`].
+    pub fn build_journeys(&mut self, opts: &JourneyOptions) -> Result<(Journeys, JourneyReport)> {
+        opts.validate()?;
+        self.sort();
+        let mut out = Journeys::default();
+        let mut sink = JourneySink {
+            channels: &self.channels,
+            out: &mut out,
+        };
+        let report = self.cut(opts, &mut sink)?;
+        Ok((out, report))
+    }
+
+    /// Runs the rules over the sorted log.
+    fn cut(&self, opts: &JourneyOptions, sink: &mut impl Sink) -> Result<JourneyReport> {
+        let mut cutter = Cutter::new(opts);
+        cutter.report.touches = self.touches();
+        cutter.report.conversion_events = self.conversions.len() as u64;
+        let mut st = UserCut::default();
+        for events in self.events.chunk_by(|a, b| a.user == b.user) {
+            cutter.report.users += 1;
+            let user = self.user_name(events[0].user);
+            for ev in events {
                 if ev.channel != NONE {
-                    b.pending.push((ev.channel, ev.time));
+                    st.pending.push((ev.channel, ev.time));
                 } else {
                     let (count, value) = self.conversions[ev.conversion as usize];
-                    b.convert(ev.time, count, value)?;
+                    let c = Conversion {
+                        at: ev.time,
+                        count,
+                        value,
+                        order_id: self.order_id(ev.conversion),
+                    };
+                    cutter.convert(&mut st, user, c, sink)?;
                 }
             }
-            b.nulls()?;
+            cutter.finish(&mut st, user, sink)?;
+            st.last_conversion = None;
         }
-        Ok((b.table, b.report))
+        Ok(cutter.report)
     }
 }
 
-/// State of one build: the touches of the current user since its last conversion.
-struct Builder<'a> {
-    opts: &'a JourneyOptions,
-    log: &'a EventLog,
+/// Journeys into a path table (timed rows, or untimed deduplicated rows).
+struct TableSink<'c> {
     table: PathTable,
-    report: JourneyReport,
-    /// `(channel, time)` of the touches since the user's previous conversion, in order.
-    pending: Vec<(u32, i64)>,
-    path: Vec<ChannelId>,
-    times: Vec<i64>,
+    channels: &'c Channels,
+    keep_times: bool,
 }
 
-impl Builder<'_> {
-    /// A conversion at `at`: closes the journey of the pending touches inside the window.
-    fn convert(&mut self, at: i64, count: f64, value: f64) -> Result<()> {
-        let start = match self.opts.lookback.and_then(|d| d.num_microseconds()) {
-            Some(window) => at.saturating_sub(window),
-            None => i64::MIN,
-        };
-        let first = self.pending.partition_point(|&(_, t)| t < start);
-        self.report.dropped_touches += first as u64;
-        let pending = std::mem::take(&mut self.pending);
-        let r = if first == pending.len() {
-            self.report.unattributed_events += 1;
-            self.report.unattributed_conversions += count;
-            self.report.unattributed_value += value;
-            Ok(())
+impl Sink for TableSink<'_> {
+    fn journey(&mut self, cut: Cut<'_>) -> Result<()> {
+        if self.keep_times {
+            let names = cut.path.iter().map(|&id| self.channels.name(id));
+            self.table
+                .add_timed(names, cut.times, cut.converted_at, cut.outcome)
         } else {
-            self.report.converting_journeys += 1;
-            self.report.conversions += count;
-            self.report.value += value;
-            self.emit(
-                &pending[first..],
-                Some(at),
-                Outcome::converted(count, value),
-            )
-        };
-        self.pending = pending;
-        self.pending.clear();
-        r
+            self.table.add_ids(cut.path, cut.outcome)
+        }
+        .map(|_| ())
     }
 
-    /// The touches after the user's last conversion: one null journey per inactivity run.
-    fn nulls(&mut self) -> Result<()> {
-        let pending = std::mem::take(&mut self.pending);
-        let timeout = self
-            .opts
-            .inactivity_timeout
-            .and_then(|d| d.num_microseconds())
-            .unwrap_or(i64::MAX);
-        let mut r = Ok(());
-        for run in pending.chunk_by(|a, b| b.1.saturating_sub(a.1) <= timeout) {
-            self.report.null_journeys += 1;
-            r = r.and_then(|()| self.emit(run, None, Outcome::null(1.0)));
-        }
-        self.pending = pending;
-        self.pending.clear();
-        r
+    fn unattributed(&mut self, _: &str, _: ConversionId<'_>, _: i64, _: f64, _: f64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Journeys as owned [`Journey`] values with their keys.
+pub(crate) struct JourneySink<'c> {
+    pub(crate) channels: &'c Channels,
+    pub(crate) out: &'c mut Journeys,
+}
+
+/// A time in µs as a [`DateTime<Utc>`].
+pub(crate) fn datetime(us: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| {
+        Error::InvalidPath(ParseProblem::Timestamps(format!(
+            "{us} µs since the epoch is outside the representable range"
+        )))
+    })
+}
+
+impl Sink for JourneySink<'_> {
+    fn journey(&mut self, cut: Cut<'_>) -> Result<()> {
+        let touches = cut
+            .path
+            .iter()
+            .zip(cut.times)
+            .map(|(&id, &t)| Ok(Touchpoint::at(self.channels.name(id), datetime(t)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.out.journeys.push(Journey {
+            touches,
+            outcome: cut.outcome,
+            converted_at: cut.converted_at.map(datetime).transpose()?,
+            user_id: Some(cut.user.to_string()),
+            conversion_id: cut.conversion.map(|c| c.to_string()),
+        });
+        Ok(())
     }
 
-    /// Adds one journey: merges repeats, keeps the last `max_touches`, writes the row.
-    fn emit(&mut self, touches: &[(u32, i64)], at: Option<i64>, outcome: Outcome) -> Result<()> {
-        let within = self
-            .opts
-            .merge_repeats_within
-            .and_then(|d| d.num_microseconds());
-        self.path.clear();
-        self.times.clear();
-        let mut previous: Option<(u32, i64)> = None;
-        for &(channel, time) in touches {
-            let repeat = previous.is_some_and(|(c, t)| {
-                c == channel && within.is_some_and(|w| time.saturating_sub(t) <= w)
-            });
-            previous = Some((channel, time));
-            if repeat {
-                self.report.merged_touches += 1;
-                continue;
-            }
-            self.path.push(ChannelId(channel));
-            self.times.push(time);
-        }
-        let cut = self.path.len().saturating_sub(self.opts.max_touches);
-        self.report.truncated_touches += cut as u64;
-        self.report.touches_in_journeys += (self.path.len() - cut) as u64;
-        self.report.journeys += 1;
-        let path = &self.path[cut..];
-        if self.opts.keep_times {
-            let names = path.iter().map(|&id| self.log.channels.name(id));
-            self.table.add_timed(names, &self.times[cut..], at, outcome)
-        } else {
-            self.table.add_ids(path, outcome)
-        }
+    fn unattributed(
+        &mut self,
+        user: &str,
+        id: ConversionId<'_>,
+        at: i64,
+        count: f64,
+        value: f64,
+    ) -> Result<()> {
+        self.out.unattributed.push(UnattributedConversion {
+            user_id: user.to_string(),
+            conversion_id: id.to_string(),
+            converted_at: datetime(at)?,
+            conversions: count,
+            value,
+        });
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Outcome;
 
     const H: i64 = 3_600_000_000; // one hour in µs
     const D: i64 = 24 * H;
@@ -465,6 +578,78 @@ mod tests {
         let (timed, _) = log.build(&JourneyOptions::default()).unwrap();
         assert_eq!(timed.len(), 3);
         assert_eq!(timed.without_times(), untimed);
+    }
+
+    #[test]
+    fn windowed_nulls_keep_every_unclaimed_touch_and_span_at_most_the_lookback() {
+        let mut log = EventLog::new();
+        log.add_touch("u", 0, "A").unwrap();
+        log.add_touch("u", 10 * D, "B").unwrap();
+        log.add_conversion("u", 20 * D, 1.0, 50.0).unwrap();
+        log.add_touch("u", 21 * D, "C").unwrap(); // 39 days before the next conversion
+        log.add_conversion("u", 60 * D, 2.0, 8.0).unwrap();
+        log.add_touch("u", 61 * D, "D").unwrap();
+        log.add_touch("u", 70 * D, "E").unwrap();
+        log.add_touch("u", 91 * D, "F").unwrap(); // exactly 30 days after D: same journey
+        log.add_touch("u", 92 * D, "G").unwrap(); // 31 days after D: a new one
+        let opts = JourneyOptions {
+            nulls: NullJourneys::Windowed,
+            ..Default::default()
+        };
+        let (t, r) = log.build(&opts).unwrap();
+        let paths: Vec<_> = rows(&t).into_iter().map(|r| r.0).collect();
+        assert_eq!(paths, ["A>B", "C", "D>E>F", "G"]);
+        assert_eq!(r.dropped_touches, 0);
+        assert_eq!((r.null_journeys, r.converting_journeys), (3, 1));
+        assert_eq!(r.unattributed_events, 1);
+        assert_eq!(r.touches_in_journeys, r.touches);
+        // the default drops C and keeps D..G as one null journey
+        let (t, r) = log.build(&JourneyOptions::default()).unwrap();
+        let paths: Vec<_> = rows(&t).into_iter().map(|r| r.0).collect();
+        assert_eq!(paths, ["A>B", "D>E>F>G"]);
+        assert_eq!(r.dropped_touches, 1);
+    }
+
+    #[test]
+    fn journeys_carry_keys_and_generated_ids_count_ties() {
+        let mut log = EventLog::new();
+        log.add_touch("a@x", 0, "A").unwrap();
+        log.add_conversion("a@x", H, 1.0, 5.0).unwrap();
+        log.add_conversion("a@x", H, 1.0, 6.0).unwrap(); // same µs: the second gets #2
+        log.add_touch("a@x", 2 * H, "B").unwrap();
+        log.add_conversion_with_id("a@x", 3 * H, 1.0, 7.0, "o-9")
+            .unwrap();
+        log.add_touch("b", 0, "C").unwrap();
+        let (j, r) = log.build_journeys(&JourneyOptions::default()).unwrap();
+        let keys: Vec<_> = j
+            .journeys
+            .iter()
+            .map(|j| (j.user_id.as_deref(), j.conversion_id.as_deref()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (Some("a@x"), Some("a@x@3600000000")),
+                (Some("a@x"), Some("o-9")),
+                (Some("b"), None)
+            ]
+        );
+        assert_eq!(
+            j.journeys[1].converted_at,
+            DateTime::from_timestamp_micros(3 * H)
+        );
+        assert_eq!(j.unattributed.len(), 1);
+        assert_eq!(j.unattributed[0].conversion_id, "a@x@3600000000#2");
+        assert_eq!(j.unattributed[0].value, 6.0);
+        assert_eq!(r.unattributed_events, 1);
+        // the journeys give the table build() gives, row for row
+        let (table, _) = log.build(&JourneyOptions::default()).unwrap();
+        let mut again = PathTable::new();
+        assert_eq!(j.add_to(&mut again).unwrap(), [0, 1, 2]);
+        assert_eq!(again, table);
+        // and round-trip through serde
+        let text = serde_json::to_string(&j).unwrap();
+        assert_eq!(serde_json::from_str::<Journeys>(&text).unwrap(), j);
     }
 
     #[test]

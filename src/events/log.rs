@@ -1,6 +1,9 @@
 //! The compact in-memory event store the journey builder sorts and walks.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::channel::{ChannelId, Channels};
 use crate::error::{Error, ParseProblem, Result};
@@ -30,8 +33,9 @@ impl Event {
 /// [`EventLog::build`](crate::events::EventLog::build).
 ///
 /// Users are interned to `u32`, channels to [`ChannelId`]s of the log's own vocabulary; an event
-/// takes 24 bytes (plus 16 per conversion for its count and value), in any order: the builder
-/// sorts them. Memory is therefore about `24·events + 16·conversions + ~(40 + len)·users` bytes.
+/// takes 24 bytes (plus 16 per conversion for its count and value, and 16 more plus the text
+/// for its order id once any conversion has one), in any order: the builder sorts them. Memory
+/// is therefore about `24·events + 16·conversions + ~(20 + len)·users` bytes.
 ///
 /// ```
 /// use touchpoint::events::{EventLog, JourneyOptions};
@@ -50,11 +54,15 @@ impl Event {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
-    users: FxHashMap<Box<str>, u32>,
+    /// User names by id, and an index of ids by name hash.
+    user_names: Vec<Box<str>>,
+    users: HashTable<u32>,
     pub(crate) channels: Channels,
     pub(crate) events: Vec<Event>,
     /// `(count, value)` of each conversion event.
     pub(crate) conversions: Vec<(f64, f64)>,
+    /// The order id of each conversion; empty until the first conversion with an id.
+    order_ids: Vec<Option<Box<str>>>,
     touches: u64,
     /// True while `events` is sorted by `(user, time, seq)`.
     sorted: bool,
@@ -67,6 +75,8 @@ pub(crate) struct Parsed<'a> {
     pub channel: Option<&'a str>,
     /// `(count, value)` when the row is a conversion.
     pub conversion: Option<(f64, f64)>,
+    /// The conversion's order id (non-empty), if any.
+    pub order_id: Option<&'a str>,
 }
 
 impl EventLog {
@@ -90,7 +100,32 @@ impl EventLog {
 
     /// Number of distinct users.
     pub fn users(&self) -> usize {
-        self.users.len()
+        self.user_names.len()
+    }
+
+    /// Removes every event, user and channel (keeping the allocations), for example to reuse
+    /// one log for each batch fed to a [`JourneyStream`](crate::events::JourneyStream).
+    pub fn clear(&mut self) {
+        self.user_names.clear();
+        self.users.clear();
+        self.channels = Channels::new();
+        self.events.clear();
+        self.conversions.clear();
+        self.order_ids.clear();
+        self.touches = 0;
+        self.sorted = true;
+    }
+
+    /// The name of user `id` (ids are issued in order of first appearance).
+    pub(crate) fn user_name(&self, id: u32) -> &str {
+        &self.user_names[id as usize]
+    }
+
+    /// The order id of conversion `index`, if it has one.
+    pub(crate) fn order_id(&self, index: u32) -> Option<&str> {
+        self.order_ids
+            .get(index as usize)
+            .and_then(|o| o.as_deref())
     }
 
     /// Number of touch events.
@@ -108,11 +143,20 @@ impl EventLog {
         &self.channels
     }
 
-    /// Approximate heap bytes held (events, conversions, the user index without the names).
+    /// Approximate heap bytes held (events, conversions, order ids, users and their names).
     pub fn heap_bytes(&self) -> usize {
         self.events.capacity() * size_of::<Event>()
             + self.conversions.capacity() * size_of::<(f64, f64)>()
-            + self.users.capacity() * (size_of::<(Box<str>, u32)>() + 1)
+            + self.order_ids.capacity() * size_of::<Option<Box<str>>>()
+            + self
+                .order_ids
+                .iter()
+                .flatten()
+                .map(|o| o.len())
+                .sum::<usize>()
+            + self.user_names.capacity() * size_of::<Box<str>>()
+            + self.user_names.iter().map(|n| n.len()).sum::<usize>()
+            + self.users.capacity() * (size_of::<u32>() + 1)
     }
 
     /// Adds a touch of `user` on `channel` at `at` (µs since the Unix epoch, UTC).
@@ -126,6 +170,7 @@ impl EventLog {
             time: at,
             channel: Some(channel),
             conversion: None,
+            order_id: None,
         })
         .map_err(api_error)
     }
@@ -148,6 +193,36 @@ impl EventLog {
             time: at,
             channel: None,
             conversion: Some((conversions, value)),
+            order_id: None,
+        })
+        .map_err(api_error)
+    }
+
+    /// Like [`EventLog::add_conversion`], with the conversion's order id: the built journey's
+    /// [`conversion_id`](crate::Journey::conversion_id) (otherwise generated, see
+    /// [`Journey`](crate::Journey)).
+    ///
+    /// # Errors
+    /// As [`EventLog::add_conversion`]; also for an empty `order_id`.
+    pub fn add_conversion_with_id(
+        &mut self,
+        user: &str,
+        at: i64,
+        conversions: f64,
+        value: f64,
+        order_id: &str,
+    ) -> Result<()> {
+        if order_id.is_empty() {
+            return Err(api_error(ParseProblem::EmptyField {
+                field: "order_id".into(),
+            }));
+        }
+        self.add(&Parsed {
+            user,
+            time: at,
+            channel: None,
+            conversion: Some((conversions, value)),
+            order_id: Some(order_id),
         })
         .map_err(api_error)
     }
@@ -178,14 +253,19 @@ impl EventLog {
         if self.events.len() + new > NONE as usize {
             return Err(too_many("events"));
         }
-        let user = match self.users.get(row.user) {
+        let h = FxBuildHasher.hash_one(row.user);
+        let names = &self.user_names;
+        let user = match self.users.find(h, |&u| &*names[u as usize] == row.user) {
             Some(&u) => u,
             None => {
-                let u = u32::try_from(self.users.len())
+                let u = u32::try_from(self.user_names.len())
                     .ok()
                     .filter(|&u| u != NONE)
                     .ok_or_else(|| too_many("users"))?;
-                self.users.insert(row.user.into(), u);
+                let names = &self.user_names;
+                self.users
+                    .insert_unique(h, u, |&v| FxBuildHasher.hash_one(&*names[v as usize]));
+                self.user_names.push(row.user.into());
                 u
             }
         };
@@ -209,6 +289,10 @@ impl EventLog {
         }
         if let Some(c) = row.conversion {
             push(NONE, self.conversions.len() as u32);
+            if let Some(id) = row.order_id.filter(|id| !id.is_empty()) {
+                self.order_ids.resize(self.conversions.len(), None);
+                self.order_ids.push(Some(id.into()));
+            }
             self.conversions.push(c);
         }
         Ok(())
@@ -292,6 +376,7 @@ mod tests {
             time: 0,
             channel: Some("(start)"),
             conversion: Some((1.0, 1.0)),
+            order_id: Some("o1"),
         };
         assert!(log.add(&bad).is_err());
         assert!(log.is_empty() && log.conversion_events() == 0);

@@ -1,5 +1,6 @@
-//! Journeys from event logs (MODELS.md §1.1): read touch and conversion events, cut them into
-//! journeys per user, collect the journeys in a [`PathTable`] that every model reads.
+//! Journeys from event logs: read touch and conversion events, cut them into journeys per
+//! user, collect the journeys in a [`PathTable`] that every model reads (the
+//! [model reference](crate::reference), §Conventions / Path tables).
 //!
 //! Most data is not an aggregated path table but an event log: an analytics export, ad-server
 //! logs, CRM activity. How the log is cut into journeys decides the numbers as much as the model
@@ -56,9 +57,12 @@ use crate::table::PathTable;
 #[cfg(feature = "arrow")]
 mod arrow;
 mod build;
+mod cut;
 mod log;
 mod read;
 mod rules;
+mod stream;
+mod stream_state;
 pub mod synth;
 mod time;
 
@@ -68,12 +72,16 @@ pub use arrow::read_events_arrow;
 #[cfg(feature = "parquet")]
 #[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
 pub use arrow::{read_events_parquet, read_events_parquet_file};
-pub use build::{JourneyOptions, JourneyReport};
+pub use build::{JourneyOptions, JourneyReport, Journeys, NullJourneys, UnattributedConversion};
 pub use log::EventLog;
 pub use read::{
     ChannelInput, EventFormat, EventOptions, EventReadReport, read_events, read_events_into,
 };
 pub use rules::{ChannelRule, ChannelRules, DEFAULT_CHANNEL_RULES, DEFAULT_FALLBACK_CHANNEL};
+pub use stream::{
+    JourneyStream, LateEvent, LateEvents, LateReport, PushReport, StreamConfig, StreamReport,
+};
+pub use stream_state::{CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointProblem};
 pub use time::{EpochUnit, parse_duration, parse_timestamp};
 
 /// The reports of [`paths_from_events`]: what was read and how journeys were built.

@@ -102,6 +102,10 @@ pub struct EventOptions {
     pub conversion_column: String,
     /// Value column (default `value`); absent or empty means 0.
     pub value_column: Option<String>,
+    /// Order id column of conversion rows (default `order_id`): the built journey's
+    /// [`conversion_id`](crate::Journey::conversion_id). It may be absent; an empty cell gets a
+    /// generated id (see [`Journey`](crate::Journey)); it is ignored on touch rows.
+    pub order_column: Option<String>,
     /// A converting row that names a channel is also a touch (default `true`).
     pub conversion_row_is_touch: bool,
     /// CSV delimiter; `None` detects `,`, `;` or tab from the header.
@@ -120,6 +124,7 @@ impl Default for EventOptions {
             channel: ChannelInput::Column("channel".into()),
             conversion_column: "conversion".into(),
             value_column: Some("value".into()),
+            order_column: Some("order_id".into()),
             conversion_row_is_touch: true,
             delimiter: None,
             bad_rows: BadRows::Error,
@@ -264,6 +269,7 @@ pub(crate) struct Fields<'a> {
     pub(crate) channel: [Cow<'a, str>; 3],
     pub(crate) conversion: Cow<'a, str>,
     pub(crate) value: Cow<'a, str>,
+    pub(crate) order: Cow<'a, str>,
 }
 
 /// Turns [`Fields`] into a stored event; shared by every format.
@@ -333,6 +339,7 @@ impl<'o> RowParser<'o> {
             time,
             channel,
             conversion: converts.then_some((count, value)),
+            order_id: Some(f.order.trim()).filter(|o| converts && !o.is_empty()),
         };
         log.add(&row)?;
         Ok((touches, converts))
@@ -387,8 +394,8 @@ fn parse_number(text: &str, field: &str) -> Result<f64, ParseProblem> {
     }
 }
 
-/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value.
-pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
+/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value, order.
+pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); COLUMNS] {
     let (c0, c1, c2) = match &opts.channel {
         ChannelInput::Column(c) => ((Some(c.as_str()), true), (None, false), (None, false)),
         ChannelInput::SourceMedium {
@@ -410,8 +417,12 @@ pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); 7] {
         c2,
         (Some(opts.conversion_column.as_str()), false),
         (opts.value_column.as_deref(), false),
+        (opts.order_column.as_deref(), false),
     ]
 }
+
+/// Number of column roles.
+pub(crate) const COLUMNS: usize = 8;
 
 fn read_csv<R: BufRead>(
     mut input: R,
@@ -454,7 +465,7 @@ fn read_csv<R: BufRead>(
             }));
         }
     }
-    let mut cols = [None; 7];
+    let mut cols = [None; COLUMNS];
     for (slot, (name, required)) in cols.iter_mut().zip(column_names(opts)) {
         let Some(name) = name else { continue };
         *slot = head.iter().position(|h| h == name);
@@ -509,7 +520,7 @@ impl EventReadReport {
 
 fn csv_fields<'r>(
     rec: &'r ByteRecord,
-    cols: &[Option<usize>; 7],
+    cols: &[Option<usize>; COLUMNS],
     expected: usize,
 ) -> Result<Fields<'r>, ParseProblem> {
     if rec.len() != expected {
@@ -533,6 +544,7 @@ fn csv_fields<'r>(
         channel: [get(cols[2])?, get(cols[3])?, get(cols[4])?],
         conversion: get(cols[5])?,
         value: get(cols[6])?,
+        order: get(cols[7])?,
     })
 }
 
@@ -571,7 +583,7 @@ fn read_jsonl<R: BufRead>(
 /// and strings without escapes are borrowed, not copied.
 fn json_row<'l>(
     line: &'l [u8],
-    names: &[(Option<&str>, bool); 7],
+    names: &[(Option<&str>, bool); COLUMNS],
 ) -> Result<Fields<'l>, ParseProblem> {
     let json = |e: serde_json::Error| ParseProblem::Json(e.to_string());
     let pointers = names
@@ -582,7 +594,7 @@ fn json_row<'l>(
         if !v.is_object() {
             return Err(ParseProblem::Json("the line is not a JSON object".into()));
         }
-        let mut out: [Cow<'l, str>; 7] = Default::default();
+        let mut out: [Cow<'l, str>; COLUMNS] = Default::default();
         for (slot, (name, _)) in out.iter_mut().zip(names) {
             let Some(name) = name else { continue };
             let found = if name.starts_with('/') {
@@ -610,7 +622,7 @@ fn json_row<'l>(
         de.end().map_err(json)?;
         out
     };
-    let [user, time, c0, c1, c2, conversion, value] = out;
+    let [user, time, c0, c1, c2, conversion, value, order] = out;
     Ok(Fields {
         user,
         time,
@@ -618,6 +630,7 @@ fn json_row<'l>(
         channel: [c0, c1, c2],
         conversion,
         value,
+        order,
     })
 }
 
@@ -629,10 +642,10 @@ mod json_scan {
     use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
     /// The names wanted, in [`Fields`](super::Fields) order.
-    pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); 7]);
+    pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); super::COLUMNS]);
 
     impl<'de> DeserializeSeed<'de> for Wanted<'_, '_> {
-        type Value = [Cow<'de, str>; 7];
+        type Value = [Cow<'de, str>; super::COLUMNS];
 
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_map(self)
@@ -640,14 +653,14 @@ mod json_scan {
     }
 
     impl<'de> Visitor<'de> for Wanted<'_, '_> {
-        type Value = [Cow<'de, str>; 7];
+        type Value = [Cow<'de, str>; super::COLUMNS];
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out: [Cow<'de, str>; 7] = Default::default();
+            let mut out: [Cow<'de, str>; super::COLUMNS] = Default::default();
             while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
                 match self.0.iter().position(|(n, _)| *n == Some(key.as_ref())) {
                     Some(i) => {
@@ -784,6 +797,7 @@ mod tests {
             (Some("/ctx/camp"), false),
             (Some("conv"), false),
             (Some("value"), false),
+            (None, false),
         ];
         let line = br#"{"uid": 42, "ts": 1710057600, "ctx": {"src": "google", "med": "cpc"}, "conv": true, "value": null}"#;
         let f = json_row(line, &names).unwrap();
@@ -810,6 +824,7 @@ mod tests {
             (None, false),
             (Some("conv"), false),
             (Some("value"), false),
+            (None, false),
         ];
         let line = br#"{"skip": {"deep": [1, {"x": 2}]}, "uid": 42, "ts": 1710057600.25, "ch": "A\"B", "conv": true, "value": null}"#;
         let f = json_row(line, &flat).unwrap();

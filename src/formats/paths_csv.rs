@@ -23,7 +23,8 @@ pub struct PathCsvOptions {
     pub value_column: Option<String>,
     /// Column holding non-converting journeys (default `total_null`). When `None`, or when the
     /// header has no such column, nulls are 0 and [`ReadReport::has_nulls`] is false (the Markov
-    /// model then has P(conv) = 1 by construction, MODELS.md §3.9).
+    /// model then has P(conv) = 1 by construction: [model reference](crate::reference),
+    /// §Markov chain / Corner cases).
     pub null_column: Option<String>,
     /// CSV delimiter; `None` detects `,`, `;` or tab from the header line.
     pub delimiter: Option<u8>,
@@ -511,7 +512,9 @@ impl Splitter {
         if self.tokens.is_empty() {
             return Err(Error::InvalidPath(ParseProblem::EmptyPath));
         }
-        table.add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
+        table
+            .add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
+            .map(|_| ())
     }
 }
 

@@ -1,4 +1,5 @@
-//! Single-touch rules: first touch, last touch, last non-direct touch (MODELS.md §2.1–2.2).
+//! Single-touch rules: first touch, last touch, last non-direct touch (the model reference,
+//! §Rule-based models).
 
 use std::borrow::Cow;
 

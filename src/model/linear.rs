@@ -1,4 +1,5 @@
-//! Linear (equal-split) attribution in its three conventions (MODELS.md §2.3).
+//! Linear (equal-split) attribution in its three conventions (the model reference,
+//! §Rule-based models / Linear).
 
 use std::borrow::Cow;
 

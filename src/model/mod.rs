@@ -25,6 +25,7 @@ use std::borrow::Cow;
 
 use crate::attribution::Attribution;
 use crate::error::Result;
+use crate::fit::FittedModel;
 use crate::table::PathTable;
 
 mod first_last;
@@ -32,7 +33,7 @@ mod linear;
 mod markov;
 mod participation;
 mod position;
-mod rules;
+pub(crate) mod rules;
 mod shapley;
 mod time_decay;
 
@@ -80,4 +81,16 @@ pub trait AttributionModel: Send + Sync + std::fmt::Debug {
     /// [`Error::NoConversions`](crate::Error::NoConversions) when the table has no conversion,
     /// and model-specific errors documented on each model.
     fn attribute(&self, table: &PathTable) -> Result<Attribution>;
+
+    /// Fits the model on `table`: its aggregate attribution plus what it needs to credit any
+    /// journey touch by touch (see [`crate::fit`]).
+    ///
+    /// The provided method calibrates channel weights to the aggregate (the split of
+    /// table-level models); rule-based models return their rule instead.
+    ///
+    /// # Errors
+    /// As [`AttributionModel::attribute`].
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        FittedModel::calibrated(self.attribute(table)?, table)
+    }
 }

@@ -1,4 +1,5 @@
-//! Participation: every channel on a converting path gets the full conversion (MODELS.md §2.6).
+//! Participation: every channel on a converting path gets the full conversion (the model
+//! reference, §Rule-based models / Participation).
 
 use std::borrow::Cow;
 
@@ -7,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::rules::{Scratch, TouchWeights, channel_sums, path_credit_by_weights};
 use crate::attribution::Attribution;
 use crate::error::Result;
+use crate::fit::{FittedModel, RuleSpec};
 use crate::model::{AttributionModel, PathCredit, RuleBased};
 use crate::table::{PathTable, Row};
 
@@ -20,7 +22,7 @@ use crate::table::{PathTable, Row};
 ///
 /// The raw form answers "in how many conversions did the channel take part" (its `share` is
 /// that fraction of C); the normalized form is efficient and equals Markov attribution at
-/// full-history order (MODELS.md §3.7, M6).
+/// full-history order ([model reference](crate::reference), §Markov chain / Higher orders).
 ///
 /// # Complexity
 /// O(T) time over T touches, O(n) extra memory per chunk of rows.
@@ -84,6 +86,20 @@ impl AttributionModel for Participation {
             }
         }
         Attribution::from_credit(name, table, &sums.conversions, &sums.value)
+    }
+
+    /// The raw form is a rule (1 to every distinct channel of a journey); the normalized form
+    /// rescales over the whole table, so its journeys are split by calibrated weights.
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let attribution = self.attribute(table)?;
+        if self.normalized {
+            FittedModel::calibrated(attribution, table)
+        } else {
+            Ok(FittedModel::rule(
+                attribution,
+                RuleSpec::Participation(*self),
+            ))
+        }
     }
 }
 

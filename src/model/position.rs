@@ -1,5 +1,5 @@
 //! Position-based rules: U-shaped, J-curve, inverse J, custom weights, and W-shaped
-//! (MODELS.md §2.4–2.5).
+//! (the model reference, §Rule-based models / Position-based, W-shaped).
 
 use std::borrow::Cow;
 
@@ -199,7 +199,8 @@ impl TouchWeights for PositionBased {
 rule_model!(PositionBased);
 
 /// W-shaped attribution: first touch, a middle milestone and last touch get fixed weights, the
-/// other touches share the rest (MODELS.md §2.5).
+/// other touches share the rest ([model reference](crate::reference), §Rule-based models /
+/// W-shaped).
 ///
 /// ```text
 /// L = 1 : (1)            L = 2 : (f/(f+l), l/(f+l))

@@ -1,6 +1,6 @@
 //! The shared engine of the rule-based models: each model only says how one path's credit is
-//! split over its touches (its weight vector, MODELS.md §0); walking the table, accumulating
-//! credit and building path-level credit live here, once.
+//! split over its touches (its weight vector: the model reference, §Conventions / Credit);
+//! walking the table, accumulating credit and building path-level credit live here, once.
 
 use crate::attribution::Attribution;
 use crate::channel::ChannelId;
@@ -23,6 +23,11 @@ impl Scratch {
             stamp: vec![0; channels],
             generation: 0,
         }
+    }
+
+    /// Number of channels it has room for.
+    pub fn len(&self) -> usize {
+        self.stamp.len()
     }
 
     /// Starts a new row: every channel becomes unseen.
@@ -198,13 +203,18 @@ pub(crate) fn path_credit_by_weights<W: TouchWeights>(
 /// Implements [`AttributionModel`](crate::AttributionModel) and [`RuleBased`] for a type that
 /// implements [`TouchWeights`] and has a `fn model_name(&self) -> Cow<'static, str>`.
 macro_rules! rule_model {
-    ($t:ty) => {
+    ($t:ident) => {
         impl $crate::model::AttributionModel for $t {
             fn name(&self) -> std::borrow::Cow<'static, str> {
                 self.model_name()
             }
             fn attribute(&self, table: &$crate::PathTable) -> $crate::Result<$crate::Attribution> {
                 $crate::model::rules::credit_by_weights(&self.model_name(), table, self)
+            }
+            fn fit(&self, table: &$crate::PathTable) -> $crate::Result<$crate::fit::FittedModel> {
+                let attribution = self.attribute(table)?;
+                let rule = $crate::fit::RuleSpec::$t(self.clone());
+                Ok($crate::fit::FittedModel::rule(attribution, rule))
             }
         }
         impl $crate::model::RuleBased for $t {

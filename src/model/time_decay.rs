@@ -1,4 +1,5 @@
-//! Time decay: more credit to touches closer to the conversion (MODELS.md §2.7).
+//! Time decay: more credit to touches closer to the conversion (the model reference,
+//! §Rule-based models / Time decay).
 
 use std::borrow::Cow;
 
@@ -104,7 +105,8 @@ impl TouchWeights for TimeDecay {
                     )));
                 }
                 // Measure from the latest touch: the same shares as from the conversion time
-                // (MODELS.md §2.7), without underflow when the conversion is long after.
+                // (the model reference, §Rule-based models / Time decay), without underflow
+                // when the conversion is long after.
                 for (o, &t) in out.iter_mut().zip(times) {
                     // `abs_diff`: the span of two i64 times can exceed i64 (never panics).
                     *o = (-(latest.abs_diff(t) as f64) / h).exp2();

@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use touchpoint::{Attribution, Outcome, PathTable};
 
-/// The oracle tolerance of MODELS.md §8 (relative or absolute).
+/// The tolerance of the model reference's worked examples (relative or absolute).
 pub const TOL: f64 = 1e-9;
 
 /// Channel names the strategies draw from (not in alphabetical order, so that interning order
@@ -46,7 +46,7 @@ pub fn close_to(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
 }
 
-/// Asserts [`close_to`] with the oracle tolerance [`TOL`].
+/// Asserts [`close_to`] with the worked-example tolerance [`TOL`].
 #[track_caller]
 pub fn assert_close(a: f64, b: f64) {
     assert_close_tol(a, b, TOL);

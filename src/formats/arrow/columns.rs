@@ -490,7 +490,9 @@ impl<'a> Paths<'a> {
                     return Err(null(format!("{name}[{}]", k + 1)));
                 }
                 // Checked just above: no element is null.
-                table.add(range.map(|j| values.get(j).unwrap_or("").trim()), outcome)
+                table
+                    .add(range.map(|j| values.get(j).unwrap_or("").trim()), outcome)
+                    .map(|_| ())
             }
         }
     }

@@ -10,7 +10,7 @@ use super::MODEL;
 
 /// The order k of the chain: fixed, or chosen from the data by out-of-sample prediction of
 /// conversion (`Auto`, in the spirit of Anderl et al. 2016 and ChannelAttribution's
-/// `choose_order`, MODELS.md §3.7).
+/// `choose_order`; [model reference](crate::reference), §Markov chain / Order selection).
 ///
 /// # Method
 ///
@@ -98,7 +98,8 @@ impl FromStr for Order {
     }
 }
 
-/// How conversion value is credited (MODELS.md §3.5).
+/// How conversion value is credited ([model reference](crate::reference), §Markov chain /
+/// Conversion value).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueMode {

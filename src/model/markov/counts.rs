@@ -1,4 +1,5 @@
-//! Transition counts and the estimated chain (MODELS.md §3.2): per-chunk counts by
+//! Transition counts and the estimated chain (the model reference, §Markov chain /
+//! Transition probabilities): per-chunk counts by
 //! `(state, slot)`, merged in chunk order and sorted into CSR by source state.
 
 use rustc_hash::FxHashMap;
@@ -124,7 +125,8 @@ struct Merged {
     max_states: usize,
     pool: Vec<(u32, f64, f64)>,
 }
-/// The estimated absorbing chain (MODELS.md §3.2): transition probabilities in CSR form by
+/// The estimated absorbing chain (the model reference, §Markov chain / Transition
+/// probabilities): transition probabilities in CSR form by
 /// source state, absorption probabilities, and what the value model and the simulation need.
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
@@ -152,7 +154,7 @@ pub(crate) struct Chain {
 }
 
 /// The empirical distribution of value per conversion `v_r/c_r` over the rows whose last state is
-/// `s`, weighted by `c_r` (ChannelAttribution's value draw, MODELS.md §3.5). CSR by state:
+/// `s`, weighted by `c_r` (ChannelAttribution's value draw, §Conversion value). CSR by state:
 /// `value[ptr[s]..ptr[s+1]]` with cumulative weights `cum` (sorted by value).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ValuePool {
@@ -403,7 +405,7 @@ fn count(
             let o = row.outcome;
             let w = o.journeys();
             if w == 0.0 {
-                return Ok(()); // zero-weight rows contribute nothing (§3.9)
+                return Ok(()); // zero-weight rows contribute nothing (§Transition probabilities)
             }
             let mut prev = START;
             let m = rule.for_each_state(row.path, buf, |s| {
@@ -490,7 +492,7 @@ mod tests {
 
     #[test]
     fn counts_follow_section_3_2_on_t2() {
-        // O2d: T2's first-order transition counts. start → A: A>B>C (3) + A>A>B (3) = 6 of 15.
+        // T2's first-order transition counts (the model reference, §Transition probabilities). start → A: A>B>C (3) + A>A>B (3) = 6 of 15.
         let mut t = PathTable::new();
         t.add(["A", "B", "C"], Outcome::new(2.0, 20.0, 1.0))
             .unwrap();
@@ -515,7 +517,7 @@ mod tests {
         assert_eq!(ch.visits[0], 15.0);
         let out: Vec<_> = ch.out(0).collect();
         assert_eq!(out, [(1, 6.0), (2, 5.0), (3, 4.0)]);
-        // A: visits 6 (A>B>C) + 3 (A>A>B, merged) + 2 (C>A) + 1 (…>A) = 9 (O2d: B 2/3, conv 2/9).
+        // A: visits 6 (A>B>C) + 3 (A>A>B, merged) + 2 (C>A) + 1 (…>A) = 9 (B 2/3, conv 2/9).
         assert_eq!(ch.visits[1], 9.0);
         assert_eq!(ch.n_conv[1], 2.0);
         assert_eq!(ch.value_end[1], 22.0);

@@ -1,4 +1,4 @@
-//! Dense solvers: order 1 by Theorem M5 from one blocked factorisation, and one LU per removed
+//! Dense solvers: order 1 from one blocked factorisation (§Exact solve), and one LU per removed
 //! chain (any order, the fallback of Gauss–Seidel on small chains).
 
 use crate::error::Result;
@@ -20,7 +20,7 @@ pub(crate) fn order1_work(n: usize) -> f64 {
     (n as f64).powi(3)
 }
 
-/// Order 1, Theorem M5: with G = (I − Q)⁻¹, h = G·r_conv and h_V = G·r_value,
+/// Order 1, one factorisation (the model reference, §Markov chain / Exact solve): with G = (I − Q)⁻¹, h = G·r_conv and h_V = G·r_value,
 ///
 /// ```text
 /// RE(c)   = G[start,c]·h(c)   / (G[c,c]·h(start))

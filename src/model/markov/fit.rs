@@ -52,7 +52,7 @@ impl MarkovFit {
         self.selection.as_deref()
     }
 
-    /// P(conv) from `(start)`: C/(C + U) for the exact solver (Theorem M1), the fraction of
+    /// P(conv) from `(start)`: C/(C + U) for the exact solver (the base rate), the fraction of
     /// converting walks for the simulation.
     pub fn conversion_probability(&self) -> f64 {
         self.p_conv
@@ -106,7 +106,7 @@ impl MarkovFit {
         self.by_name(&self.re)
     }
 
-    /// RE_V(c) of `channel`: ChannelAttribution's value removal effect (§3.5). Computed in both
+    /// RE_V(c) of `channel`: ChannelAttribution's value removal effect (§Conversion value). Computed in both
     /// value modes, used for crediting value only by [`ValueMode::ValueWeighted`]. 0 for every
     /// channel when the table has no value.
     pub fn value_removal_effect(&self, channel: &str) -> Option<f64> {
@@ -143,7 +143,7 @@ impl MarkovFit {
     /// Only transitions with positive probability are listed; probabilities out of each state
     /// sum to 1. Rows are sorted by source then target: `(start)` first, channel states by their
     /// channel names (tuple order), then `(conversion)` and `(null)`. This is the matrix the
-    /// model uses (no self-transitions, §3.8), which differs from ChannelAttribution's
+    /// model uses (no self-transitions, §States), which differs from ChannelAttribution's
     /// `transition_matrix(flg_equal = TRUE)` only by keeping no self-loops.
     pub fn transitions(&self) -> Vec<Transition> {
         let s_count = self.chain.states;

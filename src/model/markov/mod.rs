@@ -1,12 +1,13 @@
-//! Markov-chain attribution by removal effects (MODELS.md §3), solved exactly at any order.
+//! Markov-chain attribution by removal effects, solved exactly at any order (the model
+//! reference, §Markov chain).
 //!
 //! * `config`: the order, value mode and solver settings.
-//! * `states`: states of the table's paths (§3.1); `counts`: transition counts and the
-//!   estimated chain (§3.2).
+//! * `states`: states of the table's paths (§States); `counts`: transition counts and the
+//!   estimated chain (§Transition probabilities).
 //! * `fit`: the fitted chain, its removal effects and the attribution.
-//! * `solve`: exact conversion probability and removal effects (§3.3–3.6).
-//! * `monte_carlo`: ChannelAttribution's simulation, for comparisons (§3.6).
-//! * `order`: choosing the order by out-of-sample prediction (§3.7).
+//! * `solve`: exact conversion probability and removal effects (§Base rate, §Exact solve).
+//! * `monte_carlo`: ChannelAttribution's simulation, for comparisons (§Simulation).
+//! * `order`: choosing the order by out-of-sample prediction (§Order selection).
 
 use std::borrow::Cow;
 
@@ -37,17 +38,18 @@ use states::StateRule;
 const MODEL: &str = "markov";
 
 /// Markov-chain attribution: each channel's credit is its removal effect, the share of
-/// conversions the chain loses when the channel is removed (MODELS.md §3).
+/// conversions the chain loses when the channel is removed (the
+/// [model reference](crate::reference), §Markov chain).
 ///
 /// States are ChannelAttribution's: the last k channels of the path (sliding windows; a path of
 /// at most k touches is one state), consecutive identical states merged. Transition counts weigh
-/// every row by its journeys c + u (§3.2). With G = (I − Q)⁻¹ the fundamental matrix of the
+/// every row by its journeys c + u. With G = (I − Q)⁻¹ the fundamental matrix of the
 /// transient part and A_c the states containing channel c:
 ///
 /// ```text
-/// P(conv)   = h(start),  (I − Q) h = r_conv              (= C / (C + U), Theorem M1)
+/// P(conv)   = h(start),  (I − Q) h = r_conv              (= C / (C + U): §Base rate)
 /// P₋c(conv) = the same with every transition into A_c sent to (null)
-/// RE(c)     = 1 − P₋c(conv) / P(conv)                    (0 ≤ RE ≤ 1, Σ RE ≥ 1: Theorem M4)
+/// RE(c)     = 1 − P₋c(conv) / P(conv)                    (0 ≤ RE ≤ 1, Σ RE ≥ 1)
 /// conv(c)   = C · RE(c) / Σ_c' RE(c')
 ///
 /// value-weighted (default):  m(s) = value / conversions of the rows ending in state s
@@ -57,12 +59,12 @@ const MODEL: &str = "markov";
 /// ```
 ///
 /// g and g₋c are the expected visits from `(start)` in the chain and in the removed chain.
-/// Order 1 uses one factorisation for all channels (Theorem M5:
+/// Order 1 uses one factorisation for all channels (§Exact solve:
 /// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`); higher orders solve each removed chain by
 /// Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per removed chain as
 /// the fallback on chains of at most 1,000 states where Gauss–Seidel converges too slowly.
 ///
-/// Corner cases (§3.9): a table without conversions is an error; a table without nulls works
+/// Corner cases (§Corner cases): a table without conversions is an error; a table without nulls works
 /// (P(conv) = 1 by construction, so removal effects are visit probabilities; the result carries a
 /// `note`); a channel only in null paths gets credit only if the chain can reach a conversion
 /// through it (T4 vs T4b); channels of the vocabulary absent from every weighted path get 0.
@@ -95,7 +97,7 @@ const MODEL: &str = "markov";
 ///
 /// ```
 /// use touchpoint::{AttributionModel, Markov, Outcome, PathTable};
-/// // MODELS.md §3.10, table T1 (published answer: 0.2, 0.4, 0.4 conversions).
+/// // Table T1 of the model reference (published answer: 0.2, 0.4, 0.4 conversions).
 /// let mut t = PathTable::new();
 /// t.add(["C1", "C2", "C3"], Outcome::new(1.0, 1000.0, 0.0))?;
 /// t.add(["C1"], Outcome::null(1.0))?;
@@ -115,7 +117,7 @@ pub struct Markov {
     /// Value crediting (default value-weighted, ChannelAttribution's).
     pub value_mode: ValueMode,
     /// Collapse consecutive repeated channels (`A > A > B` → `A > B`) before building states.
-    /// Irrelevant at order 1 (Theorem M2); at k ≥ 2 it changes results (oracle O6), so it is off
+    /// Irrelevant at order 1; at k ≥ 2 it changes results (§Higher orders: T7), so it is off
     /// by default (ChannelAttribution builds states from the raw path).
     pub collapse_repeats: bool,
     /// Exact (default) or simulated.
@@ -230,7 +232,7 @@ impl Markov {
 
     /// Fits the chain to `table` and computes every channel's removal effects.
     ///
-    /// The exact solver checks Theorem M1 on its own answer: a conversion probability that
+    /// The exact solver checks the base rate on its own answer: a conversion probability that
     /// differs from C/(C + U) by more than 1e-9 (relative) is reported as
     /// [`Error::Numerical`] rather than returned.
     ///
@@ -290,7 +292,7 @@ impl Markov {
                     return Err(Error::Numerical {
                         model: MODEL,
                         reason: format!(
-                            "self-check failed: P(conv) = {} but C/(C+U) = {base} (Theorem M1)",
+                            "self-check failed: P(conv) = {} but C/(C+U) = {base} (the base rate)",
                             s.p_conv
                         ),
                     });

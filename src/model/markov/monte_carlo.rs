@@ -1,5 +1,5 @@
-//! ChannelAttribution's removal effects by simulation (MODELS.md §3.6, PEERS.md §1.5), for users
-//! who compare with it. The exact solver is the default.
+//! ChannelAttribution's removal effects by simulation (the model reference, §Markov chain /
+//! Simulation), for users who compare with it. The exact solver is the default.
 //!
 //! Walks start at `(start)` and draw each next state from the transition counts; a walk ends at
 //! `(conversion)`, at `(null)`, or, as a non-conversion, when it would enter more than
@@ -87,7 +87,8 @@ impl Sampler {
     fn next(&self, s: usize, u: f64) -> u32 {
         let r = self.ptr[s]..self.ptr[s + 1];
         let cum = &self.cum[r.clone()];
-        // Every transient state has an outgoing transition (§3.2), so `cum` is not empty.
+        // Every transient state has an outgoing transition (the model reference, §Markov chain /
+        // Transition probabilities), so `cum` is not empty.
         let total = cum[cum.len() - 1];
         let i = cum.partition_point(|&c| c <= u * total).min(cum.len() - 1);
         self.to[r.start + i]

@@ -3,7 +3,7 @@
 //! Three solvers, chosen by [`solve`] from their estimated cost:
 //!
 //! * **Dense, order 1** (`dense::order1`, at most [`DENSE_MAX`] transient states): one
-//!   blocked LU factorisation of I − Q and the diagonal of G = (I − Q)⁻¹; Theorem M5 then gives
+//!   blocked LU factorisation of I − Q and the diagonal of G = (I − Q)⁻¹; one formula then gives
 //!   every channel's removal effect without refactorising. n³ multiply-adds, 8n² bytes.
 //! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
 //!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ,
@@ -216,7 +216,7 @@ pub(super) fn numerical(reason: String) -> Error {
 }
 
 /// Per-state absorption rates r_conv(s) = N(s, conv)/N(s) and value rates
-/// r_value(s) = value_end(s)/N(s) (= m(s)·R(s, conv) of §3.5).
+/// r_value(s) = value_end(s)/N(s) (= m(s)·R(s, conv) of §Conversion value).
 pub(super) fn rates(chain: &Chain) -> (Vec<f64>, Vec<f64>) {
     let rate = |x: &[f64]| -> Vec<f64> {
         x.iter()

@@ -1,4 +1,4 @@
-//! Markov states of a path table (MODELS.md §3.1): the state rule, packed state keys and
+//! Markov states of a path table (the model reference, §Markov chain / States): the state rule, packed state keys and
 //! the tuple → id index (counts and the chain are in `counts`).
 //!
 //! A state is a tuple of at most k channels. Ids: `0` is `(start)`, `1..=S` are the channel
@@ -47,7 +47,7 @@ impl StateRule {
         buf
     }
 
-    /// Calls `f` on each state of `path` (ChannelAttribution's sliding windows, §3.1): the whole
+    /// Calls `f` on each state of `path` (ChannelAttribution's sliding windows, §States): the whole
     /// path when it has at most k touches, else every window of k consecutive touches, with
     /// consecutive identical states merged. Returns the number of states.
     pub fn for_each_state(
@@ -373,7 +373,7 @@ mod tests {
 
     #[test]
     fn sliding_windows_follow_channel_attribution() {
-        // PEERS.md §1.4: A>B>C>D at order 2 gives "A B", "B C", "C D".
+        // The model reference, §States: A>B>C>D at order 2 gives "A B", "B C", "C D".
         assert_eq!(
             states(&[0, 1, 2, 3], 2, false),
             [vec![0, 1], vec![1, 2], vec![2, 3]]

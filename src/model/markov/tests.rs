@@ -7,7 +7,7 @@ use crate::fixtures::t2;
 
 #[test]
 fn dense_and_sparse_solvers_agree_at_order_1() {
-    // O2c order 1: RE = 88/161, 71/126, 199/357; RE_V = 457/805, 5/9, 1913/3570.
+    // T2 at order 1 (the model reference, §Markov worked examples): RE = 88/161, 71/126, 199/357; RE_V = 457/805, 5/9, 1913/3570.
     let m = Markov::default();
     let dense = m.fit_with(&t2(), Method::Dense).unwrap();
     let sparse = m.fit_with(&t2(), Method::Sparse).unwrap();
@@ -70,7 +70,7 @@ fn iterative_and_direct_solvers_agree_at_every_order() {
 fn slow_gauss_seidel_falls_back_to_direct_solves() {
     // A > B repeated 1000 times: at order 2 the walk alternates between the states A,B and
     // B,A and leaves with probability about 1/2000 per step, so Gauss–Seidel would need
-    // ~60,000 sweeps. All converting walks visit both channels: RE = 1, 1; P = 1/3 (M1).
+    // ~60,000 sweeps. All converting walks visit both channels: RE = 1, 1; P = 1/3 (base rate).
     let long: Vec<&str> = (0..2000)
         .map(|i| if i % 2 == 0 { "A" } else { "B" })
         .collect();
@@ -136,7 +136,7 @@ proptest::proptest! {
         }
     }
 
-    /// Theorem M5 (one factorisation) against the per-channel iterative solves.
+    /// One factorisation at order 1 against the per-channel iterative solves.
     #[test]
     fn m5_dense_matches_the_iterative_solver(
         rows in proptest::collection::vec(

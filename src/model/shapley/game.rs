@@ -1,6 +1,6 @@
-//! Shapley values of a cooperative game (MODELS.md §4.1, §4.3): exact computation from the
-//! subset form over bitmask coalitions, the fast zeta (subset-sum) transform, and seeded
-//! permutation sampling with antithetic pairs.
+//! Shapley values of a cooperative game (the model reference, §Shapley games): exact
+//! computation from the subset form over bitmask coalitions, the fast zeta (subset-sum)
+//! transform, and seeded permutation sampling with antithetic pairs.
 //!
 //! ```text
 //! φ_i = Σ_{S ⊆ N∖{i}} w(|S|) · [v(S ∪ {i}) − v(S)],     w(s) = s! (n−s−1)! / n!
@@ -224,7 +224,7 @@ where
 mod tests {
     use super::*;
 
-    /// Shapley value by enumerating all n! orderings (MODELS.md §4.1, permutation form).
+    /// Shapley value by enumerating all n! orderings (the permutation form).
     fn by_orderings(v: &[f64], n: usize) -> Vec<f64> {
         fn rec(v: &[f64], n: usize, order: &mut Vec<usize>, used: u64, phi: &mut [f64]) {
             if order.len() == n {

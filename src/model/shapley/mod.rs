@@ -1,4 +1,5 @@
-//! Shapley-value attribution (MODELS.md §4) and Shao & Li's probabilistic model (§5.1).
+//! Shapley-value attribution and Shao & Li's probabilistic model (the model reference, §Shapley
+//! games).
 //!
 //! | model | type | name | game | cost |
 //! |---|---|---|---|---|

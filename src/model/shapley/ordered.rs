@@ -1,4 +1,5 @@
-//! Ordered Shapley: the simplified Shapley value resolved by touch position (MODELS.md §4.4).
+//! Ordered Shapley: the simplified Shapley value resolved by touch position (the model
+//! reference, §Shapley games / Ordered Shapley).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -30,7 +31,8 @@ use crate::walk::fold_rows;
 /// `"positions": {channel: [conversions at position 1, 2, …]}` and `"value_positions"` likewise,
 /// every array of length min(`max_positions`, longest converting path).
 ///
-/// On T2 (MODELS.md O2e): A (11/12, 3/4, 0, 1/3), B (7/6, 2/3, 2/3, 0), C (3/2, 1/3, 2/3, 0).
+/// On T2 ([model reference](crate::reference), §Shapley games / Ordered Shapley):
+/// A (11/12, 3/4, 0, 1/3), B (7/6, 2/3, 2/3, 0), C (3/2, 1/3, 2/3, 0).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `max_positions` is 0; [`Error::NoConversions`] when the table

@@ -1,5 +1,6 @@
-//! Conversion-rate Shapley games (MODELS.md §4.3): the exact-set game played per converting
-//! channel set (DP6's `attribution_shapley`), and one global game over all channels.
+//! Conversion-rate Shapley games (the model reference, §Shapley games): the exact-set game
+//! played per converting channel set (DP6's `attribution_shapley`), and one global game over
+//! all channels.
 
 use std::borrow::Cow;
 
@@ -11,6 +12,7 @@ use super::game::{
 use super::sets::{ChannelSets, SetIndex, fold_sets, mix64, zobrist};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
+use crate::fit::{FittedModel, SetShares};
 use crate::model::AttributionModel;
 use crate::model::rules::require_conversions;
 use crate::table::PathTable;
@@ -73,7 +75,7 @@ fn negative_channels(a: &Attribution) -> Vec<&str> {
 /// The split is by φ_i^T / Σ_j φ_j^T, and Σ_j φ_j^T = v(T) − v(∅) = CR(T) by efficiency;
 /// CR(T) > 0 because T converts, so the denominator is never 0 and the result never NaN. The
 /// model is efficient (Σ conv = C, Σ value = V) but individual credits can be 0 or negative: in
-/// T2 the set {A, C} gives A nothing because {A} was never observed alone (MODELS.md §4.5).
+/// T2 the set {A, C} gives A nothing because {A} was never observed alone (§Exact-set rate game).
 /// Credits depend on null journeys.
 ///
 /// Sets with at most `max_exact_channels` channels are computed exactly by enumerating their
@@ -85,8 +87,8 @@ fn negative_channels(a: &Attribution) -> Vec<&str> {
 /// `standard_error` and `value_standard_error` (per channel, 0 when every set is exact; sets
 /// are sampled independently, so variances add), `negative_channels`.
 ///
-/// On T2 (MODELS.md O2a/O2b): conversions A 85/72, B 175/72, C 61/18; value A 2837/216,
-/// B 5195/216, C 886/27.
+/// On T2 ([model reference](crate::reference), §Shapley games / Exact-set rate game):
+/// conversions A 85/72, B 175/72, C 61/18; value A 2837/216, B 5195/216, C 886/27.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `max_exact_channels` > [`RATE_EXACT_LIMIT`] or
@@ -210,9 +212,48 @@ fn set_seed(seed: u64, table: &PathTable, sets: &ChannelSets, t: &[u32]) -> u64 
     mix64(seed ^ h)
 }
 
+impl ShapleyRate {
+    /// Every observed channel set of `table` with its conversion rate and, for converting sets,
+    /// the split φ_i^T / CR(T) of its conversions over its members (the same estimates as
+    /// [`AttributionModel::attribute`]: exact or sampled with the same seeds).
+    fn set_shares(&self, table: &PathTable) -> Result<SetShares> {
+        self.validate()?;
+        let sets = ChannelSets::build(table)?;
+        let index = SetIndex::new(&sets);
+        let names = sets
+            .players
+            .iter()
+            .map(|&id| table.channels().name(id).to_string())
+            .collect();
+        let mut out = Vec::with_capacity(sets.len());
+        for s in 0..sets.len() {
+            let t = sets.members(s);
+            let cr = sets.rate(s);
+            let split = if sets.outcome(s).conversions == 0.0 {
+                Vec::new()
+            } else if t.len() <= self.max_exact_channels {
+                exact_subgame(&sets, &index, t)
+            } else {
+                let seed = set_seed(self.seed, table, &sets, t);
+                sampled_subgame(&sets, &index, t, self.samples, seed).phi
+            };
+            let split = split.into_iter().map(|phi| phi / cr).collect();
+            out.push((t.to_vec(), cr, split));
+        }
+        SetShares::new(names, out, self.max_exact_channels)
+    }
+}
+
 impl AttributionModel for ShapleyRate {
     fn name(&self) -> Cow<'static, str> {
         "shapley_rate".into()
+    }
+
+    /// Journeys are split by the game of their own channel set (see [`crate::fit::SetShares`]).
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        let attribution = self.attribute(table)?;
+        let shares = self.set_shares(table)?;
+        FittedModel::set_game(attribution, table, shares)
     }
 
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
@@ -488,7 +529,8 @@ mod tests {
 
     #[test]
     fn t2_subgames_of_models_4_5() {
-        // Players A = 0, B = 1, C = 2. MODELS.md §4.5: subgame {A,B}: φ = (1/24, 7/24);
+        // Players A = 0, B = 1, C = 2. The model reference, §Exact-set rate game:
+        // subgame {A,B}: φ = (1/24, 7/24);
         // subgame {A,B,C}: φ = (19/72, 5/36, 25/72); subgame {A,C}: φ_A = 0, φ_C = CR(AC) = 1/2.
         let sets = ChannelSets::build(&t2()).unwrap();
         let index = SetIndex::new(&sets);

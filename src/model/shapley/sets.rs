@@ -1,6 +1,6 @@
-//! The distinct-set view of a table (MODELS.md §1.3): every row reduced to the set of channels
-//! it touched, with the outcomes of equal sets summed. The conversion-rate games and Shao–Li are
-//! functions of this view only.
+//! The distinct-set view of a table (the model reference, §Shapley games): every row reduced
+//! to the set of channels it touched, with the outcomes of equal sets summed. The
+//! conversion-rate games and Shao–Li are functions of this view only.
 //!
 //! Channels that occur in a row with at least one journey become *players*, numbered in channel
 //! **name** order, so everything computed from the view (bitmasks, orderings drawn by the
@@ -286,8 +286,8 @@ mod tests {
 
     #[test]
     fn t2_exact_sets_match_models_4_5() {
-        // MODELS.md §4.5: {B}: 1 conv, 3 null; {C}: 1, 1; {A,B}: 1, 2; {A,C}: 1, 1;
-        // {A,B,C}: 3, 1 (value 32 = 20 + 12).
+        // T2 (the model reference, §Simplified Shapley): {B}: 1 conv, 3 null; {C}: 1, 1;
+        // {A,B}: 1, 2; {A,C}: 1, 1; {A,B,C}: 3, 1 (value 32 = 20 + 12).
         let s = ChannelSets::build(&t2()).unwrap();
         let names: Vec<_> = s
             .players

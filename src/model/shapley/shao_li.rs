@@ -1,4 +1,5 @@
-//! Shao & Li's simple probabilistic model, normalised (MODELS.md §5.1).
+//! Shao & Li's simple probabilistic model, normalised (the model reference, §Shapley games /
+//! Shao–Li).
 
 use std::borrow::Cow;
 
@@ -33,11 +34,13 @@ use crate::table::PathTable;
 /// saw), as mta does. Contributions can be negative. The normalisers are positive whenever
 /// C > 0: Σ_{i∈S} C_S(i) = Σ_{pairs {i,j} ⊆ S} P(y|i,j) / (|S| − 1) > 0 for |S| ≥ 2 (every pair
 /// of a converting set has N⁺ > 0), and P(y|i) > 0 for |S| = 1. Not efficient without the
-/// normalisation; not equal to a channel's own conversions on single-touch tables (P10 fails:
-/// raw(i) = c_i·P(y|i)). Extras: `raw`, `raw_value` and `p_conversion` (P(y|i)) per channel.
+/// normalisation; not equal to a channel's own conversions on single-touch tables (property
+/// P10 of the model reference fails: raw(i) = c_i·P(y|i)). Extras: `raw`, `raw_value` and
+/// `p_conversion` (P(y|i)) per channel.
 ///
-/// On T2 (MODELS.md O2a/O2b/O2f): P(y|A) = 5/9, P(y|B) = 5/11, P(y|C) = 5/8; conversions
-/// A 246365/117528, B 229313/117528, C 173509/58764.
+/// On T2 ([model reference](crate::reference), §Shapley games / Shao–Li):
+/// P(y|A) = 5/9, P(y|B) = 5/11, P(y|C) = 5/8; conversions A 246365/117528, B 229313/117528,
+/// C 173509/58764.
 ///
 /// # Errors
 /// [`Error::NoConversions`] when the table has no conversion; [`Error::Numerical`] if a
@@ -205,7 +208,8 @@ mod tests {
 
     #[test]
     fn t2_probabilities_and_hand_example() {
-        // MODELS.md O2f: P(y|A,B) = 4/7, P(y|A,C) = 2/3, P(y|B,C) = 3/4; players A, B, C = 0, 1, 2.
+        // T2 (the model reference, §Shao–Li): P(y|A,B) = 4/7, P(y|A,C) = 2/3, P(y|B,C) = 3/4;
+        // players A, B, C = 0, 1, 2.
         let sets = ChannelSets::build(&t2()).unwrap();
         let p = Probabilities::new(&sets).unwrap();
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
@@ -213,7 +217,7 @@ mod tests {
         assert!(close(p.single[2], 5.0 / 8.0));
         assert!(close(p.pair(0, 1), 4.0 / 7.0) && close(p.pair(1, 0), 4.0 / 7.0));
         assert!(close(p.pair(0, 2), 2.0 / 3.0) && close(p.pair(1, 2), 0.75));
-        // §5.1, row C > A (S = {A, C}): C(A) = 43/144, C(C) = 53/144.
+        // The model reference, §Shao–Li, row C > A (S = {A, C}): C(A) = 43/144, C(C) = 53/144.
         let mut out = Vec::new();
         p.contributions(&[0, 2], &mut out);
         assert!(close(out[0], 43.0 / 144.0) && close(out[1], 53.0 / 144.0));

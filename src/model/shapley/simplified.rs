@@ -1,4 +1,5 @@
-//! Simplified Shapley value of Zhao, Mahboobi and Bagheri (MODELS.md §4.2).
+//! Simplified Shapley value of Zhao, Mahboobi and Bagheri (the model reference, §Shapley games /
+//! Simplified Shapley).
 
 use std::borrow::Cow;
 
@@ -17,7 +18,7 @@ use crate::table::{PathTable, Row};
 /// ```text
 /// R(T)   = Σ_{r : S_r = T} c_r                  conversions of journeys with channel set T
 /// v(S)   = Σ_{T ⊆ S} R(T)
-/// φ_i    = Σ_{T ∋ i} R(T) / |T|                 (Theorem Z: the Harsanyi dividends are R(T))
+/// φ_i    = Σ_{T ∋ i} R(T) / |T|                 (exact: the Harsanyi dividends are R(T))
 /// value  : the same with R_V(T) = Σ_{r : S_r = T} v_r
 /// ```
 ///
@@ -28,7 +29,8 @@ use crate::table::{PathTable, Row};
 /// touch; [`ShapleyOrdered`](crate::ShapleyOrdered) spreads it over the channel's touches and
 /// reports positions.
 ///
-/// On T2 (MODELS.md §4.5): A 2, B 5/2, C 5/2.
+/// On T2 ([model reference](crate::reference), §Shapley games / Simplified Shapley): A 2, B 5/2,
+/// C 5/2.
 ///
 /// # Errors
 /// [`Error::NoConversions`](crate::Error::NoConversions) when the table has no conversion.
@@ -52,7 +54,7 @@ impl Shapley {
     }
 }
 
-/// Theorem Z: the weights are those of linear per distinct channel.
+/// The game's closed form: the weights are those of linear per distinct channel.
 const PER_DISTINCT: Linear = Linear {
     mode: LinearMode::PerDistinct,
 };

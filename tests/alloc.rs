@@ -1,0 +1,98 @@
+//! A warm scorer credits a journey without allocating (the request-handler contract of
+//! `touchpoint::fit::Scorer`), checked with a counting global allocator.
+#![allow(unsafe_code)] // the allocator below; the library itself forbids unsafe code
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
+use touchpoint::{Journey, Outcome, PathTable, Touchpoint};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Only the test's own thread counts (the harness allocates on others now and then).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        count();
+    }
+}
+
+// SAFETY: forwards to the system allocator and only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        count();
+        // SAFETY: as `GlobalAlloc::realloc`.
+        unsafe { System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn a_warm_scorer_allocates_nothing_per_journey_for_every_model() {
+    let mut t = PathTable::new();
+    t.add(
+        ["Search", "Email", "Direct"],
+        Outcome::new(3.0, 240.0, 10.0),
+    )
+    .unwrap();
+    t.add(["Email"], Outcome::new(1.0, 40.0, 4.0)).unwrap();
+    t.add(["Display", "Search"], Outcome::new(1.0, 5.0, 25.0))
+        .unwrap();
+    let day = |d: i64| chrono::DateTime::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+    let untimed = Journey::from_channels(
+        ["Display", "Search", "Email", "Search", "Direct"],
+        Outcome::converted(1.0, 80.0),
+    );
+    let timed = Journey {
+        touches: ["Display", "Search", "Email", "Search", "Direct"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Touchpoint::at(*c, day(i as i64)))
+            .collect(),
+        outcome: Outcome::converted(1.0, 80.0),
+        converted_at: Some(day(5)),
+        ..Journey::default()
+    };
+    for name in TABLE_MODELS {
+        let fitted = build_model(name, &ModelOptions::default())
+            .and_then(|m| m.fit(&t))
+            .unwrap();
+        let mut scorer = fitted.scorer();
+        for j in [&untimed, &timed] {
+            scorer.credit(j).unwrap(); // warm-up: buffers grow, names are learnt
+            COUNTING.with(|c| c.set(true));
+            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let mut sum = 0.0;
+            for _ in 0..1000 {
+                sum += scorer
+                    .credit(j)
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.value)
+                    .sum::<f64>();
+            }
+            let after = ALLOCATIONS.load(Ordering::Relaxed);
+            COUNTING.with(|c| c.set(false));
+            assert_eq!(after - before, 0, "{name}: allocations in 1000 warm calls");
+            assert!(sum.is_finite());
+        }
+    }
+}
