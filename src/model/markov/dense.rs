@@ -195,8 +195,8 @@ impl MLu {
             let lanes = GROUP.min(m);
             // z[k − c0][l] = U⁻¹[c0 + l, k].
             let mut z = vec![[0.0f64; GROUP]; m];
-            for l in 0..lanes {
-                z[l][l] = 1.0;
+            for (l, row) in z.iter_mut().enumerate().take(lanes) {
+                row[l] = 1.0;
             }
             for j in c0..n {
                 let d = a[j * n + j];

@@ -219,7 +219,7 @@ impl Markov {
             ("max_work", self.max_work),
             ("max_walk_steps", self.max_walk_steps),
         ] {
-            if !(limit > 0.0) {
+            if limit.is_nan() || limit <= 0.0 {
                 return Err(bad(
                     name,
                     format!("{limit} must be > 0 (infinity: no limit)"),
