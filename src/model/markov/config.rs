@@ -50,7 +50,7 @@ pub enum Order {
     Fixed(usize),
     /// The smallest k in `1..=max_order` whose out-of-sample AUC of conversion prediction is
     /// within `tolerance` of the best, estimated over `folds` folds of distinct paths (see the
-    /// method above). [`MarkovFit::order_scores`] reports every order's AUC.
+    /// method above). [`MarkovFit::order_scores`](super::MarkovFit::order_scores) reports every order's AUC.
     Auto {
         /// Largest order tried (default 4).
         max_order: usize,

@@ -24,7 +24,7 @@ pub struct Transition {
 }
 
 /// A fitted Markov model: the chain, its conversion probability and every channel's removal
-/// effects, from [`Markov::fit`].
+/// effects, from [`Markov::fit`](super::Markov::fit).
 #[derive(Clone, Debug)]
 pub struct MarkovFit {
     /// Channel names by id (the fitted table's vocabulary).
@@ -42,12 +42,12 @@ pub struct MarkovFit {
 }
 
 impl MarkovFit {
-    /// The order k used (the chosen one for [`Order::Auto`]).
+    /// The order k used (the chosen one for [`Order::Auto`](super::Order::Auto)).
     pub fn order(&self) -> usize {
         self.order
     }
 
-    /// Cross-validated AUC of every order tried, for [`Order::Auto`].
+    /// Cross-validated AUC of every order tried, for [`Order::Auto`](super::Order::Auto).
     pub fn order_scores(&self) -> Option<&[OrderScore]> {
         self.selection.as_deref()
     }
