@@ -19,9 +19,12 @@ use chrono::TimeDelta;
 use clap::Parser;
 use touchpoint::bootstrap::{Bootstrap, Scheme};
 use touchpoint::events::{
-    ChannelInput, ChannelRules, EventOptions, JourneyOptions, parse_duration,
+    ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys, parse_duration,
 };
-use touchpoint::pipeline::{Input, InputWarning, Loaded, Pipeline, RunConfig, RunReport, load};
+use touchpoint::fit::write_per_touch;
+use touchpoint::pipeline::{
+    Input, InputWarning, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
+};
 use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
 use touchpoint::{Attribution, Markov, Solver, Transition, ValueMode};
@@ -178,6 +181,12 @@ struct Cli {
     /// Lookback window before each conversion (default: 30d).
     #[arg(long, value_name = "DURATION", value_parser = lookback, help_heading = "EVENT LOGS")]
     lookback: Option<TimeDelta>,
+    /// Null journeys: after-last-conversion (default: touches after a user's last conversion;
+    /// older unclaimed touches are dropped and counted) or windowed (every unclaimed touch is in
+    /// a null journey no longer than the lookback: the rule of the incremental builder and of
+    /// the `serve` example).
+    #[arg(long, value_name = "RULE", value_parser = null_rule, help_heading = "EVENT LOGS")]
+    nulls: Option<NullJourneys>,
     /// Map source/medium columns to channels with an ordered rule file (header:
     /// channel,source,medium[,campaign]; `*` matches anything).
     #[arg(long, value_name = "FILE", help_heading = "EVENT LOGS")]
@@ -197,6 +206,14 @@ struct Cli {
     /// feature: cargo run --features plot ...).
     #[arg(long, value_name = "FILE", help_heading = "CONFIDENCE INTERVALS")]
     svg: Option<String>,
+
+    /// Also write every converting journey's credit touch by touch as CSV, one row per
+    /// (conversion, touch, model): model,user_id,conversion_id,conversion_time,touch_index,
+    /// touch_time,channel,credit,value. Summed per model and channel it gives the aggregate
+    /// output. Event logs key rows by user and order (order_id column, else generated); path
+    /// tables by table row (conversion_id row-N).
+    #[arg(long, value_name = "FILE", help_heading = "PER-JOURNEY CREDIT")]
+    per_touch: Option<String>,
 }
 
 /// Half-life as given on the command line.
@@ -230,6 +247,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let mut config = RunConfig::from_list(&cli.models)?;
     config.options = model_options(&cli);
     config.transitions = cli.transitions.is_some() || cli.heatmap.is_some();
+    config.per_journey = cli.per_touch.is_some();
     config.bootstrap = cli.ci.map(|level| {
         let mut b = Bootstrap::default();
         b.level = level;
@@ -258,7 +276,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
     let started = Instant::now();
     let (input, shown, name) = input(&cli)?;
-    let loaded = load(input).map_err(|e| located(&shown, e))?;
+    let (loaded, journeys) = if cli.per_touch.is_some() {
+        let (l, j) = load_with_journeys(input).map_err(|e| located(&shown, e))?;
+        (l, Some(j))
+    } else {
+        (load(input).map_err(|e| located(&shown, e))?, None)
+    };
     warnings.extend(input_warnings(&cli, &shown, &loaded)?);
     let read_secs = started.elapsed().as_secs_f64();
 
@@ -281,6 +304,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
     if let (Some(path), Some(rows)) = (&cli.heatmap, transitions) {
         write_heatmap(path, rows)?;
+    }
+    if let (Some(path), Some(journeys)) = (&cli.per_touch, &journeys) {
+        // Streamed to the file: it has a row per touch and model.
+        let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
+        let mut out = std::io::BufWriter::new(file);
+        write_per_touch(&report.fitted, journeys, &mut out)?;
+        for f in report.fitted.iter().filter(|f| !f.residual().is_empty()) {
+            let parts: Vec<String> = f
+                .residual()
+                .iter()
+                .map(|r| format!("{} {:.6}", r.channel, r.conversions))
+                .collect();
+            warnings.push(format!(
+                "--per-touch: {}: credit no journey can carry, written as `{}` rows: {}",
+                f.name(),
+                touchpoint::fit::RESIDUAL,
+                parts.join(", ")
+            ));
+        }
+        std::io::Write::flush(&mut out).map_err(|e| format!("{path}: {e}"))?;
     }
 
     let summary = report.summary(&name, &loaded);
@@ -348,6 +391,7 @@ fn input(cli: &Cli) -> Result<(Input, String, String), Failure> {
     }
     let mut journeys = JourneyOptions::default();
     journeys.lookback = cli.lookback.or(journeys.lookback);
+    journeys.nulls = cli.nulls.unwrap_or(journeys.nulls);
     let path = PathBuf::from(events);
     let i = Input::EventFile {
         path,
@@ -545,6 +589,16 @@ fn value_mode(s: &str) -> Result<ValueMode, Bad> {
         "value_weighted" => Ok(ValueMode::ValueWeighted),
         "proportional" => Ok(ValueMode::Proportional),
         _ => Err("expected value_weighted or proportional".into()),
+    }
+}
+
+fn null_rule(s: &str) -> Result<NullJourneys, String> {
+    match s {
+        "after-last-conversion" => Ok(NullJourneys::AfterLastConversion),
+        "windowed" => Ok(NullJourneys::Windowed),
+        other => Err(format!(
+            "unknown null-journey rule `{other}` (valid: after-last-conversion, windowed)"
+        )),
     }
 }
 

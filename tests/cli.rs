@@ -1135,3 +1135,62 @@ fn compare_two_models_per_channel() {
     assert!(e.contains(":3:"), "{e}");
     assert!(ok(&compare(&["--help"])).contains("EXAMPLES"));
 }
+
+/// `--per-touch FILE`: one row per (conversion, touch, model) whose credit and value, summed
+/// per model and channel (residual rows included), equal the `--format json` output, for an
+/// event log (keyed by user and order) and a path table (keyed by row).
+#[test]
+fn per_touch_rows_sum_to_the_aggregate_output() {
+    let dir = std::env::temp_dir().join(format!("touchpoint-per-touch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("per_touch.csv");
+    let out_s = out.to_str().unwrap();
+    for input in [
+        vec!["--events", "examples/data/sample_events.csv"],
+        vec![SAMPLE],
+    ] {
+        let mut args = input.clone();
+        args.extend(["--format", "json", "--per-touch", out_s]);
+        let agg = json(&attribute(&args, None));
+        let mut rdr = csv::Reader::from_path(&out).unwrap();
+        let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, touchpoint::fit::PER_TOUCH_COLUMNS);
+        let mut sums: std::collections::HashMap<(String, String), (f64, f64)> = Default::default();
+        let mut ids = std::collections::HashSet::new();
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let s = sums
+                .entry((rec[0].to_string(), rec[6].to_string()))
+                .or_default();
+            s.0 += rec[7].parse::<f64>().unwrap();
+            s.1 += rec[8].parse::<f64>().unwrap();
+            ids.insert(rec[2].to_string());
+            if &rec[2] != touchpoint::fit::RESIDUAL {
+                assert!(rec[4].parse::<usize>().unwrap() >= 1, "1-based touch index");
+            }
+        }
+        assert!(ids.len() > 10, "{input:?}: conversions are keyed");
+        let models = agg["models"].as_array().unwrap();
+        assert_eq!(models.len(), TABLE_MODELS.len());
+        for m in models {
+            let name = m["model"].as_str().unwrap();
+            for c in m["channels"].as_array().unwrap() {
+                let ch = c["channel"].as_str().unwrap();
+                let (pc, pv) = sums
+                    .get(&(name.into(), ch.into()))
+                    .copied()
+                    .unwrap_or_default();
+                let (ac, av) = (
+                    c["conversions"].as_f64().unwrap(),
+                    c["value"].as_f64().unwrap(),
+                );
+                assert!(close(pc, ac), "{input:?} {name} {ch}: {pc} != {ac}");
+                assert!(
+                    (pv - av).abs() <= 1e-9 * av.abs().max(1.0),
+                    "{name} {ch}: {pv} != {av}"
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

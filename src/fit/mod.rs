@@ -67,6 +67,7 @@
 //! ```
 
 mod calibrate;
+mod per_touch;
 mod rule;
 mod scorer;
 mod set_game;
@@ -80,6 +81,7 @@ use crate::journey::Journey;
 use crate::table::PathTable;
 
 pub use calibrate::ChannelWeights;
+pub use per_touch::{PER_TOUCH_COLUMNS, RESIDUAL, journeys_of_table, write_per_touch};
 pub use rule::RuleSpec;
 pub use scorer::Scorer;
 pub use set_game::SetShares;

@@ -7,8 +7,13 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Location, ParseProblem, Result};
-use crate::events::{EventFormat, EventOptions, EventsReport, JourneyOptions, paths_from_events};
+use crate::events::{
+    EventFormat, EventLog, EventOptions, EventReadReport, EventsReport, JourneyOptions,
+    paths_from_events, read_events,
+};
+use crate::fit::journeys_of_table;
 use crate::formats::{PathCsvOptions, ReadReport, read_paths};
+use crate::journey::Journey;
 use crate::table::PathTable;
 
 /// Where the rows of a run come from.
@@ -200,6 +205,68 @@ pub fn load(input: Input) -> Result<Loaded> {
         }
     };
     Ok(Loaded { table, report })
+}
+
+/// As [`load`], and also the journeys the table was made of, with their keys (user id,
+/// conversion id and time, touch times), for per-journey output
+/// ([`crate::fit::write_per_touch`]). An event log is read once and cut twice (into the table
+/// exactly as [`load`] builds it, and into keyed journeys); a path table's rows become journeys
+/// keyed by row ([`crate::fit::journeys_of_table`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with_journeys(input: Input) -> Result<(Loaded, Vec<Journey>)> {
+    let (mut log, read, opts) = match input {
+        Input::EventFile {
+            path,
+            mut read,
+            journeys,
+        } => {
+            if read.format.is_none() {
+                read.format = EventFormat::from_path(&path);
+            }
+            let (log, report) = if read.format == Some(EventFormat::Parquet) {
+                events_parquet_log(&path, &read)?
+            } else {
+                read_events(BufReader::new(File::open(&path)?), &read)?
+            };
+            (log, report, journeys)
+        }
+        Input::EventReader {
+            reader,
+            read,
+            journeys,
+        } => {
+            let (log, report) = read_events(BufReader::new(reader), &read)?;
+            (log, report, journeys)
+        }
+        paths => {
+            let loaded = load(paths)?;
+            let journeys = journeys_of_table(&loaded.table);
+            return Ok((loaded, journeys));
+        }
+    };
+    opts.validate()?;
+    let (table, report) = log.build(&opts)?;
+    let (keyed, _) = log.build_journeys(&opts)?;
+    let report = InputReport::Events(EventsReport {
+        read,
+        journeys: report,
+    });
+    Ok((Loaded { table, report }, keyed.journeys))
+}
+
+#[cfg(feature = "parquet")]
+fn events_parquet_log(path: &Path, read: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+    crate::events::read_events_parquet_file(path, read)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn events_parquet_log(_: &Path, _: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+    Err(crate::error::Error::FeatureDisabled {
+        feature: "parquet",
+        what: "Parquet event logs",
+    })
 }
 
 fn is_parquet(path: &Path) -> bool {

@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use crate::attribution::Attribution;
 use crate::bootstrap::{Bootstrap, Intervals};
 use crate::error::Result;
+use crate::fit::FittedModel;
 use crate::model::{AttributionModel, MarkovFit, Transition};
 use crate::registry::{Entry, ModelOptions, Setting, lookup, model_names};
 use crate::report::{BootstrapSummary, Summary};
@@ -40,7 +41,7 @@ use crate::table::PathTable;
 
 mod input;
 
-pub use input::{Input, InputReport, InputWarning, Loaded, load};
+pub use input::{Input, InputReport, InputWarning, Loaded, load, load_with_journeys};
 
 /// What to run: the models by registry name, their options, the bootstrap.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +56,9 @@ pub struct RunConfig {
     pub transitions: bool,
     /// Confidence intervals for every model.
     pub bootstrap: Option<Bootstrap>,
+    /// Fit every model for per-journey credit ([`RunReport::fitted`]); table-level models then
+    /// also calibrate their channel weights (see [`crate::fit`]).
+    pub per_journey: bool,
 }
 
 impl RunConfig {
@@ -69,6 +73,7 @@ impl RunConfig {
             options: ModelOptions::default(),
             transitions: false,
             bootstrap: None,
+            per_journey: false,
         }
     }
 
@@ -133,6 +138,9 @@ pub struct RunReport {
     pub intervals: Vec<Intervals>,
     /// The Markov fit, when `markov` ran or transitions were asked for.
     pub markov: Option<MarkovRun>,
+    /// Per model (in the configured order), the fitted model that credits single journeys,
+    /// when [`RunConfig::per_journey`] is set (empty otherwise).
+    pub fitted: Vec<FittedModel>,
     /// The bootstrap configuration and its degenerate replicates, when one ran.
     pub bootstrap: Option<BootstrapSummary>,
 }
@@ -162,6 +170,7 @@ pub struct Pipeline {
     options: ModelOptions,
     transitions: bool,
     bootstrap: Option<Bootstrap>,
+    per_journey: bool,
 }
 
 impl Pipeline {
@@ -190,6 +199,7 @@ impl Pipeline {
             options: config.options,
             transitions: config.transitions,
             bootstrap: config.bootstrap,
+            per_journey: config.per_journey,
         })
     }
 
@@ -210,6 +220,7 @@ impl Pipeline {
     pub fn run(&self, table: &PathTable, observer: &mut dyn Observer) -> Result<RunReport> {
         let mut markov = None;
         let mut results = Vec::with_capacity(self.models.len());
+        let mut fitted = Vec::new();
         for (e, model) in &self.models {
             observer.start(Step::Model(e.name));
             let a = if e.reads(Setting::Markov) && markov.is_none() {
@@ -219,6 +230,14 @@ impl Pipeline {
                 let mut a = fit.attribution(table)?;
                 a.model = e.name.to_string();
                 markov = Some(fit);
+                if self.per_journey {
+                    fitted.push(FittedModel::calibrated(a.clone(), table)?);
+                }
+                a
+            } else if self.per_journey {
+                let f = model.fit(table)?;
+                let a = f.attribution().clone();
+                fitted.push(f);
                 a
             } else {
                 model.attribute(table)?
@@ -261,6 +280,7 @@ impl Pipeline {
             results,
             intervals,
             markov,
+            fitted,
             bootstrap,
         })
     }
