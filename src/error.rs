@@ -241,6 +241,21 @@ pub enum Error {
         /// Conversion events that were unattributed.
         events: u64,
     },
+    /// A model's estimated cost is above a limit the caller can raise; checked before the
+    /// work starts and before its memory is allocated.
+    #[error("{model}: {estimate}: above the limit `{limit}` = {allowed:e}; raise it to run anyway")]
+    CostLimit {
+        /// The model refused.
+        model: &'static str,
+        /// The limit's name (a field of the model's configuration).
+        limit: &'static str,
+        /// The limit's value.
+        allowed: f64,
+        /// The estimated cost, in the limit's unit.
+        cost: f64,
+        /// What was estimated, in words, with the estimate.
+        estimate: String,
+    },
 }
 
 /// `|sum − total| / |total|` (absolute when the total is 0).

@@ -5,8 +5,9 @@ mod common;
 
 use common::{arb_journeys, arb_rows, table_from, timed_table_from};
 use proptest::prelude::*;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use touchpoint::codec::{self, DecodeProblem};
-use touchpoint::events::synth::SplitMix64;
 use touchpoint::{
     AttributionModel, Error, FirstTouch, Linear, Outcome, PathTable, PositionBased, Shapley,
     TimeDecay,
@@ -297,27 +298,27 @@ fn count_len(x: f64) -> usize {
 /// 200.00 each (cents), 0–20 nulls.
 fn synthetic(rows: usize, seed: u64) -> PathTable {
     let names: Vec<String> = (0..30).map(|i| format!("channel_{i:02}")).collect();
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = PathTable::new();
     let mut path = Vec::new();
     while t.len() < rows {
         path.clear();
         let mut len = 1;
-        while len < 10 && rng.next_f64() < 0.72 {
+        while len < 10 && rng.random::<f64>() < 0.72 {
             len += 1;
         }
         for _ in 0..len {
             // min of two uniforms: channel 0 most frequent, 29 least
-            let c = rng.below(30).min(rng.below(30)) as usize;
+            let c = rng.random_range(0..30).min(rng.random_range(0..30)) as usize;
             path.push(names[c].as_str());
         }
-        let conversions = rng.below(4) as f64;
+        let conversions = rng.random_range(0..4) as f64;
         let value = if conversions > 0.0 {
-            conversions * (1000 + rng.below(19_001)) as f64 / 100.0
+            conversions * (1000 + rng.random_range(0..19_001)) as f64 / 100.0
         } else {
             0.0
         };
-        let nulls = rng.below(21) as f64;
+        let nulls = rng.random_range(0..21) as f64;
         t.add(&path, Outcome::new(conversions, value, nulls))
             .expect("valid row");
     }
