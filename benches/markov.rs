@@ -2,6 +2,10 @@
 //! shared generator, seed 7; 10k only with `TOUCHPOINT_BENCH_QUICK=1`). Tables are built outside
 //! the timed closures; `markov_csv_end_to_end` times CSV parsing plus the fit.
 //!
+//! `markov_campaigns` fits order 1 on campaign-level tables (`generate --rows 1000000
+//! --channels 30 --campaigns N --seed 7`, N = 1,000 and 3,000; 300 campaigns on 10k rows in
+//! quick mode): the dense order-1 solver's range.
+//!
 //! `cargo bench --bench markov -- --quick --noplot`
 
 use std::hint::black_box;
@@ -14,7 +18,7 @@ use touchpoint::{Markov, PathTable};
 
 mod common;
 
-use touchpoint::synth::SynthSize;
+use touchpoint::synth::{SynthConfig, SynthSize, generate};
 
 /// `rows` distinct paths over 30 channels (seed 7): 1M rows is issue 3's benchmark shape
 /// (about 3.1M journeys, mean path length about 4).
@@ -80,5 +84,31 @@ fn bootstrap(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fit, end_to_end, bootstrap);
+/// Order 1 on campaign keys: `rows` distinct paths, 30 channels, `campaigns` keys (seed 7).
+fn campaigns(c: &mut Criterion) {
+    let mut g = c.benchmark_group("markov_campaigns");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    let sizes = common::pick(
+        vec![("1M_rows", 1_000_000, 1_000), ("1M_rows", 1_000_000, 3_000)],
+        vec![("10k_rows", 10_000, 300)],
+    );
+    for (label, rows, campaigns) in sizes {
+        let t = generate(&SynthConfig {
+            size: SynthSize::DistinctPaths(rows),
+            channels: 30,
+            campaigns,
+            seed: 7,
+            ..SynthConfig::default()
+        })
+        .expect("valid synthetic configuration");
+        let m = Markov::default();
+        let id = BenchmarkId::new(format!("order1_{campaigns}campaigns"), label);
+        g.bench_with_input(id, &t, |b, t| {
+            b.iter(|| black_box(m.fit(t).unwrap().conversion_probability()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, fit, end_to_end, bootstrap, campaigns);
 criterion_main!(benches);

@@ -17,16 +17,19 @@ use std::time::Instant;
 
 use chrono::TimeDelta;
 use clap::Parser;
+use touchpoint::analytics::{self, PathStats, PathStatsOptions};
 use touchpoint::bootstrap::{Bootstrap, Scheme};
 use touchpoint::events::{
-    ChannelInput, ChannelRules, EventOptions, JourneyOptions, parse_duration,
+    ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys, parse_duration,
 };
 use touchpoint::fit::write_per_touch;
+use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::pipeline::{
     Input, InputWarning, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
 };
 use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
+use touchpoint::spend::{Spend, SpendOptions};
 use touchpoint::{Attribution, Markov, Solver, Transition, ValueMode};
 
 #[path = "common/mod.rs"]
@@ -181,6 +184,12 @@ struct Cli {
     /// Lookback window before each conversion (default: 30d).
     #[arg(long, value_name = "DURATION", value_parser = lookback, help_heading = "EVENT LOGS")]
     lookback: Option<TimeDelta>,
+    /// Null journeys: after-last-conversion (default: touches after a user's last conversion;
+    /// older unclaimed touches are dropped and counted) or windowed (every unclaimed touch is in
+    /// a null journey no longer than the lookback: the rule of the incremental builder and of
+    /// the `serve` example).
+    #[arg(long, value_name = "RULE", value_parser = null_rule, help_heading = "EVENT LOGS")]
+    nulls: Option<NullJourneys>,
     /// Map source/medium columns to channels with an ordered rule file (header:
     /// channel,source,medium[,campaign]; `*` matches anything).
     #[arg(long, value_name = "FILE", help_heading = "EVENT LOGS")]
@@ -208,6 +217,24 @@ struct Cli {
     /// tables by table row (conversion_id row-N).
     #[arg(long, value_name = "FILE", help_heading = "PER-JOURNEY CREDIT")]
     per_touch: Option<String>,
+
+    /// Write path analytics as JSON to FILE: top conversion paths (by conversions, value and
+    /// conversion rate), path length and time lag distributions, and per channel assisted and
+    /// last-touch conversions, assist ratio and first/middle/last roles.
+    #[arg(long, value_name = "FILE", help_heading = "REPORTS")]
+    path_stats: Option<String>,
+    /// Top paths listed (default 10); also adds the path analytics to the table and md outputs.
+    #[arg(long, value_name = "N", value_parser = count, help_heading = "REPORTS")]
+    top: Option<usize>,
+    /// Spend per channel, a CSV channel,cost with optional start,end dates (YYYY-MM-DD) that
+    /// must match the data's period: adds cost, cpa (cost per attributed conversion) and roas
+    /// (attributed value per cost) to every output, with intervals under --ci.
+    #[arg(long, value_name = "FILE", help_heading = "REPORTS")]
+    spend: Option<String>,
+    /// Write one self-contained HTML report to FILE: the model comparison, path analytics, the
+    /// Markov transition heatmap, and ROAS with --spend.
+    #[arg(long, value_name = "FILE", help_heading = "REPORTS")]
+    html: Option<String>,
 }
 
 /// Half-life as given on the command line.
@@ -240,7 +267,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     // Models first: an unknown name or bad parameter fails before any input is read.
     let mut config = RunConfig::from_list(&cli.models)?;
     config.options = model_options(&cli);
-    config.transitions = cli.transitions.is_some() || cli.heatmap.is_some();
+    config.transitions = cli.transitions.is_some() || cli.heatmap.is_some() || cli.html.is_some();
     config.per_journey = cli.per_touch.is_some();
     config.bootstrap = cli.ci.map(|level| {
         let mut b = Bootstrap::default();
@@ -267,6 +294,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         .into());
     }
     set_jobs(cli.jobs)?;
+    let spend = match &cli.spend {
+        Some(path) => {
+            let f = File::open(path).map_err(|e| format!("{path}: {e}"))?;
+            Some((path, Spend::from_csv(f).map_err(|e| located(path, e))?))
+        }
+        None => None,
+    };
 
     let started = Instant::now();
     let (input, shown, name) = input(&cli)?;
@@ -281,11 +315,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
     let started = Instant::now();
     let mut progress = Progress::new(pipeline.steps() as u64, cli.quiet);
-    let report = pipeline
+    let mut report = pipeline
         .run(&loaded.table, &mut progress)
         .map_err(|e| located(&shown, e))?;
     drop(progress);
     let model_secs = started.elapsed().as_secs_f64();
+    if let Some((path, spend)) = &spend {
+        let checked = spend.check(&loaded.table, &SpendOptions::default());
+        warnings.extend(
+            checked
+                .map_err(|e| located(path, e))?
+                .iter()
+                .map(|w| w.to_string()),
+        );
+        for a in &mut report.results {
+            spend.annotate(a);
+        }
+    }
+    let stats = (cli.path_stats.is_some() || cli.top.is_some() || cli.html.is_some()).then(|| {
+        PathStats::new(
+            &loaded.table,
+            &PathStatsOptions::with_top(cli.top.unwrap_or(10)),
+        )
+    });
     if cli.ci.is_none() && (cli.replicates.is_some() || cli.bootstrap.is_some()) {
         warnings.push("--replicates and --bootstrap apply with --ci LEVEL".to_string());
     }
@@ -330,6 +382,40 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(other) => return Err(format!("--compat {other:?} is not supported here").into()),
         None => write_report(&mut buf, format, &report.results, Some(&summary))?,
     }
+    if let (Some(stats), Some(_), None) = (&stats, cli.top, cli.compat) {
+        match format {
+            Format::Table => analytics::write_table(section(&mut buf), stats)?,
+            Format::Md => analytics::write_markdown(section(&mut buf), stats)?,
+            _ => {}
+        }
+    }
+    if let (Some(path), Some(stats)) = (&cli.path_stats, &stats) {
+        let json = serde_json::to_vec_pretty(stats).map_err(|e| format!("{path}: {e}"))?;
+        std::fs::write(path, [json, b"\n".to_vec()].concat())
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let Some(path) = &cli.html {
+        let mut page = HtmlReport::new("Attribution report", &report.results);
+        page.subtitle = Some(format!(
+            "{shown}: {} rows, {} distinct paths, {} channels, {} models{}",
+            loaded.report.rows(),
+            loaded.table.len(),
+            loaded.table.channels().len(),
+            report.results.len(),
+            report.bootstrap.as_ref().map_or(String::new(), |b| format!(
+                "; {}% bootstrap intervals from {} replicates",
+                100.0 * b.level,
+                b.replicates
+            ))
+        ));
+        page.path_stats = stats.as_ref();
+        page.transitions = transitions;
+        page.spend = spend.as_ref().map(|(_, s)| s);
+        page.notes = warnings.clone();
+        let mut html = Vec::new();
+        write_html(&mut html, &page)?;
+        std::fs::write(path, html).map_err(|e| format!("{path}: {e}"))?;
+    }
     emit_to(cli.output.as_deref(), &buf)?;
     // Last, so that a failed run leaves exactly one line (the error) on stderr.
     if !cli.quiet {
@@ -343,6 +429,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         print_summary(&shown, &loaded, &report, read_secs, model_secs);
     }
     Ok(())
+}
+
+/// `buf` after a blank line: where a section follows the main output.
+fn section(buf: &mut Vec<u8>) -> &mut Vec<u8> {
+    buf.push(b'\n');
+    buf
 }
 
 fn print_summary(shown: &str, loaded: &Loaded, report: &RunReport, read: f64, models: f64) {
@@ -385,6 +477,7 @@ fn input(cli: &Cli) -> Result<(Input, String, String), Failure> {
     }
     let mut journeys = JourneyOptions::default();
     journeys.lookback = cli.lookback.or(journeys.lookback);
+    journeys.nulls = cli.nulls.unwrap_or(journeys.nulls);
     let path = PathBuf::from(events);
     let i = Input::EventFile {
         path,
@@ -582,6 +675,16 @@ fn value_mode(s: &str) -> Result<ValueMode, Bad> {
         "value_weighted" => Ok(ValueMode::ValueWeighted),
         "proportional" => Ok(ValueMode::Proportional),
         _ => Err("expected value_weighted or proportional".into()),
+    }
+}
+
+fn null_rule(s: &str) -> Result<NullJourneys, String> {
+    match s {
+        "after-last-conversion" => Ok(NullJourneys::AfterLastConversion),
+        "windowed" => Ok(NullJourneys::Windowed),
+        other => Err(format!(
+            "unknown null-journey rule `{other}` (valid: after-last-conversion, windowed)"
+        )),
     }
 }
 

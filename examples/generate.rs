@@ -11,35 +11,12 @@ use std::io::{self, BufWriter, Write};
 use std::process::exit;
 use std::time::Instant;
 
+use clap::Parser;
 use touchpoint::events::synth::{SynthEvents, SynthOptions};
 use touchpoint::formats::write_paths;
 use touchpoint::synth::{SynthConfig, SynthSize, generate};
 
-const HELP: &str = "\
-generate: a seeded synthetic path table (ChannelAttribution CSV)
-
-USAGE:
-    generate [OPTIONS]
-
-OPTIONS:
-    --rows <N>              Distinct paths (rows) to generate (default: 10000).
-    --journeys <N>          Generate exactly N journeys instead (rows = distinct paths among them).
-    --channels <K>          Number of channels (default: 8). The first 16 have readable names
-                            (Paid Search, Organic Search, Email, Direct, …), then Channel 17, …
-    --mean-len <L>          Mean touches per journey, >= 1 (default: 4).
-    --max-len <N>           Longest path (default: 40).
-    --conversion-rate <R>   Approximate share of converting journeys (default: 0.05).
-    --median-value <V>      Median conversion value (default: 60).
-    --zipf <S>              Popularity exponent: channel i has weight 1/i^S (default: 1).
-    --seed <S>              Random seed (default: 42).
-    --events <N>            Write an event log of N touch/conversion events instead
-                            (user_id,timestamp,channel,conversion,value; for attribute --events).
-    --jsonl                 With --events: JSON Lines instead of CSV.
-    -o, --output <FILE>     Write to FILE instead of stdout (a `.parquet` name writes Parquet,
-                            with --features parquet).
-    -q, --quiet             No summary on stderr.
-    -h, --help              Print this help.
-
+const EXAMPLES: &str = "\
 EXAMPLES:
     # The bundled sample (examples/data/sample_paths.csv):
     generate --rows 300 --channels 8 --mean-len 3 --conversion-rate 0.3 --seed 1 \\
@@ -51,20 +28,94 @@ EXAMPLES:
 
     # The 1M-path, 30-channel table of the performance figures:
     generate --rows 1000000 --channels 30 --seed 7 -o big.csv
+
+    # 10,000 campaign keys (Paid Search/c1, …) over 30 channels:
+    generate --rows 1000000 --channels 30 --campaigns 10000 --seed 7 -o campaigns.csv
 ";
 
+/// generate: a seeded synthetic path table (ChannelAttribution CSV)
+#[derive(Parser, Debug)]
+#[command(name = "generate", after_help = EXAMPLES)]
+struct Args {
+    /// Distinct paths (rows) to generate [default: 10000].
+    #[arg(long, value_name = "N", conflicts_with = "journeys")]
+    rows: Option<usize>,
+    /// Generate exactly N journeys instead (rows = distinct paths among them).
+    #[arg(long, value_name = "N")]
+    journeys: Option<u64>,
+    /// Number of channels. The first 16 have readable names (Paid Search, Organic Search,
+    /// Email, Direct, …), then Channel 17, …
+    #[arg(long, value_name = "K", default_value_t = 8)]
+    channels: usize,
+    /// Campaign keys `Channel/cJ` spread over the channels by popularity (0: the keys are the
+    /// channels; else at least --channels).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    campaigns: usize,
+    /// Mean touches per journey, >= 1.
+    #[arg(long = "mean-len", value_name = "L", default_value_t = 4.0)]
+    mean_len: f64,
+    /// Longest path.
+    #[arg(long = "max-len", value_name = "N", default_value_t = 40)]
+    max_len: usize,
+    /// Approximate share of converting journeys.
+    #[arg(long = "conversion-rate", value_name = "R", default_value_t = 0.05)]
+    conversion_rate: f64,
+    /// Median conversion value.
+    #[arg(long = "median-value", value_name = "V", default_value_t = 60.0)]
+    median_value: f64,
+    /// Popularity exponent: channel i has weight 1/i^S.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    zipf: f64,
+    /// Random seed.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    /// Write an event log of N touch/conversion events instead
+    /// (user_id,timestamp,channel,conversion,value; for attribute --events).
+    #[arg(long, value_name = "N")]
+    events: Option<u64>,
+    /// With --events: JSON Lines instead of CSV.
+    #[arg(long)]
+    jsonl: bool,
+    /// Write to FILE instead of stdout (a `.parquet` name writes Parquet, with --features
+    /// parquet).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<String>,
+    /// No summary on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
 fn main() {
-    let args: Result<Vec<String>, String> = std::env::args_os()
-        .skip(1)
-        .map(|a| {
-            a.into_string()
-                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
-        })
-        .collect();
-    if let Err(msg) = args.and_then(run) {
+    let args = match parse() {
+        Ok(args) => args,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            exit(1);
+        }
+    };
+    if let Err(msg) = run(args) {
         eprintln!("error: {msg}");
         exit(1);
     }
+}
+
+/// The options, or a one-line error (`--help` prints and exits 0).
+fn parse() -> Result<Args, String> {
+    let mut args = vec![String::from("generate")];
+    for a in std::env::args_os().skip(1) {
+        args.push(
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))?,
+        );
+    }
+    Args::try_parse_from(args).map_err(|e| {
+        if !e.use_stderr() {
+            e.exit(); // --help
+        }
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        format!("{} (see --help)", first.trim_start_matches("error: "))
+    })
 }
 
 /// Writes a seeded synthetic event log (`touchpoint::events::SynthEvents`).
@@ -120,77 +171,29 @@ fn write_parquet(path: &str, _: &touchpoint::PathTable) -> Result<(), String> {
     ))
 }
 
-fn run(args: Vec<String>) -> Result<(), String> {
-    let mut cfg = SynthConfig::default();
-    let mut output: Option<String> = None;
-    let mut quiet = false;
-    let mut events: Option<u64> = None;
-    let mut jsonl = false;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        match (name, &inline) {
-            ("-h" | "--help", None) => {
-                print!("{HELP}");
-                return Ok(());
-            }
-            ("-q" | "--quiet", None) => {
-                quiet = true;
-                continue;
-            }
-            ("--jsonl", None) => {
-                jsonl = true;
-                continue;
-            }
-            ("-h" | "--help" | "-q" | "--quiet" | "--jsonl", Some(_)) => {
-                return Err(format!("option {name} takes no value"));
-            }
-            _ => {}
-        }
-        const VALUED: [&str; 12] = [
-            "--events",
-            "--rows",
-            "--journeys",
-            "--channels",
-            "--mean-len",
-            "--max-len",
-            "--conversion-rate",
-            "--median-value",
-            "--zipf",
-            "--seed",
-            "-o",
-            "--output",
-        ];
-        if !VALUED.contains(&name) {
-            return Err(format!("unknown argument `{arg}` (see --help)"));
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => args
-                .next()
-                .ok_or_else(|| format!("option {name} needs a value (see --help)"))?,
-        };
-        match name {
-            "--rows" => cfg.size = SynthSize::DistinctPaths(number(name, &value)?),
-            "--journeys" => cfg.size = SynthSize::Journeys(number(name, &value)?),
-            "--channels" => cfg.channels = number(name, &value)?,
-            "--mean-len" => cfg.mean_path_len = number(name, &value)?,
-            "--max-len" => cfg.max_path_len = number(name, &value)?,
-            "--conversion-rate" => cfg.conversion_rate = number(name, &value)?,
-            "--median-value" => cfg.median_value = number(name, &value)?,
-            "--zipf" => cfg.zipf_exponent = number(name, &value)?,
-            "--seed" => cfg.seed = number(name, &value)?,
-            "--events" => events = Some(number(name, &value)?),
-            _ => output = Some(value),
-        }
+fn run(args: Args) -> Result<(), String> {
+    let defaults = SynthConfig::default();
+    let cfg = SynthConfig {
+        size: match (args.rows, args.journeys) {
+            (_, Some(n)) => SynthSize::Journeys(n),
+            (Some(n), None) => SynthSize::DistinctPaths(n),
+            (None, None) => defaults.size,
+        },
+        channels: args.channels,
+        campaigns: args.campaigns,
+        mean_path_len: args.mean_len,
+        max_path_len: args.max_len,
+        conversion_rate: args.conversion_rate,
+        median_value: args.median_value,
+        zipf_exponent: args.zipf,
+        seed: args.seed,
+        ..defaults
+    };
+    let (output, quiet) = (args.output, args.quiet);
+    if let Some(n) = args.events {
+        return write_events(n, cfg.seed, args.jsonl, output.as_deref(), quiet);
     }
-    if let Some(n) = events {
-        return write_events(n, cfg.seed, jsonl, output.as_deref(), quiet);
-    }
-    if jsonl {
+    if args.jsonl {
         return Err("--jsonl goes with --events N".to_string());
     }
     let started = Instant::now();
@@ -224,10 +227,4 @@ fn run(args: Vec<String>) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-fn number<T: std::str::FromStr>(option: &str, s: &str) -> Result<T, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| format!("{option} `{s}`: not a valid number"))
 }

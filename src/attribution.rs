@@ -29,6 +29,10 @@ pub struct ChannelCredit {
     /// Bootstrap standard errors, when computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub se: Option<CreditTriple<f64>>,
+    /// Cost, CPA and ROAS, when spend was given ([`Spend::annotate`](crate::spend::Spend::annotate));
+    /// serialized inline as the keys `cost`, `cpa`, `roas` (`null` when undefined).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub spend: Option<crate::spend::ChannelSpend>,
 }
 
 /// One statistic for a channel's conversions, value and share.
@@ -113,6 +117,7 @@ impl Attribution {
                 value_share: ratio(v, totals.value),
                 ci: None,
                 se: None,
+                spend: None,
             });
         }
         Ok(Attribution {

@@ -43,16 +43,23 @@ pub enum Scheme {
     Bayesian,
 }
 
+/// Most replicates a [`Bootstrap`] runs (far beyond what a percentile interval needs).
+pub const MAX_REPLICATES: usize = 1_000_000;
+
+/// Most memory the replicate results of one [`Bootstrap::run`] may take (4 GiB).
+pub const MAX_RESULT_BYTES: u64 = 4 << 30;
+
 /// Bootstrap configuration.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `replicates < 2`, a level outside (0, 1), or (multinomial
-/// only) fractional counts.
+/// only) fractional counts; [`Error::ResourceLimit`] for more than [`MAX_REPLICATES`] replicates
+/// or results larger than [`MAX_RESULT_BYTES`], checked before anything is allocated.
 ///
 /// # Complexity
 /// `replicates` × (O(T) to draw a table of T touches + the model's own cost); replicates run in
 /// parallel with the `parallel` feature. Memory: one replicate table per thread plus
-/// `replicates × channels × 3` numbers.
+/// `replicates × (channels × 3 + 3)` numbers.
 ///
 /// # Reproducibility
 /// Draws for a row come from a generator seeded by (seed, replicate, a key hashed from the row's
@@ -169,6 +176,37 @@ impl Bootstrap {
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(bad("level", format!("{} must be in (0, 1)", self.level)));
         }
+        if self.replicates > MAX_REPLICATES {
+            return Err(Error::ResourceLimit {
+                what: "bootstrap replicates",
+                requested: self.replicates as u64,
+                limit: MAX_REPLICATES as u64,
+                cost: self.result_bytes(1),
+                unit: "bytes",
+            });
+        }
+        Ok(())
+    }
+
+    /// Estimated bytes of the replicate results on a table of `channels` channels.
+    fn result_bytes(&self, channels: usize) -> u64 {
+        let per = size_of::<Result<Option<Vec<f64>>>>() + 3 * channels * size_of::<f64>();
+        (self.replicates as u64).saturating_mul(per as u64)
+    }
+
+    /// Checks the memory the results of a run on `table` would take.
+    fn check_memory(&self, table: &PathTable) -> Result<()> {
+        let cost = self.result_bytes(table.channels().len());
+        if cost > MAX_RESULT_BYTES {
+            let per = (cost / self.replicates as u64).max(1);
+            return Err(Error::ResourceLimit {
+                what: "bootstrap replicates (results memory)",
+                requested: self.replicates as u64,
+                limit: MAX_RESULT_BYTES / per,
+                cost,
+                unit: "bytes",
+            });
+        }
         Ok(())
     }
 
@@ -180,6 +218,7 @@ impl Bootstrap {
     /// [`Intervals::degenerate`]); [`Error::NoConversions`] when every replicate is degenerate.
     pub fn run(&self, model: &dyn AttributionModel, table: &PathTable) -> Result<Intervals> {
         self.validate()?;
+        self.check_memory(table)?;
         // Work on the canonical form (channels by name, rows by path) so that neither the
         // table's row order nor its channel ids change a digit.
         let table = &table.canonical();
@@ -188,15 +227,21 @@ impl Bootstrap {
         if self.scheme == Scheme::Multinomial {
             check_whole_counts(table)?;
         }
-        let one = |b: usize| -> Result<Option<Attribution>> {
+        // Each replicate keeps only its (conversions, value, share) per channel.
+        let one = |b: usize| -> Result<Option<Vec<f64>>> {
             let replicate = self.replicate(table, &keys, b as u64)?;
             match model.attribute(&replicate) {
-                Ok(a) => Ok(Some(a)),
+                Ok(a) => Ok(Some(
+                    a.channels
+                        .iter()
+                        .flat_map(|c| [c.conversions, c.value, c.share])
+                        .collect(),
+                )),
                 Err(Error::NoConversions { .. }) => Ok(None),
                 Err(e) => Err(e),
             }
         };
-        let results: Vec<Result<Option<Attribution>>> = crate::par::map_range(self.replicates, one);
+        let results: Vec<Result<Option<Vec<f64>>>> = crate::par::map_range(self.replicates, one);
         let mut reps = Vec::with_capacity(self.replicates);
         for r in results {
             if let Some(a) = r? {
@@ -267,21 +312,21 @@ impl Bootstrap {
         })
     }
 
-    fn summarise(&self, point: Attribution, reps: &[Attribution]) -> Intervals {
+    fn summarise(&self, point: Attribution, reps: &[Vec<f64>]) -> Intervals {
         let alpha = 1.0 - self.level;
         let mut channels = Vec::with_capacity(point.channels.len());
         // Every replicate table shares the original vocabulary, so channel i is the same
         // channel in every attribution (all are sorted by name).
         for (i, p) in point.channels.iter().enumerate() {
-            let stat = |point: f64, get: &dyn Fn(&Attribution) -> f64| {
-                let mut xs: Vec<f64> = reps.iter().map(get).collect();
+            let stat = |point: f64, get: &dyn Fn(&[f64]) -> f64| {
+                let mut xs: Vec<f64> = reps.iter().map(|r| get(r)).collect();
                 estimate(point, &mut xs, alpha)
             };
             channels.push(ChannelInterval {
                 channel: p.channel.clone(),
-                conversions: stat(p.conversions, &|a| a.channels[i].conversions),
-                value: stat(p.value, &|a| a.channels[i].value),
-                share: stat(p.share, &|a| a.channels[i].share),
+                conversions: stat(p.conversions, &|a| a[3 * i]),
+                value: stat(p.value, &|a| a[3 * i + 1]),
+                share: stat(p.share, &|a| a[3 * i + 2]),
             });
         }
         Intervals {

@@ -30,14 +30,14 @@
 //! # Ok::<(), touchpoint::Error>(())
 //! ```
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! All integers are unsigned LEB128 varints (7 bits per byte, low bits first, at most 10
 //! bytes) unless noted; floats are IEEE 754 binary64, little-endian.
 //!
 //! ```text
 //! magic          4 bytes  "TPPT"
-//! version        1 byte   1
+//! version        1 byte   2
 //! flags          1 byte   bit 0: some rows carry timestamps; other bits 0
 //! max_path_len   varint   the table's path-length limit
 //! channels       varint   C, then C × (varint byte length, UTF-8 name), in id order
@@ -54,8 +54,11 @@
 //!   times (timed rows)    first touch as a zigzag varint (µs since the epoch), then L − 1
 //!                         varint gaps to the previous touch, then (code 2) the varint gap from
 //!                         the last touch to the conversion
+//! checksum       4 bytes  CRC-32 (IEEE, as zlib and PNG) of every byte before it, little-endian
 //! (end of input: trailing bytes are an error)
 //! ```
+//!
+//! Version 1 is version 2 without the checksum; [`decode`] still reads it.
 //!
 //! Rows are written in table order and decoded in the same order, so `decode(encode(t))` equals
 //! `t` row by row (not only in content); the vocabulary keeps its ids, also for channels no row
@@ -64,7 +67,13 @@
 //! of 1M distinct paths in `tests/codec.rs` (mean length 6.4, 30 channels, values in cents)
 //! encodes to 16.2 bytes per row, against about 93 bytes per row in memory.
 //!
-//! **Versioning.** A decoder reads exactly the versions it knows (here: 1) and refuses others
+//! **Integrity.** The checksum is verified before anything else is decoded: a CRC-32 detects
+//! every single-bit error and every burst of up to 32 bits, so a flipped bit anywhere (header,
+//! counts, names, the checksum itself) is [`DecodeProblem::ChecksumMismatch`] and never a
+//! different valid table, and a truncated table fails the check (or, for a cut inside the
+//! header, is [`DecodeProblem::Truncated`]).
+//!
+//! **Versioning.** A decoder reads exactly the versions it knows (here: 1 and 2) and refuses others
 //! with [`DecodeProblem::UnsupportedVersion`]; a later version will keep the magic bytes and the
 //! position of the version byte, so old readers fail cleanly on new data.
 //!
@@ -86,8 +95,14 @@ use crate::table::PathTable;
 /// The first four bytes of every encoded table.
 pub const MAGIC: [u8; 4] = *b"TPPT";
 
-/// The format version [`encode`] writes and [`decode`] reads.
-pub const VERSION: u8 = 1;
+/// The format version [`encode`] writes (the newest [`decode`] reads).
+pub const VERSION: u8 = 2;
+
+/// The first version, without checksum: still decoded.
+const VERSION_1: u8 = 1;
+
+/// Bytes of the checksum at the end of a version-2 table.
+const CHECKSUM_BYTES: usize = 4;
 
 /// Header flag: some rows carry timestamps (rows then have a timestamp code in their tag).
 const FLAG_TIMED: u8 = 1;
@@ -143,6 +158,15 @@ fn encode_with(
     buf: &mut Vec<u8>,
     mut flush: impl FnMut(&mut Vec<u8>) -> Result<()>,
 ) -> Result<()> {
+    // Every byte goes through `buf`: `hashed` bytes of it are already in the checksum.
+    let mut crc = crc32fast::Hasher::new();
+    let mut hashed = buf.len();
+    let mut flush = |buf: &mut Vec<u8>| -> Result<()> {
+        crc.update(&buf[hashed..]);
+        flush(buf)?;
+        hashed = buf.len();
+        Ok(())
+    };
     let timed = table.has_times();
     buf.extend_from_slice(&MAGIC);
     buf.push(VERSION);
@@ -199,6 +223,9 @@ fn encode_with(
             flush(buf)?;
         }
     }
+    flush(buf)?;
+    let sum = crc.finalize();
+    buf.extend_from_slice(&sum.to_le_bytes());
     Ok(())
 }
 
@@ -247,15 +274,42 @@ pub fn decode(bytes: &[u8]) -> Result<PathTable> {
         return Err(r.fail_at(0, DecodeProblem::BadMagic));
     }
     let version = r.byte("the version")?;
-    if version != VERSION {
-        return Err(r.fail_at(
-            MAGIC.len(),
-            DecodeProblem::UnsupportedVersion {
-                found: version,
-                supported: VERSION,
-            },
-        ));
+    match version {
+        VERSION_1 => {}
+        VERSION => {
+            // The header (magic, version, flags) and the checksum, at least.
+            let Some(end) = bytes
+                .len()
+                .checked_sub(CHECKSUM_BYTES)
+                .filter(|&e| e > r.pos)
+            else {
+                return Err(r.fail_at(
+                    bytes.len(),
+                    DecodeProblem::Truncated {
+                        what: "the checksum",
+                    },
+                ));
+            };
+            let mut stored = [0u8; CHECKSUM_BYTES];
+            stored.copy_from_slice(&bytes[end..]);
+            let stored = u32::from_le_bytes(stored);
+            let computed = crc32fast::hash(&bytes[..end]);
+            if stored != computed {
+                return Err(r.fail_at(end, DecodeProblem::ChecksumMismatch { stored, computed }));
+            }
+            r.bytes = &bytes[..end];
+        }
+        found => {
+            return Err(r.fail_at(
+                MAGIC.len(),
+                DecodeProblem::UnsupportedVersion {
+                    found,
+                    supported: VERSION,
+                },
+            ));
+        }
     }
+    let bytes = r.bytes;
     let flags = r.byte("the flags")?;
     if flags & !FLAG_TIMED != 0 {
         return Err(r.fail_at(
@@ -543,15 +597,49 @@ mod tests {
         (t, bytes)
     }
 
+    /// The version-2 form of hand-encoded version-1 bytes: version byte 2, CRC-32 appended.
+    fn v2(v1: &[u8]) -> Vec<u8> {
+        let mut bytes = v1.to_vec();
+        bytes[4] = 2;
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend(crc.to_le_bytes());
+        bytes
+    }
+
     #[test]
     fn the_format_is_as_documented() {
-        let (t, bytes) = small();
+        let (t, v1) = small();
+        let bytes = v2(&v1);
         assert_eq!(encode(&t), bytes);
         let back = decode(&bytes).unwrap();
         assert_eq!(back.to_named_rows(), t.to_named_rows());
         let mut streamed = Vec::new();
         encode_into(&t, &mut streamed).unwrap();
         assert_eq!(streamed, bytes);
+        // Version 1 (no checksum) is still read.
+        assert_eq!(decode(&v1).unwrap().to_named_rows(), t.to_named_rows());
+    }
+
+    #[test]
+    fn a_flipped_bit_or_a_cut_is_a_checksum_error() {
+        let (_, v1) = small();
+        let bytes = v2(&v1);
+        let mut bad = bytes.clone();
+        bad[20] ^= 4;
+        assert!(matches!(
+            decode_err(&bad),
+            (off, DecodeProblem::ChecksumMismatch { .. }) if off == bytes.len() - 4
+        ));
+        assert!(matches!(
+            decode_err(&bytes[..bytes.len() - 1]).1,
+            DecodeProblem::ChecksumMismatch { .. }
+        ));
+        assert_eq!(
+            decode_err(&bytes[..8]).1,
+            DecodeProblem::Truncated {
+                what: "the checksum"
+            }
+        );
     }
 
     #[test]
@@ -582,14 +670,14 @@ mod tests {
         bad[0] = b'X';
         assert_eq!(decode_err(&bad), (0, DecodeProblem::BadMagic));
         let mut bad = bytes.clone();
-        bad[4] = 2;
+        bad[4] = 3;
         assert_eq!(
             decode_err(&bad),
             (
                 4,
                 DecodeProblem::UnsupportedVersion {
-                    found: 2,
-                    supported: 1
+                    found: 3,
+                    supported: 2
                 }
             )
         );

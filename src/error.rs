@@ -185,13 +185,140 @@ pub enum Error {
     /// A chart cannot be drawn from its data (feature `plot`).
     #[error("cannot plot: {0}")]
     Plot(PlotProblem),
+    /// A spend file (see [`crate::spend`]) is malformed, or its period does not match the data.
+    #[error("line {}: {problem}", at.line)]
+    Spend {
+        /// Where the problem is.
+        at: Location,
+        /// What the problem is.
+        problem: crate::spend::SpendProblem,
+    },
+    /// The model needs per-touch timestamps (journeys built from an event log, or
+    /// [`PathTable::add_timed`](crate::PathTable::add_timed)) and the table has rows without.
+    #[error(
+        "{model} needs per-touch timestamps (build the table from an event log): {untimed_rows} of {rows} rows have none"
+    )]
+    NeedsTimestamps {
+        /// The model that refused.
+        model: &'static str,
+        /// Rows without timestamps.
+        untimed_rows: usize,
+        /// Rows of the table.
+        rows: usize,
+    },
+    /// A request would need more memory or work than the crate allows; checked before anything
+    /// is allocated.
+    #[error(
+        "{what}: {requested} is above the limit {limit} (estimated cost: {})",
+        human_cost(*cost, unit)
+    )]
+    ResourceLimit {
+        /// What was requested (`bootstrap replicates`, `shapley_rate exact coalitions`, …).
+        what: &'static str,
+        /// The amount requested.
+        requested: u64,
+        /// The largest amount allowed.
+        limit: u64,
+        /// The estimated cost of the request, in `unit`.
+        cost: u64,
+        /// `bytes` (memory) or the unit of work (`coalition evaluations`).
+        unit: &'static str,
+    },
+    /// A model's credit does not sum to the table's total within 1e-9 (relative): the result
+    /// would be silently wrong, so it is refused.
+    #[error(
+        "{model}: credited {what} sum to {sum:e} but the total is {total:e} (relative error \
+         {:.1e} > 1e-9): {reason}",
+        relative_error(*sum, *total)
+    )]
+    Inefficient {
+        /// The model.
+        model: String,
+        /// `conversions` or `value`.
+        what: &'static str,
+        /// The sum of the credits.
+        sum: f64,
+        /// The table's total.
+        total: f64,
+        /// Why precision was lost.
+        reason: &'static str,
+    },
+    /// Every conversion of an event log was unattributed (no touch in its lookback window),
+    /// so the path table has no conversions.
+    #[error(
+        "no conversions to attribute: all {conversions} conversions ({events} conversion \
+         events) were unattributed (no touch before them within the lookback window)"
+    )]
+    AllConversionsUnattributed {
+        /// Conversions that were unattributed.
+        conversions: f64,
+        /// Conversion events that were unattributed.
+        events: u64,
+    },
+    /// A model's estimated cost is above a limit the caller can raise; checked before the
+    /// work starts and before its memory is allocated.
+    #[error("{model}: {estimate}: above the limit `{limit}` = {allowed:e}; raise it to run anyway")]
+    CostLimit {
+        /// The model refused.
+        model: &'static str,
+        /// The limit's name (a field of the model's configuration).
+        limit: &'static str,
+        /// The limit's value.
+        allowed: f64,
+        /// The estimated cost, in the limit's unit.
+        cost: f64,
+        /// What was estimated, in words, with the estimate.
+        estimate: String,
+    },
+}
+
+/// `|sum − total| / |total|` (absolute when the total is 0).
+pub(crate) fn relative_error(sum: f64, total: f64) -> f64 {
+    let d = (sum - total).abs();
+    if total == 0.0 { d } else { d / total.abs() }
+}
+
+/// A cost in its unit, bytes in binary units (`1.5 GiB`).
+fn human_cost(cost: u64, unit: &str) -> String {
+    if unit == "bytes" {
+        human_bytes(cost)
+    } else {
+        format!("{cost} {unit}")
+    }
+}
+
+/// Bytes in binary units (`1.5 GiB`).
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 6] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut x = b as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < UNITS.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} bytes")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
+}
+
+/// Longest text quoted from the input in a message (a 10 MB header is not repeated whole).
+pub(crate) const MAX_QUOTED: usize = 200;
+
+/// `s` cut to [`MAX_QUOTED`] characters, saying how much was left out.
+pub(crate) fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} more bytes)", &s[..cut], s.len() - cut),
+    }
 }
 
 impl Error {
     /// The location of an input problem, if this error has one (csv's `position()`).
     pub fn location(&self) -> Option<Location> {
         match self {
-            Error::Parse { at, .. } => Some(*at),
+            Error::Parse { at, .. } | Error::Spend { at, .. } => Some(*at),
             _ => None,
         }
     }
@@ -340,6 +467,27 @@ pub enum ParseProblem {
         /// The type found (Arrow's name for it).
         found: String,
     },
+    /// A quoted CSV field is never closed: the quote opened in this record runs to the end of
+    /// the input.
+    #[error("unterminated quote: a `\"` opened in this record is never closed")]
+    UnterminatedQuote,
+    /// The header has a single column with the given delimiter but looks separated by another.
+    #[error(
+        "the header is one column with delimiter `{given}`, but it looks `{detected}`-separated \
+         (pass `{detected}` as the delimiter, or let it be detected)"
+    )]
+    WrongDelimiter {
+        /// The delimiter given.
+        given: char,
+        /// The delimiter the header uses.
+        detected: char,
+    },
+    /// A JSON object names a key twice (JSON Lines input).
+    #[error("duplicate key `{key}` in the JSON object")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
 }
 
 /// What is wrong with a binary path table (see [`crate::codec`]); carried by [`Error::Decode`].
@@ -356,7 +504,7 @@ pub enum DecodeProblem {
     #[error("not a touchpoint path table (bad magic bytes)")]
     BadMagic,
     /// The format version is not one this build reads.
-    #[error("format version {found} is not supported (this build reads version {supported})")]
+    #[error("format version {found} is not supported (this build reads versions 1 to {supported})")]
     UnsupportedVersion {
         /// The version in the input.
         found: u8,
@@ -434,6 +582,17 @@ pub enum DecodeProblem {
     TrailingBytes {
         /// How many.
         count: usize,
+    },
+    /// The checksum stored at the end does not match the bytes (format version 2 and later):
+    /// the table was corrupted or truncated.
+    #[error(
+        "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the table is corrupted or truncated"
+    )]
+    ChecksumMismatch {
+        /// The CRC-32 stored in the input.
+        stored: u32,
+        /// The CRC-32 of the bytes read.
+        computed: u32,
     },
 }
 

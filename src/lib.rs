@@ -63,6 +63,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod analytics;
 mod attribution;
 pub mod bootstrap;
 mod channel;
@@ -76,6 +77,7 @@ pub mod fit;
 mod fixtures;
 pub mod formats;
 mod hash;
+pub mod html;
 mod journey;
 pub mod model;
 mod outcome;
@@ -87,7 +89,9 @@ pub mod plot;
 pub mod reference;
 pub mod registry;
 pub mod report;
+pub mod spend;
 pub mod synth;
+pub mod synth_truth;
 mod table;
 mod table_serde;
 mod time;
@@ -103,10 +107,10 @@ pub use channel::{ChannelId, Channels, RESERVED_NAMES};
 pub use error::{Error, Location, ParseProblem, PlotProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
-    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, MarkovFit,
-    Order, OrderScore, Participation, PathCredit, PositionBased, RuleBased, ShaoLi, Shapley,
-    ShapleyGlobal, ShapleyOrdered, ShapleyRate, Solver, TimeDecay, Transition, TwoTouch, ValueMode,
-    WShaped,
+    AdditiveHazard, AttributionModel, Dda, DdaFit, FirstTouch, HazardFit, LastNonDirect, LastTouch,
+    Linear, LinearMode, Logistic, LogisticFit, Markov, MarkovFit, Order, OrderScore, Participation,
+    PathCredit, PositionBased, RuleBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered,
+    ShapleyRate, Solver, TimeDecay, Transition, TwoTouch, ValueMode, WShaped,
 };
 pub use outcome::Outcome;
 pub use table::{DEFAULT_MAX_PATH_LEN, PathTable, Row};

@@ -76,8 +76,57 @@ impl Outcome {
     }
 }
 
+/// A compensated (Neumaier) running sum: the error of each addition is carried, so a sum of
+/// many terms is as accurate as one rounding of the exact sum in all but pathological cases,
+/// and nearly independent of the order of the terms.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Compensated {
+    sum: f64,
+    carry: f64,
+}
+
+impl Compensated {
+    /// Adds `x`.
+    #[inline]
+    pub(crate) fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.carry += (self.sum - t) + x;
+        } else {
+            self.carry += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// The sum (an infinite partial sum stays infinite).
+    #[inline]
+    pub(crate) fn value(&self) -> f64 {
+        if self.sum.is_finite() {
+            self.sum + self.carry
+        } else {
+            self.sum
+        }
+    }
+}
+
+/// The compensated sum of `xs`.
+pub(crate) fn sum_compensated<'a>(xs: impl IntoIterator<Item = &'a f64>) -> f64 {
+    let mut s = Compensated::default();
+    for &x in xs {
+        s.add(x);
+    }
+    s.value()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compensated_sums_keep_small_terms() {
+        let xs = [1e16, 1.0, -1e16, 1.0];
+        assert_eq!(super::sum_compensated(&xs), 2.0);
+        assert_eq!(xs.iter().sum::<f64>(), 1.0 - 0.0 + 0.0 + 0.0 * 1.0 + 0.0); // naive loses one
+    }
+
     use super::*;
 
     #[test]

@@ -3,20 +3,25 @@
 //!
 //! The generator draws one journey at a time:
 //!
-//! * **channels** by Zipf-like popularity: channel `i` (0-based) is chosen with probability
-//!   ∝ `1/(i+1)^s` (`s` = [`SynthConfig::zipf_exponent`]); with probability
-//!   [`SynthConfig::repeat_prob`] a touch repeats the previous channel (`Email > Email`);
-//! * **path length** geometric with mean [`SynthConfig::mean_path_len`], cut at
-//!   [`SynthConfig::max_path_len`];
+//! * **touch keys** by Zipf-like popularity: channel `i` (0-based) is chosen with probability
+//!   ∝ `1/(i+1)^s` (`s` = [`SynthConfig::zipf_exponent`]); with
+//!   [`SynthConfig::campaigns`] = N > 0 the keys are N campaigns `Channel/cJ`, spread over the
+//!   channels in proportion to their popularity (each channel has at least one), the J-th
+//!   campaign of a channel having weight ∝ `1/J^s` within it; with probability
+//!   [`SynthConfig::repeat_prob`] a touch repeats the previous key (`Email > Email`);
+//! * **path length** 1 + geometric (failures before a success of probability 1/mean) with mean
+//!   [`SynthConfig::mean_path_len`], cut at [`SynthConfig::max_path_len`];
 //! * **conversion** with probability `min(0.95, rate · Σ_t s(x_t) / mean_len)`, where each
-//!   channel has its own propensity `s` (log-normal, normalised to mean 1 over touches), so
-//!   longer paths and strong channels convert more and the overall rate stays near
-//!   [`SynthConfig::conversion_rate`];
+//!   key has its own propensity `s` (log-normal with log-sd 0.6 per channel, times a log-normal
+//!   of log-sd 0.3 per campaign, normalised to mean 1 over touches), so longer paths and strong
+//!   keys convert more and the overall rate stays near [`SynthConfig::conversion_rate`];
 //! * **value** log-normal with median [`SynthConfig::median_value`] and log-sd
 //!   [`SynthConfig::value_sigma`], rounded to whole units (so sums are exact in `f64`).
 //!
-//! The random generator is xoshiro256++ seeded by SplitMix64, written out here so that the same
-//! seed gives the same table on every platform and every version of the dependencies.
+//! Randomness is rand's `Xoshiro256PlusPlus` seeded with `seed_from_u64`, with rand's and
+//! rand_distr's distributions (`WeightedIndex`, `Geometric`, `LogNormal`, `Bernoulli`): the same
+//! seed gives the same table on every platform. A test pins the bytes of the bundled sample,
+//! so a dependency update that changed the stream would be noticed.
 //!
 //! ```
 //! use touchpoint::synth::{SynthConfig, SynthSize, generate};
@@ -35,6 +40,10 @@
 
 use std::io::Write;
 
+use rand::distr::weighted::WeightedIndex;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Geometric, LogNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::channel::ChannelId;
@@ -106,6 +115,11 @@ pub struct SynthConfig {
     pub repeat_prob: f64,
     /// Seed of the random generator (default 42).
     pub seed: u64,
+    /// Campaigns: 0 (default) makes the channels the touch keys; N ≥ `channels` makes N
+    /// campaign keys `Channel/cJ` (see the [module docs](self)), for tables with thousands of
+    /// distinct keys.
+    #[serde(default)]
+    pub campaigns: usize,
 }
 
 impl Default for SynthConfig {
@@ -121,6 +135,7 @@ impl Default for SynthConfig {
             zipf_exponent: 1.0,
             repeat_prob: 0.2,
             seed: 42,
+            campaigns: 0,
         }
     }
 }
@@ -169,6 +184,21 @@ impl SynthConfig {
                 format!("{} must be in [0, 1)", c.repeat_prob),
             );
         }
+        if c.campaigns != 0 && c.campaigns < c.channels {
+            return bad(
+                "campaigns",
+                format!(
+                    "{} must be 0 or at least the {} channels",
+                    c.campaigns, c.channels
+                ),
+            );
+        }
+        if c.campaigns > MAX_KEYS || c.channels > MAX_KEYS {
+            return bad(
+                "campaigns",
+                format!("at most {MAX_KEYS} channels and campaigns"),
+            );
+        }
         if c.size == SynthSize::DistinctPaths(0) || c.size == SynthSize::Journeys(0) {
             return bad("size", "must be >= 1".into());
         }
@@ -176,8 +206,13 @@ impl SynthConfig {
     }
 }
 
-/// Generates the table `cfg` describes. Rows are in order of first appearance; channel ids
-/// follow popularity (id 0 is the most popular channel).
+/// Most channels or campaigns of a configuration (the keys and their weights are allocated
+/// up front: 10 million keys take about 500 MB).
+pub const MAX_KEYS: usize = 10_000_000;
+
+/// Generates the table `cfg` describes. Rows are in order of first appearance; key ids
+/// follow channel popularity (id 0 is the most popular channel, or its most popular campaign,
+/// then that channel's other campaigns).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for an invalid configuration, or when
@@ -245,18 +280,19 @@ pub fn write_csv<W: Write>(cfg: &SynthConfig, out: W) -> Result<PathTable> {
     Ok(table)
 }
 
-/// The journey generator behind [`generate`]: one journey at a time, as channel indices
-/// (`0..channels`, into [`Synth::channel_names`]) and an outcome of one journey.
+/// The journey generator behind [`generate`]: one journey at a time, as key indices
+/// (`0..keys`, into [`Synth::channel_names`]) and an outcome of one journey.
 #[derive(Clone, Debug)]
 pub struct Synth {
-    rng: Xoshiro256pp,
+    rng: Xoshiro256PlusPlus,
     names: Vec<String>,
-    /// Cumulative popularity, ending at 1.
-    cumulative: Vec<f64>,
-    /// Conversion propensity per channel, mean 1 over touches.
+    /// Key popularity.
+    popularity: WeightedIndex<f64>,
+    /// Conversion propensity per key, mean 1 over touches.
     strength: Vec<f64>,
-    /// ln(1 - 1/mean_len), or 0 for mean_len = 1.
-    ln_continue: f64,
+    /// Extra touches after the first.
+    extra_touches: Geometric,
+    value: LogNormal<f64>,
     cfg: SynthConfig,
 }
 
@@ -267,149 +303,161 @@ impl Synth {
     /// [`Error::InvalidParameter`] for an invalid configuration.
     pub fn new(cfg: &SynthConfig) -> Result<Synth> {
         cfg.validate()?;
-        let mut rng = Xoshiro256pp::seed_from_u64(cfg.seed);
+        let bad = |name, e: &dyn std::fmt::Display| Error::InvalidParameter {
+            model: "synth",
+            name,
+            reason: e.to_string(),
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
         let k = cfg.channels;
-        let popularity: Vec<f64> = (0..k)
-            .map(|i| ((i + 1) as f64).powf(-cfg.zipf_exponent))
-            .collect();
-        let total: f64 = popularity.iter().sum();
-        let mut acc = 0.0;
-        let mut cumulative: Vec<f64> = popularity
-            .iter()
-            .map(|p| {
-                acc += p / total;
-                acc
-            })
-            .collect();
-        if let Some(last) = cumulative.last_mut() {
-            *last = 1.0;
-        }
-        let mut strength: Vec<f64> = (0..k).map(|_| (0.6 * rng.normal()).exp()).collect();
+        let zipf = |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| ((i + 1) as f64).powf(-cfg.zipf_exponent))
+                .collect()
+        };
+        let channel_weight = zipf(k);
+        let total: f64 = channel_weight.iter().sum();
+        let channel_strength = LogNormal::new(0.0, 0.6).map_err(|e| bad("strength", &e))?;
+        let mut strength: Vec<f64> = (0..k).map(|_| channel_strength.sample(&mut rng)).collect();
+        let (names, weight) = if cfg.campaigns == 0 {
+            ((0..k).map(channel_name).collect(), channel_weight)
+        } else {
+            let per = campaigns_per_channel(&channel_weight, cfg.campaigns);
+            let factor = LogNormal::new(0.0, 0.3).map_err(|e| bad("strength", &e))?;
+            let (mut names, mut weight, mut key_strength) = (vec![], vec![], vec![]);
+            for (i, &m) in per.iter().enumerate() {
+                let within = zipf(m);
+                let sum: f64 = within.iter().sum();
+                let channel = channel_name(i);
+                for (j, w) in within.iter().enumerate() {
+                    names.push(format!("{channel}/c{}", j + 1));
+                    weight.push(channel_weight[i] / total * w / sum);
+                    key_strength.push(strength[i] * factor.sample(&mut rng));
+                }
+            }
+            strength = key_strength;
+            (names, weight)
+        };
+        let total: f64 = weight.iter().sum();
         let mean: f64 = strength
             .iter()
-            .zip(&popularity)
+            .zip(&weight)
             .map(|(s, p)| s * p / total)
             .sum();
         strength.iter_mut().for_each(|s| *s /= mean);
-        let q = 1.0 / cfg.mean_path_len;
+        let extra_touches =
+            Geometric::new(1.0 / cfg.mean_path_len).map_err(|e| bad("mean_path_len", &e))?;
+        let value = LogNormal::new(cfg.median_value.ln(), cfg.value_sigma)
+            .map_err(|e| bad("value_sigma", &e))?;
         Ok(Synth {
             rng,
-            names: (0..k).map(channel_name).collect(),
-            cumulative,
+            names,
+            popularity: WeightedIndex::new(&weight).map_err(|e| bad("zipf_exponent", &e))?,
             strength,
-            ln_continue: if q < 1.0 { (1.0 - q).ln() } else { 0.0 },
+            extra_touches,
+            value,
             cfg: cfg.clone(),
         })
     }
 
-    /// Channel names, by index.
+    /// Key names (channels, or campaigns `Channel/cJ`), by index.
     pub fn channel_names(&self) -> &[String] {
         &self.names
     }
 
-    /// Draws one journey: fills `path` with channel indices and returns its outcome
+    /// Draws one journey: fills `path` with key indices and returns its outcome
     /// (`Outcome::converted(1, value)` or `Outcome::null(1)`).
     pub fn next_journey(&mut self, path: &mut Vec<usize>) -> Outcome {
         path.clear();
-        let len = self.path_len();
+        let extra = self.extra_touches.sample(&mut self.rng);
+        // The cast saturates; the cap keeps the length ≤ max_path_len.
+        let len = (extra as usize)
+            .saturating_add(1)
+            .min(self.cfg.max_path_len);
         let mut strength = 0.0;
-        for t in 0..len {
-            let ch = match path.last() {
-                Some(&prev) if t > 0 && self.rng.uniform() < self.cfg.repeat_prob => prev,
-                _ => self.channel(),
+        for _ in 0..len {
+            let key = match path.last() {
+                Some(&prev) if self.rng.random_bool(self.cfg.repeat_prob) => prev,
+                _ => self.popularity.sample(&mut self.rng),
             };
-            strength += self.strength[ch];
-            path.push(ch);
+            strength += self.strength[key];
+            path.push(key);
         }
         let p = (self.cfg.conversion_rate * strength / self.cfg.mean_path_len).min(0.95);
-        if self.rng.uniform() < p {
-            let z = self.rng.normal();
-            let value = (self.cfg.median_value * (self.cfg.value_sigma * z).exp())
-                .round()
-                .max(1.0);
+        if self.rng.random_bool(p) {
+            let value = self.value.sample(&mut self.rng).round().max(1.0);
             Outcome::converted(1.0, value)
         } else {
             Outcome::null(1.0)
         }
     }
-
-    fn path_len(&mut self) -> usize {
-        if self.ln_continue == 0.0 {
-            return 1;
-        }
-        // Geometric on {1, 2, …} with P(stop) = 1/mean: 1 + ⌊ln U / ln(1 - q)⌋, U in (0, 1].
-        let u = 1.0 - self.rng.uniform();
-        let extra = (u.ln() / self.ln_continue).floor();
-        // `extra` is finite and ≥ 0 (ln U ≤ 0, ln_continue < 0); the cast saturates.
-        (1 + extra as usize).min(self.cfg.max_path_len)
-    }
-
-    fn channel(&mut self) -> usize {
-        let u = self.rng.uniform();
-        self.cumulative
-            .partition_point(|&c| c <= u)
-            .min(self.cumulative.len() - 1)
-    }
 }
 
-/// xoshiro256++ (Blackman and Vigna), seeded through SplitMix64.
-#[derive(Clone, Debug)]
-struct Xoshiro256pp {
-    s: [u64; 4],
-}
-
-impl Xoshiro256pp {
-    fn seed_from_u64(mut seed: u64) -> Self {
-        let mut split_mix = || {
-            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = seed;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Xoshiro256pp {
-            s: [split_mix(), split_mix(), split_mix(), split_mix()],
-        }
+/// Campaigns per channel: one each, the rest by largest remainder in proportion to `weight`
+/// (ties to the more popular channel), so the counts add up to `campaigns` exactly.
+fn campaigns_per_channel(weight: &[f64], campaigns: usize) -> Vec<usize> {
+    let total: f64 = weight.iter().sum();
+    let rest = campaigns - weight.len();
+    let quota: Vec<f64> = weight.iter().map(|w| rest as f64 * w / total).collect();
+    // Quotas are ≥ 0 and sum to `rest`, so the floors do not exceed it.
+    let mut per: Vec<usize> = quota.iter().map(|q| 1 + q.floor() as usize).collect();
+    let given: usize = per.iter().sum::<usize>() - weight.len();
+    let mut order: Vec<usize> = (0..weight.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (quota[a] - quota[a].floor(), quota[b] - quota[b].floor());
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for &i in order.iter().take(rest.saturating_sub(given)) {
+        per[i] += 1;
     }
-
-    fn next_u64(&mut self) -> u64 {
-        let s = &mut self.s;
-        let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        result
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Standard normal (Box–Muller, one of the pair).
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform(); // (0, 1]
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
+    per
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Value stability: the bundled sample is `generate --rows 300 --channels 8 --mean-len 3
+    /// --conversion-rate 0.3 --seed 1`, byte for byte.
     #[test]
-    fn xoshiro_matches_the_reference_stream() {
-        // s = {1, 2, 3, 4}: the first output is rotl(1 + 4, 23) + 1 = 5·2^23 + 1 = 41943041;
-        // the next two come from a Python transcription of xoshiro256plusplus.c.
-        let mut r = Xoshiro256pp { s: [1, 2, 3, 4] };
-        assert_eq!(r.next_u64(), 41_943_041);
-        assert_eq!(r.next_u64(), 58_720_359);
-        assert_eq!(r.next_u64(), 3_588_806_011_781_223);
+    fn the_bundled_sample_is_reproduced_byte_for_byte() {
+        let cfg = SynthConfig {
+            size: SynthSize::DistinctPaths(300),
+            channels: 8,
+            mean_path_len: 3.0,
+            conversion_rate: 0.3,
+            seed: 1,
+            ..SynthConfig::default()
+        };
+        let mut out = Vec::new();
+        write_csv(&cfg, &mut out).unwrap();
+        let bundled = include_str!("../examples/data/sample_paths.csv");
+        assert_eq!(String::from_utf8(out).unwrap(), bundled);
+    }
+
+    #[test]
+    fn campaigns_are_spread_over_channels_by_popularity() {
+        let per = campaigns_per_channel(&[1.0, 0.5, 1.0 / 3.0], 10);
+        assert_eq!(per.iter().sum::<usize>(), 10);
+        // One each, then 7 by quotas 7·(6/11, 3/11, 2/11) = 3.82, 1.91, 1.27: floors 3, 1, 1
+        // and the two largest remainders (0.91, 0.82) get one more.
+        assert_eq!(per, vec![5, 3, 2]);
+        assert_eq!(campaigns_per_channel(&[1.0, 1.0], 2), vec![1, 1]);
+        let cfg = SynthConfig {
+            size: SynthSize::Journeys(20_000),
+            channels: 4,
+            campaigns: 40,
+            ..SynthConfig::default()
+        };
+        let t = generate(&cfg).unwrap();
+        assert_eq!(t.channels().len(), 40);
+        assert!(t.channels().get("Paid Search/c1").is_some());
+        assert!(t.channels().iter().all(|(_, n)| n.contains("/c")));
+        let bad = SynthConfig {
+            campaigns: 3,
+            ..cfg
+        };
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
 use crate::outcome::Outcome;
 
+mod canonical;
+
 /// Default limit on the number of touches in one path (see [`PathTable::set_max_path_len`]).
 pub const DEFAULT_MAX_PATH_LEN: usize = 10_000;
 
@@ -74,9 +76,16 @@ pub struct PathTable {
     times: Vec<i64>,
     /// Empty, or one entry per row (`NO_TIME` when unknown).
     converted_at: Vec<i64>,
+    /// Empty, or one entry per row: the rounding residue of the row's summed outcome, so that
+    /// `outcomes[r] + carries[r]` is the exact sum of the rows merged into row `r` (see
+    /// [`sum_exactly`]). Allocated at the first sum that rounds (never for whole numbers).
+    carries: Vec<[f64; 3]>,
     /// `(row, 32-bit path hash)` of untimed rows: keeping the hash makes growing the index cheap
     /// (no path is re-read) and rejects most mismatches without touching the path.
     index: HashTable<(u32, u32)>,
+    /// The index is empty and must be rebuilt before the next dedup (after a reorder: most
+    /// tables are read, put in canonical order and never added to again).
+    index_stale: bool,
     max_path_len: usize,
     scratch: Vec<ChannelId>,
     /// A private staging table of a parallel reader: rows are appended without deduplication
@@ -93,7 +102,9 @@ impl Default for PathTable {
             outcomes: Vec::new(),
             times: Vec::new(),
             converted_at: Vec::new(),
+            carries: Vec::new(),
             index: HashTable::new(),
+            index_stale: false,
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
             staging: false,
@@ -173,13 +184,38 @@ impl PathTable {
         !self.times.is_empty()
     }
 
-    /// Sum of all outcomes: (C, V, U).
+    /// Sum of all outcomes: (C, V, U), compensated (Neumaier), so that totals near 1e15 keep
+    /// every unit and the result does not depend on the row order beyond the last bit.
     pub fn totals(&self) -> Outcome {
-        let mut t = Outcome::default();
+        let mut sums = [crate::outcome::Compensated::default(); 3];
         for o in &self.outcomes {
-            t.add(o);
+            sums[0].add(o.conversions);
+            sums[1].add(o.value);
+            sums[2].add(o.nulls);
         }
-        t
+        Outcome::new(sums[0].value(), sums[1].value(), sums[2].value())
+    }
+
+    /// Checks that the totals are finite (every row is, but a sum of rows can overflow).
+    ///
+    /// # Errors
+    /// [`Error::InvalidCount`] naming the count whose total overflows.
+    pub(crate) fn check_totals(&self) -> Result<()> {
+        let t = self.totals();
+        for (field, v) in [
+            ("conversions", t.conversions),
+            ("value", t.value),
+            ("nulls", t.nulls),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::InvalidCount {
+                    field,
+                    value: v,
+                    reason: "the total over all rows overflows",
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Offset range of row `r` in the flat touch buffer.
@@ -288,9 +324,22 @@ impl PathTable {
 
     /// Inserts or sums an untimed row (returns its index); `outcome` is already validated.
     fn insert_untimed(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<usize> {
+        self.insert_untimed_exact(path, outcome, [0.0; 3])
+    }
+
+    /// [`PathTable::insert_untimed`] of a row whose exact outcome is `outcome + carry`.
+    fn insert_untimed_exact(
+        &mut self,
+        path: &[ChannelId],
+        outcome: Outcome,
+        carry: [f64; 3],
+    ) -> Result<usize> {
         self.check_len(path.len())?;
-        if self.staging {
+        if self.staging && carry == [0.0; 3] {
             return self.push_row(path, outcome, None).map(|r| r as usize);
+        }
+        if self.index_stale {
+            self.rebuild_index();
         }
         let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
@@ -300,13 +349,50 @@ impl PathTable {
             rh == h && &touches[start..ends[r]] == path
         });
         if let Some(&(r, _)) = found {
-            self.outcomes[r as usize].add(&outcome);
+            self.sum_into(r as usize, &outcome, carry)?;
             return Ok(r as usize);
         }
         let r = self.push_row(path, outcome, None)?;
+        if carry != [0.0; 3] {
+            if self.carries.is_empty() {
+                self.carries = vec![[0.0; 3]; self.outcomes.len()];
+            }
+            self.carries[r as usize] = carry;
+        }
         self.index
             .insert_unique(index_hash(h), (r, h), |&(_, qh)| index_hash(qh));
         Ok(r as usize)
+    }
+
+    /// Adds `outcome` (with its own residue `carry`) to row `r`, keeping the sum exact in
+    /// (rounded, residue) form: the result is the correctly rounded sum of every row merged so
+    /// far, whatever order they came in (as long as each residue stays exact, which it does
+    /// unless the addends span more than about 50 binary orders of magnitude).
+    fn sum_into(&mut self, r: usize, outcome: &Outcome, carry: [f64; 3]) -> Result<()> {
+        let old = self.outcomes[r];
+        let prev = self.carries.get(r).copied().unwrap_or([0.0; 3]);
+        let mut next = [0.0; 3];
+        let mut sum = [0.0; 3];
+        let olds = [old.conversions, old.value, old.nulls];
+        let adds = [outcome.conversions, outcome.value, outcome.nulls];
+        for k in 0..3 {
+            (sum[k], next[k]) = sum_exactly(olds[k], prev[k], adds[k], carry[k]);
+        }
+        let sum = Outcome::new(sum[0], sum[1], sum[2]);
+        check_sum(&sum)?;
+        self.outcomes[r] = sum;
+        if next != [0.0; 3] || !self.carries.is_empty() {
+            if self.carries.is_empty() {
+                self.carries = vec![[0.0; 3]; self.outcomes.len()];
+            }
+            self.carries[r] = next;
+        }
+        Ok(())
+    }
+
+    /// The residue of row `r` (see `carries`).
+    pub(crate) fn carry(&self, r: usize) -> [f64; 3] {
+        self.carries.get(r).copied().unwrap_or([0.0; 3])
     }
 
     /// Appends a row (no dedup). `times` is `Some((per-touch, conversion))` for a timed row.
@@ -342,6 +428,9 @@ impl PathTable {
         self.touches.extend_from_slice(path);
         self.ends.push(self.touches.len());
         self.outcomes.push(outcome);
+        if !self.carries.is_empty() {
+            self.carries.push([0.0; 3]);
+        }
         Ok(r)
     }
 
@@ -477,63 +566,53 @@ impl PathTable {
     /// `PathTable::new()` is its identity.
     ///
     /// # Errors
-    /// [`Error::Merge`] if a row of `other` is longer than `self`'s path-length limit.
+    /// [`Error::Merge`] if a row of `other` is longer than `self`'s path-length limit, or if the
+    /// sum of equal paths overflows (the row is then left as it was).
     pub fn merge(&mut self, other: &PathTable) -> Result<()> {
+        self.merge_located(other, |_, e| Error::Merge {
+            reason: e.to_string(),
+        })
+    }
+
+    /// [`PathTable::merge`], turning the error of row `r` of `other` into `locate(r, error)`.
+    pub(crate) fn merge_located(
+        &mut self,
+        other: &PathTable,
+        locate: impl Fn(usize, Error) -> Error,
+    ) -> Result<()> {
+        self.merge_each(other, |r, e| Err(locate(r, e)))
+    }
+
+    /// [`PathTable::merge`] that hands the error of row `r` of `other` to `on_error`: the row
+    /// is left out, and the merge goes on if `on_error` returns `Ok` (a reader skipping bad
+    /// rows) or stops with its error.
+    pub(crate) fn merge_each(
+        &mut self,
+        other: &PathTable,
+        mut on_error: impl FnMut(usize, Error) -> Result<()>,
+    ) -> Result<()> {
         let remap: Vec<ChannelId> = other
             .channels
             .iter()
             .map(|(_, name)| self.channels.intern(name))
             .collect::<Result<_>>()?;
+        if self.index_stale {
+            self.rebuild_index();
+        }
         self.index.reserve(other.len(), |&(_, qh)| index_hash(qh));
         let mut ids = Vec::new();
-        for row in other.rows() {
+        for (i, row) in other.rows().enumerate() {
             ids.clear();
             ids.extend(row.path.iter().map(|id| remap[id.index()]));
             let r = match row.times {
-                None => self.insert_untimed(&ids, row.outcome),
+                None => self.insert_untimed_exact(&ids, row.outcome, other.carry(i)),
                 Some(ts) => self.insert_timed(&ids, ts, row.converted_at, row.outcome),
             };
-            r.map_err(|e| Error::Merge {
-                reason: e.to_string(),
-            })?;
+            if let Err(e) = r {
+                on_error(i, e)?;
+            }
         }
         Ok(())
-    }
-
-    /// The same content in canonical form: channels interned in name order, rows sorted by path
-    /// (by channel name), then by timestamps. Two tables with equal content have equal canonical
-    /// forms, whatever the order their rows were added or merged in.
-    pub fn canonical(&self) -> PathTable {
-        let order = self.channels.ids_by_name();
-        let mut out = PathTable::new();
-        out.max_path_len = usize::MAX; // rows of `self` already passed its limit
-        let mut rank = vec![ChannelId(0); self.channels.len()];
-        for (new, old) in order.iter().enumerate() {
-            rank[old.index()] = ChannelId(new as u32);
-            // Names of an existing vocabulary are valid.
-            let _ = out.channels.intern(self.channels.name(*old));
-        }
-        let mut rows: Vec<(Vec<ChannelId>, Row<'_>)> = self
-            .rows()
-            .map(|row| (row.path.iter().map(|id| rank[id.index()]).collect(), row))
-            .collect();
-        rows.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| a.1.times.cmp(&b.1.times))
-                .then_with(|| a.1.converted_at.cmp(&b.1.converted_at))
-                .then_with(|| a.1.outcome.conversions.total_cmp(&b.1.outcome.conversions))
-                .then_with(|| a.1.outcome.value.total_cmp(&b.1.outcome.value))
-                .then_with(|| a.1.outcome.nulls.total_cmp(&b.1.outcome.nulls))
-        });
-        for (path, row) in rows {
-            // Rows of a valid table are valid.
-            let _ = match row.times {
-                None => out.insert_untimed(&path, row.outcome),
-                Some(ts) => out.insert_timed(&path, ts, row.converted_at, row.outcome),
-            };
-        }
-        out.max_path_len = self.max_path_len;
-        out
     }
 
     /// The same journeys with timestamps dropped: timed rows with equal paths are summed into one
@@ -573,6 +652,7 @@ impl PathTable {
         self.outcomes.shrink_to_fit();
         self.times.shrink_to_fit();
         self.converted_at.shrink_to_fit();
+        self.carries.shrink_to_fit();
         self.index.shrink_to_fit(|&(_, h)| index_hash(h));
     }
 
@@ -582,6 +662,7 @@ impl PathTable {
             + self.ends.capacity() * size_of::<usize>()
             + self.outcomes.capacity() * size_of::<Outcome>()
             + (self.times.capacity() + self.converted_at.capacity()) * size_of::<i64>()
+            + self.carries.capacity() * size_of::<[f64; 3]>()
             + self.index.capacity() * (size_of::<(u32, u32)>() + 1)
     }
 }
@@ -611,6 +692,43 @@ pub(crate) fn check_path_len(len: usize, limit: usize) -> Result<()> {
     }
     if len > limit {
         return Err(Error::InvalidPath(ParseProblem::PathTooLong { len, limit }));
+    }
+    Ok(())
+}
+
+/// The sum of `(a_hi + a_lo) + (b_hi + b_lo)` as `(rounded, residue)`: error-free additions
+/// (Knuth's TwoSum), so `rounded` is the correctly rounded exact sum whenever the residues add
+/// without rounding.
+fn sum_exactly(a_hi: f64, a_lo: f64, b_hi: f64, b_lo: f64) -> (f64, f64) {
+    let (s, e) = two_sum(a_hi, b_hi);
+    if !s.is_finite() {
+        return (s, 0.0); // an overflow: refused by the caller
+    }
+    let (hi, lo) = two_sum(s, e + a_lo + b_lo);
+    if hi.is_finite() { (hi, lo) } else { (hi, 0.0) }
+}
+
+/// `a + b` and its exact rounding error.
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// A sum of equal paths is still a valid outcome (finite: two huge counts can overflow).
+fn check_sum(sum: &Outcome) -> Result<()> {
+    for (field, v) in [
+        ("conversions", sum.conversions),
+        ("value", sum.value),
+        ("nulls", sum.nulls),
+    ] {
+        if !v.is_finite() {
+            return Err(Error::InvalidCount {
+                field,
+                value: v,
+                reason: "the sum of the rows with this path overflows",
+            });
+        }
     }
     Ok(())
 }

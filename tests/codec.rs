@@ -5,8 +5,9 @@ mod common;
 
 use common::{arb_journeys, arb_rows, table_from, timed_table_from};
 use proptest::prelude::*;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use touchpoint::codec::{self, DecodeProblem};
-use touchpoint::events::synth::SplitMix64;
 use touchpoint::{
     AttributionModel, Error, FirstTouch, Linear, Outcome, PathTable, PositionBased, Shapley,
     TimeDecay,
@@ -173,6 +174,79 @@ proptest! {
             assert_identical(&decoded, &codec::decode(&codec::encode(&decoded)).unwrap());
         }
     }
+
+    #[test]
+    fn every_single_bit_flip_of_a_random_table_is_an_error(t in arb_mixed_table()) {
+        assert_every_flip_and_cut_is_refused(&codec::encode(&t));
+    }
+}
+
+/// Every single-bit flip and every proper prefix of `bytes` (a valid encoding) is a decode error.
+fn assert_every_flip_and_cut_is_refused(bytes: &[u8]) -> usize {
+    let mut tried = 0;
+    for n in 0..bytes.len() {
+        let r = codec::decode(&bytes[..n]);
+        assert!(
+            matches!(r, Err(Error::Decode { .. })),
+            "prefix of {n} of {} bytes decoded: {r:?}",
+            bytes.len()
+        );
+        tried += 1;
+    }
+    let mut bad = bytes.to_vec();
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            bad[i] ^= 1 << bit;
+            let r = codec::decode(&bad);
+            assert!(
+                matches!(r, Err(Error::Decode { .. })),
+                "flip of bit {bit} of byte {i} of {} decoded: {r:?}",
+                bytes.len()
+            );
+            bad[i] ^= 1 << bit;
+            tried += 1;
+        }
+    }
+    tried
+}
+
+#[test]
+fn every_single_bit_flip_and_every_truncation_of_small_tables_is_a_decode_error() {
+    let mut tables = vec![PathTable::new()];
+    tables.push(common::table(&[
+        ("A > B", 2.0, 2.5, 1.0),
+        ("B", 0.0, 0.0, 3.0),
+        ("C > A > C", 1.0, 0.125, 0.0),
+    ]));
+    let mut timed = PathTable::new();
+    timed
+        .add_timed(
+            ["A", "B"],
+            &[-5, 1_000_000],
+            Some(2_000_000),
+            Outcome::converted(1.0, 9.5),
+        )
+        .unwrap();
+    timed.add(["B"], Outcome::null(2.0)).unwrap();
+    timed.intern("Unused").unwrap();
+    tables.push(timed);
+    let mut tried = 0;
+    for t in &tables {
+        let bytes = codec::encode(t);
+        assert_identical(t, &codec::decode(&bytes).unwrap());
+        tried += assert_every_flip_and_cut_is_refused(&bytes);
+    }
+    assert!(tried > 500, "{tried}");
+}
+
+#[test]
+fn version_1_tables_are_still_read() {
+    // Version 1 is version 2 without the checksum.
+    let t = common::table(&[("A > B", 2.0, 2.5, 1.0), ("B", 0.0, 0.0, 3.0)]);
+    let mut v1 = codec::encode(&t);
+    v1.truncate(v1.len() - 4);
+    v1[4] = 1;
+    assert_identical(&t, &codec::decode(&v1).unwrap());
 }
 
 #[test]
@@ -224,27 +298,27 @@ fn count_len(x: f64) -> usize {
 /// 200.00 each (cents), 0–20 nulls.
 fn synthetic(rows: usize, seed: u64) -> PathTable {
     let names: Vec<String> = (0..30).map(|i| format!("channel_{i:02}")).collect();
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = PathTable::new();
     let mut path = Vec::new();
     while t.len() < rows {
         path.clear();
         let mut len = 1;
-        while len < 10 && rng.next_f64() < 0.72 {
+        while len < 10 && rng.random::<f64>() < 0.72 {
             len += 1;
         }
         for _ in 0..len {
             // min of two uniforms: channel 0 most frequent, 29 least
-            let c = rng.below(30).min(rng.below(30)) as usize;
+            let c = rng.random_range(0..30).min(rng.random_range(0..30)) as usize;
             path.push(names[c].as_str());
         }
-        let conversions = rng.below(4) as f64;
+        let conversions = rng.random_range(0..4) as f64;
         let value = if conversions > 0.0 {
-            conversions * (1000 + rng.below(19_001)) as f64 / 100.0
+            conversions * (1000 + rng.random_range(0..19_001)) as f64 / 100.0
         } else {
             0.0
         };
-        let nulls = rng.below(21) as f64;
+        let nulls = rng.random_range(0..21) as f64;
         t.add(&path, Outcome::new(conversions, value, nulls))
             .expect("valid row");
     }
@@ -271,7 +345,8 @@ fn size_check(rows: usize) -> (f64, f64) {
                 + count_len(o.nulls)
         })
         .sum();
-    assert_eq!(bytes.len(), header + body);
+    // Then the 4-byte checksum (format version 2).
+    assert_eq!(bytes.len(), header + body + 4);
     let clock = std::time::Instant::now();
     let back = codec::decode(&bytes).unwrap();
     let decode_s = clock.elapsed().as_secs_f64();

@@ -12,8 +12,10 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use touchpoint::datafusion::{journeys_udaf, register, table_from_batches, tables_from_array};
-use touchpoint::events::synth::{SplitMix64, SynthEvents, SynthOptions};
+use touchpoint::events::synth::{SynthEvents, SynthOptions};
 use touchpoint::events::{EventLog, JourneyOptions};
 use touchpoint::{
     AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, Markov, Outcome, Participation,
@@ -111,21 +113,21 @@ fn path_rows(rows: usize, seed: u64) -> (RecordBatch, PathTable) {
         "Social",
         "Affiliate",
     ];
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (mut paths, mut conv, mut value, mut nulls) = (vec![], vec![], vec![], vec![]);
     let mut reference = PathTable::new();
     for _ in 0..rows {
-        let len = 1 + rng.below(4) as usize;
+        let len = 1 + rng.random_range(0..4) as usize;
         let path: Vec<&str> = (0..len)
-            .map(|_| names[rng.below(6).min(rng.below(6)) as usize])
+            .map(|_| names[rng.random_range(0..6).min(rng.random_range(0..6)) as usize])
             .collect();
-        let c = rng.below(3) as f64;
+        let c = rng.random_range(0..3) as f64;
         let v = if c > 0.0 {
-            (rng.below(20_000) as f64) / 100.0
+            (rng.random_range(0..20_000) as f64) / 100.0
         } else {
             0.0
         };
-        let u = rng.below(5) as f64;
+        let u = rng.random_range(0..5) as f64;
         reference.add(&path, Outcome::new(c, v, u)).unwrap();
         paths.push(path.join(" > "));
         conv.push(c);

@@ -106,6 +106,7 @@ fn markov(k: usize, value_mode: ValueMode, collapse_repeats: bool) -> Markov {
         value_mode,
         collapse_repeats,
         solver: Solver::Exact,
+        ..Markov::default()
     }
 }
 
@@ -430,6 +431,8 @@ fn the_configuration_round_trips_through_json() {
             max_steps: Some(20),
             seed: 5,
         },
+        max_work: 1e6,
+        max_walk_steps: 5e5,
     };
     let json = serde_json::to_string(&m).unwrap();
     assert_eq!(serde_json::from_str::<Markov>(&json).unwrap(), m);

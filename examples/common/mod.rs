@@ -135,6 +135,7 @@ impl From<&str> for Bad {
 pub fn located(file: &str, e: Error) -> Failure {
     match e {
         Error::Parse { at, problem } => Failure::Message(format!("{file}:{}: {problem}", at.line)),
+        Error::Spend { at, problem } => Failure::Message(format!("{file}:{}: {problem}", at.line)),
         Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
         Error::Io(io) => Failure::Message(format!("{file}: {io}")),
         Error::FeatureDisabled { feature, .. } => Failure::Message(format!(

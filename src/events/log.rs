@@ -23,12 +23,6 @@ pub(crate) struct Event {
     pub seq: u32,
 }
 
-impl Event {
-    fn key(&self) -> (u32, i64, u32) {
-        (self.user, self.time, self.seq)
-    }
-}
-
 /// Touch and conversion events of many users, stored compactly for
 /// [`EventLog::build`](crate::events::EventLog::build).
 ///
@@ -116,7 +110,8 @@ impl EventLog {
         self.sorted = true;
     }
 
-    /// The name of user `id` (ids are issued in order of first appearance).
+    /// The name of user `id` (ids are issued in order of first appearance, and renumbered in
+    /// name order by the canonical sort).
     pub(crate) fn user_name(&self, id: u32) -> &str {
         &self.user_names[id as usize]
     }
@@ -269,12 +264,10 @@ impl EventLog {
                 u
             }
         };
+        // Canonical ids (users and channels in name order) are assigned by `sort`.
+        self.sorted = false;
         let mut push = |channel: u32, conversion: u32| {
             let seq = self.events.len() as u32; // < NONE: checked above
-            self.sorted &= self
-                .events
-                .last()
-                .is_none_or(|l| (l.user, l.time) <= (user, row.time));
             self.events.push(Event {
                 time: row.time,
                 user,
@@ -298,14 +291,63 @@ impl EventLog {
         Ok(())
     }
 
-    /// Sorts the events by `(user, time)`, ties in insertion order (a no-op when sorted).
+    /// Puts the log in canonical order: users and channels renumbered in name order, events
+    /// sorted by `(user, time)`, ties (one user, one instant) in insertion order, since the
+    /// input order is the only sign of which came first. So the same events in any order that
+    /// keeps the order of such ties give the same journeys, the same table and the same
+    /// results to the last bit. A no-op when nothing was added since.
     pub(crate) fn sort(&mut self) {
         if self.sorted {
             return;
         }
-        crate::par::sort_unstable_by_key(&mut self.events, Event::key);
+        let users = name_order(
+            self.user_names
+                .iter()
+                .enumerate()
+                .map(|(id, name)| (&**name, id as u32)),
+        );
+        let mut names = vec![Box::<str>::default(); self.user_names.len()];
+        for (old, name) in self.user_names.drain(..).enumerate() {
+            names[users[old] as usize] = name;
+        }
+        self.user_names = names;
+        self.users.clear();
+        for (id, name) in self.user_names.iter().enumerate() {
+            let names = &self.user_names;
+            self.users
+                .insert_unique(FxBuildHasher.hash_one(&**name), id as u32, |&v| {
+                    FxBuildHasher.hash_one(&*names[v as usize])
+                });
+        }
+        let order = self.channels.ids_by_name();
+        let mut channels = vec![0u32; order.len()];
+        let mut vocabulary = Channels::new();
+        for (new, old) in order.iter().enumerate() {
+            channels[old.index()] = new as u32;
+            // Names of an existing vocabulary are valid and distinct.
+            let _ = vocabulary.intern(self.channels.name(*old));
+        }
+        self.channels = vocabulary;
+        for e in &mut self.events {
+            e.user = users[e.user as usize];
+            if e.channel != NONE {
+                e.channel = channels[e.channel as usize];
+            }
+        }
+        crate::par::sort_unstable_by_key(&mut self.events, |e: &Event| (e.user, e.time, e.seq));
         self.sorted = true;
     }
+}
+
+/// `rank[id]` = the position of `id`'s name in name order, for ids `0..n` given with their names.
+fn name_order<'a>(names: impl Iterator<Item = (&'a str, u32)>) -> Vec<u32> {
+    let mut by_name: Vec<(&str, u32)> = names.collect();
+    by_name.sort_unstable();
+    let mut rank = vec![0u32; by_name.len()];
+    for (new, &(_, old)) in by_name.iter().enumerate() {
+        rank[old as usize] = new as u32;
+    }
+    rank
 }
 
 /// Conversion count finite and > 0, value finite and ≥ 0 (NaN-aware).
@@ -378,25 +420,41 @@ mod tests {
 
     #[test]
     fn sort_is_stable_for_ties_and_tracks_sortedness() {
+        let order = |log: &EventLog| -> Vec<String> {
+            log.events
+                .iter()
+                .map(|e| match e.channel {
+                    NONE => format!("conv{}", log.conversions[e.conversion as usize].0),
+                    c => log.channels.name(ChannelId(c)).to_string(),
+                })
+                .collect()
+        };
         let mut log = EventLog::new();
         log.add_touch("b", 5, "X").unwrap();
-        log.add_touch("a", 5, "Y").unwrap();
         log.add_touch("a", 5, "Z").unwrap();
-        assert!(log.sorted); // user ids in first-appearance order: b = 0, a = 1
+        log.add_conversion("a", 5, 2.0, 0.0).unwrap();
+        log.add_touch("a", 5, "Y").unwrap();
         log.add_touch("a", 1, "W").unwrap();
         assert!(!log.sorted);
         log.sort();
-        let order: Vec<_> = log
-            .events
-            .iter()
-            .map(|e| log.channels.name(ChannelId(e.channel)))
-            .collect();
-        // user ids: b = 0, a = 1; a's ties (Y, Z) keep input order
-        assert_eq!(order, ["X", "W", "Y", "Z"]);
-        let mut sorted = EventLog::new();
-        sorted.add_touch("a", 1, "A").unwrap();
-        sorted.add_touch("a", 1, "B").unwrap();
-        sorted.add_conversion("a", 2, 1.0, 0.0).unwrap();
-        assert!(sorted.sorted);
+        assert!(log.sorted);
+        // Users in name order (a before b, whatever came first); a's ties at time 5 keep input
+        // order; channel ids in name order.
+        assert_eq!(order(&log), ["W", "Z", "conv2", "Y", "X"]);
+        let users: Vec<u32> = log.events.iter().map(|e| e.user).collect();
+        assert_eq!(users, [0, 0, 0, 0, 1]);
+        let names: Vec<&str> = log.channels.iter().map(|(_, n)| n).collect();
+        assert_eq!(names, ["W", "X", "Y", "Z"]);
+        // The same events, the ties still in their order, give the same log.
+        let mut shuffled = EventLog::new();
+        shuffled.add_touch("a", 1, "W").unwrap();
+        shuffled.add_touch("a", 5, "Z").unwrap();
+        shuffled.add_touch("b", 5, "X").unwrap();
+        shuffled.add_conversion("a", 5, 2.0, 0.0).unwrap();
+        shuffled.add_touch("a", 5, "Y").unwrap();
+        shuffled.sort();
+        assert_eq!(order(&shuffled), order(&log));
+        let again: Vec<u32> = shuffled.events.iter().map(|e| e.user).collect();
+        assert_eq!(again, users);
     }
 }

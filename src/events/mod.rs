@@ -23,10 +23,19 @@
 //!    dropped and counted; touches after the last conversion form a null journey (optionally
 //!    split by an inactivity timeout); a conversion without touches in its window is counted as
 //!    unattributed. The [`JourneyReport`] accounts for every touch and conversion.
+//!    [`EventLog::build_journeys`] gives the same journeys one by one with their keys (user id,
+//!    conversion id from an `order_id` column or generated, conversion time: see
+//!    [`Journey`](crate::Journey)), and the unattributed conversions with theirs.
 //! 4. **Attribute**: journeys keep their timestamps, so [`TimeDecay`](crate::TimeDecay) decays
 //!    over real time; [`PathTable::without_times`] (or `keep_times: false`) gives the
 //!    deduplicated table, and [`write_paths`](crate::formats::write_paths) writes it as
 //!    ChannelAttribution CSV.
+//!
+//!
+//! Events that arrive as a stream, in batches and slightly out of order, go to a
+//! [`JourneyStream`] instead: it closes each journey as soon as the watermark decides it, keeps
+//! only the active users, checkpoints its state, and cuts exactly the batch builder's journeys
+//! (with [`NullJourneys::Windowed`]).
 //!
 //! ```
 //! use touchpoint::events::{paths_from_events, EventOptions, JourneyOptions};

@@ -1,78 +1,7 @@
 //! The incremental journey builder: events in batches, slightly out of order; journeys out as
 //! soon as they are decided; memory bounded by the active users.
 //!
-//! # Rules
-//!
-//! [`JourneyStream`] cuts journeys with the rules of [`JourneyOptions`] and
-//! [`NullJourneys::Windowed`] (every touch no conversion claims is in a null journey, none longer
-//! than the lookback), and it cuts **exactly the journeys the batch builder
-//! ([`EventLog::build_journeys`]) cuts from the same events** with the same options: the same
-//! keys, touches, times and outcomes, whatever the batches and the order of arrival, as long as
-//! no event is later than the allowed lateness. Only the order in which journeys come out
-//! differs (the stream closes them as time passes).
-//!
-//! * **Watermark.** `W = (latest event time seen) − allowed_lateness`, never decreasing;
-//!   [`JourneyStream::advance`] moves it without an event (a clock tick of a quiet stream).
-//! * **Late events.** An event of a batch earlier than `W` as it was *before* the batch is late.
-//!   It is never applied and never dropped silently: with [`LateEvents::Count`] (the default)
-//!   it is counted in [`StreamReport::late`] and listed (the first
-//!   [`MAX_SKIPPED_DETAILS`](crate::formats::MAX_SKIPPED_DETAILS)); with [`LateEvents::Error`] the
-//!   whole batch is refused with [`Error::LateEvent`] and nothing of it is applied.
-//! * **Closing.** Events before `W` are final (every later event is at `W` or after). A
-//!   conversion at `T` closes its journey as soon as `W > T`: then every touch at `T` or before,
-//!   late ones included, has arrived. A null journey closes as soon as `W` is more than the
-//!   lookback past its last touch: no later conversion can claim it, and no later touch can
-//!   join it. An unattributed conversion is reported when it closes, like a journey.
-//! * **Ties.** Events of one user at the same microsecond keep their order of arrival (batch
-//!   by batch, then in each batch's insertion order), as the batch builder keeps input order:
-//!   the batch log equivalent to a stream is its batches concatenated in arrival order.
-//! * **Memory.** A user's state (touches not yet in a journey, events not yet final) is freed
-//!   when it is empty, which it is at the latest `lookback + allowed_lateness` after the user's
-//!   last event: memory is bounded by the users active in that period and their events, not
-//!   by the events seen. [`JourneyStream::heap_bytes`] measures it.
-//! * **End.** [`JourneyStream::flush`] closes everything, as the end of the log closes the batch
-//!   builder's journeys; afterwards every event is late.
-//! * **Restart.** [`JourneyStream::checkpoint`] writes the whole state (versioned JSON),
-//!   [`JourneyStream::restore`] reads it back: a restored stream fed the remaining batches gives
-//!   what the uninterrupted one gives. Journeys closed but not yet taken are part of the state.
-//!
-//! ```
-//! use chrono::TimeDelta;
-//! use touchpoint::events::{EventLog, JourneyStream, StreamConfig};
-//! let hour = 3_600_000_000i64; // µs
-//! let mut stream = JourneyStream::new(StreamConfig {
-//!     allowed_lateness: TimeDelta::hours(1),
-//!     ..StreamConfig::default()
-//! })?;
-//! let mut batch = EventLog::new();
-//! batch.add_touch("u1", 10 * hour, "Search")?;
-//! batch.add_conversion_with_id("u1", 12 * hour, 1.0, 40.0, "order-1")?;
-//! stream.push(&batch)?;
-//! // the watermark (12 h − 1 h) is not past the conversion yet: a late touch may still come
-//! assert!(stream.take_closed().is_empty());
-//! batch.clear();
-//! batch.add_touch("u1", 11 * hour, "Email")?; // late, but within the allowed hour
-//! batch.add_touch("u2", 14 * hour, "Display")?; // moves the watermark to 13 h
-//! let pushed = stream.push(&batch)?;
-//! assert_eq!(pushed.late, 0);
-//! let closed = stream.take_closed();
-//! let order = &closed.journeys[0];
-//! assert_eq!(order.conversion_id.as_deref(), Some("order-1"));
-//! let path: Vec<_> = order.touches.iter().map(|t| t.channel.as_str()).collect();
-//! assert_eq!(path, ["Search", "Email"]);
-//! // an event before the watermark is late: counted and listed, not applied
-//! batch.clear();
-//! batch.add_touch("u3", 12 * hour, "Email")?;
-//! assert_eq!(stream.push(&batch)?.late, 1);
-//! // the end of the stream closes u2's null journey
-//! stream.flush()?;
-//! let rest = stream.take_closed();
-//! assert_eq!(rest.journeys[0].user_id.as_deref(), Some("u2"));
-//! assert_eq!(rest.journeys[0].conversion_id, None);
-//! assert_eq!(stream.report().journeys.journeys, 2);
-//! assert_eq!(stream.report().late.touches, 1);
-//! # Ok::<(), touchpoint::Error>(())
-//! ```
+//! The rules are documented on [`JourneyStream`].
 
 use std::collections::BTreeSet;
 use std::hash::BuildHasher;
@@ -269,7 +198,81 @@ pub(crate) struct UserSlot {
     due: Option<i64>,
 }
 
-/// The incremental journey builder (rules in the [module docs](self)).
+/// The incremental journey builder: events in batches, slightly out of order; journeys out as
+/// soon as they are decided; memory bounded by the active users.
+///
+/// # Rules
+///
+/// [`JourneyStream`] cuts journeys with the rules of [`JourneyOptions`] and
+/// [`NullJourneys::Windowed`] (every touch no conversion claims is in a null journey, none longer
+/// than the lookback), and it cuts **exactly the journeys the batch builder
+/// ([`EventLog::build_journeys`]) cuts from the same events** with the same options: the same
+/// keys, touches, times and outcomes, whatever the batches and the order of arrival, as long as
+/// no event is later than the allowed lateness. Only the order in which journeys come out
+/// differs (the stream closes them as time passes).
+///
+/// * **Watermark.** `W = (latest event time seen) − allowed_lateness`, never decreasing;
+///   [`JourneyStream::advance`] moves it without an event (a clock tick of a quiet stream).
+/// * **Late events.** An event of a batch earlier than `W` as it was *before* the batch is late.
+///   It is never applied and never dropped silently: with [`LateEvents::Count`] (the default)
+///   it is counted in [`StreamReport::late`] and listed (the first
+///   [`MAX_SKIPPED_DETAILS`](crate::formats::MAX_SKIPPED_DETAILS)); with [`LateEvents::Error`] the
+///   whole batch is refused with [`Error::LateEvent`] and nothing of it is applied.
+/// * **Closing.** Events before `W` are final (every later event is at `W` or after). A
+///   conversion at `T` closes its journey as soon as `W > T`: then every touch at `T` or before,
+///   late ones included, has arrived. A null journey closes as soon as `W` is more than the
+///   lookback past its last touch: no later conversion can claim it, and no later touch can
+///   join it. An unattributed conversion is reported when it closes, like a journey.
+/// * **Ties.** Events of one user at the same microsecond keep their order of arrival (batch
+///   by batch, then in each batch's insertion order), as the batch builder keeps input order:
+///   the batch log equivalent to a stream is its batches concatenated in arrival order.
+/// * **Memory.** A user's state (touches not yet in a journey, events not yet final) is freed
+///   when it is empty, which it is at the latest `lookback + allowed_lateness` after the user's
+///   last event: memory is bounded by the users active in that period and their events, not
+///   by the events seen. [`JourneyStream::heap_bytes`] measures it.
+/// * **End.** [`JourneyStream::flush`] closes everything, as the end of the log closes the batch
+///   builder's journeys; afterwards every event is late.
+/// * **Restart.** [`JourneyStream::checkpoint`] writes the whole state (versioned JSON),
+///   [`JourneyStream::restore`] reads it back: a restored stream fed the remaining batches gives
+///   what the uninterrupted one gives. Journeys closed but not yet taken are part of the state.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use touchpoint::events::{EventLog, JourneyStream, StreamConfig};
+/// let hour = 3_600_000_000i64; // µs
+/// let mut stream = JourneyStream::new(StreamConfig {
+///     allowed_lateness: TimeDelta::hours(1),
+///     ..StreamConfig::default()
+/// })?;
+/// let mut batch = EventLog::new();
+/// batch.add_touch("u1", 10 * hour, "Search")?;
+/// batch.add_conversion_with_id("u1", 12 * hour, 1.0, 40.0, "order-1")?;
+/// stream.push(&batch)?;
+/// // the watermark (12 h − 1 h) is not past the conversion yet: a late touch may still come
+/// assert!(stream.take_closed().is_empty());
+/// batch.clear();
+/// batch.add_touch("u1", 11 * hour, "Email")?; // late, but within the allowed hour
+/// batch.add_touch("u2", 14 * hour, "Display")?; // moves the watermark to 13 h
+/// let pushed = stream.push(&batch)?;
+/// assert_eq!(pushed.late, 0);
+/// let closed = stream.take_closed();
+/// let order = &closed.journeys[0];
+/// assert_eq!(order.conversion_id.as_deref(), Some("order-1"));
+/// let path: Vec<_> = order.touches.iter().map(|t| t.channel.as_str()).collect();
+/// assert_eq!(path, ["Search", "Email"]);
+/// // an event before the watermark is late: counted and listed, not applied
+/// batch.clear();
+/// batch.add_touch("u3", 12 * hour, "Email")?;
+/// assert_eq!(stream.push(&batch)?.late, 1);
+/// // the end of the stream closes u2's null journey
+/// stream.flush()?;
+/// let rest = stream.take_closed();
+/// assert_eq!(rest.journeys[0].user_id.as_deref(), Some("u2"));
+/// assert_eq!(rest.journeys[0].conversion_id, None);
+/// assert_eq!(stream.report().journeys.journeys, 2);
+/// assert_eq!(stream.report().late.touches, 1);
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct JourneyStream {
     pub(crate) config: StreamConfig,
@@ -655,6 +658,14 @@ impl JourneyStream {
                 self.cutter.expire(&mut u.cut, &u.name, w, &mut sink)
             }
         });
+        // Idle users are most of the state: keep only what they hold.
+        if u.buffered.is_empty() {
+            u.buffered = Vec::new();
+        }
+        let p = &mut u.cut.pending;
+        if p.capacity() > 2 * p.len() + 4 {
+            p.shrink_to_fit();
+        }
         let due = u
             .buffered
             .first()

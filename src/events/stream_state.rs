@@ -1,16 +1,6 @@
 //! Checkpoints of a [`JourneyStream`]: its whole state as versioned JSON.
 //!
-//! # Format
-//!
-//! One JSON object: `"format": "touchpoint.journey_stream"`, `"version": 1`, then the
-//! configuration (`config`, as [`StreamConfig`] serializes), the channel vocabulary
-//! (`channels`, names in id order), the user slots (`users`: `null` for a free slot, else the
-//! user's `name`, `buffered` events not yet final and `cut`, the touches not yet in a journey),
-//! the free slots (`free`), the clock (`max_seen`, `flushed`, the arrival counter `seq`), the
-//! counts (`report`, `late`) and the journeys closed but not taken (`closed`). Numbers are
-//! written so that they read back bit for bit. A reader refuses another `format`, a `version`
-//! it does not know, and a state that is not consistent, each with its own
-//! [`CheckpointProblem`].
+//! The format is documented on [`JourneyStream::checkpoint`].
 
 use std::io::{Read, Write};
 
@@ -113,9 +103,21 @@ fn bad(what: &'static str) -> Error {
 }
 
 impl JourneyStream {
-    /// Writes the whole state (format in [`stream_state`](self)) to `out`. Take the closed
-    /// journeys and write the checkpoint together: journeys not yet taken are in the checkpoint,
-    /// journeys taken are not, so a restore neither loses nor repeats any.
+    /// Writes the whole state to `out`. Take the closed journeys and write the checkpoint
+    /// together: journeys not yet taken are in the checkpoint, journeys taken are not, so a
+    /// restore neither loses nor repeats any.
+    ///
+    /// # Format
+    ///
+    /// One JSON object: `"format": "touchpoint.journey_stream"`, `"version": 1`, then the
+    /// configuration (`config`, as [`StreamConfig`] serializes), the channel vocabulary
+    /// (`channels`, names in id order), the user slots (`users`: `null` for a free slot, else the
+    /// user's `name`, `buffered` events not yet final and `cut`, the touches not yet in a journey),
+    /// the free slots (`free`), the clock (`max_seen`, `flushed`, the arrival counter `seq`), the
+    /// counts (`report`, `late`) and the journeys closed but not taken (`closed`). Numbers are
+    /// written so that they read back bit for bit. A reader refuses another `format`, a `version`
+    /// it does not know, and a state that is not consistent, each with its own
+    /// [`CheckpointProblem`].
     ///
     /// # Errors
     /// [`Error::Io`] when writing fails.

@@ -1,44 +1,21 @@
 //! A seeded generator of synthetic event logs, for tests, benchmarks and memory measurements.
 //!
 //! The stream is a pure function of [`SynthOptions`] (including the seed) on every platform:
-//! the generator is SplitMix64 (Steele, Lea and Flood 2014), implemented here, so it does not
-//! change with a dependency's version.
+//! rand's `Xoshiro256PlusPlus` seeded with `seed_from_u64`, with rand's and rand_distr's
+//! distributions (`Geometric` touches per user, `Exp1` gaps, uniform ranges, a
+//! Fisher–Yates shuffle). The bundled `examples/data/sample_events.csv` pins the bytes (a CLI
+//! test regenerates it).
 
 use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta};
+use rand::distr::weighted::WeightedIndex;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Exp1, Geometric};
 
 use crate::error::{Error, Result};
-
-/// SplitMix64: a small, fast, portable 64-bit generator (not cryptographic).
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform in `0..n` (`n > 0`; the modulo bias is below 2⁻³² for `n < 2³²`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
 
 /// Parameters of [`SynthEvents`].
 #[derive(Clone, Debug, PartialEq)]
@@ -136,9 +113,11 @@ pub struct SynthEvent {
 #[derive(Clone, Debug)]
 pub struct SynthEvents {
     opts: SynthOptions,
-    rng: SplitMix64,
-    /// Cumulative channel weights.
-    cumulative: Vec<f64>,
+    rng: Xoshiro256PlusPlus,
+    /// Channel weights `1/(i+1)`.
+    channels: WeightedIndex<f64>,
+    /// Touches per user after the first.
+    extra_touches: Geometric,
     emitted: u64,
     user: u64,
     buffer: Vec<SynthEvent>,
@@ -151,17 +130,20 @@ impl SynthEvents {
     /// As [`SynthOptions::validate`].
     pub fn new(opts: SynthOptions) -> Result<Self> {
         opts.validate()?;
-        let mut total = 0.0;
-        let cumulative = (0..opts.channels.len())
-            .map(|i| {
-                total += 1.0 / (i + 1) as f64;
-                total
-            })
-            .collect();
+        let bad = |name, e: &dyn std::fmt::Display| Error::InvalidParameter {
+            model: "synth",
+            name,
+            reason: e.to_string(),
+        };
+        let weights = (0..opts.channels.len()).map(|i| 1.0 / (i + 1) as f64);
+        let channels = WeightedIndex::new(weights).map_err(|e| bad("channels", &e))?;
+        let extra_touches =
+            Geometric::new(1.0 / opts.mean_touches).map_err(|e| bad("mean_touches", &e))?;
         Ok(SynthEvents {
-            rng: SplitMix64::new(opts.seed),
+            rng: Xoshiro256PlusPlus::seed_from_u64(opts.seed),
             opts,
-            cumulative,
+            channels,
+            extra_touches,
             emitted: 0,
             user: 0,
             buffer: Vec::new(),
@@ -172,43 +154,34 @@ impl SynthEvents {
     fn next_user(&mut self) {
         let o = &self.opts;
         let rng = &mut self.rng;
-        // Geometric on {1, 2, …} with mean `mean_touches`.
-        let p = 1.0 / o.mean_touches;
-        let extra = if p >= 1.0 {
-            0.0
-        } else {
-            ((1.0 - rng.next_f64()).ln() / (1.0 - p).ln()).floor()
-        };
-        let touches = 1 + extra.min(1e6) as u64;
-        let day = 86_400_000_000u64;
-        let mut t = o.start + rng.below(90 * day) as i64;
+        // 1 + geometric: mean `mean_touches`; the cap keeps a user's buffer bounded.
+        let touches = 1 + self.extra_touches.sample(rng).min(1_000_000);
+        let day = 86_400_000_000i64;
+        let mut t = o.start + rng.random_range(0..90 * day);
         let gap = o.mean_gap.num_microseconds().unwrap_or(i64::MAX) as f64;
-        let total = self.cumulative.last().copied().unwrap_or(1.0);
         for _ in 0..touches {
-            let x = rng.next_f64() * total;
-            let channel = self.cumulative.partition_point(|&c| c <= x);
-            let channel = channel.min(o.channels.len() - 1);
+            let channel = self.channels.sample(rng);
             self.buffer.push(SynthEvent {
                 user: self.user,
                 at: t,
                 channel: Some(channel),
                 value: 0.0,
             });
-            if rng.next_f64() < o.conversion_rate {
-                let value = (1000.0 + rng.next_f64() * 19_000.0).round() / 100.0;
+            if rng.random_bool(o.conversion_rate) {
+                // Cents from 10.00 to 200.00.
+                let value = rng.random_range(1000..=20_000) as f64 / 100.0;
                 self.buffer.push(SynthEvent {
                     user: self.user,
-                    at: t + rng.below(2 * 3_600_000_000) as i64,
+                    at: t + rng.random_range(0..2 * 3_600_000_000i64),
                     channel: None,
                     value,
                 });
             }
-            t = t.saturating_add((-(1.0 - rng.next_f64()).ln() * gap) as i64);
+            let step: f64 = Exp1.sample(rng);
+            // The cast saturates on huge gaps.
+            t = t.saturating_add((step * gap) as i64);
         }
-        for i in (1..self.buffer.len()).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            self.buffer.swap(i, j);
-        }
+        self.buffer.shuffle(rng);
         self.user += 1;
     }
 
@@ -301,15 +274,6 @@ impl Iterator for SynthEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splitmix64_reference_values() {
-        // SplitMix64 from seed 0: the published first outputs.
-        let mut r = SplitMix64::new(0);
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-        assert_eq!(r.next_u64(), 0x06C4_5D18_8009_454F);
-    }
 
     #[test]
     fn streams_are_reproducible_and_sized() {

@@ -78,6 +78,8 @@ use crate::attribution::Attribution;
 use crate::channel::Channels;
 use crate::error::{Error, Result};
 use crate::journey::Journey;
+use crate::model::dda::journey::credit_rows;
+use crate::model::{DdaFit, HazardFit, LogisticFit};
 use crate::table::PathTable;
 
 pub use calibrate::ChannelWeights;
@@ -134,6 +136,21 @@ pub enum FittedKind {
         shares: SetShares,
         /// The split of journeys without a game of their own.
         fallback: ChannelWeights,
+    },
+    /// A fitted logistic conversion model: each journey split by its channels' removal effects.
+    Logistic {
+        /// The fit.
+        fit: LogisticFit,
+    },
+    /// `dda`: each journey split by the Shapley values of a fitted logistic conversion model.
+    Dda {
+        /// The fit.
+        fit: DdaFit,
+    },
+    /// A fitted additive hazard model: each journey split by its touches' shares of the hazard.
+    AdditiveHazard {
+        /// The fit.
+        fit: HazardFit,
     },
 }
 
@@ -256,6 +273,21 @@ impl FittedModel {
         })
     }
 
+    /// A fitted conversion model (`logistic`, `dda`, `additive_hazard`) with the residual of
+    /// its per-journey split of the fitted table.
+    pub(crate) fn conversion(
+        attribution: Attribution,
+        kind: FittedKind,
+        residual: Vec<ChannelResidual>,
+    ) -> FittedModel {
+        FittedModel {
+            model: attribution.model.clone(),
+            attribution,
+            kind,
+            residual,
+        }
+    }
+
     /// The model's name (as [`AttributionModel::name`](crate::AttributionModel::name)).
     pub fn name(&self) -> &str {
         &self.model
@@ -307,6 +339,9 @@ impl FittedModel {
             FittedKind::SetGame { shares, fallback } => {
                 shares.credit_table(fallback, table, &mut credit)
             }
+            FittedKind::Logistic { fit } => credit_rows(fit, table, &mut credit)?,
+            FittedKind::Dda { fit } => credit_rows(fit, table, &mut credit)?,
+            FittedKind::AdditiveHazard { fit } => credit_rows(fit, table, &mut credit)?,
         }
         for r in 0..table.len() {
             ends.push(table.span(r).end);

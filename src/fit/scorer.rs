@@ -4,6 +4,7 @@ use super::rule::PrepCache;
 use super::{FittedKind, FittedModel, TouchCredit};
 use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
+use crate::model::dda::journey::credit_journey;
 use crate::model::rules::Scratch;
 use crate::outcome::Outcome;
 use crate::table::{PathTable, micros};
@@ -47,7 +48,7 @@ impl<'f> Scorer<'f> {
             FittedKind::SetGame { shares, fallback } => {
                 (vec![0; fallback.len()], vec![0; shares.len()])
             }
-            FittedKind::Rule { .. } => (Vec::new(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         };
         Scorer {
             fitted,
@@ -135,6 +136,19 @@ impl<'f> Scorer<'f> {
                         .extend(journey.touches.iter().map(|t| fallback.lookup(&t.channel)));
                     fallback.split(&self.ids, &mut self.counts, o, &mut self.out);
                 }
+            }
+            // Fitted conversion models: journeys are checked like table rows.
+            FittedKind::Logistic { fit } => {
+                self.load_row(journey)?;
+                credit_journey(fit, journey, &mut self.out)?;
+            }
+            FittedKind::Dda { fit } => {
+                self.load_row(journey)?;
+                credit_journey(fit, journey, &mut self.out)?;
+            }
+            FittedKind::AdditiveHazard { fit } => {
+                self.load_row(journey)?;
+                credit_journey(fit, journey, &mut self.out)?;
             }
         }
         Ok(&self.out)

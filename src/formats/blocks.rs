@@ -13,6 +13,92 @@ pub(crate) const BLOCK_BYTES: usize = 8 << 20;
 /// Target bytes per chunk (then extended to the end of the line).
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// A reader that turns every line end into `\n`: `\r\n` and a bare `\r` (old Mac files, or a
+/// stray CR inside a row) both become `\n`, so the block parser and the csv crate (which treats
+/// `\r`, `\n` and `\r\n` as record ends) see the same lines, and lines are counted the same
+/// way in both. Input without `\r` passes through after one `memchr` scan per read.
+pub(crate) struct LineEnds<R> {
+    inner: R,
+    /// The last byte seen was `\r` (already emitted as `\n`): drop a `\n` that follows.
+    after_cr: bool,
+}
+
+impl<R: Read> LineEnds<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        LineEnds {
+            inner,
+            after_cr: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let bytes = &mut buf[..n];
+            if !self.after_cr && !bytes.contains(&b'\r') {
+                return Ok(n);
+            }
+            let mut out = 0;
+            for i in 0..n {
+                let b = bytes[i];
+                if b == b'\n' && self.after_cr {
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                bytes[out] = if self.after_cr { b'\n' } else { b };
+                out += 1;
+            }
+            if out > 0 {
+                return Ok(out);
+            }
+            // Only the `\n` of a `\r\n` split across reads: read on (0 would mean the end).
+        }
+    }
+}
+
+/// A reader that counts the `"` bytes it passes, so a CSV reader can tell a record that ran to
+/// the end of the input with a quote still open (an unterminated quote) from a record with a
+/// wrong field count.
+pub(crate) struct QuoteCount<R> {
+    inner: R,
+    quotes: u64,
+    read: u64,
+    eof: bool,
+}
+
+impl<R: Read> QuoteCount<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        QuoteCount {
+            inner,
+            quotes: 0,
+            read: 0,
+            eof: false,
+        }
+    }
+
+    /// True when a record ending at byte `end` ends the input and an odd number of `"` was
+    /// read: its quote is still open.
+    pub(crate) fn open_at_end(&self, end: u64) -> bool {
+        self.eof && end == self.read && self.quotes % 2 == 1
+    }
+}
+
+impl<R: Read> Read for QuoteCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.quotes += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
+        self.read += n as u64;
+        self.eof |= n == 0 && !buf.is_empty();
+        Ok(n)
+    }
+}
+
 /// Reads the next block of whole lines into `block`; false at the end of the input.
 pub(crate) fn next_block<R: BufRead>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
     block.clear();
@@ -118,6 +204,28 @@ mod tests {
         }
         assert_eq!(lines[300_000].1, b"last without newline");
         assert_eq!(chunks.last().unwrap().end.line, 300_003);
+    }
+
+    #[test]
+    fn line_ends_become_newlines_across_reads() {
+        let text = b"a\r\nb\rc\n\r\rd\r";
+        for chunk in 1..=text.len() {
+            // A reader that hands out `chunk` bytes at a time.
+            struct Slow<'a>(&'a [u8], usize);
+            impl Read for Slow<'_> {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    let n = self.1.min(self.0.len()).min(buf.len());
+                    buf[..n].copy_from_slice(&self.0[..n]);
+                    self.0 = &self.0[n..];
+                    Ok(n)
+                }
+            }
+            let mut out = Vec::new();
+            LineEnds::new(Slow(text, chunk))
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, b"a\nb\nc\n\n\nd\n", "chunk {chunk}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::error::{Location, ParseProblem};
 
 #[cfg(feature = "arrow")]
 pub(crate) mod arrow;
-mod blocks;
+pub(crate) mod blocks;
 pub(crate) mod paths_csv;
 
 #[cfg(feature = "parquet")]
@@ -28,6 +28,8 @@ pub use arrow::{
 pub use arrow::{
     PathBatchReader, RESULT_COLUMNS, attributions_to_arrow, paths_to_arrow, read_paths_arrow,
 };
+#[doc(hidden)]
+pub use paths_csv::read_paths_full_parser;
 pub use paths_csv::{PathCsvOptions, read_paths, read_paths_into, write_paths};
 
 /// What a reader does with a bad row.
@@ -62,7 +64,41 @@ pub struct ReadReport {
     pub has_nulls: bool,
 }
 
+/// The lines a program prints about skipped rows: `file: skipped N bad rows (first M
+/// listed)`, then `file:LINE: problem` for the first `max` of them. Empty when nothing was
+/// skipped. Shared by the path and the event readers, so both list their skips alike.
+pub fn skip_warnings(
+    file: &str,
+    skipped: u64,
+    details: &[(Location, ParseProblem)],
+    max: usize,
+) -> Vec<String> {
+    if skipped == 0 {
+        return Vec::new();
+    }
+    let shown = details.len().min(max);
+    let mut out = vec![format!(
+        "{file}: skipped {skipped} bad rows{}",
+        if (shown as u64) < skipped {
+            format!(" (first {shown} listed)")
+        } else {
+            String::new()
+        }
+    )];
+    out.extend(
+        details[..shown]
+            .iter()
+            .map(|(at, problem)| format!("{file}:{}: {problem}", at.line)),
+    );
+    out
+}
+
 impl ReadReport {
+    /// See [`skip_warnings`].
+    pub fn skip_warnings(&self, file: &str, max: usize) -> Vec<String> {
+        skip_warnings(file, self.skipped, &self.skipped_details, max)
+    }
+
     pub(crate) fn skip(&mut self, at: Location, problem: ParseProblem) {
         self.skipped += 1;
         if self.skipped_details.len() < MAX_SKIPPED_DETAILS {

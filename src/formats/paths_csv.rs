@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::{BadRows, ReadReport, blocks};
-use crate::error::{Error, Location, ParseProblem, Result};
+use crate::error::{Error, Location, ParseProblem, Result, shorten};
 use crate::outcome::Outcome;
 use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
 
@@ -103,7 +103,49 @@ pub fn read_paths_into<R: Read>(
     opts: &PathCsvOptions,
     table: &mut PathTable,
 ) -> Result<ReadReport> {
-    let mut input = BufReader::with_capacity(1 << 16, input);
+    read_paths_with(input, opts, table, Parser::Auto)
+}
+
+/// Which parser reads the data rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parser {
+    /// The block parser while no `"` is seen, then the csv crate.
+    Auto,
+    /// The csv crate from the first data row.
+    Full,
+}
+
+/// [`read_paths`] with the csv crate's parser for every row, even when no field is quoted.
+/// Results equal [`read_paths`]'s on every input (the differential tests and the fuzzer check
+/// it); not for production use.
+///
+/// # Errors
+/// As [`read_paths`].
+#[doc(hidden)]
+pub fn read_paths_full_parser<R: Read>(
+    input: R,
+    opts: &PathCsvOptions,
+) -> Result<(PathTable, ReadReport)> {
+    let mut table = PathTable::new();
+    table.set_max_path_len(opts.max_path_len);
+    let report = read_paths_with(input, opts, &mut table, Parser::Full)?;
+    Ok((table, report))
+}
+
+fn read_paths_with<R: Read>(
+    input: R,
+    opts: &PathCsvOptions,
+    table: &mut PathTable,
+    parser: Parser,
+) -> Result<ReadReport> {
+    if opts.separator.is_empty() {
+        return Err(Error::InvalidParameter {
+            model: "read_paths",
+            name: "separator",
+            reason: "the path separator is empty (give `>`, or ` ` to split on whitespace)".into(),
+        });
+    }
+    let mut input = BufReader::with_capacity(1 << 16, blocks::LineEnds::new(input));
     let header = read_header_line(&mut input)?;
     let delimiter = match opts.delimiter {
         Some(d) => d,
@@ -116,14 +158,20 @@ pub fn read_paths_into<R: Read>(
         .byte_headers()
         .map_err(|e| csv_error(e, Location { line: 1, record: 0 }))?
         .clone();
-    let cols = find_columns(&head, opts)?;
+    let cols =
+        find_columns(&head, opts).map_err(|e| wrong_delimiter(e, &head, &header, delimiter))?;
     let mut report = ReadReport {
         delimiter,
         has_value: cols.value.is_some(),
         has_nulls: cols.nulls.is_some(),
         ..ReadReport::default()
     };
+    // A BOM at the start of the first data row (files concatenated after their header) is
+    // dropped by both parsers (the csv crate drops one at the start of its input).
+    skip_bom(&mut input)?;
     let mut at = Location { line: 2, record: 0 };
+    // Records (non-blank lines) merged so far: chunks number their records from 0.
+    let mut records = 0u64;
     let mut block = Vec::new();
     let limit = opts.max_path_len.min(table.max_path_len());
     // Pipelined: while the chunks of one block are merged into `table` (serial), the next block
@@ -132,22 +180,49 @@ pub fn read_paths_into<R: Read>(
     let mut pending: Vec<Result<ChunkResult>> = Vec::new();
     loop {
         if !blocks::next_block(&mut input, &mut block)? {
-            merge_chunks(table, &mut report, std::mem::take(&mut pending))?;
-            return Ok(report);
+            merge_chunks(
+                table,
+                &mut report,
+                std::mem::take(&mut pending),
+                &cols.names,
+                opts.bad_rows,
+                &mut records,
+            )?;
+            return finish(table, report);
         }
-        if block.contains(&b'"') {
+        if parser == Parser::Full || block.contains(&b'"') {
             // Quoted fields may span lines, so blocks cannot be cut safely: read the rest
             // record by record with the full CSV parser.
-            merge_chunks(table, &mut report, std::mem::take(&mut pending))?;
+            merge_chunks(
+                table,
+                &mut report,
+                std::mem::take(&mut pending),
+                &cols.names,
+                opts.bad_rows,
+                &mut records,
+            )?;
             let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
-            read_quoted(rest, delimiter, &cols, opts, table, &mut report, at)?;
-            return Ok(report);
+            let start = Location {
+                line: at.line,
+                record: records,
+            };
+            read_quoted(rest, delimiter, &cols, opts, table, &mut report, start)?;
+            return finish(table, report);
         }
         let chunks = blocks::split_lines(&block, at);
         at = chunks.last().map_or(at, |c| c.end);
         let previous = std::mem::take(&mut pending);
         let (merged, parsed) = blocks::join(
-            || merge_chunks(table, &mut report, previous),
+            || {
+                merge_chunks(
+                    table,
+                    &mut report,
+                    previous,
+                    &cols.names,
+                    opts.bad_rows,
+                    &mut records,
+                )
+            },
             || blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit)),
         );
         merged?;
@@ -160,12 +235,41 @@ fn merge_chunks(
     table: &mut PathTable,
     report: &mut ReadReport,
     parts: Vec<Result<ChunkResult>>,
+    names: &[String; 3],
+    mode: BadRows,
+    records: &mut u64,
 ) -> Result<()> {
     for part in parts {
-        let part = part?;
-        table.merge(&part.table)?;
-        report.rows += part.report.rows;
-        for (loc, problem) in part.report.skipped_details {
+        let mut part = part?;
+        // Chunk-local record numbers become the file's.
+        let base = *records;
+        *records += part.records;
+        let shift = |at: &mut Location| at.record += base;
+        part.lines.iter_mut().for_each(shift);
+        part.report
+            .skipped_details
+            .iter_mut()
+            .for_each(|(at, _)| shift(at));
+        if let Some(Error::Parse { at, .. }) = &mut part.error {
+            shift(at);
+        }
+        let lines = &part.lines;
+        // A row can only fail here when its sum with an equal path overflows; its skip is
+        // listed in line order with the chunk's own skips.
+        let mut skips = part.report.skipped_details;
+        let parsed = skips.len();
+        table.merge_each(&part.table, |r, e| {
+            match name_columns(e, names).at(lines[r]) {
+                Error::Parse { at, problem } if mode == BadRows::Skip => {
+                    skips.push((at, problem));
+                    Ok(())
+                }
+                e => Err(e),
+            }
+        })?;
+        report.rows += part.report.rows - (skips.len() - parsed) as u64;
+        skips.sort_by_key(|(at, _)| at.record);
+        for (loc, problem) in skips {
             report.skip(loc, problem);
         }
         report.skipped += part.report.skipped.saturating_sub(part.kept_details);
@@ -180,6 +284,10 @@ fn merge_chunks(
 /// error (in [`BadRows::Error`] mode), which ends the read after the rows before it are kept.
 struct ChunkResult {
     table: PathTable,
+    /// Location of each row of `table` (a merge error names its row's line).
+    lines: Vec<Location>,
+    /// Records (non-blank lines) parsed; locations number them from 0 in the chunk.
+    records: u64,
     report: ReadReport,
     kept_details: u64,
     error: Option<Error>,
@@ -198,10 +306,17 @@ fn parse_chunk(
     let mut splitter = Splitter::new(&opts.separator);
     let mut rec = ByteRecord::new();
     let mut error = None;
+    let mut lines = Vec::new();
+    let mut records = 0u64;
     for (at, line) in chunk.lines() {
-        if line.is_empty() {
-            continue; // a blank line
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue; // a blank line (or only blanks): not a record
         }
+        let at = Location {
+            line: at.line,
+            record: records,
+        };
+        records += 1;
         rec.clear();
         for field in line.split(|&b| b == delimiter) {
             rec.push_field(field);
@@ -209,7 +324,10 @@ fn parse_chunk(
         let r = parse_row(&rec, cols)
             .and_then(|(outcome, path)| splitter.add_to(&mut table, path, outcome));
         match r {
-            Ok(()) => report.rows += 1,
+            Ok(()) => {
+                report.rows += 1;
+                lines.push(at);
+            }
             Err(e) => {
                 if let Err(e) = skip_or_fail(e.at(at), opts.bad_rows, &mut report) {
                     error = Some(e);
@@ -221,6 +339,8 @@ fn parse_chunk(
     let kept_details = report.skipped_details.len() as u64;
     Ok(ChunkResult {
         table,
+        lines,
+        records,
         report,
         kept_details,
         error,
@@ -268,13 +388,30 @@ fn read_quoted<R: Read>(
         if !more {
             return Ok(());
         }
+        // A blank line (or only blanks): not a record. As for the block parser, a line is blank
+        // when all its bytes are blanks, so `,` (two empty fields) is a record and a line of
+        // tabs in a tab-separated file is not.
+        let blanks = |f: &[u8]| f.iter().all(u8::is_ascii_whitespace);
+        if (rec.len() == 1 || delimiter.is_ascii_whitespace()) && rec.iter().all(blanks) {
+            continue;
+        }
         let index = record;
         record += 1;
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
-            continue; // a blank line
-        }
-        let r =
-            parse_row(&rec, cols).and_then(|(outcome, path)| splitter.add_to(table, path, outcome));
+        let r = parse_row(&rec, cols).and_then(|(outcome, path)| {
+            splitter
+                .add_to(table, path, outcome)
+                .map_err(|e| name_columns(e, &cols.names))
+        });
+        // An unterminated quote swallows the rest of the input into one record: at the end of
+        // the input with an odd number of `"` read, that is what happened to this record.
+        let r = match r {
+            Err(Error::InvalidPath(ParseProblem::FieldCount { .. }))
+                if rdr.get_ref().at_end(rdr.position().byte()) =>
+            {
+                Err(Error::InvalidPath(ParseProblem::UnterminatedQuote))
+            }
+            r => r,
+        };
         match r {
             Ok(()) => report.rows += 1,
             Err(e) => {
@@ -304,6 +441,10 @@ struct Newlines<R> {
     pending: VecDeque<(u64, bool)>,
     /// `\n` bytes forgotten (all before the current record).
     forgotten: u64,
+    /// `"` bytes read so far.
+    quotes: u64,
+    /// The inner reader has reported the end of the input.
+    eof: bool,
 }
 
 impl<R: Read> Newlines<R> {
@@ -313,6 +454,8 @@ impl<R: Read> Newlines<R> {
             offset: 0,
             pending: VecDeque::new(),
             forgotten: 0,
+            quotes: 0,
+            eof: false,
         }
     }
 
@@ -329,6 +472,12 @@ impl<R: Read> Newlines<R> {
             self.pending.pop_front();
             self.forgotten += u64::from(newline);
         }
+    }
+
+    /// True when a record ending at byte `end` ends the input and an odd number of `"` was
+    /// read: a quote is still open.
+    fn at_end(&self, end: u64) -> bool {
+        self.eof && end == self.offset && self.quotes % 2 == 1
     }
 
     /// The 1-based line of the record that follows byte `after` (the end of the previous
@@ -358,7 +507,9 @@ impl<R: Read> Read for Newlines<R> {
             if b == b'\n' || b == b'\r' {
                 self.pending.push_back((self.offset + i as u64, b == b'\n'));
             }
+            self.quotes += u64::from(b == b'"');
         }
+        self.eof |= n == 0 && !buf.is_empty();
         self.offset += n as u64;
         Ok(n)
     }
@@ -433,6 +584,27 @@ pub(crate) fn validate_outcome(outcome: &Outcome, columns: [&str; 3]) -> Result<
         }),
         other => other,
     })
+}
+
+/// Names the input's columns (`names`: conversions, value, nulls) in an invalid-count error of
+/// the table (a sum of equal paths that overflows), as [`validate_outcome`] does for a row.
+fn name_columns(e: Error, names: &[String; 3]) -> Error {
+    match e {
+        Error::InvalidCount {
+            field,
+            value,
+            reason,
+        } => Error::InvalidPath(ParseProblem::InvalidCount {
+            field: match field {
+                "conversions" => names[0].clone(),
+                "value" => names[1].clone(),
+                _ => names[2].clone(),
+            },
+            value,
+            reason,
+        }),
+        other => other,
+    }
 }
 
 /// Splits a path field into trimmed channel names, reusing one buffer of token ranges (also used
@@ -539,9 +711,45 @@ fn header_delimiter(header: &[u8]) -> Result<u8> {
     detect_delimiter(header).ok_or_else(|| Error::Parse {
         at: Location { line: 1, record: 0 },
         problem: ParseProblem::UnknownDelimiter {
-            header: String::from_utf8_lossy(header).trim_end().to_string(),
+            header: shorten(String::from_utf8_lossy(header).trim_end()),
         },
     })
+}
+
+/// Skips a UTF-8 byte-order mark at the current position.
+fn skip_bom<R: BufRead>(input: &mut R) -> Result<()> {
+    if input.fill_buf()?.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        input.consume(3);
+    }
+    Ok(())
+}
+
+/// Turns a missing-column error on a one-column header into [`ParseProblem::WrongDelimiter`]
+/// when the header is visibly separated by another delimiter (`-d ';'` on a comma file).
+pub(crate) fn wrong_delimiter(e: Error, head: &ByteRecord, header: &[u8], given: u8) -> Error {
+    match (&e, detect_delimiter(header)) {
+        (
+            Error::Parse {
+                problem: ParseProblem::MissingColumn { .. },
+                at,
+            },
+            Some(detected),
+        ) if head.len() == 1 && detected != given => Error::Parse {
+            at: *at,
+            problem: ParseProblem::WrongDelimiter {
+                given: char::from(given),
+                detected: char::from(detected),
+            },
+        },
+        _ => e,
+    }
+}
+
+/// The table once every row is in, checked: the totals stay finite (each sum of equal paths
+/// was checked as it was made; see [`PathTable::merge`]).
+fn finish(table: &mut PathTable, report: ReadReport) -> Result<ReadReport> {
+    table.check_totals()?;
+    Ok(report)
 }
 
 /// The most frequent of `,`, `;`, tab outside quotes in a header line (ties: in that order).
@@ -585,7 +793,7 @@ fn find_columns(head: &ByteRecord, opts: &PathCsvOptions) -> Result<Columns> {
         find(name).ok_or_else(|| {
             header_err(ParseProblem::MissingColumn {
                 name: name.to_string(),
-                found: names.join(","),
+                found: shorten(&names.join(",")),
             })
         })
     };

@@ -28,6 +28,7 @@ use crate::error::Result;
 use crate::fit::FittedModel;
 use crate::table::PathTable;
 
+pub(crate) mod dda;
 mod first_last;
 mod linear;
 mod markov;
@@ -37,6 +38,10 @@ pub(crate) mod rules;
 mod shapley;
 mod time_decay;
 
+pub use dda::{
+    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardFit,
+    HazardParameter, Interactions, Logistic, LogisticFit,
+};
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};
 pub use markov::{Markov, MarkovFit, Order, OrderScore, Solver, Transition, ValueMode};

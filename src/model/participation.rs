@@ -80,12 +80,19 @@ impl AttributionModel for Participation {
                 (&mut sums.conversions, totals.conversions),
                 (&mut sums.value, totals.value),
             ] {
-                let raw: f64 = credit.iter().sum();
+                let raw = crate::outcome::sum_compensated(credit.iter());
                 let k = if raw > 0.0 { total / raw } else { 0.0 };
                 credit.iter_mut().for_each(|x| *x *= k);
             }
         }
-        Attribution::from_credit(name, table, &sums.conversions, &sums.value)
+        let a = Attribution::from_credit(name, table, &sums.conversions, &sums.value)?;
+        if self.normalized {
+            return crate::model::shapley::check_efficiency(
+                a,
+                "the rescaled credits lost precision (counts of very different magnitudes)",
+            );
+        }
+        Ok(a)
     }
 
     /// The raw form is a rule (1 to every distinct channel of a journey); the normalized form

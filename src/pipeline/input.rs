@@ -132,12 +132,17 @@ impl Loaded {
             if !read.has_nulls {
                 w.push(InputWarning::NoNullColumn);
             }
-            if read.skipped > 0 {
-                w.push(InputWarning::SkippedRows {
-                    count: read.skipped,
-                    first: read.skipped_details.clone(),
-                });
-            }
+        }
+        // Skipped rows are listed for event logs as for path tables.
+        let (count, first) = match &self.report {
+            InputReport::Paths(r) => (r.skipped, &r.skipped_details),
+            InputReport::Events(r) => (r.read.skipped, &r.read.skipped_details),
+        };
+        if count > 0 {
+            w.push(InputWarning::SkippedRows {
+                count,
+                first: first.clone(),
+            });
         }
         w
     }
@@ -204,6 +209,20 @@ pub fn load(input: Input) -> Result<Loaded> {
             (t, InputReport::Events(r))
         }
     };
+    if let InputReport::Events(r) = &report
+        && table.totals().conversions == 0.0
+        && r.journeys.unattributed_events > 0
+    {
+        // Every model would say "no conversions": say why.
+        return Err(crate::error::Error::AllConversionsUnattributed {
+            conversions: r.journeys.unattributed_conversions,
+            events: r.journeys.unattributed_events,
+        });
+    }
+    // Canonical order (channels by name, rows by path): the same rows or events in any
+    // order, in any shards, give the same table and so the same results to the last bit.
+    let mut table = table;
+    table.canonicalize();
     Ok(Loaded { table, report })
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 use super::{channel_names, io_err};
 use crate::attribution::{Attribution, INTERVAL_COLUMNS, LONG_COLUMNS};
 use crate::error::Result;
+use crate::spend::{ChannelSpend, SPEND_COLUMNS, SPEND_INTERVAL_COLUMNS};
 
 /// Writes the long CSV: a header `model,channel,conversions,value,share,value_share`, then one
 /// row per model and channel (models in the given order, channels sorted by name).
@@ -19,6 +20,13 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
     let mut header = LONG_COLUMNS.to_vec();
     if intervals {
         header.extend(INTERVAL_COLUMNS);
+    }
+    let spend = crate::spend::has_spend(results);
+    if spend {
+        header.extend(SPEND_COLUMNS);
+        if intervals {
+            header.extend(SPEND_INTERVAL_COLUMNS);
+        }
     }
     w.write_record(&header).map_err(io_err)?;
     let mut record: Vec<String> = Vec::with_capacity(header.len());
@@ -51,6 +59,9 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
                     ),
                     _ => record.extend(std::iter::repeat_n(String::new(), 9)),
                 }
+            }
+            if spend {
+                record.extend(ChannelSpend::csv_cells(c.spend.as_ref(), intervals));
             }
             w.write_record(&record).map_err(io_err)?;
         }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use super::layout::{count, num, pad, shorten, width};
 use super::{channel_names, totals};
 use crate::attribution::Attribution;
+use crate::spend::ChannelSpend;
 use crate::error::Result;
 
 /// Widest line the text table aims for; models that do not fit go to the next panel.
@@ -66,13 +67,18 @@ pub(super) struct Group {
 
 const SUBHEADERS: [&str; 3] = ["conversions", "share", "value"];
 const CI_SUBHEADERS: [&str; 2] = ["low", "high"];
+const SPEND_SUBHEADERS: [&str; 3] = ["cost", "CPA", "ROAS"];
 
 impl Group {
     pub(super) fn new(a: &Attribution, names: &[&str]) -> Group {
         let intervals = a.channels.iter().any(|c| c.ci.is_some());
+        let spend = a.channels.iter().any(|c| c.spend.is_some());
         let mut headers = SUBHEADERS.to_vec();
         if intervals {
             headers.extend(CI_SUBHEADERS);
+        }
+        if spend {
+            headers.extend(SPEND_SUBHEADERS);
         }
         let cell = |conv: f64, share: f64, value: f64, ci: Option<[f64; 2]>| {
             let mut row = vec![
@@ -91,12 +97,18 @@ impl Group {
         let mut cells: Vec<Vec<String>> = names
             .iter()
             .map(|n| match a.get(n) {
-                Some(c) => cell(
-                    c.conversions,
-                    c.share,
-                    c.value,
-                    c.ci.map(|ci| ci.conversions),
-                ),
+                Some(c) => {
+                    let mut row = cell(
+                        c.conversions,
+                        c.share,
+                        c.value,
+                        c.ci.map(|ci| ci.conversions),
+                    );
+                    if spend {
+                        row.extend(ChannelSpend::text_cells(c.spend.as_ref()));
+                    }
+                    row
+                }
                 None => vec!["-".to_string(); headers.len()],
             })
             .collect();
@@ -106,7 +118,12 @@ impl Group {
         } else {
             0.0
         };
-        cells.push(cell(conv, share, value, None));
+        let mut total = cell(conv, share, value, None);
+        if spend {
+            let t = ChannelSpend::total(&a.channels, a.total_conversions, a.total_value);
+            total.extend(ChannelSpend::text_cells(t.as_ref()));
+        }
+        cells.push(total);
         let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
         for row in &cells {
             for (w, s) in widths.iter_mut().zip(row) {

@@ -4,11 +4,27 @@
 //! Each test binary uses its own subset (`mod common;`), hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::process::Command;
+
 use proptest::prelude::*;
 use touchpoint::{Attribution, Outcome, PathTable};
 
 /// The tolerance of the model reference's worked examples (relative or absolute).
 pub const TOL: f64 = 1e-9;
+
+/// Table T2 of the model reference (§Worked tables): repeats, a 2-touch path, single touches,
+/// nulls. C = 7, V = 70, U = 8.
+pub fn t2() -> PathTable {
+    table(&[
+        ("A > B > C", 2.0, 20.0, 1.0),
+        ("A > A > B", 1.0, 15.0, 2.0),
+        ("B", 1.0, 5.0, 3.0),
+        ("C > A", 1.0, 10.0, 1.0),
+        ("B > C > B > A", 1.0, 12.0, 0.0),
+        ("C", 1.0, 8.0, 1.0),
+    ])
+}
 
 /// Channel names the strategies draw from (not in alphabetical order, so that interning order
 /// and name order differ).
@@ -272,4 +288,51 @@ pub fn arb_journeys() -> impl Strategy<Value = Vec<TimedSpec>> {
             rest.push(first);
             rest
         })
+}
+
+/// The example program `name` of this build, run from the crate root; rebuilt first (a no-op
+/// when fresh: `cargo test --test X` alone does not build examples, and a stale one would test
+/// old code).
+///
+/// # Panics
+/// If the build fails.
+pub fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().expect("test executable");
+    // This test runs as target/<profile>/deps/<test>-<hash>.
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|b| b == name) {
+        build_example(name, profile);
+        built.push(name.to_string());
+    }
+    drop(built);
+    let bin = profile
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn build_example(name: &str, profile: &Path) {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args(["build", "--quiet", "--example", name, "--manifest-path"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(profile.parent().expect("target/"));
+    if profile.ends_with("release") {
+        cargo.arg("--release");
+    }
+    if cfg!(feature = "plot") {
+        cargo.args(["--features", "plot"]);
+    }
+    let status = cargo.status().expect("cargo build --example");
+    assert!(status.success(), "cargo build --example {name} failed");
 }

@@ -22,7 +22,8 @@ use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result};
 
-use super::states::{Chain, START};
+use super::counts::Chain;
+use super::states::START;
 
 /// Walks per block of the simulation (one RNG stream each).
 pub(crate) const BLOCK: u64 = 1 << 13;

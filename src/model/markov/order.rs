@@ -14,7 +14,8 @@ use crate::error::Result;
 use crate::table::PathTable;
 use crate::walk::fold_rows;
 
-use super::states::{Cells, DenseLayout, StateRule};
+use super::counts::Cells;
+use super::states::{DenseLayout, StateRule};
 
 /// Cross-validated score of one candidate order (see [`Order::Auto`](super::Order::Auto)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

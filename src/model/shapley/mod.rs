@@ -26,3 +26,42 @@ pub use rate::{
 };
 pub use shao_li::ShaoLi;
 pub use simplified::Shapley;
+
+use crate::attribution::Attribution;
+use crate::error::{Error, Result, relative_error};
+use crate::outcome::sum_compensated;
+
+/// Relative tolerance of the efficiency check of [`check_efficiency`].
+pub(crate) const EFFICIENCY_TOL: f64 = 1e-9;
+
+/// Checks that the credit of `a` sums (compensated) to its totals within [`EFFICIENCY_TOL`]
+/// (relative; absolute when a total is 0), and that the credits are small enough for their own
+/// rounding to stay within it (Σ|credit| · ε ≤ tolerance · total). An efficient model whose credit misses its totals
+/// lost precision (credits of opposite signs cancelling, counts of very different magnitudes),
+/// and its numbers would be silently wrong: that is an [`Error::Inefficient`] saying `reason`.
+pub(crate) fn check_efficiency(a: Attribution, reason: &'static str) -> Result<Attribution> {
+    let conv: Vec<f64> = a.channels.iter().map(|c| c.conversions).collect();
+    let value: Vec<f64> = a.channels.iter().map(|c| c.value).collect();
+    for (what, credit, total) in [
+        ("conversions", &conv, a.total_conversions),
+        ("value", &value, a.total_value),
+    ] {
+        let sum = sum_compensated(credit.iter());
+        let err = relative_error(sum, total);
+        // Credits so large that their own rounding (half an ulp each) exceeds the tolerance
+        // cannot be trusted to sum to the total either, even when they happen to.
+        let mass: f64 = credit.iter().map(|c| c.abs()).sum();
+        let noise = mass * f64::EPSILON;
+        // A NaN error (a NaN credit) fails too.
+        if err.is_nan() || err > EFFICIENCY_TOL || noise > EFFICIENCY_TOL * total.abs() {
+            return Err(Error::Inefficient {
+                model: a.model.clone(),
+                what,
+                sum,
+                total,
+                reason,
+            });
+        }
+    }
+    Ok(a)
+}

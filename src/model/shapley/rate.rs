@@ -27,6 +27,30 @@ pub const RATE_EXACT_LIMIT: usize = 32;
 /// 1 GiB).
 pub const GLOBAL_EXACT_LIMIT: usize = 26;
 
+/// Most coalitions [`ShapleyRate`] evaluates exactly over all converting sets (Σ 2^|T| over
+/// the sets it does not sample; 2^36 is several minutes of work).
+pub const RATE_EXACT_WORK_LIMIT: u64 = 1 << 36;
+
+/// Why a rate game can miss efficiency.
+const ILL_CONDITIONED: &str = "the game is ill-conditioned: conversion rates of the channel \
+     sets differ by orders of magnitude, so credits of opposite signs cancel beyond f64 \
+     precision";
+
+/// A zeroed table of 2^n numbers, or the error naming the limit when it cannot be allocated.
+fn coalition_table(n: usize) -> Result<Vec<f64>> {
+    let len = 1usize << n;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::ResourceLimit {
+        what: "shapley_global exact players (2 tables of 2^n numbers)",
+        requested: n as u64,
+        limit: GLOBAL_EXACT_LIMIT as u64,
+        cost: 2 * (len as u64) * 8,
+        unit: "bytes",
+    })?;
+    v.resize(len, 0.0);
+    Ok(v)
+}
+
 fn check_sampling(
     model: &'static str,
     max_exact: usize,
@@ -131,6 +155,29 @@ impl ShapleyRate {
             RATE_EXACT_LIMIT,
             self.samples,
         )
+    }
+
+    /// The exact work (Σ 2^|T| over the converting sets computed exactly) is within
+    /// [`RATE_EXACT_WORK_LIMIT`], checked before any game is played.
+    fn check_work(&self, sets: &ChannelSets) -> Result<()> {
+        let mut work = 0u64;
+        for s in 0..sets.len() {
+            let k = sets.members(s).len();
+            if sets.outcome(s).conversions > 0.0 && k <= self.max_exact_channels {
+                work = work.saturating_add(1u64 << k);
+            }
+        }
+        if work > RATE_EXACT_WORK_LIMIT {
+            return Err(Error::ResourceLimit {
+                what: "shapley_rate exact coalitions (lower max_exact_channels to sample the \
+                       largest sets)",
+                requested: work,
+                limit: RATE_EXACT_WORK_LIMIT,
+                cost: work,
+                unit: "coalition evaluations",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -259,6 +306,7 @@ impl AttributionModel for ShapleyRate {
         let name = self.name();
         require_conversions(&name, table)?;
         let sets = ChannelSets::build(table)?;
+        self.check_work(&sets)?;
         let index = SetIndex::new(&sets);
         let np = sets.players();
         let init = || RateAcc {
@@ -327,7 +375,8 @@ impl AttributionModel for ShapleyRate {
             .into_iter()
             .map(String::from)
             .collect();
-        Ok(a.with_extra("exact_sets", acc.exact)
+        let a = a
+            .with_extra("exact_sets", acc.exact)
             .with_extra("sampled_sets", acc.sampled)
             .with_extra("largest_set", acc.largest)
             .with_extra(
@@ -338,7 +387,8 @@ impl AttributionModel for ShapleyRate {
                 "value_standard_error",
                 sets.by_name(table, &sd(&acc.var_value)),
             )
-            .with_extra("negative_channels", negative))
+            .with_extra("negative_channels", negative);
+        super::check_efficiency(a, ILL_CONDITIONED)
     }
 }
 
@@ -410,10 +460,10 @@ impl ShapleyGlobal {
     }
 
     /// φ by zeta transform over all 2^n coalitions.
-    fn exact(sets: &ChannelSets) -> Vec<f64> {
+    fn exact(sets: &ChannelSets) -> Result<Vec<f64>> {
         let n = sets.players();
-        let mut rate = vec![0.0; 1 << n];
-        let mut journeys = vec![0.0; 1 << n];
+        let mut rate = coalition_table(n)?;
+        let mut journeys = coalition_table(n)?;
         for s in 0..sets.len() {
             let mask = sets.members(s).iter().fold(0usize, |m, &p| m | 1 << p);
             let o = sets.outcome(s);
@@ -425,7 +475,7 @@ impl ShapleyGlobal {
         for (r, &j) in rate.iter_mut().zip(&journeys) {
             *r = if j > 0.0 { *r / j } else { 0.0 };
         }
-        exact_from_table(&rate, n)
+        Ok(exact_from_table(&rate, n))
     }
 
     /// φ by permutation sampling: in an ordering, set S joins the coalition at the position of
@@ -474,7 +524,7 @@ impl AttributionModel for ShapleyGlobal {
         let exact = n <= self.max_exact_channels;
         let est = if exact {
             Estimate {
-                phi: Self::exact(&sets),
+                phi: Self::exact(&sets)?,
                 se: vec![0.0; n],
             }
         } else {
@@ -511,7 +561,7 @@ impl AttributionModel for ShapleyGlobal {
                 .with_extra("samples", self.samples)
                 .with_extra("seed", self.seed);
         }
-        Ok(a)
+        super::check_efficiency(a, ILL_CONDITIONED)
     }
 }
 

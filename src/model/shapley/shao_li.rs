@@ -177,7 +177,7 @@ impl AttributionModel for ShaoLi {
             if total == 0.0 {
                 return Ok(vec![0.0; x.len()]);
             }
-            let z: f64 = x.iter().sum();
+            let z = crate::outcome::sum_compensated(x);
             if !(z.is_finite() && z > 0.0) {
                 return Err(Error::Numerical {
                     model: "shao_li",
@@ -188,7 +188,7 @@ impl AttributionModel for ShaoLi {
         };
         let conv = normalise(&raw, totals.conversions, "conversion")?;
         let value = normalise(&raw_value, totals.value, "value")?;
-        Ok(Attribution::from_credit(
+        let a = Attribution::from_credit(
             name,
             table,
             &sets.per_channel(&conv),
@@ -196,7 +196,12 @@ impl AttributionModel for ShaoLi {
         )?
         .with_extra("raw", sets.by_name(table, &raw))
         .with_extra("raw_value", sets.by_name(table, &raw_value))
-        .with_extra("p_conversion", sets.by_name(table, &prob.single)))
+        .with_extra("p_conversion", sets.by_name(table, &prob.single));
+        super::check_efficiency(
+            a,
+            "raw contributions of opposite signs cancel beyond f64 precision (pair \
+             probabilities far below the single-channel ones)",
+        )
     }
 }
 

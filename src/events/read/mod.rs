@@ -6,11 +6,14 @@ use std::path::Path;
 
 use csv::{ByteRecord, ReaderBuilder};
 use serde::Serialize;
-use serde_json::Value;
+
+mod json;
 
 use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
-use crate::error::{Error, Location, ParseProblem, Result};
+use crate::error::{Error, Location, ParseProblem, Result, shorten};
+use crate::formats::blocks::QuoteCount;
+use crate::time::{EpochUnit, parse_timestamp};
 use crate::formats::paths_csv::{csv_error, detect_delimiter};
 use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
 use crate::time::{EpochUnit, parse_timestamp};
@@ -164,6 +167,12 @@ impl EventReadReport {
         }
     }
 
+    /// The lines a program prints about skipped rows (see
+    /// [`skip_warnings`](crate::formats::skip_warnings)).
+    pub fn skip_warnings(&self, file: &str, max: usize) -> Vec<String> {
+        crate::formats::skip_warnings(file, self.skipped, &self.skipped_details, max)
+    }
+
     pub(crate) fn skip_or_fail(&mut self, err: Error, mode: BadRows) -> Result<()> {
         match (mode, err) {
             (BadRows::Skip, Error::Parse { at, problem }) => {
@@ -230,7 +239,7 @@ pub fn read_events_into<R: Read>(
     let mut rows = RowParser::new(opts);
     match format {
         EventFormat::Csv => read_csv(input, opts, &mut rows, log),
-        EventFormat::JsonLines => read_jsonl(input, opts, &mut rows, log),
+        EventFormat::JsonLines => json::read_jsonl(input, opts, &mut rows, log),
         EventFormat::Parquet => Err(Error::InvalidParameter {
             model: "events",
             name: "format",
@@ -258,7 +267,7 @@ fn sniff<R: BufRead>(input: &mut R) -> Result<EventFormat> {
 }
 
 /// The text fields of one row, by role.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Fields<'a> {
     pub(crate) user: Cow<'a, str>,
     pub(crate) time: Cow<'a, str>,
@@ -439,11 +448,12 @@ fn read_csv<R: BufRead>(
     if header.iter().all(u8::is_ascii_whitespace) {
         return Err(header_err(ParseProblem::NoHeader));
     }
+    let detected = detect_delimiter(&header);
     let delimiter = match opts.delimiter {
         Some(d) => d,
-        None => detect_delimiter(&header).ok_or_else(|| {
+        None => detected.ok_or_else(|| {
             header_err(ParseProblem::UnknownDelimiter {
-                header: String::from_utf8_lossy(&header).trim_end().to_string(),
+                header: shorten(String::from_utf8_lossy(&header).trim_end()),
             })
         })?,
     };
@@ -451,7 +461,7 @@ fn read_csv<R: BufRead>(
         .delimiter(delimiter)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(io::Cursor::new(header).chain(input));
+        .from_reader(QuoteCount::new(io::Cursor::new(header).chain(input)));
     let head: Vec<String> = rdr
         .byte_headers()
         .map_err(|e| csv_error(e, Location { line: 1, record: 0 }))?
@@ -470,9 +480,15 @@ fn read_csv<R: BufRead>(
         let Some(name) = name else { continue };
         *slot = head.iter().position(|h| h == name);
         if slot.is_none() && required {
+            if let Some(detected) = detected.filter(|&d| head.len() == 1 && d != delimiter) {
+                return Err(header_err(ParseProblem::WrongDelimiter {
+                    given: char::from(delimiter),
+                    detected: char::from(detected),
+                }));
+            }
             return Err(header_err(ParseProblem::MissingColumn {
                 name: name.into(),
-                found: head.join(","),
+                found: shorten(&head.join(",")),
             }));
         }
     }
@@ -502,6 +518,15 @@ fn read_csv<R: BufRead>(
             continue; // a blank line
         }
         let r = csv_fields(&rec, &cols, head.len()).and_then(|f| rows.store(&f, log));
+        // A quote left open swallows the rest of the input into this record.
+        let r = match r {
+            Err(ParseProblem::FieldCount { .. })
+                if rdr.get_ref().open_at_end(rdr.position().byte()) =>
+            {
+                Err(ParseProblem::UnterminatedQuote)
+            }
+            r => r,
+        };
         match r {
             Ok((touch, conv)) => report.count(touch, conv),
             Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
@@ -546,187 +571,6 @@ fn csv_fields<'r>(
         value: get(cols[6])?,
         order: get(cols[7])?,
     })
-}
-
-fn read_jsonl<R: BufRead>(
-    mut input: R,
-    opts: &EventOptions,
-    rows: &mut RowParser<'_>,
-    log: &mut EventLog,
-) -> Result<EventReadReport> {
-    let names = column_names(opts);
-    let mut report = EventReadReport::new(EventFormat::JsonLines, None);
-    let mut buf = Vec::new();
-    let (mut line, mut record) = (0u64, 0u64);
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        line += 1;
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let at = Location { line, record };
-        record += 1;
-        let r = json_row(&buf, &names).and_then(|f| rows.store(&f, log));
-        match r {
-            Ok((touch, conv)) => report.count(touch, conv),
-            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
-        }
-    }
-    Ok(report)
-}
-
-/// Parses one JSON object and extracts the fields. A name starting with `/` is a JSON pointer
-/// into nested objects (`/context/campaign/source`); without pointers the line is scanned once
-/// and strings without escapes are borrowed, not copied.
-fn json_row<'l>(
-    line: &'l [u8],
-    names: &[(Option<&str>, bool); COLUMNS],
-) -> Result<Fields<'l>, ParseProblem> {
-    let json = |e: serde_json::Error| ParseProblem::Json(e.to_string());
-    let pointers = names
-        .iter()
-        .any(|(n, _)| n.is_some_and(|n| n.starts_with('/')));
-    let out = if pointers {
-        let v: Value = serde_json::from_slice(line).map_err(json)?;
-        if !v.is_object() {
-            return Err(ParseProblem::Json("the line is not a JSON object".into()));
-        }
-        let mut out: [Cow<'l, str>; COLUMNS] = Default::default();
-        for (slot, (name, _)) in out.iter_mut().zip(names) {
-            let Some(name) = name else { continue };
-            let found = if name.starts_with('/') {
-                v.pointer(name)
-            } else {
-                v.get(*name)
-            };
-            *slot = match found {
-                None | Some(Value::Null) => Cow::Borrowed(""),
-                Some(Value::String(s)) => Cow::Owned(s.clone()),
-                Some(Value::Number(n)) => Cow::Owned(n.to_string()),
-                Some(Value::Bool(b)) => Cow::Borrowed(if *b { "true" } else { "false" }),
-                Some(_) => {
-                    return Err(ParseProblem::Json(format!(
-                        "field `{name}` is an array or object, expected a string, number or boolean"
-                    )));
-                }
-            };
-        }
-        out
-    } else {
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let out = serde::de::DeserializeSeed::deserialize(json_scan::Wanted(names), &mut de)
-            .map_err(json)?;
-        de.end().map_err(json)?;
-        out
-    };
-    let [user, time, c0, c1, c2, conversion, value, order] = out;
-    Ok(Fields {
-        user,
-        time,
-        time_micros: None,
-        channel: [c0, c1, c2],
-        conversion,
-        value,
-        order,
-    })
-}
-
-/// A one-pass extractor of top-level scalar fields from a JSON object.
-mod json_scan {
-    use std::borrow::Cow;
-    use std::fmt;
-
-    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-
-    /// The names wanted, in [`Fields`](super::Fields) order.
-    pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); super::COLUMNS]);
-
-    impl<'de> DeserializeSeed<'de> for Wanted<'_, '_> {
-        type Value = [Cow<'de, str>; super::COLUMNS];
-
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Wanted<'_, '_> {
-        type Value = [Cow<'de, str>; super::COLUMNS];
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out: [Cow<'de, str>; super::COLUMNS] = Default::default();
-            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                match self.0.iter().position(|(n, _)| *n == Some(key.as_ref())) {
-                    Some(i) => {
-                        let Text(v) = map.next_value::<Text<'de>>()?;
-                        // A name may serve several roles (rare): fill them all.
-                        for (slot, (n, _)) in out.iter_mut().zip(self.0).skip(i) {
-                            if *n == Some(key.as_ref()) {
-                                *slot = v.clone();
-                            }
-                        }
-                    }
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-            }
-            Ok(out)
-        }
-    }
-
-    /// A string, number or boolean as text (`null` → empty), borrowed when possible.
-    struct Text<'de>(Cow<'de, str>);
-
-    impl<'de> de::Deserialize<'de> for Text<'de> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(TextVisitor)
-        }
-    }
-
-    struct TextVisitor;
-
-    impl<'de> Visitor<'de> for TextVisitor {
-        type Value = Text<'de>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string, number, boolean or null")
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Borrowed(v)))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Owned(v.to_string())))
-        }
-        fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Owned(v)))
-        }
-        fn visit_u64<E>(self, v: u64) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Owned(v.to_string())))
-        }
-        fn visit_i64<E>(self, v: i64) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Owned(v.to_string())))
-        }
-        fn visit_f64<E>(self, v: f64) -> Result<Text<'de>, E> {
-            // `Display` of f64 prints the shortest round-trip digits, never an exponent.
-            Ok(Text(Cow::Owned(v.to_string())))
-        }
-        fn visit_bool<E>(self, v: bool) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Borrowed(if v { "true" } else { "false" })))
-        }
-        fn visit_unit<E>(self) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Borrowed("")))
-        }
-        fn visit_none<E>(self) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Borrowed("")))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -784,76 +628,6 @@ mod tests {
         assert!(matches!(
             parse_number("inf", "v"),
             Err(ParseProblem::InvalidCount { .. })
-        ));
-    }
-
-    #[test]
-    fn json_fields_by_key_and_pointer() {
-        let names = [
-            (Some("uid"), true),
-            (Some("ts"), true),
-            (Some("/ctx/src"), true),
-            (Some("/ctx/med"), true),
-            (Some("/ctx/camp"), false),
-            (Some("conv"), false),
-            (Some("value"), false),
-            (None, false),
-        ];
-        let line = br#"{"uid": 42, "ts": 1710057600, "ctx": {"src": "google", "med": "cpc"}, "conv": true, "value": null}"#;
-        let f = json_row(line, &names).unwrap();
-        assert_eq!(
-            [
-                &f.user,
-                &f.time,
-                &f.channel[0],
-                &f.channel[1],
-                &f.channel[2],
-                &f.conversion,
-                &f.value
-            ]
-            .map(|c| c.as_ref()),
-            ["42", "1710057600", "google", "cpc", "", "true", ""]
-        );
-        // the one-pass path (no pointers) reads the same, borrows plain strings, and refuses
-        // nested values of wanted fields and trailing garbage
-        let flat = [
-            (Some("uid"), true),
-            (Some("ts"), true),
-            (Some("ch"), true),
-            (None, false),
-            (None, false),
-            (Some("conv"), false),
-            (Some("value"), false),
-            (None, false),
-        ];
-        let line = br#"{"skip": {"deep": [1, {"x": 2}]}, "uid": 42, "ts": 1710057600.25, "ch": "A\"B", "conv": true, "value": null}"#;
-        let f = json_row(line, &flat).unwrap();
-        assert_eq!(
-            [&f.user, &f.time, &f.channel[0], &f.conversion, &f.value].map(|c| c.as_ref()),
-            ["42", "1710057600.25", "A\"B", "true", ""]
-        );
-        let f = json_row(br#"{"uid": "u1", "ts": "2024-01-01T00:00:00Z"}"#, &flat).unwrap();
-        assert!(matches!(f.user, Cow::Borrowed("u1")));
-        for bad in [
-            &b"[1, 2]"[..],
-            b"{\"uid\": ",
-            br#"{"uid": [1]}"#,
-            br#"{"uid": 1} x"#,
-            b"7",
-        ] {
-            assert!(matches!(json_row(bad, &flat), Err(ParseProblem::Json(_))));
-        }
-        assert!(matches!(
-            json_row(b"[1, 2]", &names),
-            Err(ParseProblem::Json(_))
-        ));
-        assert!(matches!(
-            json_row(b"{\"uid\": ", &names),
-            Err(ParseProblem::Json(_))
-        ));
-        assert!(matches!(
-            json_row(br#"{"uid": [1]}"#, &names),
-            Err(ParseProblem::Json(_))
         ));
     }
 }

@@ -1,0 +1,100 @@
+//! Markov cost limits: a fit whose estimated cost is above `max_work` or `max_walk_steps` is
+//! refused before the work, with the limit's name and the estimate.
+
+use touchpoint::{Error, Markov, Outcome, PathTable, Solver};
+
+const T2: &[(&str, f64, f64, f64)] = &[
+    ("A > B > C", 2.0, 20.0, 1.0),
+    ("A > A > B", 1.0, 15.0, 2.0),
+    ("B", 1.0, 5.0, 3.0),
+    ("C > A", 1.0, 10.0, 1.0),
+    ("B > C > B > A", 1.0, 12.0, 0.0),
+    ("C", 1.0, 8.0, 1.0),
+];
+
+fn table(rows: &[(&str, f64, f64, f64)]) -> PathTable {
+    let mut t = PathTable::new();
+    for &(path, c, v, u) in rows {
+        t.add(path.split(" > "), Outcome::new(c, v, u)).unwrap();
+    }
+    t
+}
+
+/// Cost limits: refused before the work with the limit's name and the estimate, accepted once
+/// raised.
+#[test]
+fn cost_limits_name_the_limit_and_the_estimate() {
+    let t = table(T2);
+    // T2 at order 1: 4 transient states, dense: 4³ = 64 multiply-adds.
+    let tight = Markov {
+        max_work: 10.0,
+        ..Markov::default()
+    };
+    match tight.fit(&t) {
+        Err(e @ Error::CostLimit { .. }) => {
+            let Error::CostLimit {
+                limit,
+                allowed,
+                cost,
+                ..
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!((*limit, *allowed, *cost), ("max_work", 10.0, 64.0));
+            let msg = e.to_string();
+            assert!(msg.contains("max_work") && msg.contains("6.4e1"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        Markov {
+            max_work: 64.0,
+            ..Markov::default()
+        }
+        .fit(&t)
+        .is_ok()
+    );
+    // A trillion walks is refused at once (T2 at order 1: 15 journeys visit 29 states, so
+    // 1 + 29/15 steps per walk).
+    let walks = Markov {
+        solver: Solver::monte_carlo(1_000_000_000_000, 1),
+        ..Markov::default()
+    };
+    match walks.fit(&t) {
+        Err(Error::CostLimit { limit, cost, .. }) => {
+            assert_eq!(limit, "max_walk_steps");
+            let want = 1e12 * (1.0 + 29.0 / 15.0);
+            assert!((cost - want).abs() < 1e-9 * want, "{cost}");
+        }
+        other => panic!("{other:?}"),
+    }
+    for bad in [0.0, -1.0, f64::NAN] {
+        let m = Markov {
+            max_work: bad,
+            ..Markov::default()
+        };
+        assert!(matches!(m.fit(&t), Err(Error::InvalidParameter { .. })));
+    }
+}
+
+/// The default limit refuses a chain whose exact solve would take minutes, before solving:
+/// 30,000 channels, each starting one path of two (Gauss–Seidel: 30,001 removed chains of
+/// 90,001 transitions and states, 8.1·10¹⁰ multiply-adds).
+#[test]
+fn the_default_limit_refuses_a_large_solve_quickly() {
+    let mut t = PathTable::new();
+    for i in 0..30_000 {
+        let name = format!("c{i}");
+        let next = format!("c{}", (i * 7 + 1) % 30_000);
+        t.add([name.as_str(), next.as_str()], Outcome::new(1.0, 1.0, 1.0))
+            .unwrap();
+    }
+    match Markov::default().fit(&t) {
+        Err(Error::CostLimit { limit, cost, .. }) => {
+            assert_eq!(limit, "max_work");
+            assert!(cost > Markov::DEFAULT_MAX_WORK, "{cost}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
