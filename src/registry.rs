@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
+use crate::fit::FittedModel;
 use crate::model::{
     AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, Order,
     Participation, PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate,
@@ -488,6 +489,11 @@ impl AttributionModel for Named {
         let mut a = self.model.attribute(table)?;
         a.model = self.name.to_string();
         Ok(a)
+    }
+
+    /// The wrapped model's own fit (a rule stays a rule), under the registry name.
+    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
+        Ok(self.model.fit(table)?.renamed(self.name))
     }
 }
 

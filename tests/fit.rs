@@ -382,3 +382,23 @@ fn dp6_style_split_misses_the_aggregate_and_calibrated_split_does_not() {
         "the DP6 split happens to match here: {worst_dp6}"
     );
 }
+
+/// Presets and configured rules (`j_curve`, `position_based` with weights) fit as their rule,
+/// under their registry name, not as calibrated weights.
+#[test]
+fn configured_rule_models_fit_as_rules_under_their_registry_name() {
+    let t = t2();
+    for name in ["j_curve", "inverse_j", "position_based", "participation"] {
+        let f = fit(name, &t);
+        assert_eq!(f.name(), name);
+        assert_eq!(f.attribution().model, name);
+        assert!(
+            matches!(f.kind(), FittedKind::Rule { .. }),
+            "{name}: {:?}",
+            f.kind()
+        );
+    }
+    let j = Journey::from_channels(["A", "B", "C"], Outcome::converted(1.0, 10.0));
+    let c = fit("j_curve", &t).credit(&j).unwrap();
+    assert_close(c[2].conversions, 0.6);
+}

@@ -288,6 +288,14 @@ impl FittedModel {
         }
     }
 
+    /// The same fitted model reported under `name` (the registry's name of a configured
+    /// model, e.g. `j_curve` for a position-based rule).
+    pub(crate) fn renamed(mut self, name: &str) -> FittedModel {
+        self.model = name.to_string();
+        self.attribution.model = name.to_string();
+        self
+    }
+
     /// The model's name (as [`AttributionModel::name`](crate::AttributionModel::name)).
     pub fn name(&self) -> &str {
         &self.model

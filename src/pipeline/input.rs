@@ -169,8 +169,8 @@ pub enum InputWarning {
 /// Reads `input` into a path table (the first stage of a run).
 ///
 /// # Errors
-/// The reader's errors: [`Error::Io`], [`Error::Parse`] with the line, and
-/// [`Error::FeatureDisabled`] for Parquet without the `parquet` feature.
+/// The reader's errors: [`Error::Io`](crate::Error::Io), [`Error::Parse`](crate::Error::Parse) with the line, and
+/// [`Error::FeatureDisabled`](crate::Error::FeatureDisabled) for Parquet without the `parquet` feature.
 pub fn load(input: Input) -> Result<Loaded> {
     let (table, report) = match input {
         Input::PathFile { path, options } if is_parquet(&path) => {
