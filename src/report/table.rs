@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use super::layout::{count, num, pad, shorten, width};
 use super::{channel_names, totals};
 use crate::attribution::Attribution;
-use crate::spend::ChannelSpend;
 use crate::error::Result;
+use crate::spend::ChannelSpend;
 
 /// Widest line the text table aims for; models that do not fit go to the next panel.
 pub(super) const TABLE_WIDTH: usize = 100;

@@ -13,19 +13,6 @@ use touchpoint::{Attribution, Outcome, PathTable};
 /// The tolerance of the model reference's worked examples (relative or absolute).
 pub const TOL: f64 = 1e-9;
 
-/// Table T2 of the model reference (§Worked tables): repeats, a 2-touch path, single touches,
-/// nulls. C = 7, V = 70, U = 8.
-pub fn t2() -> PathTable {
-    table(&[
-        ("A > B > C", 2.0, 20.0, 1.0),
-        ("A > A > B", 1.0, 15.0, 2.0),
-        ("B", 1.0, 5.0, 3.0),
-        ("C > A", 1.0, 10.0, 1.0),
-        ("B > C > B > A", 1.0, 12.0, 0.0),
-        ("C", 1.0, 8.0, 1.0),
-    ])
-}
-
 /// Channel names the strategies draw from (not in alphabetical order, so that interning order
 /// and name order differ).
 pub const POOL: [&str; 8] = [

@@ -13,7 +13,6 @@ use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
 use crate::formats::blocks::QuoteCount;
-use crate::time::{EpochUnit, parse_timestamp};
 use crate::formats::paths_csv::{csv_error, detect_delimiter};
 use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
 use crate::time::{EpochUnit, parse_timestamp};
