@@ -115,7 +115,7 @@ pub(super) const COMPARISON_COLUMNS: [&str; 9] = [
 /// * `table` and `md`: the same columns for reading (2 decimals, signed deltas and changes).
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_comparison<W: Write>(mut out: W, format: Format, cmp: &Comparison) -> Result<()> {
     match format {
         Format::Csv | Format::Wide => {

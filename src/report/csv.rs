@@ -11,7 +11,7 @@ use crate::spend::{ChannelSpend, SPEND_COLUMNS, SPEND_INTERVAL_COLUMNS};
 /// row per model and channel (models in the given order, channels sorted by name).
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let intervals = results
@@ -76,7 +76,7 @@ pub fn write_csv<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
 /// a model does not report has empty cells. Intervals are not pivoted (use the long CSV).
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_wide<W: Write>(out: W, results: &[Attribution]) -> Result<()> {
     let columns: Vec<(String, String)> = results
         .iter()

@@ -24,7 +24,7 @@ struct JsonReport<'a> {
 /// the first result (every result of one table has the same), 0 when `results` is empty.
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_json<W: Write>(
     mut out: W,
     results: &[Attribution],
@@ -61,7 +61,7 @@ struct JsonlRow<'a> {
 /// [`write_json`] for them.
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_jsonl<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> {
     for a in results {
         for credit in &a.channels {

@@ -14,7 +14,7 @@ use crate::error::Result;
 /// percentages; `|` in names is escaped. For reading: the layout may change.
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_markdown<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> {
     let names = channel_names(results);
     let groups: Vec<Group> = results.iter().map(|a| Group::new(a, &names)).collect();

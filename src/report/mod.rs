@@ -1,5 +1,5 @@
 //! Writing attributions for people and programs: an aligned text table, a long CSV and a stable
-//! JSON document. Pure functions over `&[Attribution]` writing to any [`Write`](std::io::Write),
+//! JSON document. Pure functions over `&[Attribution]` writing to any [`Write`],
 //! one writer per file (`csv`, `json`, `markdown`, `table`, `channelattribution`, `compare`),
 //! sharing one text layout (`layout`).
 //!
@@ -161,7 +161,7 @@ fn totals(results: &[Attribution]) -> (f64, f64, f64) {
     })
 }
 
-/// A CSV writer error as [`Error::Io`], the csv error kept as the cause.
+/// A CSV writer error as [`Error::Io`](crate::Error::Io), the csv error kept as the cause.
 fn io_err(e: ::csv::Error) -> Error {
     if !e.is_io_error() {
         return Error::Io(io::Error::other(e));

@@ -16,7 +16,7 @@ pub(super) const TABLE_WIDTH: usize = 100;
 /// further panels below.
 ///
 /// # Errors
-/// [`Error::Io`] when writing fails.
+/// [`Error::Io`](crate::Error::Io) when writing fails.
 pub fn write_table<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> {
     let (c, v, u) = totals(results);
     let names = channel_names(results);
