@@ -1052,11 +1052,11 @@ impl JourneysAccumulator {
     fn sorted(&self) -> Vec<RawEvent> {
         let mut events = self.events.clone();
         let channel =
-            |e: &RawEvent| (e.channel != NO_CHANNEL).then(|| &*self.channels.name(e.channel));
+            |e: &RawEvent| (e.channel != NO_CHANNEL).then(|| self.channels.name(e.channel));
         events.sort_unstable_by(|a, b| {
             self.users
                 .name(a.user)
-                .cmp(&self.users.name(b.user))
+                .cmp(self.users.name(b.user))
                 .then(a.time.cmp(&b.time))
                 .then((a.channel == NO_CHANNEL).cmp(&(b.channel == NO_CHANNEL)))
                 .then(channel(a).cmp(&channel(b)))
@@ -1080,11 +1080,11 @@ impl Accumulator for JourneysAccumulator {
 
     fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
         let e = &self.events;
-        let users = StringArray::from_iter_values(e.iter().map(|e| &*self.users.name(e.user)));
+        let users = StringArray::from_iter_values(e.iter().map(|e| self.users.name(e.user)));
         let times = Int64Array::from_iter_values(e.iter().map(|e| e.time));
         let channels = StringArray::from_iter(
             e.iter()
-                .map(|e| (e.channel != NO_CHANNEL).then(|| &*self.channels.name(e.channel))),
+                .map(|e| (e.channel != NO_CHANNEL).then(|| self.channels.name(e.channel))),
         );
         let counts = Float64Array::from_iter_values(e.iter().map(|e| e.count));
         let amounts = Float64Array::from_iter_values(e.iter().map(|e| e.value));
@@ -1121,7 +1121,7 @@ impl Accumulator for JourneysAccumulator {
             let r = if e.channel == NO_CHANNEL {
                 log.add_conversion(user, e.time, e.count, e.value)
             } else {
-                log.add_touch(user, e.time, &self.channels.name(e.channel))
+                log.add_touch(user, e.time, self.channels.name(e.channel))
             };
             r.map_err(external)?;
         }
