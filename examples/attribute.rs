@@ -166,6 +166,13 @@ struct Cli {
     /// solved exactly).
     #[arg(long, value_name = "N", value_parser = count, help_heading = "MARKOV")]
     markov_walks: Option<usize>,
+    /// Most multiply-adds the exact Markov solve may take by its estimate (default 5e10, about
+    /// a minute); a larger chain is refused with the estimate before anything is allocated.
+    #[arg(long, value_name = "N", value_parser = positive_limit, help_heading = "MARKOV")]
+    markov_max_work: Option<f64>,
+    /// Most simulated steps --markov-walks may take by its estimate (default 1e9).
+    #[arg(long, value_name = "N", value_parser = positive_limit, help_heading = "MARKOV")]
+    markov_max_walk_steps: Option<f64>,
     /// Write the Markov transition matrix as CSV (from,to,probability; states (start),
     /// (conversion), (null)).
     #[arg(long, value_name = "FILE", help_heading = "MARKOV")]
@@ -505,6 +512,8 @@ fn model_options(cli: &Cli) -> ModelOptions {
     if let Some(walks) = cli.markov_walks {
         m.solver = Solver::monte_carlo(walks as u64, cli.seed.unwrap_or(0));
     }
+    m.max_work = cli.markov_max_work.unwrap_or(m.max_work);
+    m.max_walk_steps = cli.markov_max_walk_steps.unwrap_or(m.max_walk_steps);
     opts.markov = m;
     match &cli.half_life {
         Some(HalfLife::Touches(h)) => opts.positional_half_life = *h,
@@ -516,8 +525,11 @@ fn model_options(cli: &Cli) -> ModelOptions {
 
 /// Warnings for options that no selected model reads (the readers come from the registry).
 fn unused_option_warnings(cli: &Cli, models: &[String]) -> Vec<String> {
-    let markov_options =
-        cli.order.is_some() || cli.markov_value.is_some() || cli.markov_walks.is_some();
+    let markov_options = cli.order.is_some()
+        || cli.markov_value.is_some()
+        || cli.markov_walks.is_some()
+        || cli.markov_max_work.is_some()
+        || cli.markov_max_walk_steps.is_some();
     let given = [
         (cli.weights.is_some(), Setting::Weights, "--weights applies"),
         (cli.direct.is_some(), Setting::Direct, "--direct applies"),
@@ -675,6 +687,14 @@ fn value_mode(s: &str) -> Result<ValueMode, Bad> {
         "value_weighted" => Ok(ValueMode::ValueWeighted),
         "proportional" => Ok(ValueMode::Proportional),
         _ => Err("expected value_weighted or proportional".into()),
+    }
+}
+
+/// A cost limit: a positive number, `1e11` notation allowed.
+fn positive_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number (e.g. 1e11)")),
     }
 }
 

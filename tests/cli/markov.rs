@@ -84,3 +84,38 @@ fn heatmap_of_the_markov_transitions() {
         assert!(e.contains("need the `plot` feature"), "{e}");
     }
 }
+
+#[test]
+fn markov_cost_limits_can_be_lowered_and_raised_from_the_command_line() {
+    let e = fails(&attribute(
+        &[SAMPLE, "--models", "markov", "--markov-max-work", "10"],
+        None,
+    ));
+    assert!(e.contains("max_work") && e.contains("raise it"), "{e}");
+    let e = fails(&attribute(
+        &[
+            SAMPLE,
+            "--models",
+            "markov",
+            "--markov-walks",
+            "1000",
+            "--markov-max-walk-steps",
+            "10",
+        ],
+        None,
+    ));
+    assert!(e.contains("max_walk_steps"), "{e}");
+    let e = fails(&attribute(&[SAMPLE, "--markov-max-work", "0"], None));
+    assert!(e.contains("not a positive number"), "{e}");
+    ok(&attribute(
+        &[
+            SAMPLE,
+            "--models",
+            "markov",
+            "--markov-max-work",
+            "1e12",
+            "-q",
+        ],
+        None,
+    ));
+}
