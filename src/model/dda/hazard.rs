@@ -1,21 +1,17 @@
 //! The additive hazard model of Zhang, Wei & Ren (2014): every touch adds a channel-specific
 //! conversion hazard that decays exponentially with the time since the touch.
 
-use std::borrow::Cow;
-
 use chrono::TimeDelta;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::credit::ChannelLookup;
-use super::journey::residual;
+use super::journey::conversion_model;
 use super::linalg::{cholesky, solve};
 use super::logistic::bad;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
-use crate::fit::{FittedKind, FittedModel};
-use crate::model::AttributionModel;
 use crate::model::rules::require_conversions;
 use crate::table::{PathTable, Row};
 use crate::walk::{fold_chunks, fold_rows};
@@ -435,28 +431,12 @@ fn probability(theta: &[f64], layout: Layout, row: &Row<'_>, window: f64) -> f64
     -(-big).exp_m1()
 }
 
-impl AttributionModel for AdditiveHazard {
-    fn name(&self) -> Cow<'static, str> {
-        "additive_hazard".into()
-    }
-
-    /// Each journey is split by its touches' shares of the hazard at its conversion: exactly
-    /// what the aggregate sums (no residual beyond rounding).
-    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
-        let fit = AdditiveHazard::fit(self, table)?;
-        let attribution = fit.attribution(table)?;
-        let residual = residual(&fit, &attribution, table)?;
-        Ok(FittedModel::conversion(
-            attribution,
-            FittedKind::AdditiveHazard { fit },
-            residual,
-        ))
-    }
-
-    fn attribute(&self, table: &PathTable) -> Result<Attribution> {
-        self.fit(table)?.attribution(table)
-    }
-}
+conversion_model!(
+    AdditiveHazard,
+    AdditiveHazard,
+    "additive_hazard",
+    "Each journey is split by its touches' shares of the hazard at its conversion: exactly what the aggregate sums (no residual beyond rounding)."
+);
 
 /// One channel's fitted hazard.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -640,6 +620,7 @@ impl HazardFit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::AttributionModel;
 
     fn timed_table() -> PathTable {
         let mut t = PathTable::new();

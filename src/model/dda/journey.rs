@@ -153,3 +153,34 @@ pub(crate) fn residual<F: JourneySplit>(
     }
     Ok(out)
 }
+
+/// Implements [`AttributionModel`](crate::AttributionModel) for a conversion model `$t` whose
+/// inherent `fit` returns a fitted type with `attribution(&PathTable)`: named `$name`, fitted
+/// into [`FittedKind::$variant`](crate::fit::FittedKind) with its residual; `$doc` says how a
+/// journey is split.
+macro_rules! conversion_model {
+    ($t:ident, $variant:ident, $name:literal, $doc:literal) => {
+        impl $crate::model::AttributionModel for $t {
+            fn name(&self) -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+
+            #[doc = $doc]
+            fn fit(&self, table: &$crate::PathTable) -> $crate::Result<$crate::fit::FittedModel> {
+                let fit = $t::fit(self, table)?;
+                let attribution = fit.attribution(table)?;
+                let residual = $crate::model::dda::journey::residual(&fit, &attribution, table)?;
+                Ok($crate::fit::FittedModel::conversion(
+                    attribution,
+                    $crate::fit::FittedKind::$variant { fit },
+                    residual,
+                ))
+            }
+
+            fn attribute(&self, table: &$crate::PathTable) -> $crate::Result<$crate::Attribution> {
+                $t::fit(self, table)?.attribution(table)
+            }
+        }
+    };
+}
+pub(crate) use conversion_model;

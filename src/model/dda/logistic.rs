@@ -1,7 +1,5 @@
 //! The regularised logistic conversion model and its fitted form.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -9,13 +7,11 @@ use super::credit::{ChannelLookup, credit_table, expected_removal};
 use super::features::{Design, Interactions, Prepared, Summary};
 use super::game::{Credit, Game, Sampling};
 use super::irls::{Data, DesignOptions, Newton, newton, sigmoid};
-use super::journey::residual;
+use super::journey::conversion_model;
 use super::linalg::inverse_diagonal;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
-use crate::fit::{FittedKind, FittedModel};
-use crate::model::AttributionModel;
 use crate::model::rules::require_conversions;
 use crate::table::PathTable;
 
@@ -258,29 +254,12 @@ impl Logistic {
     }
 }
 
-impl AttributionModel for Logistic {
-    fn name(&self) -> Cow<'static, str> {
-        "logistic".into()
-    }
-
-    /// Each journey is split by its own removal effects; the aggregate weights the effects by
-    /// every journey, converting or not, so the per-journey split of the fitted table differs
-    /// from it and the difference is the reported residual.
-    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
-        let fit = Logistic::fit(self, table)?;
-        let attribution = fit.attribution(table)?;
-        let residual = residual(&fit, &attribution, table)?;
-        Ok(FittedModel::conversion(
-            attribution,
-            FittedKind::Logistic { fit },
-            residual,
-        ))
-    }
-
-    fn attribute(&self, table: &PathTable) -> Result<Attribution> {
-        self.fit(table)?.attribution(table)
-    }
-}
+conversion_model!(
+    Logistic,
+    Logistic,
+    "logistic",
+    "Each journey is split by its own removal effects; the aggregate weights the effects by every journey, converting or not, so the per-journey split of the fitted table differs from it and the difference is the reported residual."
+);
 
 /// One coefficient of a [`LogisticFit`] with its Wald statistics.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

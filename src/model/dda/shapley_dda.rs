@@ -1,18 +1,14 @@
 //! `dda`: Shapley values of every converting journey under a fitted conversion model.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 use super::credit::{credit_table, touch_shares};
 use super::game::{Credit, Sampling};
-use super::journey::residual;
+use super::journey::conversion_model;
 use super::logistic::{Logistic, LogisticFit, bad};
 use super::quality::FitQuality;
 use crate::attribution::Attribution;
 use crate::error::Result;
-use crate::fit::{FittedKind, FittedModel};
-use crate::model::AttributionModel;
 use crate::table::PathTable;
 
 /// Largest `max_exact_channels` of [`Dda`] (2^20 coalitions per journey).
@@ -109,28 +105,12 @@ impl Dda {
     }
 }
 
-impl AttributionModel for Dda {
-    fn name(&self) -> Cow<'static, str> {
-        "dda".into()
-    }
-
-    /// Each journey is split by its own Shapley values: on the fitted table the split sums to
-    /// the aggregate (no residual beyond rounding).
-    fn fit(&self, table: &PathTable) -> Result<FittedModel> {
-        let fit = Dda::fit(self, table)?;
-        let attribution = fit.attribution(table)?;
-        let residual = residual(&fit, &attribution, table)?;
-        Ok(FittedModel::conversion(
-            attribution,
-            FittedKind::Dda { fit },
-            residual,
-        ))
-    }
-
-    fn attribute(&self, table: &PathTable) -> Result<Attribution> {
-        self.fit(table)?.attribution(table)
-    }
-}
+conversion_model!(
+    Dda,
+    Dda,
+    "dda",
+    "Each journey is split by its own Shapley values: on the fitted table the split sums to the aggregate (no residual beyond rounding)."
+);
 
 /// A fitted [`Dda`]: the conversion model and the sampling settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
