@@ -344,6 +344,53 @@ impl Error {
     }
 }
 
+/// A csv-crate error kept as the source of [`ParseProblem::Csv`]: shared, so a problem stays
+/// `Clone`; compared and serialized by its message.
+#[derive(Clone, Debug)]
+pub struct CsvSyntax(std::sync::Arc<csv::Error>);
+
+impl CsvSyntax {
+    /// Wraps a csv error.
+    pub fn new(e: csv::Error) -> Self {
+        CsvSyntax(std::sync::Arc::new(e))
+    }
+
+    /// The csv crate's error.
+    pub fn csv_error(&self) -> &csv::Error {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CsvSyntax {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The csv crate's message names its own position; ours is in `Location`.
+        match self.0.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => write!(f, "expected {expected_len} fields, found {len}"),
+            _ => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl std::error::Error for CsvSyntax {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for CsvSyntax {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl serde::Serialize for CsvSyntax {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// What is wrong with one input row or field.
 #[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize)]
 #[non_exhaustive]
@@ -425,9 +472,10 @@ pub enum ParseProblem {
     /// A field is not valid UTF-8.
     #[error("field is not valid UTF-8")]
     InvalidUtf8,
-    /// The CSV syntax is broken (for example an unterminated quote).
+    /// The CSV syntax is broken (for example a record with the wrong number of fields); the
+    /// csv crate's error is kept as the source.
     #[error("malformed CSV: {0}")]
-    Csv(String),
+    Csv(#[source] CsvSyntax),
     /// A timestamp does not parse or is out of range.
     #[error("{field}: `{text}` is not a timestamp (RFC 3339 or epoch seconds/milliseconds)")]
     BadTimestamp {
@@ -665,5 +713,24 @@ mod tests {
         assert!(check_count("x", -1.0).is_err());
         assert!(check_count("x", f64::NAN).is_err());
         assert!(check_count("x", f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn csv_problems_keep_the_csv_error_as_their_source() {
+        use std::error::Error as _;
+        let mut rd = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader("a,b\nc\n".as_bytes());
+        let e = rd.records().find_map(|r| r.err()).expect("unequal lengths");
+        let problem = crate::formats::paths_csv::csv_problem(e).expect("not an I/O error");
+        assert_eq!(
+            problem.to_string(),
+            "malformed CSV: expected 2 fields, found 1"
+        );
+        let source = problem.source().expect("a source");
+        assert!(source.downcast_ref::<CsvSyntax>().is_some());
+        let csv_err = source.source().expect("the csv error");
+        assert!(csv_err.downcast_ref::<csv::Error>().is_some());
+        assert_eq!(problem.clone(), problem);
     }
 }

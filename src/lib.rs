@@ -104,7 +104,7 @@ mod readme_doctest {}
 
 pub use attribution::{Attribution, ChannelCredit, CreditTriple, INTERVAL_COLUMNS, LONG_COLUMNS};
 pub use channel::{ChannelId, Channels, RESERVED_NAMES};
-pub use error::{Error, Location, ParseProblem, PlotProblem, Result};
+pub use error::{CsvSyntax, Error, Location, ParseProblem, PlotProblem, Result};
 pub use journey::{Journey, Touchpoint};
 pub use model::{
     AdditiveHazard, AttributionModel, Dda, DdaFit, FirstTouch, HazardFit, LastNonDirect, LastTouch,

@@ -261,10 +261,9 @@ fn csv_error(e: csv::Error, at: Location) -> Error {
         line: p.line(),
         record: p.record(),
     });
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::Io(io),
-        csv::ErrorKind::Utf8 { .. } => spend_error(at.line, at.record, ParseProblem::InvalidUtf8),
-        other => spend_error(at.line, at.record, ParseProblem::Csv(format!("{other:?}"))),
+    match crate::formats::paths_csv::csv_problem(e) {
+        Ok(problem) => spend_error(at.line, at.record, problem),
+        Err(io) => Error::Io(io),
     }
 }
 

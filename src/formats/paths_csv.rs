@@ -817,16 +817,22 @@ pub(crate) fn csv_error(e: csv::Error, at: Location) -> Error {
         line: p.line(),
         record: at.record,
     });
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::Io(io),
-        csv::ErrorKind::Utf8 { .. } => Error::Parse {
-            at,
-            problem: ParseProblem::InvalidUtf8,
+    match csv_problem(e) {
+        Ok(problem) => Error::Parse { at, problem },
+        Err(io) => Error::Io(io),
+    }
+}
+
+/// A csv error as a row problem, or the I/O error it wraps.
+pub(crate) fn csv_problem(e: csv::Error) -> std::result::Result<ParseProblem, std::io::Error> {
+    match e.kind() {
+        csv::ErrorKind::Io(_) => match e.into_kind() {
+            csv::ErrorKind::Io(io) => Err(io),
+            // Unreachable: the kind was just matched as Io.
+            _ => Ok(ParseProblem::InvalidUtf8),
         },
-        other => Error::Parse {
-            at,
-            problem: ParseProblem::Csv(format!("{other:?}")),
-        },
+        csv::ErrorKind::Utf8 { .. } => Ok(ParseProblem::InvalidUtf8),
+        _ => Ok(ParseProblem::Csv(crate::error::CsvSyntax::new(e))),
     }
 }
 
