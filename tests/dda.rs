@@ -323,3 +323,44 @@ fn fitted_models_credit_journeys_and_save_and_load() {
     assert!(r.abs() < 1e-9 && !fitted.residual().is_empty());
     assert_close_tol(fitted.credit(&j).unwrap()[0].conversions, 1.2, 1e-7);
 }
+
+/// The registry builds the three conversion models by name; on a timed table each one's
+/// per-touch credit of the fitted table plus its residual is its aggregate (what
+/// `attribute --per-touch` writes), and `additive_hazard` refuses the untimed table.
+#[test]
+fn registry_conversion_models_per_touch_credit_plus_residual_is_the_aggregate() {
+    use touchpoint::registry::{CONVERSION_MODELS, ModelOptions, build_model};
+    let p = generate(&TruthConfig {
+        journeys: 4_000,
+        half_life_days: Some(3.0),
+        conversion_rate: 0.2,
+        seed: 5,
+        ..TruthConfig::default()
+    })
+    .unwrap();
+    let t = &p.table;
+    for name in CONVERSION_MODELS {
+        let fitted = build_model(name, &ModelOptions::default())
+            .unwrap()
+            .fit(t)
+            .unwrap();
+        assert_eq!(fitted.name(), *name);
+        let (conv, value) = fitted.credit_table(t).unwrap().channel_sums(t);
+        let a = fitted.attribution();
+        for (id, ch) in t.channels().iter() {
+            let (rc, rv) = fitted
+                .residual()
+                .iter()
+                .find(|r| r.channel == ch)
+                .map_or((0.0, 0.0), |r| (r.conversions, r.value));
+            assert_close_tol(conv[id.index()] + rc, a.conversions(ch), 1e-6);
+            assert_close_tol(value[id.index()] + rv, a.value(ch), 1e-6 * a.total_value);
+        }
+    }
+    let untimed = t.without_times();
+    let e = build_model("additive_hazard", &ModelOptions::default())
+        .unwrap()
+        .fit(&untimed)
+        .unwrap_err();
+    assert!(matches!(e, Error::NeedsTimestamps { .. }), "{e}");
+}
