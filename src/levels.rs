@@ -211,9 +211,8 @@ impl KeyLevels {
     }
 
     /// `a`'s credit summed to keys cut at `depth`: channels sorted by name, shares recomputed,
-    /// and in `extras` `level` (the name of `depth`), `basis: "rollup"` and `additive` (the
-    /// model's [`additive_over_levels`](AttributionModel::additive_over_levels), when known
-    /// from the registry name). Intervals, standard errors and spend figures are dropped (they
+    /// and in `extras` `level` (the name of `depth`), `basis: "rollup"` and `rolled_up_from`
+    /// (`a`'s `level`, when it has one). Intervals, standard errors and spend figures are dropped (they
     /// do not add up; bootstrap the rolled-up model, [`RolledUp`], for intervals); so are the
     /// model's other extras, which describe the finer keys.
     ///
@@ -262,14 +261,6 @@ impl KeyLevels {
             out.extras
                 .insert("rolled_up_from".into(), Value::from(from.to_string()));
         }
-        if let Some(e) = crate::registry::entry(&a.model) {
-            let additive = e
-                .build(&Default::default())
-                .map(|m| m.additive_over_levels());
-            if let Ok(additive) = additive {
-                out.extras.insert("additive".into(), Value::from(additive));
-            }
-        }
         Ok(out)
     }
 }
@@ -299,9 +290,15 @@ impl AttributionModel for RolledUp<'_> {
         self.model.name()
     }
 
+    /// The roll-up, with `additive` (the model's
+    /// [`additive_over_levels`](AttributionModel::additive_over_levels)) in `extras`.
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
-        self.levels
-            .rollup(&self.model.attribute(table)?, self.depth)
+        let mut a = self
+            .levels
+            .rollup(&self.model.attribute(table)?, self.depth)?;
+        a.extras
+            .insert("additive".into(), self.model.additive_over_levels().into());
+        Ok(a)
     }
 
     fn additive_over_levels(&self) -> bool {
@@ -396,7 +393,6 @@ mod tests {
         assert!((r.channels[0].share - 2.0 / 3.0).abs() < 1e-15);
         assert_eq!(r.extras["basis"], "rollup");
         assert_eq!(r.extras["level"], "channel");
-        assert_eq!(r.extras["additive"], false);
         // At the channel level linear_distinct sees {A, B}: 1.5 each.
         let direct = crate::Linear::new(crate::LinearMode::PerDistinct)
             .attribute(&l.project(&t, 1).unwrap())

@@ -8,7 +8,7 @@ use touchpoint::events::{EventOptions, NOT_SET, read_events};
 use touchpoint::levels::{KeyLevels, max_share_difference};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
 use touchpoint::synth::{SynthConfig, SynthSize, generate};
-use touchpoint::{Error, Outcome, ParseProblem, PathTable};
+use touchpoint::{AttributionModel, Error, Outcome, ParseProblem, PathTable};
 
 const LOG: &str = "user_id,timestamp,channel,campaign,conversion,value\n\
                    a,2024-05-01T00:00:00Z,Paid Search,brand,,\n\
@@ -128,7 +128,20 @@ fn additive_models_roll_up_to_their_channel_level_credit_and_the_others_do_not()
     for name in TABLE_MODELS {
         let m = build_model(name, &ModelOptions::default()).unwrap();
         let fine = m.attribute(&t).unwrap();
-        let rolled = levels.rollup(&fine, 1).unwrap();
+        let rolled = touchpoint::levels::RolledUp {
+            model: m.as_ref(),
+            levels: levels.clone(),
+            depth: 1,
+        }
+        .attribute(&t)
+        .unwrap();
+        assert_eq!(
+            rolled,
+            levels
+                .rollup(&fine, 1)
+                .unwrap()
+                .with_extra("additive", m.additive_over_levels())
+        );
         let direct = m.attribute(&coarse).unwrap();
         let names = |a: &touchpoint::Attribution| -> Vec<String> {
             a.channels.iter().map(|c| c.channel.clone()).collect()
@@ -232,4 +245,48 @@ fn keys_with_fewer_levels_stay_whole() {
         at_campaign.to_named_rows()[0].0,
         ["Direct", "Paid Search/brand"]
     );
+}
+
+/// The table of the model reference, §Levels and roll-ups / Which models add up, recomputed.
+#[test]
+fn the_reference_table_of_rollup_differences_is_what_the_models_give() {
+    use touchpoint::pipeline::{Input, load};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/models.md")).unwrap();
+    let section = &doc[doc.find("### Which models add up").expect("the section")..];
+    let rows: Vec<(String, bool, f64)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| model |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (
+                cells[1].trim_matches('`').to_string(),
+                cells[2] == "yes",
+                cells[3].parse().expect("a number"),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), TABLE_MODELS.len());
+    let loaded = load(Input::PathFile {
+        path: root.join("examples/data/sample_campaigns.csv"),
+        options: Default::default(),
+    })
+    .unwrap();
+    let levels = KeyLevels::default();
+    let coarse = levels.project(&loaded.table, 1).unwrap();
+    for (name, additive, diff) in rows {
+        let m = build_model(&name, &ModelOptions::default()).unwrap();
+        assert_eq!(m.additive_over_levels(), additive, "{name}");
+        let rolled = levels
+            .rollup(&m.attribute(&loaded.table).unwrap(), 1)
+            .unwrap();
+        let direct = m.attribute(&coarse).unwrap();
+        let got = max_share_difference(&rolled, &direct);
+        assert!(
+            (got - diff).abs() <= 5e-5,
+            "{name}: {got} (the reference says {diff})"
+        );
+    }
 }
