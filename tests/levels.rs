@@ -290,3 +290,40 @@ fn the_reference_table_of_rollup_differences_is_what_the_models_give() {
         );
     }
 }
+
+/// Arrow event batches read the key columns as CSV does.
+#[cfg(feature = "parquet")]
+#[test]
+fn arrow_event_batches_read_key_columns() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    let strings = |v: &[Option<&str>]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
+    let batch = RecordBatch::try_from_iter([
+        ("user_id", strings(&[Some("a"), Some("a"), Some("a")])),
+        (
+            "timestamp",
+            Arc::new(Int64Array::from(vec![
+                1_700_000_000,
+                1_700_000_100,
+                1_700_000_200,
+            ])) as ArrayRef,
+        ),
+        (
+            "channel",
+            strings(&[Some("Paid Search"), Some("Email"), None]),
+        ),
+        ("campaign", strings(&[Some("brand"), None, None])),
+        (
+            "conversion",
+            Arc::new(Int64Array::from(vec![0, 0, 1])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let (log, report) =
+        touchpoint::events::read_events_arrow([&batch], &campaign_options()).unwrap();
+    assert_eq!((report.rows, report.skipped), (3, 0));
+    let mut names: Vec<&str> = log.channels().iter().map(|(_, n)| n).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Email/(not set)", "Paid Search/brand"]);
+}
