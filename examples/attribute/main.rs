@@ -11,7 +11,6 @@
 //! program maps options to it and writes what it reports.
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -19,9 +18,7 @@ use chrono::TimeDelta;
 use clap::Parser;
 use touchpoint::analytics::{self, PathStats, PathStatsOptions};
 use touchpoint::bootstrap::{Bootstrap, Scheme};
-use touchpoint::events::{
-    ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys, parse_duration,
-};
+use touchpoint::events::{ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys};
 use touchpoint::fit::write_per_touch;
 use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::pipeline::{
@@ -30,16 +27,21 @@ use touchpoint::pipeline::{
 use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
 use touchpoint::spend::{Spend, SpendOptions};
-use touchpoint::{Attribution, Markov, Solver, Transition, ValueMode};
+use touchpoint::{Markov, Solver, ValueMode};
 
-#[path = "common/mod.rs"]
+#[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
-use common::{Bad, Failure, PathCsvArgs, Progress, count, emit, emit_to, located, seed, set_jobs};
+use common::{Failure, PathCsvArgs, Progress, count, emit, emit_to, located, seed, set_jobs};
 
-#[path = "common/levels.rs"]
 mod levels;
+mod outputs;
+mod values;
 use levels::LevelArgs;
+use outputs::{write_heatmap, write_svg, write_transitions};
+use values::{
+    HalfLife, half_life, level, lookback, null_rule, positive_limit, scheme, value_mode, weights,
+};
 
 const ABOUT: &str =
     "attribute: credit marketing channels for conversions (multi-touch attribution)";
@@ -248,14 +250,6 @@ struct Cli {
     html: Option<String>,
     #[command(flatten)]
     levels: LevelArgs,
-}
-
-/// Half-life as given on the command line.
-#[derive(Clone, Debug, PartialEq)]
-enum HalfLife {
-    Touches(f64),
-    /// A duration, and the text it was given as.
-    Time(TimeDelta, String),
 }
 
 fn main() {
@@ -655,143 +649,4 @@ fn input_warnings(cli: &Cli, file: &str, loaded: &Loaded) -> Result<Vec<String>,
         ));
     }
     Ok(w)
-}
-
-/// Writes the Markov transition matrix as CSV (ChannelAttribution's column names with
-/// `--compat`).
-fn write_transitions(compat: bool, rows: &[Transition], path: &str) -> Result<(), Failure> {
-    let io = |e: std::io::Error| Failure::Message(format!("{path}: {e}"));
-    let mut w = csv::Writer::from_writer(BufWriter::new(File::create(path).map_err(io)?));
-    let header = if compat {
-        ["channel_from", "channel_to", "transition_probability"]
-    } else {
-        ["from", "to", "probability"]
-    };
-    let csv = |e: csv::Error| Failure::Message(format!("{path}: {e}"));
-    w.write_record(header).map_err(csv)?;
-    for t in rows {
-        w.write_record([t.from.as_str(), t.to.as_str(), &t.probability.to_string()])
-            .map_err(csv)?;
-    }
-    w.flush().map_err(io)
-}
-
-/// Draws the results as an SVG bar chart (feature `plot`).
-#[cfg(feature = "plot")]
-fn write_svg(path: &str, results: &[Attribution]) -> Result<(), Failure> {
-    let svg = touchpoint::plot::grouped_bars_svg(results, touchpoint::plot::Metric::Conversions)?;
-    std::fs::write(path, svg).map_err(|e| Failure::Message(format!("{path}: {e}")))
-}
-
-/// Draws the Markov transition matrix as an SVG heatmap (feature `plot`).
-#[cfg(feature = "plot")]
-fn write_heatmap(path: &str, rows: &[Transition]) -> Result<(), Failure> {
-    let cells: Vec<(String, String, f64)> = rows
-        .iter()
-        .map(|t| (t.from.clone(), t.to.clone(), t.probability))
-        .collect();
-    let svg = touchpoint::plot::heatmap_svg(&cells)?;
-    std::fs::write(path, svg).map_err(|e| Failure::Message(format!("{path}: {e}")))
-}
-
-// Without the feature `run` refuses --svg and --heatmap before reading: never called.
-#[cfg(not(feature = "plot"))]
-fn write_svg(_: &str, _: &[Attribution]) -> Result<(), Failure> {
-    Ok(())
-}
-
-#[cfg(not(feature = "plot"))]
-fn write_heatmap(_: &str, _: &[Transition]) -> Result<(), Failure> {
-    Ok(())
-}
-
-fn level(s: &str) -> Result<f64, Bad> {
-    let t = s.trim();
-    let level = match t.strip_suffix('%') {
-        Some(pct) => pct.trim().parse::<f64>().map(|x| x / 100.0),
-        None => t.parse::<f64>(),
-    };
-    match level {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
-        _ => Err("expected a confidence level in (0, 1) such as 0.95 (or 95%)".into()),
-    }
-}
-
-fn scheme(s: &str) -> Result<Scheme, Bad> {
-    match s.trim() {
-        "poisson" => Ok(Scheme::Poisson),
-        "multinomial" => Ok(Scheme::Multinomial),
-        "bayesian" => Ok(Scheme::Bayesian),
-        _ => Err("expected poisson, multinomial or bayesian".into()),
-    }
-}
-
-fn value_mode(s: &str) -> Result<ValueMode, Bad> {
-    match s.trim() {
-        "value_weighted" => Ok(ValueMode::ValueWeighted),
-        "proportional" => Ok(ValueMode::Proportional),
-        _ => Err("expected value_weighted or proportional".into()),
-    }
-}
-
-/// A cost limit: a positive number, `1e11` notation allowed.
-fn positive_limit(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
-        _ => Err(format!("`{s}` is not a positive number (e.g. 1e11)")),
-    }
-}
-
-fn null_rule(s: &str) -> Result<NullJourneys, String> {
-    match s {
-        "after-last-conversion" => Ok(NullJourneys::AfterLastConversion),
-        "windowed" => Ok(NullJourneys::Windowed),
-        other => Err(format!(
-            "unknown null-journey rule `{other}` (valid: after-last-conversion, windowed)"
-        )),
-    }
-}
-
-fn lookback(s: &str) -> Result<TimeDelta, touchpoint::Error> {
-    parse_duration("lookback", s)
-}
-
-/// `F,M,L` as fractions summing to 1 or percentages summing to 100.
-fn weights(s: &str) -> Result<(f64, f64, f64), Bad> {
-    let three = "expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40";
-    let w = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<Vec<f64>, _>>()
-        .map_err(|_| Bad::from(three))?;
-    let &[f, m, l] = w.as_slice() else {
-        return Err(three.into());
-    };
-    if !w.iter().all(|x| x.is_finite() && *x >= 0.0) {
-        return Err("weights must be finite and >= 0".into());
-    }
-    let sum = f + m + l;
-    if (sum - 100.0).abs() < 1e-9 {
-        Ok((f / 100.0, m / 100.0, l / 100.0))
-    } else if (sum - 1.0).abs() < 1e-9 {
-        Ok((f, m, l))
-    } else {
-        Err(Bad(format!("weights sum to {sum}, not 1 (or 100)")))
-    }
-}
-
-/// A plain positive number (touches) or a duration ([`parse_duration`]: `30m`, `12h`, `7d`).
-fn half_life(s: &str) -> Result<HalfLife, Bad> {
-    if let Ok(x) = s.trim().parse::<f64>() {
-        return if x.is_finite() && x > 0.0 {
-            Ok(HalfLife::Touches(x))
-        } else {
-            Err("must be > 0".into())
-        };
-    }
-    match parse_duration("half-life", s) {
-        Ok(d) if d > TimeDelta::zero() => Ok(HalfLife::Time(d, s.to_string())),
-        Ok(_) => Err("must be > 0".into()),
-        Err(_) => Err("expected touches (e.g. 2) or a duration (e.g. 7d, 12h, 30m)".into()),
-    }
 }
