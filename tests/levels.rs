@@ -327,3 +327,50 @@ fn arrow_event_batches_read_key_columns() {
     names.sort_unstable();
     assert_eq!(names, ["Email/(not set)", "Paid Search/brand"]);
 }
+
+/// The pipeline bootstraps the rolled-up model: intervals are keyed by the coarse level, and a
+/// comparison run follows the roll-ups without intervals of its own.
+#[test]
+fn the_pipeline_bootstraps_rollups_and_appends_direct_runs() {
+    use touchpoint::bootstrap::Bootstrap;
+    use touchpoint::pipeline::{LevelRun, Pipeline, RunConfig};
+    let t = campaigns(200, 5, 20, 9);
+    let levels = KeyLevels::default();
+    let mut run = LevelRun::new(levels.clone());
+    run.rollup = Some(1);
+    run.compare_direct = true;
+    let mut config = RunConfig::new(["linear_distinct", "markov"]);
+    config.levels = Some(run);
+    config.bootstrap = Some(Bootstrap {
+        replicates: 20,
+        ..Bootstrap::default()
+    });
+    let r = Pipeline::new(config).unwrap().run(&t, &mut ()).unwrap();
+    let names: Vec<&str> = r.results.iter().map(|a| a.model.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "linear_distinct",
+            "markov",
+            "linear_distinct (direct)",
+            "markov (direct)"
+        ]
+    );
+    for a in &r.results[..2] {
+        assert_eq!(a.channels.len(), 5);
+        assert!(a.channels.iter().all(|c| c.ci.is_some()), "{}", a.model);
+        assert_eq!(a.extras["additive"], false);
+    }
+    assert!(
+        r.results[2..]
+            .iter()
+            .all(|a| a.channels.iter().all(|c| c.ci.is_none()))
+    );
+    let direct = build_model("markov", &ModelOptions::default())
+        .unwrap()
+        .attribute(&levels.project(&t, 1).unwrap())
+        .unwrap();
+    for (a, b) in r.results[3].channels.iter().zip(&direct.channels) {
+        assert_eq!(a.conversions, b.conversions);
+    }
+}
