@@ -364,3 +364,30 @@ fn registry_conversion_models_per_touch_credit_plus_residual_is_the_aggregate() 
         .unwrap_err();
     assert!(matches!(e, Error::NeedsTimestamps { .. }), "{e}");
 }
+
+/// The JSON document gives each conversion model's held-out fit as `fit_quality` (and no such
+/// field for a rule).
+#[test]
+fn json_report_carries_fit_quality_for_conversion_models() {
+    let p = generate(&TruthConfig {
+        journeys: 3_000,
+        conversion_rate: 0.2,
+        seed: 2,
+        ..TruthConfig::default()
+    })
+    .unwrap();
+    let results = vec![
+        touchpoint::Linear::default().attribute(&p.table).unwrap(),
+        Logistic::default().attribute(&p.table).unwrap(),
+    ];
+    let mut out = Vec::new();
+    touchpoint::report::write_json(&mut out, &results, None).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let models = doc["models"].as_array().unwrap();
+    assert!(models[0].get("fit_quality").is_none());
+    let q = &models[1]["fit_quality"];
+    let auc = q["auc"].as_f64().unwrap();
+    assert!(auc > 0.5 && auc <= 1.0, "{q}");
+    assert!(q["log_loss"].as_f64().unwrap() > 0.0);
+    assert_eq!(q["holdout"].as_f64(), Some(0.2));
+}
