@@ -25,7 +25,7 @@ use touchpoint::events::{
 use touchpoint::fit::write_per_touch;
 use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::pipeline::{
-    Input, InputWarning, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
+    Input, InputWarning, LevelRun, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
 };
 use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
@@ -36,6 +36,10 @@ use touchpoint::{Attribution, Markov, Solver, Transition, ValueMode};
 #[allow(dead_code)]
 mod common;
 use common::{Bad, Failure, PathCsvArgs, Progress, count, emit, emit_to, located, seed, set_jobs};
+
+#[path = "common/levels.rs"]
+mod levels;
+use levels::LevelArgs;
 
 const ABOUT: &str =
     "attribute: credit marketing channels for conversions (multi-touch attribution)";
@@ -242,6 +246,8 @@ struct Cli {
     /// Markov transition heatmap, and ROAS with --spend.
     #[arg(long, value_name = "FILE", help_heading = "REPORTS")]
     html: Option<String>,
+    #[command(flatten)]
+    levels: LevelArgs,
 }
 
 /// Half-life as given on the command line.
@@ -285,6 +291,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         b
     });
     let mut warnings = unused_option_warnings(&cli, &config.models);
+    let mut level_run = cli.levels.run()?;
+    let (mut input, shown, name) = input(&cli)?;
+    if let Some(l) = &mut level_run {
+        l.prepare_input(&mut input);
+    }
+    config.levels = level_run.clone();
     let pipeline = Pipeline::new(config)?;
     if (cli.svg.is_some() || cli.heatmap.is_some()) && !cfg!(feature = "plot") {
         return Err(Failure::Message(
@@ -310,13 +322,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
     };
 
     let started = Instant::now();
-    let (input, shown, name) = input(&cli)?;
-    let (loaded, journeys) = if cli.per_touch.is_some() {
+    let (mut loaded, mut journeys) = if cli.per_touch.is_some() {
         let (l, j) = load_with_journeys(input).map_err(|e| located(&shown, e))?;
         (l, Some(j))
     } else {
         (load(input).map_err(|e| located(&shown, e))?, None)
     };
+    if let Some(l) = &level_run {
+        l.project(&mut loaded).map_err(|e| located(&shown, e))?;
+        if loaded.report.paths().is_some() && journeys.is_some() {
+            // Path rows are the journeys: keyed by the rows of the table at the run's level.
+            journeys = Some(touchpoint::fit::journeys_of_table(&loaded.table));
+        }
+        warnings.extend(rollup_warning(l, &pipeline));
+    }
     warnings.extend(input_warnings(&cli, &shown, &loaded)?);
     let read_secs = started.elapsed().as_secs_f64();
 
@@ -436,6 +455,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
         print_summary(&shown, &loaded, &report, read_secs, model_secs);
     }
     Ok(())
+}
+
+/// A warning that a roll-up of models that are not additive over levels differs from a run at
+/// the coarser level (unless both are reported).
+fn rollup_warning(l: &LevelRun, pipeline: &Pipeline) -> Option<String> {
+    let to = l.rollup?;
+    if l.compare_direct {
+        return None;
+    }
+    let not_additive: Vec<&str> = pipeline
+        .model_names()
+        .filter(|n| {
+            touchpoint::registry::build_model(n, &ModelOptions::default())
+                .is_ok_and(|m| !m.additive_over_levels())
+        })
+        .collect();
+    (!not_additive.is_empty()).then(|| {
+        format!(
+            "--rollup {}: {} {} not additive over levels: the rolled-up credit differs from a \
+             run at that level (--rollup-compare reports both)",
+            l.levels.name(to),
+            not_additive.join(", "),
+            if not_additive.len() == 1 { "is" } else { "are" }
+        )
+    })
 }
 
 /// `buf` after a blank line: where a section follows the main output.

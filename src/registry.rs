@@ -495,6 +495,10 @@ impl AttributionModel for Named {
     fn fit(&self, table: &PathTable) -> Result<FittedModel> {
         Ok(self.model.fit(table)?.renamed(self.name))
     }
+
+    fn additive_over_levels(&self) -> bool {
+        self.model.additive_over_levels()
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub fn read_events_arrow<'b, I>(
 where
     I: IntoIterator<Item = &'b RecordBatch>,
 {
+    super::read::validate_options(opts)?;
     let mut log = EventLog::new();
     let mut report = EventReadReport::new(EventFormat::Parquet, None);
     let mut rows = RowParser::new(opts);
@@ -146,6 +147,7 @@ fn push_batch(
     let conversion = numbers(5)?;
     let value = numbers(6)?;
     let order = strings(7)?;
+    let levels = [strings(8)?, strings(9)?, strings(10)?];
     let text = |s: &Option<Strings<'_>>, i: usize| -> Cow<'static, str> {
         s.as_ref()
             .and_then(|s| s.get(i))
@@ -171,6 +173,11 @@ fn push_batch(
             conversion: number(&conversion, i),
             value: number(&value, i),
             order: text(&order, i),
+            levels: [
+                text(&levels[0], i),
+                text(&levels[1], i),
+                text(&levels[2], i),
+            ],
         });
         let stored = fields.and_then(|f| {
             if f.time_micros.is_none() {

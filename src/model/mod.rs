@@ -98,4 +98,13 @@ pub trait AttributionModel: Send + Sync + std::fmt::Debug {
     fn fit(&self, table: &PathTable) -> Result<FittedModel> {
         FittedModel::calibrated(self.attribute(table)?, table)
     }
+
+    /// Is the model additive over key levels: does the roll-up of its credit at a finer level
+    /// ([`crate::levels::KeyLevels::rollup`]) equal its credit at the coarser level? True for
+    /// models that credit each touch by its position or time alone (first and last touch,
+    /// linear per touch, the position-based family, time decay); false by default. See
+    /// [`crate::levels`].
+    fn additive_over_levels(&self) -> bool {
+        false
+    }
 }

@@ -114,7 +114,22 @@ pub struct EventOptions {
     pub delimiter: Option<u8>,
     /// What to do with a bad row (default: stop with an error naming its line).
     pub bad_rows: BadRows,
+    /// Columns of the touch key's finer levels, after the channel (default none): with
+    /// `["campaign"]` a touch on `Paid Search` in campaign `brand_q4` has the key
+    /// `Paid Search/brand_q4` (see [`crate::levels`]). At most [`MAX_KEY_COLUMNS`]; a named
+    /// column must be in the header; an empty cell reads as [`NOT_SET`]; a channel or level
+    /// value that contains [`EventOptions::key_separator`] is a bad row
+    /// ([`ParseProblem::SeparatorInKey`]), since its levels could not be told apart.
+    pub key_columns: Vec<String>,
+    /// The separator between the levels of a key (default `/`, [`crate::levels::SEPARATOR`]).
+    pub key_separator: char,
 }
+
+/// Most [`EventOptions::key_columns`] (key levels after the channel).
+pub const MAX_KEY_COLUMNS: usize = 3;
+
+/// The level value of a touch whose key column is empty (GA4's spelling).
+pub const NOT_SET: &str = "(not set)";
 
 impl Default for EventOptions {
     fn default() -> Self {
@@ -130,6 +145,8 @@ impl Default for EventOptions {
             conversion_row_is_touch: true,
             delimiter: None,
             bad_rows: BadRows::Error,
+            key_columns: Vec::new(),
+            key_separator: crate::levels::SEPARATOR,
         }
     }
 }
@@ -229,6 +246,7 @@ pub fn read_events_into<R: Read>(
     opts: &EventOptions,
     log: &mut EventLog,
 ) -> Result<EventReadReport> {
+    validate_options(opts)?;
     let mut input = BufReader::with_capacity(1 << 16, input);
     skip_bom(&mut input)?;
     let format = match opts.format {
@@ -278,12 +296,16 @@ pub(crate) struct Fields<'a> {
     pub(crate) conversion: Cow<'a, str>,
     pub(crate) value: Cow<'a, str>,
     pub(crate) order: Cow<'a, str>,
+    /// The key levels after the channel ([`EventOptions::key_columns`]).
+    pub(crate) levels: [Cow<'a, str>; MAX_KEY_COLUMNS],
 }
 
 /// Turns [`Fields`] into a stored event; shared by every format.
 pub(crate) struct RowParser<'o> {
     opts: &'o EventOptions,
     cache: RuleCache,
+    /// The key of the current row when it has levels after the channel.
+    key: String,
 }
 
 impl<'o> RowParser<'o> {
@@ -291,6 +313,7 @@ impl<'o> RowParser<'o> {
         RowParser {
             opts,
             cache: RuleCache::default(),
+            key: String::new(),
         }
     }
 
@@ -353,8 +376,50 @@ impl<'o> RowParser<'o> {
         Ok((touches, converts))
     }
 
-    /// The row's channel, `None` when its channel fields are empty.
+    /// The row's touch key: its channel, then its key levels, `None` when its channel fields
+    /// are empty.
     fn channel<'f>(&'f mut self, f: &'f Fields<'_>) -> Result<Option<&'f str>, ParseProblem> {
+        let o = self.opts;
+        if o.key_columns.is_empty() {
+            return self.channel_only(f);
+        }
+        let sep = o.key_separator;
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        let Some(channel) = self.channel_only(f)? else {
+            self.key = key;
+            return Ok(None);
+        };
+        let checked = |field: &str, text: &str| {
+            if text.contains(sep) {
+                Err(ParseProblem::SeparatorInKey {
+                    field: field.to_string(),
+                    text: text.to_string(),
+                    separator: sep,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let channel_field = match &o.channel {
+            ChannelInput::Column(c) => c.as_str(),
+            ChannelInput::SourceMedium { .. } => "channel (from the rules)",
+        };
+        checked(channel_field, channel)?;
+        key.push_str(channel);
+        for (name, value) in o.key_columns.iter().zip(&f.levels) {
+            let v = value.trim();
+            let v = if v.is_empty() { NOT_SET } else { v };
+            checked(name, v)?;
+            key.push(sep);
+            key.push_str(v);
+        }
+        self.key = key;
+        Ok(Some(&self.key))
+    }
+
+    /// The row's channel, `None` when its channel fields are empty.
+    fn channel_only<'f>(&'f mut self, f: &'f Fields<'_>) -> Result<Option<&'f str>, ParseProblem> {
         Ok(match &self.opts.channel {
             ChannelInput::Column(_) => Some(f.channel[0].trim()).filter(|c| !c.is_empty()),
             ChannelInput::SourceMedium { rules, .. } => {
@@ -402,8 +467,10 @@ fn parse_number(text: &str, field: &str) -> Result<f64, ParseProblem> {
     }
 }
 
-/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value, order.
+/// Column names by role, in [`Fields`] order: user, time, channel ×3, conversion, value, order,
+/// key levels ×[`MAX_KEY_COLUMNS`].
 pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); COLUMNS] {
+    let level = |i: usize| (opts.key_columns.get(i).map(String::as_str), true);
     let (c0, c1, c2) = match &opts.channel {
         ChannelInput::Column(c) => ((Some(c.as_str()), true), (None, false), (None, false)),
         ChannelInput::SourceMedium {
@@ -426,11 +493,35 @@ pub(crate) fn column_names(opts: &EventOptions) -> [(Option<&str>, bool); COLUMN
         (Some(opts.conversion_column.as_str()), false),
         (opts.value_column.as_deref(), false),
         (opts.order_column.as_deref(), false),
+        level(0),
+        level(1),
+        level(2),
     ]
 }
 
 /// Number of column roles.
-pub(crate) const COLUMNS: usize = 8;
+pub(crate) const COLUMNS: usize = 8 + MAX_KEY_COLUMNS;
+
+/// Checks the options a reader cannot start without.
+pub(crate) fn validate_options(opts: &EventOptions) -> Result<()> {
+    let bad = |reason: String| {
+        Err(Error::InvalidParameter {
+            model: "events",
+            name: "key_columns",
+            reason,
+        })
+    };
+    if opts.key_columns.len() > MAX_KEY_COLUMNS {
+        return bad(format!(
+            "at most {MAX_KEY_COLUMNS} key levels after the channel, got {}",
+            opts.key_columns.len()
+        ));
+    }
+    if let Some(c) = opts.key_columns.iter().find(|c| c.trim().is_empty()) {
+        return bad(format!("empty key column name `{c}`"));
+    }
+    crate::levels::check_separator(opts.key_separator)
+}
 
 fn read_csv<R: BufRead>(
     mut input: R,
@@ -569,6 +660,7 @@ fn csv_fields<'r>(
         conversion: get(cols[5])?,
         value: get(cols[6])?,
         order: get(cols[7])?,
+        levels: [get(cols[8])?, get(cols[9])?, get(cols[10])?],
     })
 }
 
