@@ -114,6 +114,96 @@ impl Channels {
     }
 }
 
+/// A byte-keyed lookup in front of a [`Channels`] vocabulary, for the hot loop of a reader: a
+/// small open-addressing table whose slots hold short names (up to 16 bytes) inline, so that a
+/// hit costs one cheap hash and one 16-byte compare, without reading the vocabulary. Longer
+/// names are not cached (the caller asks the vocabulary). It only caches what the vocabulary
+/// answered, so it never changes an id.
+#[derive(Clone, Debug)]
+pub(crate) struct NameCache {
+    /// `(name bytes zero-padded, length, id + 1)`; id + 1 = 0 marks an empty slot.
+    slots: Vec<([u8; 16], u32, u32)>,
+    used: usize,
+}
+
+impl Default for NameCache {
+    fn default() -> Self {
+        NameCache {
+            slots: vec![([0; 16], 0, 0); 64],
+            used: 0,
+        }
+    }
+}
+
+impl NameCache {
+    /// The cached id of `name`, if it was inserted.
+    #[inline]
+    pub(crate) fn get(&self, name: &[u8]) -> Option<ChannelId> {
+        let key = pad(name)?;
+        let mask = self.slots.len() - 1;
+        let mut i = quick_hash(&key, name.len()) & mask;
+        loop {
+            let (k, len, id) = &self.slots[i];
+            if *id == 0 {
+                return None;
+            }
+            if *len as usize == name.len() && *k == key {
+                return Some(ChannelId(id - 1));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Remembers that `name` has id `id` (a no-op for names over 16 bytes).
+    pub(crate) fn insert(&mut self, name: &[u8], id: ChannelId) {
+        let Some(key) = pad(name) else { return };
+        if id.0 == u32::MAX || self.get(name).is_some() {
+            return;
+        }
+        if 2 * (self.used + 1) > self.slots.len() {
+            let grown = vec![([0; 16], 0, 0); 2 * self.slots.len()];
+            let old = std::mem::replace(&mut self.slots, grown);
+            self.used = 0;
+            for (k, len, id) in old.into_iter().filter(|s| s.2 != 0) {
+                self.put(k, len as usize, id);
+            }
+        }
+        self.put(key, name.len(), id.0 + 1);
+    }
+
+    fn put(&mut self, key: [u8; 16], len: usize, id1: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = quick_hash(&key, len) & mask;
+        while self.slots[i].2 != 0 {
+            i = (i + 1) & mask;
+        }
+        // `len` <= 16: checked by `pad`.
+        self.slots[i] = (key, len as u32, id1);
+        self.used += 1;
+    }
+}
+
+/// `name` zero-padded to 16 bytes, `None` when longer.
+#[inline]
+fn pad(name: &[u8]) -> Option<[u8; 16]> {
+    let mut key = [0u8; 16];
+    key.get_mut(..name.len())?.copy_from_slice(name);
+    Some(key)
+}
+
+/// A cheap hash of a padded name (two 8-byte words and the length, multiplied and folded).
+#[inline]
+fn quick_hash(key: &[u8; 16], len: usize) -> usize {
+    let (a, b) = key.split_at(8);
+    let mut w = [0u8; 8];
+    w.copy_from_slice(a);
+    let a = u64::from_le_bytes(w);
+    w.copy_from_slice(b);
+    let b = u64::from_le_bytes(w);
+    let h = (a ^ b.rotate_left(23) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 40) as usize
+}
+
 /// Checks a channel name: non-empty after trimming and not reserved.
 /// Strings interned to dense `u32` ids in order of first appearance, each string stored once
 /// (the ids' hash table holds ids only): the one interner of the crate (channel names, the users
@@ -220,6 +310,25 @@ mod tests {
             (4, "zz", Some(3), None)
         );
         assert!(i.heap_bytes() >= 4);
+    }
+
+    #[test]
+    fn the_name_cache_answers_what_it_was_told() {
+        let mut c = Channels::new();
+        let mut cache = NameCache::default();
+        let names: Vec<String> = (0..200).map(|i| format!("ch {i}")).collect();
+        for n in &names {
+            let id = c.intern(n).unwrap();
+            cache.insert(n.as_bytes(), id);
+        }
+        for n in &names {
+            assert_eq!(cache.get(n.as_bytes()), c.get(n), "{n}");
+        }
+        assert_eq!(cache.get(b"ch 200"), None);
+        assert_eq!(cache.get(b"ch 1 "), None);
+        let long = "a channel name of more than sixteen bytes";
+        cache.insert(long.as_bytes(), ChannelId(0));
+        assert_eq!(cache.get(long.as_bytes()), None);
     }
 
     #[test]

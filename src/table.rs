@@ -91,6 +91,9 @@ pub struct PathTable {
     /// A private staging table of a parallel reader: rows are appended without deduplication
     /// (the merge into the real table deduplicates), saving one hash probe per row.
     staging: bool,
+    /// Staging tables only: the 32-bit hash of each row's path, computed by the parallel reader
+    /// so that the serial merge does not hash again (used when the ids need no remapping).
+    staged_hashes: Vec<u32>,
 }
 
 impl Default for PathTable {
@@ -108,6 +111,7 @@ impl Default for PathTable {
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
             staging: false,
+            staged_hashes: Vec::new(),
         }
     }
 }
@@ -136,6 +140,15 @@ impl PathTable {
         PathTable {
             staging: true,
             ..PathTable::default()
+        }
+    }
+
+    /// A staging table that starts with the vocabulary `channels` (a snapshot of the table it
+    /// will be merged into, so that the merge needs no remapping of ids for these channels).
+    pub(crate) fn staging_with(channels: Channels) -> Self {
+        PathTable {
+            channels,
+            ..PathTable::staging()
         }
     }
 
@@ -353,12 +366,25 @@ impl PathTable {
     ) -> Result<usize> {
         self.check_len(path.len())?;
         if self.staging && carry == [0.0; 3] {
-            return self.push_row(path, outcome, None).map(|r| r as usize);
+            let r = self.push_row(path, outcome, None)?;
+            self.staged_hashes.push(hash_path(path));
+            return Ok(r as usize);
         }
+        self.insert_hashed(path, hash_path(path), outcome, carry)
+    }
+
+    /// [`PathTable::insert_untimed_exact`] of a path whose [`hash_path`] is `h`; the length is
+    /// checked.
+    fn insert_hashed(
+        &mut self,
+        path: &[ChannelId],
+        h: u32,
+        outcome: Outcome,
+        carry: [f64; 3],
+    ) -> Result<usize> {
         if self.index_stale {
             self.rebuild_index();
         }
-        let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
         let found = self.index.find(index_hash(h), |&(r, rh)| {
             let r = r as usize;
@@ -567,6 +593,7 @@ impl PathTable {
         self.times.clear();
         self.converted_at.clear();
         self.index.clear();
+        self.staged_hashes.clear();
     }
 
     /// An empty table with the same vocabulary (same ids) and path-length limit.
@@ -617,13 +644,29 @@ impl PathTable {
             self.rebuild_index();
         }
         self.index.reserve(other.len(), |&(_, qh)| index_hash(qh));
+        // A staging table built on a snapshot of this vocabulary (and no new channel since)
+        // has this table's ids and its paths' hashes: rows go in without remapping or hashing.
+        let same_ids = remap.iter().enumerate().all(|(i, id)| id.index() == i);
+        let hashed = same_ids && other.staged_hashes.len() == other.len();
         let mut ids = Vec::new();
         for (i, row) in other.rows().enumerate() {
-            ids.clear();
-            ids.extend(row.path.iter().map(|id| remap[id.index()]));
             let r = match row.times {
-                None => self.insert_untimed_exact(&ids, row.outcome, other.carry(i)),
-                Some(ts) => self.insert_timed(&ids, ts, row.converted_at, row.outcome),
+                None if hashed => {
+                    check_path_len(row.path.len(), self.max_path_len).and_then(|()| {
+                        let h = other.staged_hashes[i];
+                        self.insert_hashed(row.path, h, row.outcome, other.carry(i))
+                    })
+                }
+                None => {
+                    ids.clear();
+                    ids.extend(row.path.iter().map(|id| remap[id.index()]));
+                    self.insert_untimed_exact(&ids, row.outcome, other.carry(i))
+                }
+                Some(ts) => {
+                    ids.clear();
+                    ids.extend(row.path.iter().map(|id| remap[id.index()]));
+                    self.insert_timed(&ids, ts, row.converted_at, row.outcome)
+                }
             };
             if let Err(e) = r {
                 on_error(i, e)?;

@@ -12,7 +12,7 @@
 use memchr::{memchr_iter, memmem};
 
 use super::Columns;
-use crate::channel::ChannelId;
+use crate::channel::{ChannelId, NameCache};
 use crate::outcome::Outcome;
 use crate::table::PathTable;
 
@@ -25,6 +25,8 @@ pub(super) struct FastRows {
     /// Channel ranges of the current path.
     tokens: Vec<(usize, usize)>,
     ids: Vec<ChannelId>,
+    /// Ids of the channels seen, by their bytes.
+    cache: NameCache,
 }
 
 impl FastRows {
@@ -37,6 +39,7 @@ impl FastRows {
             fields: Vec::with_capacity(8),
             tokens: Vec::with_capacity(64),
             ids: Vec::with_capacity(64),
+            cache: NameCache::default(),
         })
     }
 
@@ -83,7 +86,7 @@ impl FastRows {
         self.tokens.clear();
         let limit = table.max_path_len();
         let mut start = 0;
-        let mut cut = |tokens: &mut Vec<(usize, usize)>, s: usize, e: usize| {
+        let cut = |tokens: &mut Vec<(usize, usize)>, s: usize, e: usize| {
             let t = trim_ascii(path, s, e)?;
             if tokens.len() == limit {
                 return None;
@@ -105,7 +108,16 @@ impl FastRows {
         cut(&mut self.tokens, start, path.len())?;
         self.ids.clear();
         for &(s, e) in &self.tokens {
-            self.ids.push(table.intern_fast(&path[s..e])?);
+            let name = &path[s..e];
+            let id = match self.cache.get(name.as_bytes()) {
+                Some(id) => id,
+                None => {
+                    let id = table.intern_fast(name)?;
+                    self.cache.insert(name.as_bytes(), id);
+                    id
+                }
+            };
+            self.ids.push(id);
         }
         table.add_staged(&self.ids, outcome)
     }

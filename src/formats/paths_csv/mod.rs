@@ -11,11 +11,11 @@ mod row;
 
 use quoted::read_quoted;
 use row::{ChunkResult, name_columns, parse_chunk};
+#[cfg(feature = "arrow")]
 pub(crate) use row::{Splitter, validate_outcome};
 
 use super::{BadRows, ReadReport, blocks};
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
-use crate::outcome::Outcome;
 use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
 
 /// Options of [`read_paths`]. The defaults read ChannelAttribution's files as they are.
@@ -219,6 +219,9 @@ fn read_paths_with<R: Read>(
         let chunks = blocks::split_lines(&block, at);
         at = chunks.last().map_or(at, |c| c.end);
         let previous = std::mem::take(&mut pending);
+        // The chunks start from the vocabulary as it is now, so most of their ids are the
+        // table's and the merge takes their rows as they are.
+        let vocabulary = table.channels().clone();
         let (merged, parsed) = blocks::join(
             || {
                 merge_chunks(
@@ -230,7 +233,9 @@ fn read_paths_with<R: Read>(
                     &mut records,
                 )
             },
-            || blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit)),
+            || blocks::map_ordered(&chunks, |c| {
+                parse_chunk(c, delimiter, &cols, opts, limit, &vocabulary)
+            }),
         );
         merged?;
         pending = parsed;

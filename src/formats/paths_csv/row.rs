@@ -5,6 +5,7 @@ use csv::ByteRecord;
 
 use super::fast::FastRows;
 use super::{Columns, PathCsvOptions, skip_or_fail};
+use crate::channel::Channels;
 use crate::error::{Error, Location, ParseProblem, Result};
 use crate::formats::{ReadReport, blocks};
 use crate::outcome::Outcome;
@@ -29,8 +30,9 @@ pub(super) fn parse_chunk(
     cols: &Columns,
     opts: &PathCsvOptions,
     max_path_len: usize,
+    vocabulary: &Channels,
 ) -> Result<ChunkResult> {
-    let mut table = PathTable::staging();
+    let mut table = PathTable::staging_with(vocabulary.clone());
     table.set_max_path_len(max_path_len);
     let mut report = ReadReport::default();
     let mut splitter = Splitter::new(&opts.separator);
