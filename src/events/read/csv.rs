@@ -300,3 +300,109 @@ fn fields<'r>(
         levels: [get(8)?, get(9)?, get(10)?],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::JourneyOptions;
+    use crate::formats::BadRows;
+
+    /// `read_csv` with the csv crate for every row (the reader before the block path).
+    fn by_records(text: &[u8], opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+        let mut input = io::BufReader::new(text);
+        let mut header = Vec::new();
+        input.read_until(b'\n', &mut header)?;
+        let delimiter = opts.delimiter.or(detect_delimiter(&header)).unwrap_or(b',');
+        let mut rdr = ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(QuoteCount::new(io::Cursor::new(header).chain(input)));
+        let cols = columns(&mut rdr, opts, delimiter, Some(delimiter))?;
+        let mut report = EventReadReport::new(EventFormat::Csv, Some(delimiter));
+        let (mut log, mut rows) = (EventLog::new(), RowParser::new(opts));
+        let start = Location { line: 1, record: 0 };
+        read_records(&mut rdr, start, &cols, opts, &mut rows, &mut log, &mut report)?;
+        Ok((log, report))
+    }
+
+    /// Both readers give the same log (as the table it builds), report and error.
+    fn agree(text: &str, opts: &EventOptions) {
+        let a = crate::events::read_events(text.as_bytes(), opts);
+        let b = by_records(text.as_bytes(), opts);
+        match (a, b) {
+            (Ok((mut la, ra)), Ok((mut lb, rb))) => {
+                assert_eq!(ra, rb, "{text}");
+                let j = JourneyOptions::default();
+                assert_eq!(la.build(&j).unwrap(), lb.build(&j).unwrap(), "{text}");
+            }
+            (Err(ea), Err(eb)) => assert_eq!(ea.to_string(), eb.to_string(), "{text}"),
+            (a, b) => panic!("{text}: {:?} vs {:?}", a.map(|x| x.1), b.map(|x| x.1)),
+        }
+    }
+
+    #[test]
+    fn blocks_read_what_the_csv_crate_reads() {
+        let good = "user_id,timestamp,channel,conversion,value\n\
+                    u1,2024-03-01T10:00:00Z,Search,0,\n\
+                    u2,1709287200,Email,,\n\
+                    u1,2024-03-02T10:00:00+01:00,,1,25.5\n";
+        let bad_rows = [
+            "u1,not a time,Search,0,\n",
+            "u1,2024-03-01T10:00:00Z,Search,0\n",
+            ",2024-03-01T10:00:00Z,Search,0,\n",
+            "u1,2024-03-01T10:00:00Z,,0,\n",
+            "u1,2024-03-01T10:00:00Z,(start),0,\n",
+            "u1,2024-03-01T10:00:00Z,Search,0,3\n",
+            "u1,2024-03-01T10:00:00Z,Search,-1,\n",
+            "   \n",
+            "u3,2024-03-01T10:00:00Z,Search,0,\n\n",
+            "u3,2024-03-01T10:00:00Z,\"Se,arch\",0,\n",
+            "u3,2024-03-01T10:00:00Z,Search,0,\r\n",
+            "u\u{e9},2024-03-01T10:00:00Z, Search ,true,\n",
+        ];
+        for mode in [BadRows::Error, BadRows::Skip] {
+            let opts = EventOptions {
+                bad_rows: mode,
+                ..EventOptions::default()
+            };
+            agree(good, &opts);
+            for bad in bad_rows {
+                agree(&format!("{good}{bad}{}", &good[43..]), &opts);
+                agree(&format!("{good}{bad}"), &opts);
+            }
+            let keyed = EventOptions {
+                key_columns: vec!["campaign".into()],
+                ..opts.clone()
+            };
+            agree(
+                "user_id,timestamp,channel,campaign,conversion\n\
+                 u1,2024-03-01T10:00:00Z,Search,brand,0\n\
+                 u1,2024-03-01T11:00:00Z,Search,,0\n\
+                 u1,2024-03-01T12:00:00Z,Search,a/b,0\n\
+                 u1,2024-03-01T13:00:00Z,,,1\n",
+                &keyed,
+            );
+        }
+    }
+
+    #[test]
+    fn many_blocks_keep_line_numbers() {
+        let mut text = String::from("user_id,timestamp,channel,conversion,value\n");
+        for i in 0..400_000 {
+            text.push_str(&format!("u{},{},C{},0,\n", i % 1000, 1_700_000_000 + i, i % 7));
+        }
+        text.push_str("u1,never,C1,0,\n");
+        // A quote in the last block: the csv crate reads it, its lines shifted to the file's.
+        text.push_str("u2,1700000001,\"C,1\",0,\n\nu2,never,C1,0,\n");
+        let skip = EventOptions {
+            bad_rows: BadRows::Skip,
+            ..EventOptions::default()
+        };
+        agree(&text, &skip);
+        let err = crate::events::read_events(text.as_bytes(), &EventOptions::default());
+        match err {
+            Err(Error::Parse { at, .. }) => assert_eq!(at.line, 400_002),
+            other => panic!("{:?}", other.map(|x| x.1)),
+        }
+    }
+}
