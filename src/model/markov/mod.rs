@@ -21,6 +21,7 @@ use crate::table::PathTable;
 mod config;
 mod counts;
 mod dense;
+mod elim;
 mod fit;
 mod monte_carlo;
 mod order;
@@ -286,7 +287,7 @@ impl Markov {
         let n = table.channels().len();
         let (p_conv, re, re_value, simulated) = match self.solver {
             Solver::Exact => {
-                let plan = solve::Plan::new(&chain, n);
+                let plan = solve::Plan::new(&chain, n, self.max_work);
                 if method == Method::Auto && plan.work > self.max_work {
                     return Err(Error::CostLimit {
                         model: MODEL,
