@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 
 use clap::Parser;
-use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
+use touchpoint::AttributionModel;
+use touchpoint::registry::{CONVERSION_MODELS, ModelOptions, TABLE_MODELS, build_model};
 use touchpoint::synth_truth::{TruthConfig, generate};
-use touchpoint::{AdditiveHazard, AttributionModel, Dda, Logistic};
 
 #[derive(Parser, Debug)]
 #[command(about = "Every model against a known causal truth on seeded synthetic problems")]
@@ -32,7 +32,7 @@ struct Args {
     /// Comma-separated settings: base, interactions, order, time_decay, all.
     #[arg(long, default_value = "base,interactions,order,time_decay,all")]
     settings: String,
-    /// Comma-separated models (default: every model of the registry plus the fitted ones).
+    /// Comma-separated models (default: every model of the registry, conversion models included).
     #[arg(long)]
     models: Option<String>,
 }
@@ -57,31 +57,15 @@ fn setting(name: &str, base: &TruthConfig) -> Option<TruthConfig> {
 
 fn models(list: Option<&str>) -> Result<Vec<Box<dyn AttributionModel>>, touchpoint::Error> {
     let opts = ModelOptions::default();
-    let fitted: Vec<Box<dyn AttributionModel>> = vec![
-        Box::new(Logistic::default()),
-        Box::new(Dda::default()),
-        Box::new(AdditiveHazard::default()),
-    ];
-    let mut out: Vec<Box<dyn AttributionModel>> = Vec::new();
     let names: Vec<String> = match list {
         Some(l) => l.split(',').map(|s| s.trim().to_string()).collect(),
         None => TABLE_MODELS
             .iter()
+            .chain(CONVERSION_MODELS)
             .map(|s| s.to_string())
-            .chain(fitted.iter().map(|m| m.name().into_owned()))
             .collect(),
     };
-    for name in names {
-        match fitted.iter().position(|m| m.name() == name) {
-            Some(i) => out.push(match i {
-                0 => Box::new(Logistic::default()),
-                1 => Box::new(Dda::default()),
-                _ => Box::new(AdditiveHazard::default()),
-            }),
-            None => out.push(build_model(&name, &opts)?),
-        }
-    }
-    Ok(out)
+    names.iter().map(|n| build_model(n, &opts)).collect()
 }
 
 fn main() {

@@ -48,7 +48,8 @@ struct Args {
     #[arg(long, value_name = "K", default_value_t = 8)]
     channels: usize,
     /// Campaign keys `Channel/cJ` spread over the channels by popularity (0: the keys are the
-    /// channels; else at least --channels).
+    /// channels; else at least --channels). With --events: a `campaign` column, each of the 8
+    /// channels having N/8 campaigns (rounded up).
     #[arg(long, value_name = "N", default_value_t = 0)]
     campaigns: usize,
     /// Mean touches per journey, >= 1.
@@ -122,6 +123,7 @@ fn parse() -> Result<Args, String> {
 fn write_events(
     n: u64,
     seed: u64,
+    campaigns_per_channel: usize,
     jsonl: bool,
     output: Option<&str>,
     quiet: bool,
@@ -130,6 +132,7 @@ fn write_events(
     let opts = SynthOptions {
         events: n,
         seed,
+        campaigns_per_channel,
         ..SynthOptions::default()
     };
     let stream = SynthEvents::new(opts).map_err(|e| e.to_string())?;
@@ -191,7 +194,8 @@ fn run(args: Args) -> Result<(), String> {
     };
     let (output, quiet) = (args.output, args.quiet);
     if let Some(n) = args.events {
-        return write_events(n, cfg.seed, args.jsonl, output.as_deref(), quiet);
+        let campaigns = args.campaigns.div_ceil(8);
+        return write_events(n, cfg.seed, campaigns, args.jsonl, output.as_deref(), quiet);
     }
     if args.jsonl {
         return Err("--jsonl goes with --events N".to_string());

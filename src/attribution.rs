@@ -169,6 +169,16 @@ impl Attribution {
     }
 }
 
+/// Every channel named by any of `results`, sorted by name (the rows of the reports that put
+/// several results side by side).
+pub(crate) fn channel_names(results: &[Attribution]) -> Vec<&str> {
+    let names: std::collections::BTreeSet<&str> = results
+        .iter()
+        .flat_map(|a| a.channels.iter().map(|c| c.channel.as_str()))
+        .collect();
+    names.into_iter().collect()
+}
+
 /// Columns of the long results table (one row per model and channel: the CSV of
 /// [`crate::report::write_csv`], Parquet), in order.
 pub const LONG_COLUMNS: [&str; 6] = [

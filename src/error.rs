@@ -536,6 +536,17 @@ pub enum ParseProblem {
         /// The key.
         key: String,
     },
+    /// A channel or key-level value contains the key's level separator, so its levels could
+    /// not be told apart (see the crate's `levels` module).
+    #[error("{field}: `{text}` contains the key level separator `{separator}`")]
+    SeparatorInKey {
+        /// The column (or `channel (from the rules)`).
+        field: String,
+        /// The value.
+        text: String,
+        /// The separator.
+        separator: char,
+    },
 }
 
 /// What is wrong with a binary path table (see [`crate::codec`]); carried by [`Error::Decode`].

@@ -79,6 +79,7 @@ pub mod formats;
 mod hash;
 pub mod html;
 mod journey;
+pub mod levels;
 pub mod model;
 mod outcome;
 mod par;

@@ -107,6 +107,27 @@ impl Compensated {
             self.sum
         }
     }
+
+    /// `(t, r)`: `t` is [`Compensated::value`] and `t + r` is exactly `sum + carry`, so a sum
+    /// shipped as two floats (a DataFusion partial state) loses nothing. `r` is 0 for an
+    /// infinite sum.
+    #[cfg(any(test, feature = "datafusion"))]
+    pub(crate) fn parts(&self) -> (f64, f64) {
+        if !self.sum.is_finite() {
+            return (self.sum, 0.0);
+        }
+        // Knuth's TwoSum: the exact rounding error of `sum + carry`, whatever the magnitudes.
+        let t = self.sum + self.carry;
+        let b = t - self.sum;
+        (t, (self.sum - (t - b)) + (self.carry - b))
+    }
+
+    /// Adds a sum shipped as `(rounded, residue)` by [`Compensated::parts`].
+    #[cfg(any(test, feature = "datafusion"))]
+    pub(crate) fn add_parts(&mut self, rounded: f64, residue: f64) {
+        self.add(rounded);
+        self.carry += residue;
+    }
 }
 
 /// The compensated sum of `xs`.
@@ -125,6 +146,41 @@ mod tests {
         let xs = [1e16, 1.0, -1e16, 1.0];
         assert_eq!(super::sum_compensated(&xs), 2.0);
         assert_eq!(xs.iter().sum::<f64>(), 1.0 - 0.0 + 0.0 + 0.0 * 1.0 + 0.0); // naive loses one
+    }
+
+    #[test]
+    fn compensated_sums_round_once() {
+        use super::Compensated;
+        // fl(0.1) = 0.1000000000000000055511151231257827…; ten of them sum exactly to
+        // 1.000000000000000055511…, whose nearest double is 1.0. A plain running sum ends at
+        // 0.9999999999999999.
+        let mut plain = 0.0;
+        let mut c = Compensated::default();
+        for _ in 0..10 {
+            plain += 0.1;
+            c.add(0.1);
+        }
+        assert_eq!(plain, 0.9999999999999999);
+        assert_eq!(c.parts().0, 1.0);
+        // Shipped as (rounded, residue) and merged in two halves, in either order: the same.
+        let (mut a, mut b) = (Compensated::default(), Compensated::default());
+        for _ in 0..3 {
+            a.add(0.1);
+        }
+        for _ in 0..7 {
+            b.add(0.1);
+        }
+        let (mut ab, mut ba) = (a, b);
+        let (pa, pb) = (a.parts(), b.parts());
+        ab.add_parts(pb.0, pb.1);
+        ba.add_parts(pa.0, pa.1);
+        assert_eq!(ab.parts().0, 1.0);
+        assert_eq!(ba.parts().0, 1.0);
+        // An overflowed sum stays infinite, with no residue.
+        let mut big = Compensated::default();
+        big.add(f64::MAX);
+        big.add(f64::MAX);
+        assert_eq!(big.parts(), (f64::INFINITY, 0.0));
     }
 
     use super::*;

@@ -460,24 +460,14 @@ impl Spend {
                     .into(),
                 ));
             }
-            let channel = rec[channel_col].trim();
-            if channel.is_empty() {
-                return Err(fail(
-                    ParseProblem::EmptyField {
-                        field: "channel".into(),
-                    }
-                    .into(),
-                ));
-            }
-            let text = rec[cost_col].trim();
-            if text.is_empty() {
-                return Err(fail(
-                    ParseProblem::EmptyField {
-                        field: "cost".into(),
-                    }
-                    .into(),
-                ));
-            }
+            let field = |col: usize, name: &str| match rec[col].trim() {
+                "" => Err(fail(
+                    ParseProblem::EmptyField { field: name.into() }.into(),
+                )),
+                text => Ok(text),
+            };
+            let channel = field(channel_col, "channel")?;
+            let text = field(cost_col, "cost")?;
             let cost: f64 = text.parse().map_err(|_| {
                 fail(
                     ParseProblem::NotANumber {
@@ -620,13 +610,7 @@ impl Spend {
                     i,
                     ChannelCredit {
                         channel: e.channel.clone(),
-                        conversions: 0.0,
-                        value: 0.0,
-                        share: 0.0,
-                        value_share: 0.0,
-                        ci: None,
-                        se: None,
-                        spend: None,
+                        ..ZERO_CREDIT
                     },
                 );
             }

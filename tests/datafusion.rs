@@ -4,6 +4,8 @@
 //! Run with `cargo test --features datafusion --test datafusion`.
 #![cfg(feature = "datafusion")]
 
+mod common;
+
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -105,14 +107,7 @@ fn plan(rt: &tokio::runtime::Runtime, ctx: &SessionContext, sql: &str) -> String
 /// A seeded path table with repeated paths (so partitions hold overlapping rows), fractional
 /// values in cents, and whole conversions and nulls.
 fn path_rows(rows: usize, seed: u64) -> (RecordBatch, PathTable) {
-    let names = [
-        "Search",
-        "Email",
-        "Direct",
-        "Display",
-        "Social",
-        "Affiliate",
-    ];
+    let names = &common::POOL[..6];
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (mut paths, mut conv, mut value, mut nulls) = (vec![], vec![], vec![], vec![]);
     let mut reference = PathTable::new();
@@ -157,6 +152,24 @@ fn bytes(t: &PathTable) -> Vec<u8> {
     codec::encode(&t.canonical())
 }
 
+/// Every model gives the same attribution on every `(partitions, table)` as on the first.
+fn models_agree<'a>(mut rest: impl Iterator<Item = (usize, &'a PathTable)> + Clone) {
+    let Some((_, first)) = rest.next() else {
+        return;
+    };
+    for m in models() {
+        let want = m.attribute(first).unwrap();
+        for (p, t) in rest.clone() {
+            assert_eq!(
+                m.attribute(t).unwrap(),
+                want,
+                "{} on {p} partitions",
+                m.name()
+            );
+        }
+    }
+}
+
 #[test]
 fn path_tables_are_identical_on_1_2_4_8_partitions() {
     let rt = runtime();
@@ -193,17 +206,7 @@ fn path_tables_are_identical_on_1_2_4_8_partitions() {
         assert_eq!(t, first, "{p} partitions");
         assert_eq!(bytes(t), bytes(first), "{p} partitions: not bit-identical");
     }
-    for m in models() {
-        let want = m.attribute(first).unwrap();
-        for (p, t) in &results[1..] {
-            assert_eq!(
-                m.attribute(t).unwrap(),
-                want,
-                "{} on {p} partitions",
-                m.name()
-            );
-        }
-    }
+    models_agree(results.iter().map(|(p, t)| (*p, t)));
 }
 
 /// Integer-valued tables come out exactly equal to the table built directly.
@@ -360,17 +363,7 @@ fn journeys_from_raw_events_are_identical_on_1_2_4_8_partitions() {
     let t = table_from_batches(&query(&rt, &ctx, JOURNEYS_SQL)).unwrap();
     assert_eq!(bytes(&t), bytes(&direct), "timestamp column");
 
-    for m in models() {
-        let want = m.attribute(&results[0]).unwrap();
-        for (p, t) in PARTITIONS.iter().zip(&results).skip(1) {
-            assert_eq!(
-                m.attribute(t).unwrap(),
-                want,
-                "{} on {p} partitions",
-                m.name()
-            );
-        }
-    }
+    models_agree(PARTITIONS.into_iter().zip(&results));
 }
 
 /// The SQL recipe of the module docs, in DataFusion's dialect, gives the journeys of
@@ -454,32 +447,30 @@ fn bad_input_fails_the_query_with_the_crate_error() {
     let rt = runtime();
     let (batch, _) = path_rows(10, 1);
     let ctx = session(2, "paths", &batch);
-    let e = query_err(
-        &rt,
-        &ctx,
-        "SELECT touchpoint_paths('A > (start)', 1.0) FROM paths",
-    );
-    assert!(e.contains("reserved"), "{e}");
-    let e = query_err(&rt, &ctx, "SELECT touchpoint_paths('A >> B', 1) FROM paths");
-    assert!(e.contains("empty channel name at position 2"), "{e}");
-    let e = query_err(&rt, &ctx, "SELECT touchpoint_paths('A', -1) FROM paths");
-    assert!(e.contains("invalid conversions = -1"), "{e}");
-    let e = query_err(
-        &rt,
-        &ctx,
-        "SELECT touchpoint_paths(CAST(NULL AS VARCHAR), 1) FROM paths",
-    );
-    assert!(e.contains("NULL path"), "{e}");
-    let e = query_err(&rt, &ctx, "SELECT touchpoint_paths(path) FROM paths");
-    assert!(e.contains("got 1 arguments"), "{e}");
-    let e = query_err(&rt, &ctx, "SELECT touchpoint_merge(path) FROM paths");
-    assert!(e.contains("must be binary"), "{e}");
-    let e = query_err(
-        &rt,
-        &ctx,
-        "SELECT touchpoint_merge(X'0000000001') FROM paths",
-    );
-    assert!(e.contains("bad magic"), "{e}");
+    for (sql, message) in [
+        ("SELECT touchpoint_paths('A > (start)', 1.0) FROM paths", "reserved"),
+        (
+            "SELECT touchpoint_paths('A >> B', 1) FROM paths",
+            "empty channel name at position 2",
+        ),
+        (
+            "SELECT touchpoint_paths('A', -1) FROM paths",
+            "invalid conversions = -1",
+        ),
+        (
+            "SELECT touchpoint_paths(CAST(NULL AS VARCHAR), 1) FROM paths",
+            "NULL path",
+        ),
+        ("SELECT touchpoint_paths(path) FROM paths", "got 1 arguments"),
+        ("SELECT touchpoint_merge(path) FROM paths", "must be binary"),
+        (
+            "SELECT touchpoint_merge(X'0000000001') FROM paths",
+            "bad magic",
+        ),
+    ] {
+        let e = query_err(&rt, &ctx, sql);
+        assert!(e.contains(message), "{sql}: {e}");
+    }
     // A path table from elsewhere merges; NULL counts are 0.
     let shipped = codec::encode(&{
         let mut t = PathTable::new();

@@ -18,6 +18,7 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+
 fn opt(x: Option<f64>, f: fn(f64) -> String) -> String {
     x.map_or_else(|| "-".to_string(), f)
 }
@@ -27,6 +28,21 @@ struct Block {
     title: String,
     columns: Vec<&'static str>,
     rows: Vec<Vec<String>>,
+}
+
+/// A distribution: one row per bin (label, conversions, value, share).
+fn bins_block<'a>(
+    title: String,
+    label: &'static str,
+    bins: impl Iterator<Item = (&'a str, f64, f64, f64)>,
+) -> Block {
+    Block {
+        title,
+        columns: vec![label, "conversions", "value", "share"],
+        rows: bins
+            .map(|(l, c, v, share)| vec![l.to_string(), num(c), num(v), pct(share)])
+            .collect(),
+    }
 }
 
 fn blocks(stats: &PathStats) -> Vec<Block> {
@@ -62,42 +78,26 @@ fn blocks(stats: &PathStats) -> Vec<Block> {
             })
             .collect(),
     });
-    out.push(Block {
-        title: "Path length (touches to conversion)".into(),
-        columns: vec!["touches", "conversions", "value", "share"],
-        rows: stats
+    out.push(bins_block(
+        "Path length (touches to conversion)".into(),
+        "touches",
+        stats
             .path_length
             .iter()
-            .map(|b| {
-                vec![
-                    b.label.clone(),
-                    num(b.conversions),
-                    num(b.value),
-                    pct(b.share),
-                ]
-            })
-            .collect(),
-    });
+            .map(|b| (b.label.as_str(), b.conversions, b.value, b.share)),
+    ));
     if stats.has_time_lag() {
-        out.push(Block {
-            title: format!(
+        out.push(bins_block(
+            format!(
                 "Time lag (first touch to conversion; {} conversions without a time)",
                 num(stats.time_lag_unknown)
             ),
-            columns: vec!["lag", "conversions", "value", "share"],
-            rows: stats
+            "lag",
+            stats
                 .time_lag
                 .iter()
-                .map(|b| {
-                    vec![
-                        b.label.clone(),
-                        num(b.conversions),
-                        num(b.value),
-                        pct(b.share),
-                    ]
-                })
-                .collect(),
-        });
+                .map(|b| (b.label.as_str(), b.conversions, b.value, b.share)),
+        ));
     }
     out.push(Block {
         title: "Channel roles on converting paths".into(),

@@ -12,21 +12,16 @@ use std::borrow::Cow;
 
 use arrow_array::RecordBatch;
 #[cfg(feature = "parquet")]
-use parquet::{
-    arrow::{ProjectionMask, arrow_reader::ParquetRecordBatchReaderBuilder},
-    file::reader::ChunkReader,
-};
+use parquet::{arrow::arrow_reader::ParquetRecordBatchReaderBuilder, file::reader::ChunkReader};
 
 use super::log::EventLog;
 use super::read::{EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
 use crate::error::{Error, Result};
+#[cfg(feature = "parquet")]
+use crate::formats::arrow::parquet_io::{parquet_error, projected_batches};
 use crate::formats::arrow::columns::{
     Numbers, Strings, Times, column, optional_column, row_location,
 };
-
-/// Rows per decoded Parquet batch.
-#[cfg(feature = "parquet")]
-const BATCH_ROWS: usize = 65_536;
 
 /// Reads event rows from Arrow record batches into a new [`EventLog`].
 ///
@@ -41,6 +36,7 @@ pub fn read_events_arrow<'b, I>(
 where
     I: IntoIterator<Item = &'b RecordBatch>,
 {
+    super::read::validate_options(opts)?;
     let mut log = EventLog::new();
     let mut report = EventReadReport::new(EventFormat::Parquet, None);
     let mut rows = RowParser::new(opts);
@@ -61,24 +57,10 @@ pub fn read_events_parquet<R: ChunkReader + 'static>(
     input: R,
     opts: &EventOptions,
 ) -> Result<(EventLog, EventReadReport)> {
-    let parquet_error = |e: parquet::errors::ParquetError| {
-        Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(input).map_err(parquet_error)?;
     let schema = builder.schema().clone();
     let wanted: Vec<&str> = column_names(opts).iter().filter_map(|c| c.0).collect();
-    let roots = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| wanted.contains(&f.name().as_str()))
-        .map(|(i, _)| i);
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let batches = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(parquet_error)?;
+    let batches = projected_batches(builder, |name| wanted.contains(&name))?;
     let mut log = EventLog::new();
     let mut report = EventReadReport::new(EventFormat::Parquet, None);
     let mut rows = RowParser::new(opts);
@@ -146,6 +128,7 @@ fn push_batch(
     let conversion = numbers(5)?;
     let value = numbers(6)?;
     let order = strings(7)?;
+    let levels = [strings(8)?, strings(9)?, strings(10)?];
     let text = |s: &Option<Strings<'_>>, i: usize| -> Cow<'static, str> {
         s.as_ref()
             .and_then(|s| s.get(i))
@@ -171,6 +154,11 @@ fn push_batch(
             conversion: number(&conversion, i),
             value: number(&value, i),
             order: text(&order, i),
+            levels: [
+                text(&levels[0], i),
+                text(&levels[1], i),
+                text(&levels[2], i),
+            ],
         });
         let stored = fields.and_then(|f| {
             if f.time_micros.is_none() {

@@ -84,7 +84,8 @@ pub use arrow::{read_events_parquet, read_events_parquet_file};
 pub use build::{JourneyOptions, JourneyReport, Journeys, NullJourneys, UnattributedConversion};
 pub use log::EventLog;
 pub use read::{
-    ChannelInput, EventFormat, EventOptions, EventReadReport, read_events, read_events_into,
+    ChannelInput, EventFormat, EventOptions, EventReadReport, MAX_KEY_COLUMNS, NOT_SET,
+    read_events, read_events_into,
 };
 pub use rules::{ChannelRule, ChannelRules, DEFAULT_CHANNEL_RULES, DEFAULT_FALLBACK_CHANNEL};
 pub use stream::{

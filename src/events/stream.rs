@@ -304,21 +304,7 @@ impl JourneyStream {
     /// As [`StreamConfig::validate`].
     pub fn new(config: StreamConfig) -> Result<JourneyStream> {
         config.validate()?;
-        Ok(JourneyStream {
-            lateness: lateness_us(&config),
-            cutter: Cutter::new(&config.journeys),
-            config,
-            channels: Channels::new(),
-            users: Vec::new(),
-            free: Vec::new(),
-            index: HashTable::new(),
-            timers: BTreeSet::new(),
-            max_seen: None,
-            flushed: false,
-            seq: 0,
-            closed: Journeys::default(),
-            late: LateReport::default(),
-        })
+        Ok(JourneyStream::from_parts(config, JourneyReport::default()))
     }
 
     /// The configuration.

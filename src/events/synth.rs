@@ -38,6 +38,11 @@ pub struct SynthOptions {
     pub epoch_millis: bool,
     /// The seed (default 0).
     pub seed: u64,
+    /// Campaigns per channel (default 0: no `campaign` column). With N > 0 each touch also
+    /// has a campaign `c1` … `cN` of its channel, `cJ` drawn with weight `1/J`, written in a
+    /// `campaign` column after `channel` (empty on conversion rows): a log for runs at the
+    /// campaign level (see [`crate::levels`]). With 0 the stream is exactly as before.
+    pub campaigns_per_channel: usize,
 }
 
 impl Default for SynthOptions {
@@ -62,6 +67,7 @@ impl Default for SynthOptions {
             mean_gap: TimeDelta::days(2),
             epoch_millis: false,
             seed: 0,
+            campaigns_per_channel: 0,
         }
     }
 }
@@ -106,6 +112,9 @@ pub struct SynthEvent {
     pub channel: Option<usize>,
     /// Conversion value (0 for a touch; 10 to 200 with two decimals for a conversion).
     pub value: f64,
+    /// Campaign index (0-based, written `c<index + 1>`) of a touch, when
+    /// [`SynthOptions::campaigns_per_channel`] is set.
+    pub campaign: Option<usize>,
 }
 
 /// The event stream: users one after another, each user's events in a shuffled order (so the
@@ -118,6 +127,8 @@ pub struct SynthEvents {
     channels: WeightedIndex<f64>,
     /// Touches per user after the first.
     extra_touches: Geometric,
+    /// Campaign weights `1/(j+1)` within a channel, when there are campaigns.
+    campaigns: Option<WeightedIndex<f64>>,
     emitted: u64,
     user: u64,
     buffer: Vec<SynthEvent>,
@@ -139,11 +150,19 @@ impl SynthEvents {
         let channels = WeightedIndex::new(weights).map_err(|e| bad("channels", &e))?;
         let extra_touches =
             Geometric::new(1.0 / opts.mean_touches).map_err(|e| bad("mean_touches", &e))?;
+        let campaigns = match opts.campaigns_per_channel {
+            0 => None,
+            n => Some(
+                WeightedIndex::new((0..n).map(|j| 1.0 / (j + 1) as f64))
+                    .map_err(|e| bad("campaigns_per_channel", &e))?,
+            ),
+        };
         Ok(SynthEvents {
             rng: Xoshiro256PlusPlus::seed_from_u64(opts.seed),
             opts,
             channels,
             extra_touches,
+            campaigns,
             emitted: 0,
             user: 0,
             buffer: Vec::new(),
@@ -161,11 +180,13 @@ impl SynthEvents {
         let gap = o.mean_gap.num_microseconds().unwrap_or(i64::MAX) as f64;
         for _ in 0..touches {
             let channel = self.channels.sample(rng);
+            let campaign = self.campaigns.as_ref().map(|c| c.sample(rng));
             self.buffer.push(SynthEvent {
                 user: self.user,
                 at: t,
                 channel: Some(channel),
                 value: 0.0,
+                campaign,
             });
             if rng.random_bool(o.conversion_rate) {
                 // Cents from 10.00 to 200.00.
@@ -175,6 +196,7 @@ impl SynthEvents {
                     at: t + rng.random_range(0..2 * 3_600_000_000i64),
                     channel: None,
                     value,
+                    campaign: None,
                 });
             }
             let step: f64 = Exp1.sample(rng);
@@ -205,8 +227,10 @@ impl SynthEvents {
     fn write<W: Write>(self, out: W, csv: bool) -> Result<u64> {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         let opts = self.opts.clone();
+        let with_campaign = opts.campaigns_per_channel > 0;
         if csv {
-            writeln!(out, "user_id,timestamp,channel,conversion,value")?;
+            let campaign = if with_campaign { ",campaign" } else { "" };
+            writeln!(out, "user_id,timestamp,channel{campaign},conversion,value")?;
         }
         let mut n = 0;
         for e in self {
@@ -235,7 +259,12 @@ impl SynthEvents {
                 } else {
                     channel.to_string()
                 };
-                writeln!(out, "u{},{time},{channel},{conv},{value}", e.user)?;
+                let campaign = match (with_campaign, e.campaign) {
+                    (false, _) => String::new(),
+                    (true, None) => ",".into(),
+                    (true, Some(j)) => format!(",c{}", j + 1),
+                };
+                writeln!(out, "u{},{time},{channel}{campaign},{conv},{value}", e.user)?;
             } else {
                 let channel = serde_json::to_string(channel).map_err(std::io::Error::other)?;
                 let value = if value.is_empty() {
@@ -243,9 +272,13 @@ impl SynthEvents {
                 } else {
                     value
                 };
+                let campaign = match e.campaign {
+                    Some(j) => format!(",\"campaign\":\"c{}\"", j + 1),
+                    None => String::new(),
+                };
                 writeln!(
                     out,
-                    "{{\"user_id\":\"u{}\",\"timestamp\":{time},\"channel\":{channel},\"conversion\":{conv},\"value\":{value}}}",
+                    "{{\"user_id\":\"u{}\",\"timestamp\":{time},\"channel\":{channel}{campaign},\"conversion\":{conv},\"value\":{value}}}",
                     e.user
                 )?;
             }

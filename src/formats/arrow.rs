@@ -19,7 +19,7 @@ use crate::table::PathTable;
 
 pub(crate) mod columns;
 #[cfg(feature = "parquet")]
-mod parquet_io;
+pub(crate) mod parquet_io;
 
 use columns::{Numbers, Paths, row_location};
 #[cfg(feature = "parquet")]
@@ -506,14 +506,8 @@ mod tests {
         let mut t = PathTable::new();
         t.add(["A", "B"], Outcome::new(1.0, 2.0, 3.0)).unwrap();
         let b = paths_to_arrow(&t).unwrap();
-        let names: Vec<&str> = b
-            .schema_ref()
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
         assert_eq!(
-            names,
+            columns::column_names(&b),
             [
                 "path",
                 "total_conversions",

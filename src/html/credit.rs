@@ -1,23 +1,13 @@
 //! The model comparison and spend sections, and the data the page's script reads.
 
-use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::svg::{HBar, HRow, hbars};
 use super::text::{self, esc, script_json};
 use super::{HtmlReport, Num, header};
-use crate::attribution::{Attribution, ChannelCredit};
+use crate::attribution::{Attribution, ChannelCredit, channel_names};
 use crate::error::{Error, Result};
-
-/// Every channel of any result, sorted by name.
-fn channel_names(results: &[Attribution]) -> Vec<&str> {
-    let names: BTreeSet<&str> = results
-        .iter()
-        .flat_map(|a| a.channels.iter().map(|c| c.channel.as_str()))
-        .collect();
-    names.into_iter().collect()
-}
 
 fn options(results: &[Attribution], selected: &str) -> String {
     results

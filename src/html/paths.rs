@@ -67,6 +67,11 @@ fn path_table(rows: &[PathRow]) -> String {
     s
 }
 
+/// The (label, conversions) bars of distribution rows.
+fn bars(rows: &[(&str, f64, f64, f64)]) -> Vec<(String, f64)> {
+    rows.iter().map(|r| (r.0.to_string(), r.1)).collect()
+}
+
 /// A small bins table: label, conversions, value, share.
 fn bins_table(t: &str, bins: &[(&str, f64, f64, f64)]) -> String {
     let mut s = format!(
@@ -130,32 +135,24 @@ pub(crate) fn paths_section(stats: &PathStats) -> String {
         ));
     }
     s.push_str(r#"<div class="charts">"#);
-    let len: Vec<(String, f64)> = stats
-        .path_length
-        .iter()
-        .map(|b| (b.label.clone(), b.conversions))
-        .collect();
     let len_rows: Vec<(&str, f64, f64, f64)> = stats
         .path_length
         .iter()
         .map(|b| (b.label.as_str(), b.conversions, b.value, b.share))
         .collect();
+    let len = bars(&len_rows);
     s.push_str(&format!(
         "<figure><figcaption>Path length: conversions by touches on the path</figcaption>{}{}</figure>",
         columns(&len, 0, text::num, "Conversions by path length"),
         bins_table("len", &len_rows)
     ));
     if stats.has_time_lag() {
-        let lag: Vec<(String, f64)> = stats
-            .time_lag
-            .iter()
-            .map(|b| (b.label.clone(), b.conversions))
-            .collect();
         let lag_rows: Vec<(&str, f64, f64, f64)> = stats
             .time_lag
             .iter()
             .map(|b| (b.label.as_str(), b.conversions, b.value, b.share))
             .collect();
+        let lag = bars(&lag_rows);
         let unknown = if stats.time_lag_unknown > 0.0 {
             format!(
                 r#"<p class="empty">{} conversions without a conversion time are not shown.</p>"#,

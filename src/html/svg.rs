@@ -97,6 +97,30 @@ fn legend(svg: &mut String, items: &[(String, usize)], x: f64, y: f64) {
     }
 }
 
+/// A row's label, right-aligned at `x`: clipped to 28 characters, the full name as its tooltip.
+fn row_label(svg: &mut String, name: &str, x: f64, y: f64) {
+    let _ = write!(
+        svg,
+        r#"<text x="{x:.1}" y="{y:.1}" class="lbl" text-anchor="end"><title>{}</title>{}</text>"#,
+        esc(name),
+        esc(&clip(name, 28))
+    );
+}
+
+/// Vertical grid lines at the round ticks of `x`, from `top` to `bottom`, labelled below with
+/// `fmt`.
+fn grid(svg: &mut String, x: &Scale, top: f64, bottom: f64, fmt: fn(f64) -> String) {
+    for t in ticks(x.lo, x.hi) {
+        let px = x.at(t);
+        let _ = write!(
+            svg,
+            r#"<line x1="{px:.1}" y1="{top:.1}" x2="{px:.1}" y2="{bottom:.1}" class="grid"/><text x="{px:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
+            bottom + 14.0,
+            esc(&fmt(t))
+        );
+    }
+}
+
 /// One bar of [`hbars`].
 pub(crate) struct HBar {
     /// The value drawn.
@@ -148,26 +172,10 @@ pub(crate) fn hbars(
     let x = Scale::new(lo, hi, label_w, label_w + plot_w);
     let mut svg = open(w, h, label);
     legend(&mut svg, items, label_w, 14.0);
-    let bottom = top + rows.len() as f64 * row_h;
-    for t in ticks(x.lo, x.hi) {
-        let px = x.at(t);
-        let _ = write!(
-            svg,
-            r#"<line x1="{px:.1}" y1="{top:.1}" x2="{px:.1}" y2="{bottom:.1}" class="grid"/><text x="{px:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
-            bottom + 14.0,
-            esc(&fmt(t))
-        );
-    }
+    grid(&mut svg, &x, top, top + rows.len() as f64 * row_h, fmt);
     for (i, r) in rows.iter().enumerate() {
         let y0 = top + i as f64 * row_h + 5.0;
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" class="lbl" text-anchor="end"><title>{}</title>{}</text>"#,
-            label_w - 8.0,
-            y0 + row_h / 2.0 - 3.0,
-            esc(&r.label),
-            esc(&clip(&r.label, 28))
-        );
+        row_label(&mut svg, &r.label, label_w - 8.0, y0 + row_h / 2.0 - 3.0);
         for b in &r.bars {
             let y = y0 + b.slot as f64 * (bar_h + 2.0);
             let (x0, x1) = (x.at(0.0), x.at(b.value));
@@ -233,26 +241,10 @@ pub(crate) fn stacked(
     let x = Scale::new(0.0, hi, label_w, label_w + plot_w);
     let mut svg = open(w, h, label);
     legend(&mut svg, items, label_w, 14.0);
-    let bottom = top + rows.len() as f64 * row_h;
-    for t in ticks(x.lo, x.hi) {
-        let px = x.at(t);
-        let _ = write!(
-            svg,
-            r#"<line x1="{px:.1}" y1="{top:.1}" x2="{px:.1}" y2="{bottom:.1}" class="grid"/><text x="{px:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
-            bottom + 14.0,
-            esc(&fmt(t))
-        );
-    }
+    grid(&mut svg, &x, top, top + rows.len() as f64 * row_h, fmt);
     for (i, (name, values)) in rows.iter().enumerate() {
         let y = top + i as f64 * row_h + 5.0;
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" class="lbl" text-anchor="end"><title>{}</title>{}</text>"#,
-            label_w - 8.0,
-            y + bar_h - 5.0,
-            esc(name),
-            esc(&clip(name, 28))
-        );
+        row_label(&mut svg, name, label_w - 8.0, y + bar_h - 5.0);
         let mut at = 0.0;
         for (s, &v) in values.iter().enumerate() {
             let v = v.max(0.0);

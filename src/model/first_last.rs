@@ -45,6 +45,10 @@ impl LastTouch {
 
 impl TouchWeights for FirstTouch {
     type Prep = ();
+    fn position_only(&self) -> bool {
+        true
+    }
+
     fn prepare(&self, _: &PathTable) -> Result<()> {
         Ok(())
     }
@@ -56,6 +60,10 @@ impl TouchWeights for FirstTouch {
 
 impl TouchWeights for LastTouch {
     type Prep = ();
+    fn position_only(&self) -> bool {
+        true
+    }
+
     fn prepare(&self, _: &PathTable) -> Result<()> {
         Ok(())
     }

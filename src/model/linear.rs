@@ -60,6 +60,11 @@ impl Linear {
 impl TouchWeights for Linear {
     type Prep = ();
 
+    /// Per touch only: distinct channels and runs depend on which channels the touches are.
+    fn position_only(&self) -> bool {
+        self.mode == LinearMode::PerTouch
+    }
+
     fn prepare(&self, _: &PathTable) -> Result<()> {
         Ok(())
     }

@@ -39,8 +39,8 @@ mod shapley;
 mod time_decay;
 
 pub use dda::{
-    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardFit,
-    HazardParameter, Interactions, Logistic, LogisticFit,
+    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardCredit,
+    HazardFit, HazardInteraction, HazardParameter, Interactions, Logistic, LogisticFit,
 };
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};
@@ -97,5 +97,14 @@ pub trait AttributionModel: Send + Sync + std::fmt::Debug {
     /// As [`AttributionModel::attribute`].
     fn fit(&self, table: &PathTable) -> Result<FittedModel> {
         FittedModel::calibrated(self.attribute(table)?, table)
+    }
+
+    /// Is the model additive over key levels: does the roll-up of its credit at a finer level
+    /// ([`crate::levels::KeyLevels::rollup`]) equal its credit at the coarser level? True for
+    /// models that credit each touch by its position or time alone (first and last touch,
+    /// linear per touch, the position-based family, time decay); false by default. See
+    /// [`crate::levels`].
+    fn additive_over_levels(&self) -> bool {
+        false
     }
 }

@@ -167,6 +167,10 @@ fn check_weights(model: &'static str, w: &[(&'static str, f64)]) -> Result<()> {
 impl TouchWeights for PositionBased {
     type Prep = ();
 
+    fn position_only(&self) -> bool {
+        true
+    }
+
     fn prepare(&self, _: &PathTable) -> Result<()> {
         self.validate()
     }
@@ -273,6 +277,10 @@ impl WShaped {
 
 impl TouchWeights for WShaped {
     type Prep = ();
+
+    fn position_only(&self) -> bool {
+        true
+    }
 
     fn prepare(&self, _: &PathTable) -> Result<()> {
         self.validate()

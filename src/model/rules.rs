@@ -71,6 +71,13 @@ pub(crate) trait TouchWeights: Sync {
         scratch: &mut Scratch,
         out: &mut [f64],
     ) -> Result<()>;
+
+    /// Do the weights depend on the touches' positions and times alone, never on which
+    /// channels they are? Then the model is additive over key levels
+    /// ([`AttributionModel::additive_over_levels`](crate::AttributionModel::additive_over_levels)).
+    fn position_only(&self) -> bool {
+        false
+    }
 }
 
 /// Runs a rule-based model: Σ_r c_r·ω_t(r) per channel (and v_r for value).
@@ -215,6 +222,9 @@ macro_rules! rule_model {
                 let attribution = self.attribute(table)?;
                 let rule = $crate::fit::RuleSpec::$t(self.clone());
                 Ok($crate::fit::FittedModel::rule(attribution, rule))
+            }
+            fn additive_over_levels(&self) -> bool {
+                $crate::model::rules::TouchWeights::position_only(self)
             }
         }
         impl $crate::model::RuleBased for $t {

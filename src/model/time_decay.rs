@@ -86,6 +86,10 @@ impl TouchWeights for TimeDecay {
     /// Half-life in microseconds.
     type Prep = f64;
 
+    fn position_only(&self) -> bool {
+        true
+    }
+
     fn prepare(&self, _: &PathTable) -> Result<f64> {
         self.validate()?;
         // In f64 rather than `num_microseconds()`, which saturates at ~292,000 years and would

@@ -34,14 +34,17 @@ use crate::attribution::Attribution;
 use crate::bootstrap::{Bootstrap, Intervals};
 use crate::error::Result;
 use crate::fit::FittedModel;
+use crate::levels::RolledUp;
 use crate::model::{AttributionModel, MarkovFit, Transition};
 use crate::registry::{Entry, ModelOptions, Setting, lookup, model_names};
 use crate::report::{BootstrapSummary, Summary};
 use crate::table::PathTable;
 
 mod input;
+mod levels;
 
 pub use input::{Input, InputReport, InputWarning, Loaded, load, load_with_journeys};
+pub use levels::LevelRun;
 
 /// What to run: the models by registry name, their options, the bootstrap.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,6 +62,9 @@ pub struct RunConfig {
     /// Fit every model for per-journey credit ([`RunReport::fitted`]); table-level models then
     /// also calibrate their channel weights (see [`crate::fit`]).
     pub per_journey: bool,
+    /// The key level of the run and its roll-up (see [`crate::levels`]); `None` runs on the
+    /// keys as the table has them.
+    pub levels: Option<LevelRun>,
 }
 
 impl RunConfig {
@@ -74,6 +80,7 @@ impl RunConfig {
             transitions: false,
             bootstrap: None,
             per_journey: false,
+            levels: None,
         }
     }
 
@@ -171,6 +178,7 @@ pub struct Pipeline {
     transitions: bool,
     bootstrap: Option<Bootstrap>,
     per_journey: bool,
+    levels: Option<LevelRun>,
 }
 
 impl Pipeline {
@@ -194,12 +202,16 @@ impl Pipeline {
         if config.transitions {
             config.options.markov.validate()?;
         }
+        if let Some(l) = &config.levels {
+            l.validate()?;
+        }
         Ok(Pipeline {
             models,
             options: config.options,
             transitions: config.transitions,
             bootstrap: config.bootstrap,
             per_journey: config.per_journey,
+            levels: config.levels,
         })
     }
 
@@ -259,6 +271,14 @@ impl Pipeline {
             transitions: fit.transitions(),
             fit,
         });
+        let (mut results, direct) = match &self.levels {
+            Some(l) => {
+                let models: Vec<&dyn AttributionModel> =
+                    self.models.iter().map(|(_, m)| m.as_ref()).collect();
+                l.finish(results, &models, table)?
+            }
+            None => (results, Vec::new()),
+        };
         let mut intervals = Vec::new();
         let mut bootstrap = None;
         if let Some(boot) = &self.bootstrap {
@@ -268,7 +288,18 @@ impl Pipeline {
                     model: &result.model,
                     replicates: boot.replicates,
                 });
-                let ci = boot.run(model.as_ref(), table)?;
+                let rollup = self.levels.as_ref().and_then(|l| Some((l, l.rollup?)));
+                let ci = match rollup {
+                    Some((l, depth)) => {
+                        let rolled = RolledUp {
+                            model: model.as_ref(),
+                            levels: l.levels.clone(),
+                            depth,
+                        };
+                        boot.run(&rolled, table)?
+                    }
+                    None => boot.run(model.as_ref(), table)?,
+                };
                 observer.done();
                 ci.annotate(result);
                 degenerate.insert(result.model.clone(), ci.degenerate);
@@ -276,6 +307,7 @@ impl Pipeline {
             }
             bootstrap = Some(BootstrapSummary::new(boot, degenerate));
         }
+        results.extend(direct);
         Ok(RunReport {
             results,
             intervals,

@@ -36,14 +36,13 @@
 //! # Ok::<(), touchpoint::Error>(())
 //! ```
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::attribution::Attribution;
+use crate::attribution::{Attribution, channel_names};
 use crate::error::{Error, Result};
 
 mod channelattribution;
@@ -143,15 +142,6 @@ pub fn write_report<W: Write>(
         Format::Jsonl => write_jsonl(out, results),
         Format::Wide => write_wide(out, results),
     }
-}
-
-/// Every channel named by any of `results`, sorted.
-fn channel_names(results: &[Attribution]) -> Vec<&str> {
-    let names: BTreeSet<&str> = results
-        .iter()
-        .flat_map(|a| a.channels.iter().map(|c| c.channel.as_str()))
-        .collect();
-    names.into_iter().collect()
 }
 
 /// (C, V, U) of the first result (every result of one run has the same totals); 0 without any.

@@ -172,5 +172,6 @@ mod compare;
 mod errors;
 mod events;
 mod generate;
+mod levels;
 mod markov;
 mod outputs;

@@ -82,7 +82,7 @@ pub(super) fn json_row<'l>(
         }
         out
     };
-    let [user, time, c0, c1, c2, conversion, value, order] = out;
+    let [user, time, c0, c1, c2, conversion, value, order, l0, l1, l2] = out;
     Ok(Fields {
         user,
         time,
@@ -91,6 +91,7 @@ pub(super) fn json_row<'l>(
         conversion,
         value,
         order,
+        levels: [l0, l1, l2],
     })
 }
 
@@ -323,6 +324,9 @@ mod tests {
             (Some("conv"), false),
             (Some("value"), false),
             (None, false),
+            (None, false),
+            (None, false),
+            (None, false),
         ];
         let line = br#"{"uid": 42, "ts": 1710057600, "ctx": {"src": "google", "med": "cpc"}, "conv": true, "value": null}"#;
         let f = json_row(line, &names).unwrap();
@@ -349,6 +353,9 @@ mod tests {
             (None, false),
             (Some("conv"), false),
             (Some("value"), false),
+            (None, false),
+            (None, false),
+            (None, false),
             (None, false),
         ];
         let line = br#"{"skip": {"deep": [1, {"x": 2}]}, "uid": 42, "ts": 1710057600.25, "ch": "A\"B", "conv": true, "value": null}"#;
@@ -393,6 +400,9 @@ mod tests {
             (None, false),
             (None, false),
             (None, false),
+            (None, false),
+            (None, false),
+            (None, false),
         ];
         let f = json_row(
             br#"{"uid": 98765432109876543211, "ts": 1, "ch": "A"}"#,
@@ -409,6 +419,9 @@ mod tests {
             (Some("/u/id"), true),
             (Some("ts"), true),
             (Some("ch"), true),
+            (None, false),
+            (None, false),
+            (None, false),
             (None, false),
             (None, false),
             (None, false),

@@ -56,6 +56,12 @@ fn type_error(column: &str, expected: &'static str, found: &DataType) -> Error {
     })
 }
 
+/// The names of the columns of `batch`, in order.
+pub(crate) fn column_names(batch: &RecordBatch) -> Vec<&str> {
+    let fields = batch.schema_ref().fields();
+    fields.iter().map(|f| f.name().as_str()).collect()
+}
+
 /// The column `name` of `batch`.
 ///
 /// # Errors
@@ -63,15 +69,9 @@ fn type_error(column: &str, expected: &'static str, found: &DataType) -> Error {
 /// [`ParseProblem::DuplicateColumn`], at [`SCHEMA`].
 pub(crate) fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array> {
     optional_column(batch, name)?.ok_or_else(|| {
-        let found: Vec<&str> = batch
-            .schema_ref()
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
         schema_error(ParseProblem::MissingColumn {
             name: name.to_string(),
-            found: found.join(","),
+            found: column_names(batch).join(","),
         })
     })
 }

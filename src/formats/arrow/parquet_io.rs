@@ -5,7 +5,7 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::file::reader::ChunkReader;
@@ -19,8 +19,30 @@ use crate::table::PathTable;
 /// Rows per record batch the Parquet reader decodes at a time (bounds its memory).
 pub const PARQUET_BATCH_ROWS: usize = 65_536;
 
-fn parquet_error(e: parquet::errors::ParquetError) -> Error {
+/// A Parquet decoding error, as the crate's I/O error.
+pub(crate) fn parquet_error(e: parquet::errors::ParquetError) -> Error {
     Error::Io(std::io::Error::other(e))
+}
+
+/// The record batches of a Parquet file, [`PARQUET_BATCH_ROWS`] at a time, decoding only the
+/// root columns whose name `wanted` accepts.
+pub(crate) fn projected_batches<R: ChunkReader + 'static>(
+    builder: ParquetRecordBatchReaderBuilder<R>,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<ParquetRecordBatchReader> {
+    let roots = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| wanted(f.name()))
+        .map(|(i, _)| i);
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    builder
+        .with_projection(mask)
+        .with_batch_size(PARQUET_BATCH_ROWS)
+        .build()
+        .map_err(parquet_error)
 }
 
 /// Reads a path table from a Parquet file (a [`std::fs::File`], or `bytes::Bytes` for data in
@@ -60,18 +82,9 @@ pub fn read_paths_parquet<R: ChunkReader + 'static>(
         opts.value_column.as_ref(),
         opts.null_column.as_ref(),
     ];
-    let roots = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| wanted.contains(&Some(f.name())))
-        .map(|(i, _)| i);
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let batches = builder
-        .with_projection(mask)
-        .with_batch_size(PARQUET_BATCH_ROWS)
-        .build()
-        .map_err(parquet_error)?;
+    let batches = projected_batches(builder, |name| {
+        wanted.iter().any(|w| w.is_some_and(|w| w == name))
+    })?;
     reader.push_all(batches)?;
     Ok(reader.finish())
 }

@@ -1,7 +1,7 @@
 //! The binary path-table codec: round trips on random tables (timed rows included), the
 //! shard → encode → merge → model shape, robustness on corrupted input, and its size.
 
-mod common;
+use crate::common;
 
 use common::{arb_journeys, arb_rows, table_from, timed_table_from};
 use proptest::prelude::*;
@@ -371,7 +371,8 @@ fn encoded_size_per_row_100k() {
     size_check(100_000);
 }
 
-/// The 1M-row figure of the README: `cargo test --release --test codec -- --ignored --nocapture`.
+/// The 1M-row figure of the README:
+/// `cargo test --release --test reliability codec:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "1M rows: run in release with --ignored"]
 fn encoded_size_per_row_1m() {

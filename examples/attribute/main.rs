@@ -11,7 +11,6 @@
 //! program maps options to it and writes what it reports.
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -19,23 +18,30 @@ use chrono::TimeDelta;
 use clap::Parser;
 use touchpoint::analytics::{self, PathStats, PathStatsOptions};
 use touchpoint::bootstrap::{Bootstrap, Scheme};
-use touchpoint::events::{
-    ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys, parse_duration,
-};
+use touchpoint::events::{ChannelInput, ChannelRules, EventOptions, JourneyOptions, NullJourneys};
 use touchpoint::fit::write_per_touch;
 use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::pipeline::{
-    Input, InputWarning, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
+    Input, InputWarning, LevelRun, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
 };
 use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
 use touchpoint::spend::{Spend, SpendOptions};
-use touchpoint::{Attribution, Markov, Solver, Transition, ValueMode};
+use touchpoint::{Markov, Solver, ValueMode};
 
-#[path = "common/mod.rs"]
+#[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
-use common::{Bad, Failure, PathCsvArgs, Progress, count, emit, emit_to, located, seed, set_jobs};
+use common::{Failure, PathCsvArgs, Progress, count, emit, emit_to, located, seed, set_jobs};
+
+mod levels;
+mod outputs;
+mod values;
+use levels::LevelArgs;
+use outputs::{write_heatmap, write_svg, write_transitions};
+use values::{
+    HalfLife, half_life, level, lookback, null_rule, positive_limit, scheme, value_mode, weights,
+};
 
 const ABOUT: &str =
     "attribute: credit marketing channels for conversions (multi-touch attribution)";
@@ -242,14 +248,8 @@ struct Cli {
     /// Markov transition heatmap, and ROAS with --spend.
     #[arg(long, value_name = "FILE", help_heading = "REPORTS")]
     html: Option<String>,
-}
-
-/// Half-life as given on the command line.
-#[derive(Clone, Debug, PartialEq)]
-enum HalfLife {
-    Touches(f64),
-    /// A duration, and the text it was given as.
-    Time(TimeDelta, String),
+    #[command(flatten)]
+    levels: LevelArgs,
 }
 
 fn main() {
@@ -285,6 +285,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         b
     });
     let mut warnings = unused_option_warnings(&cli, &config.models);
+    let mut level_run = cli.levels.run()?;
+    let (mut input, shown, name) = input(&cli)?;
+    if let Some(l) = &mut level_run {
+        l.prepare_input(&mut input);
+    }
+    config.levels = level_run.clone();
     let pipeline = Pipeline::new(config)?;
     if (cli.svg.is_some() || cli.heatmap.is_some()) && !cfg!(feature = "plot") {
         return Err(Failure::Message(
@@ -310,13 +316,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
     };
 
     let started = Instant::now();
-    let (input, shown, name) = input(&cli)?;
-    let (loaded, journeys) = if cli.per_touch.is_some() {
+    let (mut loaded, mut journeys) = if cli.per_touch.is_some() {
         let (l, j) = load_with_journeys(input).map_err(|e| located(&shown, e))?;
         (l, Some(j))
     } else {
         (load(input).map_err(|e| located(&shown, e))?, None)
     };
+    if let Some(l) = &level_run {
+        l.project(&mut loaded).map_err(|e| located(&shown, e))?;
+        if loaded.report.paths().is_some() && journeys.is_some() {
+            // Path rows are the journeys: keyed by the rows of the table at the run's level.
+            journeys = Some(touchpoint::fit::journeys_of_table(&loaded.table));
+        }
+        warnings.extend(rollup_warning(l, &pipeline));
+    }
     warnings.extend(input_warnings(&cli, &shown, &loaded)?);
     let read_secs = started.elapsed().as_secs_f64();
 
@@ -436,6 +449,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
         print_summary(&shown, &loaded, &report, read_secs, model_secs);
     }
     Ok(())
+}
+
+/// A warning that a roll-up of models that are not additive over levels differs from a run at
+/// the coarser level (unless both are reported).
+fn rollup_warning(l: &LevelRun, pipeline: &Pipeline) -> Option<String> {
+    let to = l.rollup?;
+    if l.compare_direct {
+        return None;
+    }
+    let not_additive: Vec<&str> = pipeline
+        .model_names()
+        .filter(|n| {
+            touchpoint::registry::build_model(n, &ModelOptions::default())
+                .is_ok_and(|m| !m.additive_over_levels())
+        })
+        .collect();
+    (!not_additive.is_empty()).then(|| {
+        format!(
+            "--rollup {}: {} {} not additive over levels: the rolled-up credit differs from a \
+             run at that level (--rollup-compare reports both)",
+            l.levels.name(to),
+            not_additive.join(", "),
+            if not_additive.len() == 1 { "is" } else { "are" }
+        )
+    })
 }
 
 /// `buf` after a blank line: where a section follows the main output.
@@ -611,143 +649,4 @@ fn input_warnings(cli: &Cli, file: &str, loaded: &Loaded) -> Result<Vec<String>,
         ));
     }
     Ok(w)
-}
-
-/// Writes the Markov transition matrix as CSV (ChannelAttribution's column names with
-/// `--compat`).
-fn write_transitions(compat: bool, rows: &[Transition], path: &str) -> Result<(), Failure> {
-    let io = |e: std::io::Error| Failure::Message(format!("{path}: {e}"));
-    let mut w = csv::Writer::from_writer(BufWriter::new(File::create(path).map_err(io)?));
-    let header = if compat {
-        ["channel_from", "channel_to", "transition_probability"]
-    } else {
-        ["from", "to", "probability"]
-    };
-    let csv = |e: csv::Error| Failure::Message(format!("{path}: {e}"));
-    w.write_record(header).map_err(csv)?;
-    for t in rows {
-        w.write_record([t.from.as_str(), t.to.as_str(), &t.probability.to_string()])
-            .map_err(csv)?;
-    }
-    w.flush().map_err(io)
-}
-
-/// Draws the results as an SVG bar chart (feature `plot`).
-#[cfg(feature = "plot")]
-fn write_svg(path: &str, results: &[Attribution]) -> Result<(), Failure> {
-    let svg = touchpoint::plot::grouped_bars_svg(results, touchpoint::plot::Metric::Conversions)?;
-    std::fs::write(path, svg).map_err(|e| Failure::Message(format!("{path}: {e}")))
-}
-
-/// Draws the Markov transition matrix as an SVG heatmap (feature `plot`).
-#[cfg(feature = "plot")]
-fn write_heatmap(path: &str, rows: &[Transition]) -> Result<(), Failure> {
-    let cells: Vec<(String, String, f64)> = rows
-        .iter()
-        .map(|t| (t.from.clone(), t.to.clone(), t.probability))
-        .collect();
-    let svg = touchpoint::plot::heatmap_svg(&cells)?;
-    std::fs::write(path, svg).map_err(|e| Failure::Message(format!("{path}: {e}")))
-}
-
-// Without the feature `run` refuses --svg and --heatmap before reading: never called.
-#[cfg(not(feature = "plot"))]
-fn write_svg(_: &str, _: &[Attribution]) -> Result<(), Failure> {
-    Ok(())
-}
-
-#[cfg(not(feature = "plot"))]
-fn write_heatmap(_: &str, _: &[Transition]) -> Result<(), Failure> {
-    Ok(())
-}
-
-fn level(s: &str) -> Result<f64, Bad> {
-    let t = s.trim();
-    let level = match t.strip_suffix('%') {
-        Some(pct) => pct.trim().parse::<f64>().map(|x| x / 100.0),
-        None => t.parse::<f64>(),
-    };
-    match level {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
-        _ => Err("expected a confidence level in (0, 1) such as 0.95 (or 95%)".into()),
-    }
-}
-
-fn scheme(s: &str) -> Result<Scheme, Bad> {
-    match s.trim() {
-        "poisson" => Ok(Scheme::Poisson),
-        "multinomial" => Ok(Scheme::Multinomial),
-        "bayesian" => Ok(Scheme::Bayesian),
-        _ => Err("expected poisson, multinomial or bayesian".into()),
-    }
-}
-
-fn value_mode(s: &str) -> Result<ValueMode, Bad> {
-    match s.trim() {
-        "value_weighted" => Ok(ValueMode::ValueWeighted),
-        "proportional" => Ok(ValueMode::Proportional),
-        _ => Err("expected value_weighted or proportional".into()),
-    }
-}
-
-/// A cost limit: a positive number, `1e11` notation allowed.
-fn positive_limit(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
-        _ => Err(format!("`{s}` is not a positive number (e.g. 1e11)")),
-    }
-}
-
-fn null_rule(s: &str) -> Result<NullJourneys, String> {
-    match s {
-        "after-last-conversion" => Ok(NullJourneys::AfterLastConversion),
-        "windowed" => Ok(NullJourneys::Windowed),
-        other => Err(format!(
-            "unknown null-journey rule `{other}` (valid: after-last-conversion, windowed)"
-        )),
-    }
-}
-
-fn lookback(s: &str) -> Result<TimeDelta, touchpoint::Error> {
-    parse_duration("lookback", s)
-}
-
-/// `F,M,L` as fractions summing to 1 or percentages summing to 100.
-fn weights(s: &str) -> Result<(f64, f64, f64), Bad> {
-    let three = "expected three numbers F,M,L such as 0.4,0.2,0.4 or 40,20,40";
-    let w = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<Vec<f64>, _>>()
-        .map_err(|_| Bad::from(three))?;
-    let &[f, m, l] = w.as_slice() else {
-        return Err(three.into());
-    };
-    if !w.iter().all(|x| x.is_finite() && *x >= 0.0) {
-        return Err("weights must be finite and >= 0".into());
-    }
-    let sum = f + m + l;
-    if (sum - 100.0).abs() < 1e-9 {
-        Ok((f / 100.0, m / 100.0, l / 100.0))
-    } else if (sum - 1.0).abs() < 1e-9 {
-        Ok((f, m, l))
-    } else {
-        Err(Bad(format!("weights sum to {sum}, not 1 (or 100)")))
-    }
-}
-
-/// A plain positive number (touches) or a duration ([`parse_duration`]: `30m`, `12h`, `7d`).
-fn half_life(s: &str) -> Result<HalfLife, Bad> {
-    if let Ok(x) = s.trim().parse::<f64>() {
-        return if x.is_finite() && x > 0.0 {
-            Ok(HalfLife::Touches(x))
-        } else {
-            Err("must be > 0".into())
-        };
-    }
-    match parse_duration("half-life", s) {
-        Ok(d) if d > TimeDelta::zero() => Ok(HalfLife::Time(d, s.to_string())),
-        Ok(_) => Err("must be > 0".into()),
-        Err(_) => Err("expected touches (e.g. 2) or a duration (e.g. 7d, 12h, 30m)".into()),
-    }
 }

@@ -1,7 +1,7 @@
 //! Spend files: reading, typed line-numbered errors, periods against the data, and CPA / ROAS
 //! (with bootstrap intervals) against hand-computed values.
 
-mod common;
+use crate::common;
 
 use common::{HOUR_US, arb_table, t2};
 use proptest::prelude::*;

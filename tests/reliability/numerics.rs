@@ -2,7 +2,7 @@
 //! model meets efficiency to 1e-9 (relative) on tables with counts of 1e12 and 1e15, or says
 //! why it cannot; requests too large for memory are refused with the limit and the cost.
 
-mod common;
+use crate::common;
 
 use touchpoint::bootstrap::{Bootstrap, MAX_REPLICATES};
 use touchpoint::{

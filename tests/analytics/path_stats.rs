@@ -1,7 +1,7 @@
 //! Path analytics against hand-computed values (table T2 and a small timestamped table), and
 //! invariants on random tables.
 
-mod common;
+use crate::common;
 
 use common::{HOUR_US, arb_rows, t2, table, table_from};
 use proptest::prelude::*;

@@ -1,0 +1,22 @@
+//! Reliability: nothing lost, nothing corrupted, nothing dependent on order.
+//!
+//! - [`defects`]: regression tests of the defects found by attacking the readers, each named
+//!   for the defect it pins down.
+//! - [`numerics`]: numerics that degrade loudly, and resource limits checked before allocating.
+//! - [`order`]: bit-identical results under any row order, sharding and thread count.
+//! - [`scale`]: the map-reduce shape (shards built apart and merged in any order give the whole
+//!   table's attribution) and results independent of the number of threads.
+//! - [`codec`]: the binary path-table codec: round trips, shard → encode → merge → model,
+//!   corrupted input, size.
+//!
+//! One test binary (one link of the crate) for all five; `cargo test --test reliability order::`
+//! runs one of them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod codec;
+mod defects;
+mod numerics;
+mod order;
+mod scale;
