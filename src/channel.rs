@@ -340,7 +340,16 @@ mod tests {
         }
         assert_eq!(cache.get(b"ch 200"), None);
         assert_eq!(cache.get(b"ch 1 "), None);
-        for short in ["", "a", "ab", "abc", "abcd", "abcde", "abcdefgh", "abcdefghijklmnop"] {
+        for short in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefgh",
+            "abcdefghijklmnop",
+        ] {
             cache.insert(short.as_bytes(), ChannelId(7));
             assert_eq!(cache.get(short.as_bytes()), Some(ChannelId(7)), "{short}");
         }

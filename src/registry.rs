@@ -24,9 +24,9 @@ use crate::attribution::Attribution;
 use crate::error::{Error, Result};
 use crate::fit::FittedModel;
 use crate::model::{
-    AdditiveHazard, AttributionModel, Dda, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Logistic, Markov, Order,
-    Participation, PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate,
-    TimeDecay, WShaped,
+    AdditiveHazard, AttributionModel, Dda, FirstTouch, LastNonDirect, LastTouch, Linear,
+    LinearMode, Logistic, Markov, Order, Participation, PositionBased, ShaoLi, Shapley,
+    ShapleyGlobal, ShapleyOrdered, ShapleyRate, TimeDecay, WShaped,
 };
 use crate::table::PathTable;
 

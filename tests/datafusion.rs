@@ -448,7 +448,10 @@ fn bad_input_fails_the_query_with_the_crate_error() {
     let (batch, _) = path_rows(10, 1);
     let ctx = session(2, "paths", &batch);
     for (sql, message) in [
-        ("SELECT touchpoint_paths('A > (start)', 1.0) FROM paths", "reserved"),
+        (
+            "SELECT touchpoint_paths('A > (start)', 1.0) FROM paths",
+            "reserved",
+        ),
         (
             "SELECT touchpoint_paths('A >> B', 1) FROM paths",
             "empty channel name at position 2",
@@ -461,7 +464,10 @@ fn bad_input_fails_the_query_with_the_crate_error() {
             "SELECT touchpoint_paths(CAST(NULL AS VARCHAR), 1) FROM paths",
             "NULL path",
         ),
-        ("SELECT touchpoint_paths(path) FROM paths", "got 1 arguments"),
+        (
+            "SELECT touchpoint_paths(path) FROM paths",
+            "got 1 arguments",
+        ),
         ("SELECT touchpoint_merge(path) FROM paths", "must be binary"),
         (
             "SELECT touchpoint_merge(X'0000000001') FROM paths",

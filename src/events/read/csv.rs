@@ -64,8 +64,7 @@ pub(super) fn read_csv<R: BufRead>(
         read_blocks(input, plain, &cols, opts, rows, log, &mut report)?;
         return Ok(report);
     }
-    let mut rdr =
-        builder(true).from_reader(QuoteCount::new(io::Cursor::new(header).chain(input)));
+    let mut rdr = builder(true).from_reader(QuoteCount::new(io::Cursor::new(header).chain(input)));
     let cols = columns(&mut rdr, opts, delimiter, detected)?;
     let start = Location { line: 1, record: 0 };
     read_records(&mut rdr, start, &cols, opts, rows, log, &mut report)?;
@@ -321,7 +320,15 @@ mod tests {
         let mut report = EventReadReport::new(EventFormat::Csv, Some(delimiter));
         let (mut log, mut rows) = (EventLog::new(), RowParser::new(opts));
         let start = Location { line: 1, record: 0 };
-        read_records(&mut rdr, start, &cols, opts, &mut rows, &mut log, &mut report)?;
+        read_records(
+            &mut rdr,
+            start,
+            &cols,
+            opts,
+            &mut rows,
+            &mut log,
+            &mut report,
+        )?;
         Ok((log, report))
     }
 
@@ -389,7 +396,12 @@ mod tests {
     fn many_blocks_keep_line_numbers() {
         let mut text = String::from("user_id,timestamp,channel,conversion,value\n");
         for i in 0..400_000 {
-            text.push_str(&format!("u{},{},C{},0,\n", i % 1000, 1_700_000_000 + i, i % 7));
+            text.push_str(&format!(
+                "u{},{},C{},0,\n",
+                i % 1000,
+                1_700_000_000 + i,
+                i % 7
+            ));
         }
         text.push_str("u1,never,C1,0,\n");
         // A quote in the last block: the csv crate reads it, its lines shifted to the file's.

@@ -145,8 +145,8 @@ fn trim_ascii(s: &str, start: usize, end: usize) -> Option<(usize, usize)> {
 #[inline]
 fn number(field: &[u8]) -> Option<f64> {
     const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
     let t = field.trim_ascii();
     let mut mantissa: u64 = 0;
@@ -182,9 +182,27 @@ mod tests {
     #[test]
     fn numbers_equal_the_float_parser_or_are_left_to_it() {
         let texts = [
-            "0", "7", " 12 ", "007", "20.5", "0.1", "3.", "123456789012345", "1234567890123456",
-            "0.3333333333333", "99.99", "1e3", "-1", "+1", ".5", "", " ", "1.2.3", "12a",
-            "0.0000000000000000000001", "1.00000000000000000000001",
+            "0",
+            "7",
+            " 12 ",
+            "007",
+            "20.5",
+            "0.1",
+            "3.",
+            "123456789012345",
+            "1234567890123456",
+            "0.3333333333333",
+            "99.99",
+            "1e3",
+            "-1",
+            "+1",
+            ".5",
+            "",
+            " ",
+            "1.2.3",
+            "12a",
+            "0.0000000000000000000001",
+            "1.00000000000000000000001",
         ];
         for t in texts {
             let parsed = std::str::from_utf8(t.as_bytes().trim_ascii())
@@ -193,8 +211,18 @@ mod tests {
             match number(t.as_bytes()) {
                 Some(x) => assert_eq!(Some(x.to_bits()), parsed.map(f64::to_bits), "{t:?}"),
                 None => assert!(
-                    ["1234567890123456", "1e3", "-1", "+1", ".5", "", " ", "1.2.3", "12a"]
-                        .contains(&t)
+                    [
+                        "1234567890123456",
+                        "1e3",
+                        "-1",
+                        "+1",
+                        ".5",
+                        "",
+                        " ",
+                        "1.2.3",
+                        "12a"
+                    ]
+                    .contains(&t)
                         || t.len() > 20,
                     "{t:?} should be read by the fast path"
                 ),

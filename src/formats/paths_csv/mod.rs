@@ -233,9 +233,11 @@ fn read_paths_with<R: Read>(
                     &mut records,
                 )
             },
-            || blocks::map_ordered(&chunks, |c| {
-                parse_chunk(c, delimiter, &cols, opts, limit, &vocabulary)
-            }),
+            || {
+                blocks::map_ordered(&chunks, |c| {
+                    parse_chunk(c, delimiter, &cols, opts, limit, &vocabulary)
+                })
+            },
         );
         merged?;
         pending = parsed;
@@ -291,7 +293,6 @@ fn merge_chunks(
     }
     Ok(())
 }
-
 
 fn skip_or_fail(err: Error, mode: BadRows, report: &mut ReadReport) -> Result<()> {
     match (mode, err) {
@@ -498,4 +499,3 @@ pub fn write_paths<W: Write>(table: &PathTable, out: W) -> Result<()> {
     w.flush()?;
     Ok(())
 }
-

@@ -168,7 +168,11 @@ pub(crate) fn add_row(
     let Some(ts) = row.times else { return };
     let (t_conv, t_null) = references(row, window);
     let mut ctx = std::mem::take(&mut a.ctx);
-    ctx.build(layout, row.path.iter().map(|id| Some(id.index() as u32)), None);
+    ctx.build(
+        layout,
+        row.path.iter().map(|id| Some(id.index() as u32)),
+        None,
+    );
     // −Λ terms: h = e^a (1 − e^{−ωΔ})/ω; ∂h/∂a = ∂²h/∂a² = h, ∂h/∂b = hb (b = ln ω).
     for (weight, reference) in [(conv, t_conv), (nulls, t_null)] {
         if weight <= 0.0 {
@@ -221,7 +225,10 @@ fn add_log_hazard(
             Some(ctx.level(theta, i) - theta[layout.b(c)].exp() * d)
         })
         .collect();
-    let m = lg.iter().flatten().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
+    let m = lg
+        .iter()
+        .flatten()
+        .fold(f64::NEG_INFINITY, |m, &x| m.max(x));
     if !m.is_finite() {
         return;
     }
@@ -269,7 +276,11 @@ pub(crate) fn probability(
 ) -> f64 {
     let Some(ts) = row.times else { return 0.0 };
     let (_, t_end) = references(row, window);
-    ctx.build(layout, row.path.iter().map(|id| Some(id.index() as u32)), skip);
+    ctx.build(
+        layout,
+        row.path.iter().map(|id| Some(id.index() as u32)),
+        skip,
+    );
     -(-cumulative(theta, layout, ctx, ts, t_end)).exp_m1()
 }
 

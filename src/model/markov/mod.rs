@@ -103,8 +103,10 @@ const MODEL: &str = "markov";
 /// Every exact fit estimates its solve before starting it (see [`Markov::max_work`]) and a
 /// simulation its steps ([`Markov::max_walk_steps`]); above the limit the fit is refused with
 /// [`Error::CostLimit`], which names the limit and the estimate. With the defaults, order 1
-/// runs up to about 3,700 dense states (campaign tables of 10,000 keys and more are refused:
-/// about 10¹² multiply-adds, half an hour on two cores).
+/// runs the dense solver up to about 3,700 states; larger order-1 chains are factorised
+/// sparsely (rare states eliminated first, a dense core of the rest, the diagonal of G from
+/// the factors), which checks its running estimate against [`Markov::max_work`]: fast when
+/// the chain is sparse, refused when it fills in (a dense core of m states costs 4m³/3).
 ///
 /// ```
 /// use touchpoint::{AttributionModel, Markov, Outcome, PathTable};
