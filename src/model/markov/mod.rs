@@ -61,9 +61,10 @@ const MODEL: &str = "markov";
 ///
 /// g and g₋c are the expected visits from `(start)` in the chain and in the removed chain.
 /// Order 1 uses one factorisation for all channels (§Exact solve:
-/// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`), dense or sparse; higher orders solve each removed chain by
-/// Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per removed chain as
-/// the fallback on chains of at most 1,000 states where Gauss–Seidel converges too slowly.
+/// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`), dense or sparse; higher orders solve each
+/// removed chain by Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per
+/// removed chain as the fallback on chains of at most 1,000 states where Gauss–Seidel
+/// converges too slowly.
 ///
 /// Corner cases (§Corner cases): a table without conversions is an error; a table without nulls works
 /// (P(conv) = 1 by construction, so removal effects are visit probabilities; the result carries a
