@@ -12,10 +12,11 @@
 
 use std::collections::BTreeMap;
 
+use chrono::TimeDelta;
 use clap::Parser;
-use touchpoint::AttributionModel;
 use touchpoint::registry::{CONVERSION_MODELS, ModelOptions, TABLE_MODELS, build_model};
 use touchpoint::synth_truth::{TruthConfig, generate};
+use touchpoint::{AdditiveHazard, AttributionModel};
 
 #[derive(Parser, Debug)]
 #[command(about = "Every model against a known causal truth on seeded synthetic problems")]
@@ -55,7 +56,12 @@ fn setting(name: &str, base: &TruthConfig) -> Option<TruthConfig> {
     Some(c)
 }
 
-fn models(list: Option<&str>) -> Result<Vec<Box<dyn AttributionModel>>, touchpoint::Error> {
+/// The models by registry name; `additive_hazard` is told the generator's observation window
+/// (`window_days`), as a user sets it to their data's conversion window.
+fn models(
+    list: Option<&str>,
+    window_days: f64,
+) -> Result<Vec<Box<dyn AttributionModel>>, touchpoint::Error> {
     let opts = ModelOptions::default();
     let names: Vec<String> = match list {
         Some(l) => l.split(',').map(|s| s.trim().to_string()).collect(),
@@ -65,7 +71,17 @@ fn models(list: Option<&str>) -> Result<Vec<Box<dyn AttributionModel>>, touchpoi
             .map(|s| s.to_string())
             .collect(),
     };
-    names.iter().map(|n| build_model(n, &opts)).collect()
+    let window = TimeDelta::seconds((window_days * 86_400.0).round() as i64);
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "additive_hazard" => Ok(Box::new(AdditiveHazard {
+                window,
+                ..AdditiveHazard::default()
+            }) as Box<dyn AttributionModel>),
+            _ => build_model(n, &opts),
+        })
+        .collect()
 }
 
 fn main() {
@@ -77,7 +93,7 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<(), touchpoint::Error> {
-    let models = models(args.models.as_deref())?;
+    let models = models(args.models.as_deref(), TruthConfig::default().window_days)?;
     let base = TruthConfig {
         journeys: args.journeys,
         channels: args.channels,

@@ -786,6 +786,36 @@ mod tests {
     }
 
     #[test]
+    fn worked_example_hazard_shares() {
+        // The model reference's worked example (docs/data-driven.md): A two days and B one day
+        // before the conversion, β_A = 1, ω_A = 1/day, β_B = 1, ω_B = 0.5/day (doses β/ω of 1
+        // and 2): λ = e^{−2} + e^{−0.5} = 0.741865942949; shares A 0.182425523806,
+        // B 0.817574476194.
+        let channels = vec!["A".to_string(), "B".to_string()];
+        let fit = HazardFit {
+            lookup: ChannelLookup::new(&channels),
+            channels,
+            beta: vec![1.0, 1.0],
+            omega: vec![1.0, 0.5],
+            pairs: Vec::new(),
+            epsilon: Vec::new(),
+            credit: HazardCredit::HazardShare,
+            window_days: 30.0,
+            log_likelihood: 0.0,
+            iterations: 0,
+            quality: None,
+        };
+        let d = DAY as i64;
+        let mut out = [0.0; 2];
+        fit.fractions_at(&["A", "B"], Some(&[0, d]), Some(2 * d), &mut out)
+            .unwrap();
+        let lambda = (-2.0f64).exp() + (-0.5f64).exp();
+        assert!((lambda - 0.741865942949).abs() < 1e-12);
+        assert!((out[0] - 0.182425523806).abs() < 1e-11, "{out:?}");
+        assert!((out[1] - 0.817574476194).abs() < 1e-11, "{out:?}");
+    }
+
+    #[test]
     fn untimed_tables_are_refused_with_a_typed_error() {
         let t = crate::fixtures::t2();
         let e = AdditiveHazard::default().fit(&t).unwrap_err();

@@ -207,8 +207,8 @@ pub(crate) fn add_row(
     a.ctx = ctx;
 }
 
-/// + conv·ln λ(T_conv): with q_i = g_i/λ, ∂ln g_i = (x_i, −ω_i Δ_i at b_i) and
-/// ∂²ln g_i/∂b² = −ω_i Δ_i.
+/// Adds conv·ln λ(T_conv): with q_i = g_i/λ, the gradient of ln g_i is x_i (and −ω_i Δ_i at
+/// b_i), and its only second derivative is −ω_i Δ_i at (b_i, b_i).
 fn add_log_hazard(
     a: &mut Acc,
     ctx: &Ctx,
