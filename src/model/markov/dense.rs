@@ -69,6 +69,33 @@ pub(crate) fn order1(chain: &Chain, channels: usize) -> Result<Solution> {
     finish(p, pv, re, re_value)
 }
 
+/// The inverse of an M-matrix (row-major, `n × n`), by one factorisation without pivoting and
+/// a solve per column, columns in parallel with the `parallel` feature (each computed the same
+/// way whatever the number of threads).
+///
+/// # Errors
+/// [`Error::Numerical`](crate::Error::Numerical) for a pivot that is not finite and positive.
+///
+/// # Complexity
+/// 4n³/3 multiply-adds, 16n² bytes.
+pub(super) fn m_inverse(a: Vec<f64>, n: usize) -> Result<Vec<f64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let lu = MLu::factor(a, n)?;
+    let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
+    let groups = crate::par::map_ordered(&starts, |&c0| lu.solve_unit_columns(c0));
+    let mut inverse = vec![0.0; n * n];
+    for (&c0, x) in starts.iter().zip(&groups) {
+        for (r, lanes) in x.iter().enumerate() {
+            for (l, &v) in lanes.iter().enumerate().take(n - c0) {
+                inverse[r * n + c0 + l] = v;
+            }
+        }
+    }
+    Ok(inverse)
+}
+
 /// `A = L·U` without pivoting (row-major, L unit lower below the diagonal, U on and above it),
 /// for M-matrices.
 #[derive(Debug)]
@@ -155,6 +182,42 @@ impl MLu {
                 .map(|(u, y)| u * y)
                 .sum();
             x[i] = (x[i] - s) / a[i * n + i];
+        }
+        x
+    }
+
+    /// Columns `c0..c0 + GROUP` of A⁻¹ (fewer at the end), solved together: one pass over
+    /// each factor for [`GROUP`] right-hand sides `e_c`.
+    fn solve_unit_columns(&self, c0: usize) -> Vec<[f64; GROUP]> {
+        let (n, a) = (self.n, &self.a);
+        let mut x = vec![[0.0f64; GROUP]; n];
+        for l in 0..GROUP.min(n - c0) {
+            x[c0 + l][l] = 1.0;
+        }
+        // L y = e (unit lower; rows before c0 stay zero).
+        for i in c0 + 1..n {
+            let mut acc = [0.0f64; GROUP];
+            for (xj, &lij) in x[c0..i].iter().zip(&a[i * n + c0..i * n + i]) {
+                for l in 0..GROUP {
+                    acc[l] += lij * xj[l];
+                }
+            }
+            for l in 0..GROUP {
+                x[i][l] -= acc[l];
+            }
+        }
+        // U x = y.
+        for i in (0..n).rev() {
+            let mut acc = [0.0f64; GROUP];
+            for (xj, &uij) in x[i + 1..].iter().zip(&a[i * n + i + 1..(i + 1) * n]) {
+                for l in 0..GROUP {
+                    acc[l] += uij * xj[l];
+                }
+            }
+            let d = a[i * n + i];
+            for l in 0..GROUP {
+                x[i][l] = (x[i][l] - acc[l]) / d;
+            }
         }
         x
     }

@@ -21,6 +21,7 @@ use crate::table::PathTable;
 mod config;
 mod counts;
 mod dense;
+mod elim;
 mod fit;
 mod monte_carlo;
 mod order;
@@ -60,9 +61,10 @@ const MODEL: &str = "markov";
 ///
 /// g and g₋c are the expected visits from `(start)` in the chain and in the removed chain.
 /// Order 1 uses one factorisation for all channels (§Exact solve:
-/// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`); higher orders solve each removed chain by
-/// Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per removed chain as
-/// the fallback on chains of at most 1,000 states where Gauss–Seidel converges too slowly.
+/// `RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))`), dense or sparse; higher orders solve each
+/// removed chain by Gauss–Seidel to an estimated relative error of 1e-13, with a dense LU per
+/// removed chain as the fallback on chains of at most 1,000 states where Gauss–Seidel
+/// converges too slowly.
 ///
 /// Corner cases (§Corner cases): a table without conversions is an error; a table without nulls works
 /// (P(conv) = 1 by construction, so removal effects are visit probabilities; the result carries a
@@ -87,11 +89,12 @@ const MODEL: &str = "markov";
 ///   counting, chunks of rows keep their partial counts until they are merged (dense and tiny
 ///   at order 1 and for small state spaces, else 16 bytes per counted transition, at most
 ///   O(T + R) transiently, comparable to the table itself);
-/// * order 1: the cheaper by estimate of a dense solve, S³ multiply-adds (a blocked LU
-///   without pivoting, S³/3, and the diagonal of G, 2S³/3, both in parallel) and 8S² bytes, up
-///   to 11,585 states (1 GiB), and Gauss–Seidel as below (a Gauss–Seidel multiply-add counted
-///   as 3 dense ones, the ratio measured on campaign tables); measured on two busy cores:
-///   1,001 states in about 0.5 s of CPU, 3,001 states in about 5 s;
+/// * order 1: a dense solve, S³ multiply-adds (a blocked LU without pivoting, S³/3, and the
+///   diagonal of G, 2S³/3, both in parallel) and 8S² bytes, when it fits in 11,585 states
+///   (1 GiB) and the limit; measured on two busy cores: 1,001 states in about 0.5 s of CPU,
+///   3,001 states in about 5 s. Otherwise sparse elimination: Σ in(v)·out(v) fill-in updates
+///   over the eliminated states, 48 bytes per filled entry, and 4m³/3 for a dense core of m
+///   states (100,000 rows with 10,000 campaign keys: a core of 2,576, 12 s of CPU);
 /// * order k ≥ 2: O((n + 1)·E·sweeps) multiply-adds, 8 removed chains per pass over the
 ///   transitions, blocks of 8 in parallel, O(S + E) plus O(8·S) memory per block; sweeps grow
 ///   with how long walks stay in the chain (about 30 on synthetic web paths for 1e-13); the
@@ -102,8 +105,10 @@ const MODEL: &str = "markov";
 /// Every exact fit estimates its solve before starting it (see [`Markov::max_work`]) and a
 /// simulation its steps ([`Markov::max_walk_steps`]); above the limit the fit is refused with
 /// [`Error::CostLimit`], which names the limit and the estimate. With the defaults, order 1
-/// runs up to about 3,700 dense states (campaign tables of 10,000 keys and more are refused:
-/// about 10¹² multiply-adds, half an hour on two cores).
+/// runs the dense solver up to about 3,700 states; larger order-1 chains are factorised
+/// sparsely (rare states eliminated first, a dense core of the rest, the diagonal of G from
+/// the factors), which checks its running estimate against [`Markov::max_work`]: fast when
+/// the chain is sparse, refused when it fills in (a dense core of m states costs 4m³/3).
 ///
 /// ```
 /// use touchpoint::{AttributionModel, Markov, Outcome, PathTable};
@@ -286,7 +291,7 @@ impl Markov {
         let n = table.channels().len();
         let (p_conv, re, re_value, simulated) = match self.solver {
             Solver::Exact => {
-                let plan = solve::Plan::new(&chain, n);
+                let plan = solve::Plan::new(&chain, n, self.max_work);
                 if method == Method::Auto && plan.work > self.max_work {
                     return Err(Error::CostLimit {
                         model: MODEL,

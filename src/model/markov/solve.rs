@@ -2,9 +2,13 @@
 //!
 //! Three solvers, chosen by [`solve`] from their estimated cost:
 //!
-//! * **Dense, order 1** (`dense::order1`, at most [`DENSE_MAX`] transient states): one
+//! * **Dense, order 1** (`dense::order1`, at most [`DENSE_MAX`] transient states and
+//!   `max_work` multiply-adds): one
 //!   blocked LU factorisation of I − Q and the diagonal of G = (I − Q)⁻¹; one formula then gives
 //!   every channel's removal effect without refactorising. n³ multiply-adds, 8n² bytes.
+//! * **Sparse elimination, order 1** (`elim::order1`, the other order-1 chains): the same formula from
+//!   one sparse factorisation (low-degree states eliminated first, a dense core) and the
+//!   selected inverse of its pattern.
 //! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
 //!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ,
 //!   [`LANES`] chains per pass over the transposed transitions. O(E·LANES) per sweep of a block,
@@ -16,19 +20,15 @@ use crate::error::{Error, Result};
 
 use super::counts::Chain;
 use super::dense;
+use super::elim;
 use super::states::START;
 
-/// Largest number of transient states solved with the dense order-1 method (its matrix takes
-/// 8n² bytes: 1 GiB).
+/// Largest chain of the dense order-1 solver (8n² bytes: 1 GiB), and largest dense core of the
+/// order-1 elimination (16m² bytes).
 pub(crate) const DENSE_MAX: usize = 11_585;
 
 /// Largest chain solved with one dense LU per removed chain when Gauss–Seidel is too slow.
 pub(crate) const DIRECT_MAX: usize = 1000;
-
-/// Time of a Gauss–Seidel multiply-add (a gather through the transposed chain) in dense
-/// multiply-adds, when choosing between the two order-1 solvers (measured here: 1.4 ns against
-/// 0.4 ns per multiply-add on 1M-row campaign tables).
-const GATHER_COST: f64 = 3.0;
 
 /// Sweeps assumed by the cost estimate of Gauss–Seidel (it needs about 30 on synthetic web
 /// paths for a relative error of 1e-13; chains with long cycles need more).
@@ -85,23 +85,39 @@ pub(crate) enum Method {
     /// The blocked order-1 solver whatever the estimates (tests compare the methods).
     #[cfg_attr(not(test), allow(dead_code))]
     Dense,
+    /// Sparse elimination at order 1 whatever the size (tests compare the methods).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Elimination,
 }
 
 /// The solver [`solve`] picks for a chain, and its estimated cost.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Plan {
-    /// Dense order 1 (else Gauss–Seidel).
-    pub dense: bool,
-    /// Estimated multiply-adds.
+    /// Which solver.
+    pub kind: Kind,
+    /// Estimated multiply-adds (for [`Kind::Elimination`] a lower bound, the elimination
+    /// checks its running estimate against the limit as it goes).
     pub work: f64,
     /// Estimated bytes of the solver's largest allocations.
     pub bytes: f64,
 }
 
+/// The solvers [`Plan`] chooses from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Dense order 1 (`dense::order1`).
+    Dense,
+    /// Sparse elimination at order 1 (`elim::order1`).
+    Elimination,
+    /// Gauss–Seidel per removed chain (any order).
+    GaussSeidel,
+}
+
 impl Plan {
-    /// The cheaper of the dense order-1 solver (when it applies) and Gauss–Seidel for `chain`,
-    /// without allocating anything.
-    pub(crate) fn new(chain: &Chain, channels: usize) -> Plan {
+    /// The solver for `chain`, without allocating anything: at order 1 the dense solver when
+    /// it fits in [`DENSE_MAX`] states and `max_work`, else sparse elimination (which checks
+    /// its running cost against `max_work`); Gauss–Seidel at higher orders.
+    pub(crate) fn new(chain: &Chain, channels: usize, max_work: f64) -> Plan {
         let n = chain.transient();
         let present = chain
             .channels_present(channels)
@@ -110,34 +126,44 @@ impl Plan {
             .count();
         let edges = (chain.out_to.len() + n) as f64;
         let threads = current_threads() as f64;
-        let sparse = Plan {
-            dense: false,
-            work: (present + 1) as f64 * edges * SWEEPS_ESTIMATE,
-            bytes: 16.0 * edges + threads * (LANES * 8 * n) as f64,
-        };
         let dense = Plan {
-            dense: true,
+            kind: Kind::Dense,
             work: dense::order1_work(n),
             bytes: 8.0 * (n as f64) * (n as f64),
         };
-        if chain.order == 1 && n <= DENSE_MAX && dense.work <= GATHER_COST * sparse.work {
+        let elimination = Plan {
+            kind: Kind::Elimination,
+            work: elim::FILL_COST * edges,
+            bytes: 48.0 * edges,
+        };
+        let dense_fits = n <= DENSE_MAX && dense.work <= max_work.max(elimination.work);
+        if chain.order == 1 && dense_fits {
             dense
+        } else if chain.order == 1 {
+            elimination
         } else {
-            sparse
+            Plan {
+                kind: Kind::GaussSeidel,
+                work: (present + 1) as f64 * edges * SWEEPS_ESTIMATE,
+                bytes: 16.0 * edges + threads * (LANES * 8 * n) as f64,
+            }
         }
     }
 
     /// What the plan does, in words (for cost errors).
     pub(crate) fn describe(&self, chain: &Chain) -> String {
         let n = chain.transient();
-        let method = if self.dense {
-            format!("one dense factorisation of {n} transient states")
-        } else {
-            format!(
+        let method = match self.kind {
+            Kind::Dense => format!("one dense factorisation of {n} transient states"),
+            Kind::Elimination => format!(
+                "one sparse elimination of {n} transient states and {} transitions",
+                chain.out_to.len()
+            ),
+            Kind::GaussSeidel => format!(
                 "Gauss–Seidel over {} transitions of {n} transient states for every removed \
                  channel (about {SWEEPS_ESTIMATE} sweeps)",
                 chain.out_to.len()
-            )
+            ),
         };
         format!(
             "the exact solve ({method}) needs about {:.1e} multiply-adds and {:.0} MB",
@@ -171,9 +197,13 @@ pub(crate) fn solve(
 ) -> Result<Solution> {
     let n = chain.transient();
     match method {
-        Method::Auto if Plan::new(chain, channels).dense => dense::order1(chain, channels),
+        Method::Auto if chain.order == 1 => match Plan::new(chain, channels, max_work).kind {
+            Kind::Dense => dense::order1(chain, channels),
+            _ => elim::order1(chain, channels, max_work),
+        },
         Method::Direct => dense::direct(chain, channels),
         Method::Dense if chain.order == 1 => dense::order1(chain, channels),
+        Method::Elimination if chain.order == 1 => elim::order1(chain, channels, max_work),
         _ => match sparse(chain, channels)? {
             Some(solution) => Ok(solution),
             None if method == Method::Auto && n <= DIRECT_MAX => {

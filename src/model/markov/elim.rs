@@ -1,0 +1,526 @@
+//! Order 1 on large chains: one sparse factorisation of I − Q by elimination of low-degree
+//! states, a dense core, and the diagonal of G = (I − Q)⁻¹ from the factors (the model
+//! reference, §Markov chain / Exact solve).
+//!
+//! At order 1 every channel is one state c, and removing it sends the transitions into c to
+//! `(null)`. Then the expected visits of the removed chain are
+//! `g₋c = G[start,·] − (G[start,c]/G[c,c])·G[c,·]`, a rank-one change of the first row of G, so
+//!
+//! ```text
+//! P₋c(conv) = h(start) − (G[start,c]/G[c,c])·h(c)      RE(c) = G[start,c]·h(c) / (G[c,c]·h(start))
+//! ```
+//!
+//! with h = G·r_conv (and the same with r_value for RE_V). `G[start,c]/G[c,c]` is the
+//! probability that a walk ever visits c. Everything needed is one factorisation, three
+//! triangular solves (h, h_V and the first row of G) and the diagonal of G.
+//!
+//! # Method
+//!
+//! 1. **Elimination.** States are eliminated one at a time, always the one with the fewest
+//!    fill-in updates (in-degree × out-degree among the remaining states, Markowitz's rule;
+//!    ties to the lower state id, so the order is deterministic). Eliminating v replaces each
+//!    path i → v → j by a transition i → j of probability Q[i,v]·Q[v,j]/d_v, and the
+//!    absorption of i grows by Q[i,v]·a(v)/d_v. The pivot is computed as
+//!    `d_v = a(v) + Σ_{j≠v} Q[v,j]` (Grassmann, Taksar and Heyman's subtraction-free form:
+//!    the censored chain stays stochastic), so the factorisation has no cancellation and
+//!    needs no pivoting (I − Q is an M-matrix; so is each Schur complement).
+//! 2. **Dense core.** When the cheapest remaining state would cost more than the dense
+//!    factorisation of what remains (the remaining states are by then nearly all connected),
+//!    the Schur complement S of the remaining m states is inverted densely:
+//!    `G[K,K] = S⁻¹`.
+//! 3. **Selected inverse.** Back through the eliminated states (Takahashi's equations, with
+//!    U[v,j] = −Q[v,j] and L[i,v] = −Q[i,v]/d_v):
+//!
+//!    ```text
+//!    G[j,v] = Σ_{i ∈ in(v)} G[j,i]·Q[i,v]/d_v          for j ∈ out(v)
+//!    G[v,i] = Σ_{j ∈ out(v)} Q[v,j]/d_v·G[j,i]          for i ∈ in(v)
+//!    G[v,v] = 1/d_v + Σ_{j ∈ out(v)} Q[v,j]/d_v·G[j,v]
+//!    ```
+//!
+//!    Every G[j,i] read is at a position of the filled pattern computed before (i → j is a
+//!    fill-in of v), and all terms are non-negative.
+//!
+//! # Complexity
+//! Σ_v in(v)·out(v) hash updates for the elimination and as many products for the selected
+//! inverse (each v's degrees counted when it is eliminated), 48 bytes per filled entry, plus
+//! 4m³/3 multiply-adds and 16m² bytes for a dense core of m states. Campaign tables (popular
+//! keys followed by everything, rare keys seen a few times) leave a core of the popular keys.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::error::{Error, Result};
+
+use super::counts::Chain;
+use super::dense;
+use super::solve::{DENSE_MAX, Solution, finish, numerical, rates};
+use super::states::START;
+
+/// Time of a fill-in update and its product in the selected inverse (two hash updates and a
+/// binary search) in dense multiply-adds, for choosing when to switch to the dense core and for
+/// the cost limit (measured on campaign tables: about 25 ns per update on a busy core, against
+/// 0.4–0.8 ns per dense multiply-add).
+pub(crate) const FILL_COST: f64 = 32.0;
+
+/// Multiply-adds of the dense core of `m` states (LU m³/3, inverse m³).
+pub(crate) fn core_work(m: usize) -> f64 {
+    4.0 / 3.0 * (m as f64).powi(3)
+}
+
+/// One eliminated state: its pivot, its transitions to the states remaining at that moment
+/// (U, sorted by state) and theirs into it (L, sorted), and the right-hand sides it fixed.
+#[derive(Debug)]
+struct Step {
+    v: u32,
+    d: f64,
+    upper: Vec<(u32, f64)>,
+    lower: Vec<(u32, f64)>,
+}
+
+/// The factorisation: eliminated states in order, then the dense core.
+#[derive(Debug)]
+struct Factors {
+    steps: Vec<Step>,
+    /// Core states (ascending) and G on them, row-major.
+    core: Vec<u32>,
+    core_inverse: Vec<f64>,
+    /// Position of each state: its step, or `steps.len() + ` its index in the core.
+    pos: Vec<u32>,
+}
+
+/// Right-hand sides carried through the elimination: absorption a, r_conv and r_value
+/// (forward substitution with L), and e_start (forward substitution with Uᵀ).
+struct Rhs {
+    a: Vec<f64>,
+    conv: Vec<f64>,
+    value: Vec<f64>,
+    start: Vec<f64>,
+}
+
+impl Rhs {
+    fn new(chain: &Chain) -> Rhs {
+        let n = chain.transient();
+        let (conv, value) = rates(chain);
+        let a = (0..n)
+            .map(|s| {
+                let v = chain.visits[s];
+                if v > 0.0 {
+                    (chain.n_conv[s] + chain.n_null[s]) / v
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let start = (0..n).map(|s| f64::from(s == START as usize)).collect();
+        Rhs {
+            a,
+            conv,
+            value,
+            start,
+        }
+    }
+}
+
+/// Removal effects at order 1 by one sparse factorisation (see the module docs).
+///
+/// # Errors
+/// [`Error::CostLimit`] when the elimination and the dense core would take more than
+/// `max_work` multiply-adds by the running estimate (checked before the core is allocated);
+/// [`Error::Numerical`] for a non-positive pivot (impossible for a chain built from a table)
+/// or a non-finite result.
+pub(crate) fn order1(chain: &Chain, channels: usize, max_work: f64) -> Result<Solution> {
+    let n = chain.transient();
+    let mut rhs = Rhs::new(chain);
+    let f = eliminate(chain, &mut rhs, max_work)?;
+    let m = f.core.len();
+    // Core: h_K = S⁻¹·y_K, g_K = S⁻ᵀ·b_K.
+    let mut h = vec![0.0; n];
+    let mut hv = vec![0.0; n];
+    let mut g = vec![0.0; n];
+    let mut diag = vec![0.0; n];
+    for (r, &k) in f.core.iter().enumerate() {
+        let row = &f.core_inverse[r * m..(r + 1) * m];
+        let (mut x, mut xv, mut y) = (0.0, 0.0, 0.0);
+        for (c, &j) in f.core.iter().enumerate() {
+            x += row[c] * rhs.conv[j as usize];
+            xv += row[c] * rhs.value[j as usize];
+            y += f.core_inverse[c * m + r] * rhs.start[j as usize];
+        }
+        (h[k as usize], hv[k as usize], g[k as usize]) = (x, xv, y);
+        diag[k as usize] = row[r];
+    }
+    // Back through the eliminated states: substitution, then the selected inverse.
+    let mut g_col: Vec<Vec<f64>> = vec![Vec::new(); f.steps.len()];
+    let mut g_row: Vec<Vec<f64>> = vec![Vec::new(); f.steps.len()];
+    let mut block = Vec::new();
+    for (p, st) in f.steps.iter().enumerate().rev() {
+        let v = st.v as usize;
+        let d = st.d;
+        let (mut x, mut xv) = (rhs.conv[v], rhs.value[v]);
+        for &(j, q) in &st.upper {
+            x += q * h[j as usize];
+            xv += q * hv[j as usize];
+        }
+        (h[v], hv[v]) = (x / d, xv / d);
+        let mut y = rhs.start[v] / d;
+        for &(i, q) in &st.lower {
+            y += q / d * g[i as usize];
+        }
+        g[v] = y;
+        // B[k][k'] = G[k, k'] for k ∈ upper, k' ∈ lower.
+        block.clear();
+        for &(k, _) in &st.upper {
+            for &(k2, _) in &st.lower {
+                let x = lookup(&f, &g_col, &g_row, &diag, k, k2).ok_or_else(|| {
+                    numerical(format!("selected inverse: G[{k},{k2}] outside the pattern"))
+                })?;
+                block.push(x);
+            }
+        }
+        let w = st.lower.len();
+        let col: Vec<f64> = (0..st.upper.len())
+            .map(|a| {
+                st.lower
+                    .iter()
+                    .enumerate()
+                    .map(|(b, &(_, q))| block[a * w + b] * q / d)
+                    .sum()
+            })
+            .collect();
+        let row: Vec<f64> = (0..w)
+            .map(|b| {
+                st.upper
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &(_, q))| q / d * block[a * w + b])
+                    .sum()
+            })
+            .collect();
+        let mut gvv = 1.0 / d;
+        for (&(_, q), &gj) in st.upper.iter().zip(&col) {
+            gvv += q / d * gj;
+        }
+        diag[v] = gvv;
+        g_col[p] = col;
+        g_row[p] = row;
+    }
+    let (p, pv) = (h[START as usize], hv[START as usize]);
+    let mut re = vec![0.0; channels];
+    let mut re_value = vec![0.0; channels];
+    for s in 1..n {
+        let hit = g[s] / diag[s]; // P(the walk ever visits s)
+        let c = chain.channels_of(s)[0].index();
+        re[c] = hit * h[s] / p;
+        re_value[c] = if pv > 0.0 { hit * hv[s] / pv } else { 0.0 };
+    }
+    finish(p, pv, re, re_value)
+}
+
+/// G[x, y] for a position of the filled pattern (or the core, or the diagonal), once computed.
+fn lookup(
+    f: &Factors,
+    g_col: &[Vec<f64>],
+    g_row: &[Vec<f64>],
+    diag: &[f64],
+    x: u32,
+    y: u32,
+) -> Option<f64> {
+    if x == y {
+        return Some(diag[x as usize]);
+    }
+    let eliminated = f.steps.len() as u32;
+    let (px, py) = (f.pos[x as usize], f.pos[y as usize]);
+    if px >= eliminated && py >= eliminated {
+        let m = f.core.len();
+        let (r, c) = ((px - eliminated) as usize, (py - eliminated) as usize);
+        return f.core_inverse.get(r * m + c).copied();
+    }
+    if py < px {
+        // y was eliminated first and x was one of its successors: G[x, y] is in y's column.
+        let st = &f.steps[py as usize];
+        let i = st.upper.binary_search_by_key(&x, |e| e.0).ok()?;
+        g_col[py as usize].get(i).copied()
+    } else {
+        // x was eliminated first and y one of its predecessors: G[x, y] is in x's row.
+        let st = &f.steps[px as usize];
+        let i = st.lower.binary_search_by_key(&y, |e| e.0).ok()?;
+        g_row[px as usize].get(i).copied()
+    }
+}
+
+/// Eliminates states by Markowitz's rule until the dense core is cheaper, then inverts the
+/// core. `rhs` ends as the forward-substituted right-hand sides.
+fn eliminate(chain: &Chain, rhs: &mut Rhs, max_work: f64) -> Result<Factors> {
+    let n = chain.transient();
+    // Remaining transitions: out[s] maps t to Q[s, t] (t ≠ s), inc[t] is the set of s.
+    let mut out: Vec<FxHashMap<u32, f64>> = Vec::with_capacity(n);
+    let mut inc: Vec<FxHashSet<u32>> = vec![FxHashSet::default(); n];
+    for s in 0..n {
+        let v = chain.visits[s];
+        let mut row = FxHashMap::default();
+        row.reserve(chain.out_ptr[s + 1] - chain.out_ptr[s]);
+        for (t, x) in chain.out(s) {
+            if t as usize != s && v > 0.0 {
+                *row.entry(t).or_insert(0.0) += x / v;
+                inc[t as usize].insert(s as u32);
+            }
+        }
+        out.push(row);
+    }
+    let cost = |out: &[FxHashMap<u32, f64>], inc: &[FxHashSet<u32>], s: usize| -> u64 {
+        out[s].len() as u64 * inc[s].len() as u64
+    };
+    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = (0..n)
+        .map(|s| Reverse((cost(&out, &inc, s), s as u32)))
+        .collect();
+    let mut done = vec![false; n];
+    let mut pos = vec![u32::MAX; n];
+    let mut steps: Vec<Step> = Vec::new();
+    let mut remaining = n;
+    let mut work = 0.0;
+    while let Some(Reverse((c, v))) = heap.pop() {
+        let vi = v as usize;
+        if done[vi] || c != cost(&out, &inc, vi) {
+            continue; // stale entry
+        }
+        // Eliminating v costs FILL_COST·c; keeping it in the core costs the core's marginal
+        // 4m² multiply-adds. Costs only grow as states are eliminated: stop at the first
+        // state not worth eliminating.
+        let m = remaining as f64;
+        if FILL_COST * c as f64 > 4.0 * m * m {
+            break;
+        }
+        work += FILL_COST * c as f64;
+        if work > max_work {
+            return Err(limit(work, max_work, remaining, steps.len()));
+        }
+        let mut upper: Vec<(u32, f64)> = std::mem::take(&mut out[vi]).into_iter().collect();
+        upper.sort_unstable_by_key(|e| e.0);
+        let mut lower_ids: Vec<u32> = std::mem::take(&mut inc[vi]).into_iter().collect();
+        lower_ids.sort_unstable();
+        let lower: Vec<(u32, f64)> = lower_ids
+            .into_iter()
+            .map(|i| (i, out[i as usize].remove(&v).unwrap_or(0.0)))
+            .collect();
+        let d = rhs.a[vi] + upper.iter().map(|e| e.1).sum::<f64>();
+        if !(d.is_finite() && d > 0.0) {
+            return Err(numerical(format!("pivot {d} of state {v}")));
+        }
+        let z = rhs.start[vi] / d;
+        for &(j, q) in &upper {
+            inc[j as usize].remove(&v);
+            rhs.start[j as usize] += q * z;
+        }
+        for &(i, qi) in &lower {
+            let iu = i as usize;
+            let f = qi / d;
+            rhs.a[iu] += f * rhs.a[vi];
+            rhs.conv[iu] += f * rhs.conv[vi];
+            rhs.value[iu] += f * rhs.value[vi];
+            let row = &mut out[iu];
+            for &(j, q) in &upper {
+                if j == i {
+                    continue; // a self-loop: the subtraction-free pivot accounts for it
+                }
+                match row.entry(j) {
+                    Entry::Occupied(mut e) => *e.get_mut() += f * q,
+                    Entry::Vacant(e) => {
+                        e.insert(f * q);
+                        inc[j as usize].insert(i);
+                    }
+                }
+            }
+        }
+        done[vi] = true;
+        pos[vi] = steps.len() as u32;
+        remaining -= 1;
+        for &(s, _) in upper.iter().chain(&lower) {
+            heap.push(Reverse((cost(&out, &inc, s as usize), s)));
+        }
+        steps.push(Step { v, d, upper, lower });
+    }
+    let core: Vec<u32> = (0..n as u32).filter(|&s| !done[s as usize]).collect();
+    let m = core.len();
+    work += core_work(m);
+    if work > max_work {
+        return Err(limit(work, max_work, m, steps.len()));
+    }
+    if m > DENSE_MAX {
+        return Err(numerical(format!(
+            "the dense core of the order-1 elimination has {m} states, more than {DENSE_MAX} \
+             (16m² bytes)"
+        )));
+    }
+    let eliminated = steps.len() as u32;
+    for (r, &k) in core.iter().enumerate() {
+        pos[k as usize] = eliminated + r as u32;
+    }
+    let mut s = vec![0.0; m * m];
+    for (r, &k) in core.iter().enumerate() {
+        let ku = k as usize;
+        let mut diag = rhs.a[ku];
+        for (&j, &q) in &out[ku] {
+            diag += q;
+            s[r * m + (pos[j as usize] - eliminated) as usize] = -q;
+        }
+        s[r * m + r] = diag;
+    }
+    drop(out);
+    drop(inc);
+    let core_inverse = dense::m_inverse(s, m)?;
+    Ok(Factors {
+        steps,
+        core,
+        core_inverse,
+        pos,
+    })
+}
+
+fn limit(work: f64, max_work: f64, remaining: usize, eliminated: usize) -> Error {
+    Error::CostLimit {
+        model: "markov",
+        limit: "max_work",
+        allowed: max_work,
+        cost: work,
+        estimate: format!(
+            "the exact order-1 solve (sparse elimination of {eliminated} states, {remaining} \
+             remaining, then a dense core) needs at least {work:.1e} multiply-adds"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::t2;
+    use crate::model::markov::solve::Method;
+    use crate::model::markov::states::StateRule;
+    use crate::model::markov::{Markov, MarkovFit};
+    use crate::outcome::Outcome;
+    use crate::synth::{SynthConfig, SynthSize, generate};
+    use crate::table::PathTable;
+
+    fn assert_close(a: &MarkovFit, b: &MarkovFit, tol: f64) {
+        let close = |x: f64, y: f64| (x - y).abs() <= tol * y.abs().max(1.0);
+        assert!(close(
+            a.conversion_probability(),
+            b.conversion_probability()
+        ));
+        let pairs = a.removal_effects().into_iter().zip(b.removal_effects());
+        let value_pairs = a
+            .value_removal_effects()
+            .into_iter()
+            .zip(b.value_removal_effects());
+        for (x, y) in pairs.chain(value_pairs) {
+            assert_eq!(x.0, y.0);
+            assert!(close(x.1, y.1), "{x:?} vs {y:?}");
+        }
+    }
+
+    #[test]
+    fn elimination_gives_the_hand_computed_t2_removal_effects() {
+        // The model reference, §Markov worked examples: RE = 88/161, 71/126, 199/357.
+        let fit = Markov::default()
+            .fit_with(&t2(), Method::Elimination)
+            .unwrap();
+        let want = [88.0 / 161.0, 71.0 / 126.0, 199.0 / 357.0];
+        for ((_, re), w) in fit.removal_effects().into_iter().zip(want) {
+            assert!((re - w).abs() < 1e-12, "{re} vs {w}");
+        }
+        assert!((fit.value_removal_effect("C").unwrap() - 1913.0 / 3570.0).abs() < 1e-12);
+    }
+
+    /// A campaign table (300 keys over 8 channels, 4,000 paths): the elimination removes the
+    /// rare keys and leaves a dense core of the popular ones, and agrees with the independent
+    /// solvers (Gauss–Seidel on every removed chain, and the dense order-1 solver) to 1e-9.
+    #[test]
+    fn elimination_with_a_dense_core_matches_gauss_seidel_and_dense() {
+        let t = generate(&SynthConfig {
+            size: SynthSize::DistinctPaths(4000),
+            channels: 8,
+            campaigns: 300,
+            seed: 5,
+            ..SynthConfig::default()
+        })
+        .unwrap();
+        let rule = StateRule {
+            order: 1,
+            collapse: false,
+        };
+        let chain = Chain::build(&t, rule, false).unwrap();
+        let mut rhs = Rhs::new(&chain);
+        let f = eliminate(&chain, &mut rhs, f64::INFINITY).unwrap();
+        assert!(
+            f.steps.len() > 10 && f.core.len() > 10,
+            "{} {}",
+            f.steps.len(),
+            f.core.len()
+        );
+        let m = Markov::default();
+        let elim = m.fit_with(&t, Method::Elimination).unwrap();
+        assert_close(&elim, &m.fit_with(&t, Method::Sparse).unwrap(), 1e-9);
+        assert_close(&elim, &m.fit_with(&t, Method::Dense).unwrap(), 1e-11);
+    }
+
+    #[test]
+    fn the_running_estimate_is_checked_against_the_limit() {
+        let t = generate(&SynthConfig {
+            size: SynthSize::DistinctPaths(2000),
+            channels: 8,
+            campaigns: 200,
+            seed: 3,
+            ..SynthConfig::default()
+        })
+        .unwrap();
+        let m = Markov {
+            max_work: 1e3,
+            ..Markov::default()
+        };
+        match m.fit_with(&t, Method::Elimination) {
+            Err(Error::CostLimit {
+                limit,
+                allowed,
+                cost,
+                ..
+            }) => {
+                assert_eq!((limit, allowed), ("max_work", 1e3));
+                assert!(cost > 1e3);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Random tables of up to 40 channels (cycles, dead ends, channels only on null
+        /// paths): elimination against Gauss–Seidel to 1e-9.
+        #[test]
+        fn elimination_matches_gauss_seidel_on_random_tables(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(0u8..40, 1..=8), 0u8..=3, 0u8..=3, 0u8..=9),
+                1..80,
+            )
+        ) {
+            let mut t = PathTable::new();
+            for (i, (path, c, u, v)) in rows.iter().enumerate() {
+                let c = if i == 0 { (*c).max(1) } else { *c };
+                let names: Vec<String> = path.iter().map(|x| format!("ch{x}")).collect();
+                let o = Outcome::new(f64::from(c), f64::from(c) * f64::from(*v), f64::from(*u));
+                t.add(&names, o).unwrap();
+            }
+            let m = Markov::default();
+            let elim = m.fit_with(&t, Method::Elimination).unwrap();
+            let sparse = m.fit_with(&t, Method::Sparse).unwrap();
+            let pairs = elim.removal_effects().into_iter().zip(sparse.removal_effects());
+            let value_pairs =
+                elim.value_removal_effects().into_iter().zip(sparse.value_removal_effects());
+            for (x, y) in pairs.chain(value_pairs) {
+                proptest::prop_assert!((x.1 - y.1).abs() <= 1e-9, "{x:?} {y:?}");
+            }
+        }
+    }
+}
