@@ -1,1 +1,4 @@
 #![doc = include_str!("../docs/models.md")]
+
+#[doc = include_str!("../docs/data-driven.md")]
+pub mod data_driven {}
