@@ -461,9 +461,7 @@ impl Spend {
                 ));
             }
             let field = |col: usize, name: &str| match rec[col].trim() {
-                "" => Err(fail(
-                    ParseProblem::EmptyField { field: name.into() }.into(),
-                )),
+                "" => Err(fail(ParseProblem::EmptyField { field: name.into() }.into())),
                 text => Ok(text),
             };
             let channel = field(channel_col, "channel")?;

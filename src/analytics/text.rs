@@ -18,7 +18,6 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
-
 fn opt(x: Option<f64>, f: fn(f64) -> String) -> String {
     x.map_or_else(|| "-".to_string(), f)
 }

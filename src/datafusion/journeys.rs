@@ -17,8 +17,8 @@ use ::datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature};
 
 use super::JOURNEYS;
 use super::args::{
-    DfResult, arity, external, float_column, internal, number, number_arg, state_field,
-    string_arg, time_arg,
+    DfResult, arity, external, float_column, internal, number, number_arg, state_field, string_arg,
+    time_arg,
 };
 use crate::channel::{Channels, Interner};
 use crate::codec;

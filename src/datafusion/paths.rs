@@ -8,8 +8,8 @@ use ::datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use ::datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature};
 
 use super::args::{
-    DfResult, arity, binary_arg, external, float_column, internal, number, number_arg,
-    state_field, string_arg,
+    DfResult, arity, binary_arg, external, float_column, internal, number, number_arg, state_field,
+    string_arg,
 };
 use super::partial::Partial;
 use crate::codec;

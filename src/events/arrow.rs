@@ -17,11 +17,11 @@ use parquet::{arrow::arrow_reader::ParquetRecordBatchReaderBuilder, file::reader
 use super::log::EventLog;
 use super::read::{EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
 use crate::error::{Error, Result};
-#[cfg(feature = "parquet")]
-use crate::formats::arrow::parquet_io::{parquet_error, projected_batches};
 use crate::formats::arrow::columns::{
     Numbers, Strings, Times, column, optional_column, row_location,
 };
+#[cfg(feature = "parquet")]
+use crate::formats::arrow::parquet_io::{parquet_error, projected_batches};
 
 /// Reads event rows from Arrow record batches into a new [`EventLog`].
 ///

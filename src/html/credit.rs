@@ -1,6 +1,5 @@
 //! The model comparison and spend sections, and the data the page's script reads.
 
-
 use serde::Serialize;
 
 use super::svg::{HBar, HRow, hbars};

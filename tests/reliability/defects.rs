@@ -1,7 +1,6 @@
 //! Regression tests of the defects found by attacking the readers (issue "nothing lost, nothing
 //! corrupted"): each test is named for the defect it pins down.
 
-
 use touchpoint::events::{EventOptions, JourneyOptions, paths_from_events, read_events};
 use touchpoint::formats::{
     BadRows, PathCsvOptions, read_paths, read_paths_full_parser, skip_warnings,

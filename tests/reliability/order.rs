@@ -2,7 +2,6 @@
 //! any order, any sharding and any thread count gives byte-identical JSON for every model of
 //! `registry::TABLE_MODELS` and every bootstrap interval.
 
-
 use proptest::prelude::*;
 use touchpoint::bootstrap::Bootstrap;
 use touchpoint::events::{EventOptions, JourneyOptions};
