@@ -12,10 +12,11 @@
 
 use std::collections::BTreeMap;
 
+use chrono::TimeDelta;
 use clap::Parser;
-use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
+use touchpoint::registry::{CONVERSION_MODELS, ModelOptions, TABLE_MODELS, build_model};
 use touchpoint::synth_truth::{TruthConfig, generate};
-use touchpoint::{AdditiveHazard, AttributionModel, Dda, Logistic};
+use touchpoint::{AdditiveHazard, AttributionModel};
 
 #[derive(Parser, Debug)]
 #[command(about = "Every model against a known causal truth on seeded synthetic problems")]
@@ -32,7 +33,7 @@ struct Args {
     /// Comma-separated settings: base, interactions, order, time_decay, all.
     #[arg(long, default_value = "base,interactions,order,time_decay,all")]
     settings: String,
-    /// Comma-separated models (default: every model of the registry plus the fitted ones).
+    /// Comma-separated models (default: every model of the registry, conversion models included).
     #[arg(long)]
     models: Option<String>,
 }
@@ -55,33 +56,32 @@ fn setting(name: &str, base: &TruthConfig) -> Option<TruthConfig> {
     Some(c)
 }
 
-fn models(list: Option<&str>) -> Result<Vec<Box<dyn AttributionModel>>, touchpoint::Error> {
+/// The models by registry name; `additive_hazard` is told the generator's observation window
+/// (`window_days`), as a user sets it to their data's conversion window.
+fn models(
+    list: Option<&str>,
+    window_days: f64,
+) -> Result<Vec<Box<dyn AttributionModel>>, touchpoint::Error> {
     let opts = ModelOptions::default();
-    let fitted: Vec<Box<dyn AttributionModel>> = vec![
-        Box::new(Logistic::default()),
-        Box::new(Dda::default()),
-        Box::new(AdditiveHazard::default()),
-    ];
-    let mut out: Vec<Box<dyn AttributionModel>> = Vec::new();
     let names: Vec<String> = match list {
         Some(l) => l.split(',').map(|s| s.trim().to_string()).collect(),
         None => TABLE_MODELS
             .iter()
+            .chain(CONVERSION_MODELS)
             .map(|s| s.to_string())
-            .chain(fitted.iter().map(|m| m.name().into_owned()))
             .collect(),
     };
-    for name in names {
-        match fitted.iter().position(|m| m.name() == name) {
-            Some(i) => out.push(match i {
-                0 => Box::new(Logistic::default()),
-                1 => Box::new(Dda::default()),
-                _ => Box::new(AdditiveHazard::default()),
-            }),
-            None => out.push(build_model(&name, &opts)?),
-        }
-    }
-    Ok(out)
+    let window = TimeDelta::seconds((window_days * 86_400.0).round() as i64);
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "additive_hazard" => Ok(Box::new(AdditiveHazard {
+                window,
+                ..AdditiveHazard::default()
+            }) as Box<dyn AttributionModel>),
+            _ => build_model(n, &opts),
+        })
+        .collect()
 }
 
 fn main() {
@@ -93,7 +93,7 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<(), touchpoint::Error> {
-    let models = models(args.models.as_deref())?;
+    let models = models(args.models.as_deref(), TruthConfig::default().window_days)?;
     let base = TruthConfig {
         journeys: args.journeys,
         channels: args.channels,

@@ -114,6 +114,110 @@ impl Channels {
     }
 }
 
+/// A byte-keyed lookup in front of a [`Channels`] vocabulary, for the hot loop of a reader: a
+/// small open-addressing table whose slots hold short names (up to 16 bytes) inline as two
+/// words, so that a hit costs two loads, a multiply and two compares, without reading the
+/// vocabulary. Longer names are not cached (the caller asks the vocabulary). It only caches what
+/// the vocabulary answered, so it never changes an id.
+#[derive(Clone, Debug)]
+pub(crate) struct NameCache {
+    /// `(name as two words, length, id + 1)`; id + 1 = 0 marks an empty slot.
+    slots: Vec<([u64; 2], u32, u32)>,
+    used: usize,
+}
+
+impl Default for NameCache {
+    fn default() -> Self {
+        NameCache {
+            slots: vec![([0; 2], 0, 0); 64],
+            used: 0,
+        }
+    }
+}
+
+impl NameCache {
+    /// The cached id of `name`, if it was inserted.
+    #[inline]
+    pub(crate) fn get(&self, name: &[u8]) -> Option<ChannelId> {
+        let key = words(name)?;
+        let mask = self.slots.len() - 1;
+        let mut i = quick_hash(key, name.len()) & mask;
+        loop {
+            let (k, len, id) = &self.slots[i];
+            if *id == 0 {
+                return None;
+            }
+            if *k == key && *len as usize == name.len() {
+                return Some(ChannelId(id - 1));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Remembers that `name` has id `id` (a no-op for names over 16 bytes).
+    pub(crate) fn insert(&mut self, name: &[u8], id: ChannelId) {
+        let Some(key) = words(name) else { return };
+        if id.0 == u32::MAX || self.get(name).is_some() {
+            return;
+        }
+        if 2 * (self.used + 1) > self.slots.len() {
+            let grown = vec![([0; 2], 0, 0); 2 * self.slots.len()];
+            let old = std::mem::replace(&mut self.slots, grown);
+            self.used = 0;
+            for (k, len, id) in old.into_iter().filter(|s| s.2 != 0) {
+                self.put(k, len as usize, id);
+            }
+        }
+        self.put(key, name.len(), id.0 + 1);
+    }
+
+    fn put(&mut self, key: [u64; 2], len: usize, id1: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = quick_hash(key, len) & mask;
+        while self.slots[i].2 != 0 {
+            i = (i + 1) & mask;
+        }
+        // `len` <= 16: checked by `words`.
+        self.slots[i] = (key, len as u32, id1);
+        self.used += 1;
+    }
+}
+
+/// A name of at most 16 bytes as two words that, with its length, tell it from every other:
+/// its first and last 8 bytes (overlapping when shorter than 16), or for shorter names its
+/// first and last 4 (or single) bytes; `None` when longer than 16 bytes.
+#[inline]
+fn words(b: &[u8]) -> Option<[u64; 2]> {
+    let n = b.len();
+    let word8 = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    let word4 = |i: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&b[i..i + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    Some(match n {
+        0 => [0, 0],
+        1..=3 => [
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        ],
+        4..=7 => [word4(0), word4(n - 4)],
+        8..=16 => [word8(0), word8(n - 8)],
+        _ => return None,
+    })
+}
+
+/// A cheap hash of a name's words and length (folded with one multiply).
+#[inline]
+fn quick_hash(key: [u64; 2], len: usize) -> usize {
+    let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 40) as usize
+}
+
 /// Checks a channel name: non-empty after trimming and not reserved.
 /// Strings interned to dense `u32` ids in order of first appearance, each string stored once
 /// (the ids' hash table holds ids only): the one interner of the crate (channel names, the users
@@ -220,6 +324,40 @@ mod tests {
             (4, "zz", Some(3), None)
         );
         assert!(i.heap_bytes() >= 4);
+    }
+
+    #[test]
+    fn the_name_cache_answers_what_it_was_told() {
+        let mut c = Channels::new();
+        let mut cache = NameCache::default();
+        let names: Vec<String> = (0..200).map(|i| format!("ch {i}")).collect();
+        for n in &names {
+            let id = c.intern(n).unwrap();
+            cache.insert(n.as_bytes(), id);
+        }
+        for n in &names {
+            assert_eq!(cache.get(n.as_bytes()), c.get(n), "{n}");
+        }
+        assert_eq!(cache.get(b"ch 200"), None);
+        assert_eq!(cache.get(b"ch 1 "), None);
+        for short in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefgh",
+            "abcdefghijklmnop",
+        ] {
+            cache.insert(short.as_bytes(), ChannelId(7));
+            assert_eq!(cache.get(short.as_bytes()), Some(ChannelId(7)), "{short}");
+        }
+        assert_eq!(cache.get(b"abdc"), None);
+        assert_eq!(cache.get(b"abcdefghijklmnoq"), None);
+        let long = "a channel name of more than sixteen bytes";
+        cache.insert(long.as_bytes(), ChannelId(0));
+        assert_eq!(cache.get(long.as_bytes()), None);
     }
 
     #[test]

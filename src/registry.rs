@@ -24,9 +24,9 @@ use crate::attribution::Attribution;
 use crate::error::{Error, Result};
 use crate::fit::FittedModel;
 use crate::model::{
-    AttributionModel, FirstTouch, LastNonDirect, LastTouch, Linear, LinearMode, Markov, Order,
-    Participation, PositionBased, ShaoLi, Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate,
-    TimeDecay, WShaped,
+    AdditiveHazard, AttributionModel, Dda, FirstTouch, LastNonDirect, LastTouch, Linear,
+    LinearMode, Logistic, Markov, Order, Participation, PositionBased, ShaoLi, Shapley,
+    ShapleyGlobal, ShapleyOrdered, ShapleyRate, TimeDecay, WShaped,
 };
 use crate::table::PathTable;
 
@@ -81,6 +81,13 @@ pub struct Entry {
     pub reads: &'static [Setting],
     /// ChannelAttribution's columns for this model, if ChannelAttribution has it.
     pub channelattribution: Option<ChannelAttributionColumns>,
+    /// Part of `all` ([`TABLE_MODELS`], [`entries`]). The fitted conversion models
+    /// ([`CONVERSION_MODELS`]) are not: they fit a model first (seconds on large tables), and
+    /// `additive_hazard` refuses untimed tables.
+    pub in_all: bool,
+    /// The model refuses tables with untimed rows ([`Error::NeedsTimestamps`]): it needs an
+    /// event log.
+    pub needs_timestamps: bool,
     builder: fn(&ModelOptions) -> Result<Box<dyn AttributionModel>>,
 }
 
@@ -120,8 +127,17 @@ const fn entry_of(
         description,
         reads,
         channelattribution: None,
+        in_all: true,
+        needs_timestamps: false,
         builder,
     }
+}
+
+/// A fitted conversion model's entry: not part of `all`.
+const fn conversion(mut e: Entry, needs_timestamps: bool) -> Entry {
+    e.in_all = false;
+    e.needs_timestamps = needs_timestamps;
+    e
 }
 
 /// An entry with ChannelAttribution columns.
@@ -144,8 +160,12 @@ fn boxed<M: AttributionModel + 'static>(m: M) -> Result<Box<dyn AttributionModel
     Ok(Box::new(m))
 }
 
-/// The registry: every model that runs on a path table, in report order.
-const ENTRIES: [Entry; 19] = [
+/// Entries of `all`: the first [`IN_ALL`] of [`ENTRIES`].
+const IN_ALL: usize = 19;
+
+/// The registry, in report order: every model that runs on any path table (the first
+/// [`IN_ALL`], `all`), then the fitted conversion models.
+const ENTRIES: [Entry; IN_ALL + 3] = [
     with_ca(
         entry_of("first_touch", "all credit to the first touch", &[], |_| {
             boxed(FirstTouch)
@@ -296,20 +316,64 @@ const ENTRIES: [Entry; 19] = [
         &[],
         |_| boxed(ShaoLi),
     ),
+    conversion(
+        entry_of(
+            "logistic",
+            "logistic conversion model credited by expected removal effects (fit: held-out AUC)",
+            &[],
+            |_| boxed(Logistic::default()),
+        ),
+        false,
+    ),
+    conversion(
+        entry_of(
+            "dda",
+            "Shapley value of each converting journey under the logistic conversion model",
+            &[],
+            |_| boxed(Dda::default()),
+        ),
+        false,
+    ),
+    conversion(
+        entry_of(
+            "additive_hazard",
+            "additive hazard of decaying touches (needs timestamps: an event log)",
+            &[],
+            |_| boxed(AdditiveHazard::default()),
+        ),
+        true,
+    ),
 ];
 
-/// Every model of the registry, in the order the `attribute` example reports them
-/// (`--models all`).
+/// Every model of `all`, in the order the `attribute` example reports them (`--models all`):
+/// the models that run on any path table. The fitted conversion models are in
+/// [`conversion_entries`].
 pub fn entries() -> &'static [Entry] {
-    &ENTRIES
+    &ENTRIES[..IN_ALL]
 }
 
-/// The registry entry called `name`, if there is one.
+/// The fitted conversion models (`logistic`, `dda`, `additive_hazard`): named explicitly, never
+/// part of `all`.
+///
+/// ```
+/// use touchpoint::registry::{ModelOptions, build_model, conversion_entries};
+/// let names: Vec<&str> = conversion_entries().iter().map(|e| e.name).collect();
+/// assert_eq!(names, ["logistic", "dda", "additive_hazard"]);
+/// assert!(conversion_entries()[2].needs_timestamps);
+/// assert_eq!(build_model("dda", &ModelOptions::default())?.name(), "dda");
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+pub fn conversion_entries() -> &'static [Entry] {
+    &ENTRIES[IN_ALL..]
+}
+
+/// The registry entry called `name` (of `all` or a conversion model), if there is one.
 pub fn entry(name: &str) -> Option<&'static Entry> {
     ENTRIES.iter().find(|e| e.name == name)
 }
 
-/// The names of [`ENTRIES`], in order (a const copy for [`TABLE_MODELS`]).
+/// The names of [`ENTRIES`], in order (a const copy for [`TABLE_MODELS`] and
+/// [`CONVERSION_MODELS`]).
 const NAMES: [&str; ENTRIES.len()] = {
     let mut names = [""; ENTRIES.len()];
     let mut i = 0;
@@ -322,7 +386,11 @@ const NAMES: [&str; ENTRIES.len()] = {
 
 /// Every model that runs on a path table, by the name [`build_model`] accepts, in the order the
 /// `attribute` example reports them (`--models all`): the names of [`entries`].
-pub const TABLE_MODELS: &[&str] = &NAMES;
+pub const TABLE_MODELS: &[&str] = NAMES.split_at(IN_ALL).0;
+
+/// The fitted conversion models by name (the names of [`conversion_entries`]): accepted by
+/// [`build_model`] and in model lists, not part of `all`.
+pub const CONVERSION_MODELS: &[&str] = NAMES.split_at(IN_ALL).1;
 
 /// Options shared by the models of the registry. Each model reads the fields that concern it
 /// ([`Entry::reads`]) and ignores the others; the defaults are each model's own defaults.
@@ -429,7 +497,7 @@ pub fn lookup(name: &str) -> Result<&'static Entry> {
     entry(name).ok_or_else(|| Error::Unknown {
         what: "model",
         name: name.to_string(),
-        valid: TABLE_MODELS.join(", "),
+        valid: NAMES.join(", "),
     })
 }
 
@@ -573,6 +641,40 @@ mod tests {
         for (i, a) in TABLE_MODELS.iter().enumerate() {
             assert!(!TABLE_MODELS[..i].contains(a), "{a} listed twice");
         }
+        for (i, a) in NAMES.iter().enumerate() {
+            assert!(!NAMES[..i].contains(a), "{a} listed twice");
+        }
+    }
+
+    #[test]
+    fn conversion_models_build_by_name_but_are_not_in_all() {
+        assert_eq!(CONVERSION_MODELS, ["logistic", "dda", "additive_hazard"]);
+        assert_eq!(TABLE_MODELS.len() + CONVERSION_MODELS.len(), ENTRIES.len());
+        assert!(entries().iter().all(|e| e.in_all && !e.needs_timestamps));
+        assert!(conversion_entries().iter().all(|e| !e.in_all));
+        assert!(!model_names("all").unwrap().iter().any(|n| n == "dda"));
+        let t = t2();
+        for name in ["logistic", "dda"] {
+            let m = build_model(name, &ModelOptions::default()).unwrap();
+            let a = m.attribute(&t).unwrap();
+            assert_eq!(a.model, name);
+            assert!((a.credited_conversions() - t.totals().conversions).abs() < 1e-9);
+        }
+        // additive_hazard refuses an untimed table with a typed error naming the rows.
+        let e = build_model("additive_hazard", &ModelOptions::default())
+            .unwrap()
+            .attribute(&t)
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::NeedsTimestamps { untimed_rows, rows, .. } if untimed_rows == rows && rows == t.len()),
+            "{e}"
+        );
+        assert!(entry("additive_hazard").unwrap().needs_timestamps);
+        // The unknown-name message lists them too.
+        let msg = build_model("dd", &ModelOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("additive_hazard"), "{msg}");
     }
 
     #[test]

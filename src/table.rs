@@ -12,6 +12,7 @@ use crate::journey::Journey;
 use crate::outcome::Outcome;
 
 mod canonical;
+mod merge;
 
 /// Default limit on the number of touches in one path (see [`PathTable::set_max_path_len`]).
 pub const DEFAULT_MAX_PATH_LEN: usize = 10_000;
@@ -91,6 +92,9 @@ pub struct PathTable {
     /// A private staging table of a parallel reader: rows are appended without deduplication
     /// (the merge into the real table deduplicates), saving one hash probe per row.
     staging: bool,
+    /// Staging tables only: the 32-bit hash of each row's path, computed by the parallel reader
+    /// so that the serial merge does not hash again (used when the ids need no remapping).
+    staged_hashes: Vec<u32>,
 }
 
 impl Default for PathTable {
@@ -108,6 +112,7 @@ impl Default for PathTable {
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
             staging: false,
+            staged_hashes: Vec::new(),
         }
     }
 }
@@ -136,6 +141,15 @@ impl PathTable {
         PathTable {
             staging: true,
             ..PathTable::default()
+        }
+    }
+
+    /// A staging table that starts with the vocabulary `channels` (a snapshot of the table it
+    /// will be merged into, so that the merge needs no remapping of ids for these channels).
+    pub(crate) fn staging_with(channels: Channels) -> Self {
+        PathTable {
+            channels,
+            ..PathTable::staging()
         }
     }
 
@@ -318,6 +332,23 @@ impl PathTable {
         self.insert_untimed(path, outcome)
     }
 
+    /// The id of channel `name`, interned if new; `None` when the name is refused (the caller
+    /// then reads the row again with the general parser, which names the problem).
+    #[inline]
+    pub(crate) fn intern_fast(&mut self, name: &str) -> Option<ChannelId> {
+        match self.channels.get(name) {
+            Some(id) => Some(id),
+            None => self.channels.intern(name).ok(),
+        }
+    }
+
+    /// Adds a row of ids issued by this table with a validated `outcome` (the fast CSV path);
+    /// `None` when the row is refused (too long).
+    #[inline]
+    pub(crate) fn add_staged(&mut self, path: &[ChannelId], outcome: Outcome) -> Option<()> {
+        self.insert_untimed(path, outcome).ok().map(drop)
+    }
+
     fn check_len(&self, len: usize) -> Result<()> {
         check_path_len(len, self.max_path_len)
     }
@@ -336,12 +367,25 @@ impl PathTable {
     ) -> Result<usize> {
         self.check_len(path.len())?;
         if self.staging && carry == [0.0; 3] {
-            return self.push_row(path, outcome, None).map(|r| r as usize);
+            let r = self.push_row(path, outcome, None)?;
+            self.staged_hashes.push(hash_path(path));
+            return Ok(r as usize);
         }
+        self.insert_hashed(path, hash_path(path), outcome, carry)
+    }
+
+    /// [`PathTable::insert_untimed_exact`] of a path whose [`hash_path`] is `h`; the length is
+    /// checked.
+    fn insert_hashed(
+        &mut self,
+        path: &[ChannelId],
+        h: u32,
+        outcome: Outcome,
+        carry: [f64; 3],
+    ) -> Result<usize> {
         if self.index_stale {
             self.rebuild_index();
         }
-        let h = hash_path(path);
         let (touches, ends) = (&self.touches, &self.ends);
         let found = self.index.find(index_hash(h), |&(r, rh)| {
             let r = r as usize;
@@ -550,6 +594,7 @@ impl PathTable {
         self.times.clear();
         self.converted_at.clear();
         self.index.clear();
+        self.staged_hashes.clear();
     }
 
     /// An empty table with the same vocabulary (same ids) and path-length limit.
@@ -559,60 +604,6 @@ impl PathTable {
             max_path_len: self.max_path_len,
             ..PathTable::default()
         }
-    }
-
-    /// Adds every row of `other` to `self`, remapping channel ids by name; equal untimed paths are
-    /// summed, timed rows are appended. Merging is associative and commutative on content, and
-    /// `PathTable::new()` is its identity.
-    ///
-    /// # Errors
-    /// [`Error::Merge`] if a row of `other` is longer than `self`'s path-length limit, or if the
-    /// sum of equal paths overflows (the row is then left as it was).
-    pub fn merge(&mut self, other: &PathTable) -> Result<()> {
-        self.merge_located(other, |_, e| Error::Merge {
-            reason: e.to_string(),
-        })
-    }
-
-    /// [`PathTable::merge`], turning the error of row `r` of `other` into `locate(r, error)`.
-    pub(crate) fn merge_located(
-        &mut self,
-        other: &PathTable,
-        locate: impl Fn(usize, Error) -> Error,
-    ) -> Result<()> {
-        self.merge_each(other, |r, e| Err(locate(r, e)))
-    }
-
-    /// [`PathTable::merge`] that hands the error of row `r` of `other` to `on_error`: the row
-    /// is left out, and the merge goes on if `on_error` returns `Ok` (a reader skipping bad
-    /// rows) or stops with its error.
-    pub(crate) fn merge_each(
-        &mut self,
-        other: &PathTable,
-        mut on_error: impl FnMut(usize, Error) -> Result<()>,
-    ) -> Result<()> {
-        let remap: Vec<ChannelId> = other
-            .channels
-            .iter()
-            .map(|(_, name)| self.channels.intern(name))
-            .collect::<Result<_>>()?;
-        if self.index_stale {
-            self.rebuild_index();
-        }
-        self.index.reserve(other.len(), |&(_, qh)| index_hash(qh));
-        let mut ids = Vec::new();
-        for (i, row) in other.rows().enumerate() {
-            ids.clear();
-            ids.extend(row.path.iter().map(|id| remap[id.index()]));
-            let r = match row.times {
-                None => self.insert_untimed_exact(&ids, row.outcome, other.carry(i)),
-                Some(ts) => self.insert_timed(&ids, ts, row.converted_at, row.outcome),
-            };
-            if let Err(e) = r {
-                on_error(i, e)?;
-            }
-        }
-        Ok(())
     }
 
     /// The same journeys with timestamps dropped: timed rows with equal paths are summed into one
@@ -743,127 +734,4 @@ pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journey::Touchpoint;
-
-    use crate::fixtures::t2;
-
-    #[test]
-    fn equal_paths_are_summed_and_totals_are_kept() {
-        let mut t = t2();
-        t.add(["B"], Outcome::null(2.0)).unwrap();
-        assert_eq!(t.len(), 6);
-        assert_eq!(t.totals(), Outcome::new(7.0, 70.0, 10.0));
-        assert_eq!(t.touch_count(), 3 + 3 + 1 + 2 + 4 + 1);
-    }
-
-    #[test]
-    fn merge_at_every_split_point_equals_the_whole() {
-        let whole = t2();
-        let rows = whole.to_named_rows();
-        for split in 0..=rows.len() {
-            let (mut a, mut b) = (PathTable::new(), PathTable::new());
-            for (i, (p, o)) in rows.iter().enumerate() {
-                let t = if i < split { &mut a } else { &mut b };
-                t.add(p, *o).unwrap();
-            }
-            let mut ab = a.clone();
-            ab.merge(&b).unwrap();
-            let mut ba = b.clone();
-            ba.merge(&a).unwrap();
-            assert_eq!(ab, whole);
-            assert_eq!(ba, whole);
-        }
-    }
-
-    #[test]
-    fn merge_with_empty_is_identity() {
-        let whole = t2();
-        let mut a = whole.clone();
-        a.merge(&PathTable::new()).unwrap();
-        let mut b = PathTable::new();
-        b.merge(&whole).unwrap();
-        assert_eq!(a, whole);
-        assert_eq!(b, whole);
-        assert_eq!(
-            b.canonical().to_named_rows(),
-            whole.canonical().to_named_rows()
-        );
-    }
-
-    #[test]
-    fn bad_paths_are_refused_without_changing_rows() {
-        let mut t = t2();
-        let before = t.clone();
-        assert!(matches!(
-            t.add(Vec::<&str>::new(), Outcome::converted(1.0, 0.0)),
-            Err(Error::InvalidPath(ParseProblem::EmptyPath))
-        ));
-        assert!(matches!(
-            t.add(["A", ""], Outcome::converted(1.0, 0.0)),
-            Err(Error::InvalidPath(ParseProblem::EmptyToken { position: 2 }))
-        ));
-        assert!(t.add(["A"], Outcome::new(-1.0, 0.0, 0.0)).is_err());
-        t.set_max_path_len(3);
-        assert!(matches!(
-            t.add(["A"; 5], Outcome::null(1.0)),
-            Err(Error::InvalidPath(ParseProblem::PathTooLong { .. }))
-        ));
-        assert_eq!(t, before);
-    }
-
-    #[test]
-    fn timed_rows_are_not_deduplicated_and_untimed_rows_cost_nothing() {
-        let mut t = t2();
-        assert!(!t.has_times());
-        let day = 86_400_000_000i64;
-        let j = |a: i64| Journey {
-            touches: vec![
-                Touchpoint::at("A", DateTime::from_timestamp_micros(a).unwrap()),
-                Touchpoint::at("B", DateTime::from_timestamp_micros(a + day).unwrap()),
-            ],
-            outcome: Outcome::converted(1.0, 3.0),
-            converted_at: DateTime::from_timestamp_micros(a + 2 * day),
-            ..Default::default()
-        };
-        t.add_journey(&j(0)).unwrap();
-        t.add_journey(&j(0)).unwrap();
-        assert_eq!(t.len(), 8);
-        assert!(t.has_times());
-        assert!(t.row(0).times.is_none());
-        assert_eq!(t.row(7).times, Some(&[0, day][..]));
-        assert_eq!(t.row(7).converted_at, Some(2 * day));
-        // an untimed row added later still dedups
-        t.add(["C"], Outcome::null(1.0)).unwrap();
-        assert_eq!(t.len(), 8);
-    }
-
-    #[test]
-    fn timestamps_out_of_order_or_mixed_are_errors() {
-        let mut t = PathTable::new();
-        let at = |s| DateTime::from_timestamp(s, 0).unwrap();
-        let backwards = Journey {
-            touches: vec![Touchpoint::at("A", at(10)), Touchpoint::at("B", at(5))],
-            outcome: Outcome::converted(1.0, 0.0),
-            converted_at: None,
-            ..Default::default()
-        };
-        assert!(t.add_journey(&backwards).is_err());
-        let mixed = Journey {
-            touches: vec![Touchpoint::at("A", at(1)), Touchpoint::new("B")],
-            outcome: Outcome::converted(1.0, 0.0),
-            converted_at: None,
-            ..Default::default()
-        };
-        assert!(t.add_journey(&mixed).is_err());
-        let after = Journey {
-            touches: vec![Touchpoint::at("A", at(1)), Touchpoint::at("B", at(9))],
-            outcome: Outcome::converted(1.0, 0.0),
-            converted_at: Some(at(5)),
-            ..Default::default()
-        };
-        assert!(t.add_journey(&after).is_err());
-        assert!(t.is_empty());
-    }
-}
+mod tests;

@@ -323,3 +323,71 @@ fn fitted_models_credit_journeys_and_save_and_load() {
     assert!(r.abs() < 1e-9 && !fitted.residual().is_empty());
     assert_close_tol(fitted.credit(&j).unwrap()[0].conversions, 1.2, 1e-7);
 }
+
+/// The registry builds the three conversion models by name; on a timed table each one's
+/// per-touch credit of the fitted table plus its residual is its aggregate (what
+/// `attribute --per-touch` writes), and `additive_hazard` refuses the untimed table.
+#[test]
+fn registry_conversion_models_per_touch_credit_plus_residual_is_the_aggregate() {
+    use touchpoint::registry::{CONVERSION_MODELS, ModelOptions, build_model};
+    let p = generate(&TruthConfig {
+        journeys: 4_000,
+        half_life_days: Some(3.0),
+        conversion_rate: 0.2,
+        seed: 5,
+        ..TruthConfig::default()
+    })
+    .unwrap();
+    let t = &p.table;
+    for name in CONVERSION_MODELS {
+        let fitted = build_model(name, &ModelOptions::default())
+            .unwrap()
+            .fit(t)
+            .unwrap();
+        assert_eq!(fitted.name(), *name);
+        let (conv, value) = fitted.credit_table(t).unwrap().channel_sums(t);
+        let a = fitted.attribution();
+        for (id, ch) in t.channels().iter() {
+            let (rc, rv) = fitted
+                .residual()
+                .iter()
+                .find(|r| r.channel == ch)
+                .map_or((0.0, 0.0), |r| (r.conversions, r.value));
+            assert_close_tol(conv[id.index()] + rc, a.conversions(ch), 1e-6);
+            assert_close_tol(value[id.index()] + rv, a.value(ch), 1e-6 * a.total_value);
+        }
+    }
+    let untimed = t.without_times();
+    let e = build_model("additive_hazard", &ModelOptions::default())
+        .unwrap()
+        .fit(&untimed)
+        .unwrap_err();
+    assert!(matches!(e, Error::NeedsTimestamps { .. }), "{e}");
+}
+
+/// The JSON document gives each conversion model's held-out fit as `fit_quality` (and no such
+/// field for a rule).
+#[test]
+fn json_report_carries_fit_quality_for_conversion_models() {
+    let p = generate(&TruthConfig {
+        journeys: 3_000,
+        conversion_rate: 0.2,
+        seed: 2,
+        ..TruthConfig::default()
+    })
+    .unwrap();
+    let results = vec![
+        touchpoint::Linear::default().attribute(&p.table).unwrap(),
+        Logistic::default().attribute(&p.table).unwrap(),
+    ];
+    let mut out = Vec::new();
+    touchpoint::report::write_json(&mut out, &results, None).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let models = doc["models"].as_array().unwrap();
+    assert!(models[0].get("fit_quality").is_none());
+    let q = &models[1]["fit_quality"];
+    let auc = q["auc"].as_f64().unwrap();
+    assert!(auc > 0.5 && auc <= 1.0, "{q}");
+    assert!(q["log_loss"].as_f64().unwrap() > 0.0);
+    assert_eq!(q["holdout"].as_f64(), Some(0.2));
+}

@@ -24,7 +24,7 @@ use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::pipeline::{
     Input, InputWarning, LevelRun, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
 };
-use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, entries};
+use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, conversion_entries, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
 use touchpoint::spend::{Spend, SpendOptions};
 use touchpoint::{Markov, Solver, ValueMode};
@@ -262,6 +262,15 @@ fn with_models(cmd: clap::Command) -> clap::Command {
     let mut text = format!("{EXAMPLES}\n\nMODELS (--models list):\n");
     for e in entries() {
         text.push_str(&format!("    {:width$}  {}\n", e.name, e.description));
+    }
+    text.push_str("\nCONVERSION MODELS (fitted models of P(conversion); name them, not in all):\n");
+    for e in conversion_entries() {
+        // Long descriptions go on their own line (the help is wrapped at 100 columns).
+        if 6 + width + e.description.len() <= 98 {
+            text.push_str(&format!("    {:width$}  {}\n", e.name, e.description));
+        } else {
+            text.push_str(&format!("    {}\n        {}\n", e.name, e.description));
+        }
     }
     cmd.after_help(text)
 }

@@ -39,8 +39,8 @@ mod shapley;
 mod time_decay;
 
 pub use dda::{
-    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardFit,
-    HazardParameter, Interactions, Logistic, LogisticFit,
+    AdditiveHazard, Coefficient, DDA_EXACT_LIMIT, Dda, DdaFit, FitQuality, HazardCredit, HazardFit,
+    HazardInteraction, HazardParameter, Interactions, Logistic, LogisticFit,
 };
 pub use first_last::{FirstTouch, LastNonDirect, LastTouch};
 pub use linear::{Linear, LinearMode};

@@ -15,9 +15,29 @@ struct JsonReport<'a> {
     total_value: f64,
     total_null: f64,
     channels: Vec<&'a str>,
-    models: &'a [Attribution],
+    models: Vec<ModelJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<&'a Summary>,
+}
+
+/// One model of the JSON document: its attribution and, for the models that measure it, the
+/// held-out fit quality (`fit_quality`: `auc`, `log_loss`, `holdout`, `test_journeys`, `seed`;
+/// the conversion models `logistic`, `dda` and `additive_hazard`, from their `fit` extra).
+#[derive(Serialize)]
+struct ModelJson<'a> {
+    #[serde(flatten)]
+    attribution: &'a Attribution,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fit_quality: Option<&'a serde_json::Value>,
+}
+
+impl<'a> ModelJson<'a> {
+    fn new(attribution: &'a Attribution) -> Self {
+        ModelJson {
+            attribution,
+            fit_quality: attribution.extras.get("fit"),
+        }
+    }
 }
 
 /// Writes the stable JSON document (pretty-printed, with a final newline). Totals are those of
@@ -36,7 +56,7 @@ pub fn write_json<W: Write>(
         total_value: v,
         total_null: u,
         channels: channel_names(results),
-        models: results,
+        models: results.iter().map(ModelJson::new).collect(),
         summary,
     };
     serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;

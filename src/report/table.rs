@@ -49,7 +49,42 @@ pub fn write_table<W: Write>(mut out: W, results: &[Attribution]) -> Result<()> 
         write_panel(&mut out, &labels, label_width, &groups[start..end])?;
         start = end;
     }
+    write_fit_quality(&mut out, results)?;
     out.flush()?;
+    Ok(())
+}
+
+/// One line per model that measured its held-out fit quality (the conversion models' `fit`
+/// extra: `auc`, `log_loss`, `holdout`, `test_journeys`), so that models can be compared on
+/// predictive accuracy as well as on credit.
+fn write_fit_quality<W: Write>(out: &mut W, results: &[Attribution]) -> io::Result<()> {
+    let mut first = true;
+    for a in results {
+        let Some(fit) = a.extras.get("fit") else {
+            continue;
+        };
+        let number = |k: &str| fit.get(k).and_then(serde_json::Value::as_f64);
+        let (Some(auc), Some(log_loss)) = (number("auc"), number("log_loss")) else {
+            continue;
+        };
+        if first {
+            writeln!(
+                out,
+                "
+held-out fit quality (higher AUC, lower log-loss is better):"
+            )?;
+            first = false;
+        }
+        let holdout =
+            number("holdout").map_or(String::new(), |h| format!(", {:.0}% held out", 100.0 * h));
+        let test = number("test_journeys")
+            .map_or(String::new(), |n| format!(", {} test journeys", count(n)));
+        writeln!(
+            out,
+            "  {}: AUC {auc:.4}, log-loss {log_loss:.4}{holdout}{test}",
+            a.model
+        )?;
+    }
     Ok(())
 }
 

@@ -56,8 +56,9 @@ impl PathTable {
 
     /// Row numbers in canonical order. Rows are first sorted by a 128-bit key packing their
     /// first channel ids (as many as fit) (in the order of the full comparison: a shorter path sorts
-    /// before its extensions), which settles most comparisons with one integer compare; runs
-    /// of equal keys are then sorted with the full comparison.
+    /// before its extensions), then, when the key holds the whole path, by the row's first touch
+    /// time (timed rows of one path, as event logs give, are told apart by one more integer
+    /// compare); only runs equal in both are sorted with the full comparison.
     fn sorted_order(&self) -> Vec<u32> {
         let n = self.len();
         if self.channels.len() >= 0xFFFF {
@@ -72,26 +73,41 @@ impl PathTable {
         // Ids + 1 in `bits` bits each (0 marks the end of a path), as many as fit in 128.
         let bits = 128 - ((self.channels.len() + 1) as u128).leading_zeros();
         let slots = (128 / bits) as usize;
-        let key = |r: usize| -> u128 {
-            let path = &self.touches[self.span(r)];
+        let key = |r: usize| -> (u128, i64, u32) {
+            let span = self.span(r);
+            let path = &self.touches[span.clone()];
             let mut k = 0u128;
             for i in 0..slots {
                 let part = path.get(i).map_or(0, |id| u128::from(id.0) + 1);
                 k = k << bits | part;
             }
-            k
+            // Equal keys of paths shorter than `slots` are equal paths, which the full
+            // comparison orders by their times (`NO_TIME`, the least, for untimed rows).
+            let first = match self.times.get(span.start) {
+                Some(&t) if path.len() < slots => t,
+                _ => NO_TIME,
+            };
+            (k, first, r as u32)
         };
-        let mut keyed: Vec<(u128, u32)> = (0..n).map(|r| (key(r), r as u32)).collect();
+        let mut keyed: Vec<(u128, i64, u32)> = crate::par::map_range(n, key);
         #[cfg(feature = "parallel")]
         rayon::slice::ParallelSliceMut::par_sort_unstable(&mut keyed[..]);
         #[cfg(not(feature = "parallel"))]
         keyed.sort_unstable();
-        for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+        let tie = |a: &(u128, i64, u32), b: &(u128, i64, u32)| a.0 == b.0 && a.1 == b.1;
+        let full = |run: &mut [(u128, i64, u32)]| {
             if run.len() > 1 {
-                run.sort_unstable_by(|a, b| self.cmp_rows(a.1 as usize, b.1 as usize));
+                run.sort_unstable_by(|a, b| self.cmp_rows(a.2 as usize, b.2 as usize));
             }
+        };
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::iter::ParallelIterator;
+            rayon::slice::ParallelSliceMut::par_chunk_by_mut(&mut keyed[..], tie).for_each(full);
         }
-        keyed.into_iter().map(|(_, r)| r).collect()
+        #[cfg(not(feature = "parallel"))]
+        keyed.chunk_by_mut(tie).for_each(full);
+        keyed.into_iter().map(|(_, _, r)| r).collect()
     }
 
     /// Orders rows by path, then timestamps, conversion time and outcome (total order).

@@ -1,19 +1,19 @@
 //! Streaming readers for event logs: CSV and JSON Lines, one event per row.
 
 use std::borrow::Cow;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use csv::{ByteRecord, ReaderBuilder};
 use serde::Serialize;
 
+mod csv;
 mod json;
 
 use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
-use crate::error::{Error, Location, ParseProblem, Result, shorten};
-use crate::formats::blocks::QuoteCount;
-use crate::formats::paths_csv::{csv_error, detect_delimiter};
+use crate::error::{Error, Location, ParseProblem, Result};
+#[cfg(test)]
+use crate::formats::paths_csv::detect_delimiter;
 use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
 use crate::time::{EpochUnit, parse_timestamp};
 
@@ -171,6 +171,12 @@ pub struct EventReadReport {
 }
 
 impl EventReadReport {
+    pub(crate) fn count(&mut self, touch: bool, conversion: bool) {
+        self.rows += 1;
+        self.touch_rows += u64::from(touch);
+        self.conversion_rows += u64::from(conversion);
+    }
+
     pub(crate) fn new(format: EventFormat, delimiter: Option<u8>) -> Self {
         EventReadReport {
             format,
@@ -255,7 +261,7 @@ pub fn read_events_into<R: Read>(
     };
     let mut rows = RowParser::new(opts);
     match format {
-        EventFormat::Csv => read_csv(input, opts, &mut rows, log),
+        EventFormat::Csv => csv::read_csv(input, opts, &mut rows, log),
         EventFormat::JsonLines => json::read_jsonl(input, opts, &mut rows, log),
         EventFormat::Parquet => Err(Error::InvalidParameter {
             model: "events",
@@ -300,12 +306,45 @@ pub(crate) struct Fields<'a> {
     pub(crate) levels: [Cow<'a, str>; MAX_KEY_COLUMNS],
 }
 
+/// A checked row, ready to be stored: its texts are ranges of the `text` it was prepared with.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    user: std::ops::Range<usize>,
+    time: i64,
+    channel: Option<std::ops::Range<usize>>,
+    conversion: Option<(f64, f64)>,
+    order_id: Option<std::ops::Range<usize>>,
+}
+
+impl Prepared {
+    /// Stores the row in `log` (`text`: the buffer it was prepared with); returns
+    /// `(is_touch, is_conversion)`. Only the log can refuse it now (a reserved channel name, too
+    /// many events), and then nothing is stored.
+    pub(crate) fn store(
+        &self,
+        text: &str,
+        log: &mut EventLog,
+    ) -> Result<(bool, bool), ParseProblem> {
+        let row = Parsed {
+            user: &text[self.user.clone()],
+            time: self.time,
+            channel: self.channel.clone().map(|r| &text[r]),
+            conversion: self.conversion,
+            order_id: self.order_id.clone().map(|r| &text[r]),
+        };
+        log.add(&row)?;
+        Ok((self.channel.is_some(), self.conversion.is_some()))
+    }
+}
+
 /// Turns [`Fields`] into a stored event; shared by every format.
 pub(crate) struct RowParser<'o> {
     opts: &'o EventOptions,
     cache: RuleCache,
     /// The key of the current row when it has levels after the channel.
     key: String,
+    /// The texts of the row being stored (see [`Prepared`]).
+    text: String,
 }
 
 impl<'o> RowParser<'o> {
@@ -314,6 +353,7 @@ impl<'o> RowParser<'o> {
             opts,
             cache: RuleCache::default(),
             key: String::new(),
+            text: String::new(),
         }
     }
 
@@ -323,6 +363,23 @@ impl<'o> RowParser<'o> {
         f: &Fields<'_>,
         log: &mut EventLog,
     ) -> Result<(bool, bool), ParseProblem> {
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        let r = self
+            .prepare(f, &mut text)
+            .and_then(|row| row.store(&text, log));
+        self.text = text;
+        r
+    }
+
+    /// Checks and decodes one row without storing it (what [`RowParser::store`] does before
+    /// [`Prepared::store`]); its texts (user, touch key, order id) are appended to `text`.
+    /// Needs no log, so rows can be prepared in parallel and stored in order.
+    pub(crate) fn prepare(
+        &mut self,
+        f: &Fields<'_>,
+        text: &mut String,
+    ) -> Result<Prepared, ParseProblem> {
         let o = self.opts;
         let user = f.user.trim();
         if user.is_empty() {
@@ -364,16 +421,20 @@ impl<'o> RowParser<'o> {
             Some(_) if converts && !o.conversion_row_is_touch => None,
             c => c,
         };
-        let touches = channel.is_some();
-        let row = Parsed {
-            user,
-            time,
-            channel,
-            conversion: converts.then_some((count, value)),
-            order_id: Some(f.order.trim()).filter(|o| converts && !o.is_empty()),
+        let mut keep = |s: &str| {
+            let start = text.len();
+            text.push_str(s);
+            start..text.len()
         };
-        log.add(&row)?;
-        Ok((touches, converts))
+        Ok(Prepared {
+            user: keep(user),
+            time,
+            channel: channel.map(&mut keep),
+            conversion: converts.then_some((count, value)),
+            order_id: Some(f.order.trim())
+                .filter(|o| converts && !o.is_empty())
+                .map(keep),
+        })
     }
 
     /// The row's touch key: its channel, then its key levels, `None` when its channel fields
@@ -521,147 +582,6 @@ pub(crate) fn validate_options(opts: &EventOptions) -> Result<()> {
         return bad(format!("empty key column name `{c}`"));
     }
     crate::levels::check_separator(opts.key_separator)
-}
-
-fn read_csv<R: BufRead>(
-    mut input: R,
-    opts: &EventOptions,
-    rows: &mut RowParser<'_>,
-    log: &mut EventLog,
-) -> Result<EventReadReport> {
-    let header_err = |problem| Error::Parse {
-        at: Location { line: 1, record: 0 },
-        problem,
-    };
-    let mut header = Vec::new();
-    input.read_until(b'\n', &mut header)?;
-    if header.iter().all(u8::is_ascii_whitespace) {
-        return Err(header_err(ParseProblem::NoHeader));
-    }
-    let detected = detect_delimiter(&header);
-    let delimiter = match opts.delimiter {
-        Some(d) => d,
-        None => detected.ok_or_else(|| {
-            header_err(ParseProblem::UnknownDelimiter {
-                header: shorten(String::from_utf8_lossy(&header).trim_end()),
-            })
-        })?,
-    };
-    let mut rdr = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(QuoteCount::new(io::Cursor::new(header).chain(input)));
-    let head: Vec<String> = rdr
-        .byte_headers()
-        .map_err(|e| csv_error(e, Location { line: 1, record: 0 }))?
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_string())
-        .collect();
-    for (i, n) in head.iter().enumerate() {
-        if head[..i].contains(n) {
-            return Err(header_err(ParseProblem::DuplicateColumn {
-                name: n.clone(),
-            }));
-        }
-    }
-    let mut cols = [None; COLUMNS];
-    for (slot, (name, required)) in cols.iter_mut().zip(column_names(opts)) {
-        let Some(name) = name else { continue };
-        *slot = head.iter().position(|h| h == name);
-        if slot.is_none() && required {
-            if let Some(detected) = detected.filter(|&d| head.len() == 1 && d != delimiter) {
-                return Err(header_err(ParseProblem::WrongDelimiter {
-                    given: char::from(delimiter),
-                    detected: char::from(detected),
-                }));
-            }
-            return Err(header_err(ParseProblem::MissingColumn {
-                name: name.into(),
-                found: shorten(&head.join(",")),
-            }));
-        }
-    }
-    let mut report = EventReadReport::new(EventFormat::Csv, Some(delimiter));
-    let mut rec = ByteRecord::new();
-    let mut record = 0u64;
-    loop {
-        let at = Location {
-            line: rdr.position().line(),
-            record,
-        };
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                record += 1;
-                report.skip_or_fail(csv_error(e, at), opts.bad_rows)?;
-                continue;
-            }
-        }
-        let at = Location {
-            line: rec.position().map_or(at.line, |p| p.line()),
-            record,
-        };
-        record += 1;
-        if rec.len() == 1 && rec[0].iter().all(u8::is_ascii_whitespace) {
-            continue; // a blank line
-        }
-        let r = csv_fields(&rec, &cols, head.len()).and_then(|f| rows.store(&f, log));
-        // A quote left open swallows the rest of the input into this record.
-        let r = match r {
-            Err(ParseProblem::FieldCount { .. })
-                if rdr.get_ref().open_at_end(rdr.position().byte()) =>
-            {
-                Err(ParseProblem::UnterminatedQuote)
-            }
-            r => r,
-        };
-        match r {
-            Ok((touch, conv)) => report.count(touch, conv),
-            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
-        }
-    }
-    Ok(report)
-}
-
-impl EventReadReport {
-    pub(crate) fn count(&mut self, touch: bool, conversion: bool) {
-        self.rows += 1;
-        self.touch_rows += u64::from(touch);
-        self.conversion_rows += u64::from(conversion);
-    }
-}
-
-fn csv_fields<'r>(
-    rec: &'r ByteRecord,
-    cols: &[Option<usize>; COLUMNS],
-    expected: usize,
-) -> Result<Fields<'r>, ParseProblem> {
-    if rec.len() != expected {
-        return Err(ParseProblem::FieldCount {
-            expected,
-            found: rec.len(),
-        });
-    }
-    let get = |c: Option<usize>| -> Result<Cow<'r, str>, ParseProblem> {
-        match c {
-            Some(i) => std::str::from_utf8(&rec[i])
-                .map(Cow::Borrowed)
-                .map_err(|_| ParseProblem::InvalidUtf8),
-            None => Ok(Cow::Borrowed("")),
-        }
-    };
-    Ok(Fields {
-        user: get(cols[0])?,
-        time: get(cols[1])?,
-        time_micros: None,
-        channel: [get(cols[2])?, get(cols[3])?, get(cols[4])?],
-        conversion: get(cols[5])?,
-        value: get(cols[6])?,
-        order: get(cols[7])?,
-        levels: [get(cols[8])?, get(cols[9])?, get(cols[10])?],
-    })
 }
 
 #[cfg(test)]

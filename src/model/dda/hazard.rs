@@ -2,10 +2,12 @@
 //! conversion hazard that decays exponentially with the time since the touch.
 
 use chrono::TimeDelta;
-use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::credit::ChannelLookup;
+use super::hazard_ctx::{
+    Acc, Ctx, DAY, Layout, add_row, cumulative, deltas, probability, references, select_pairs,
+};
 use super::journey::conversion_model;
 use super::linalg::{cholesky, solve};
 use super::logistic::bad;
@@ -13,30 +15,39 @@ use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
 use crate::error::{Error, Result};
 use crate::model::rules::require_conversions;
-use crate::table::{PathTable, Row};
+use crate::table::PathTable;
 use crate::walk::{fold_chunks, fold_rows};
-
-/// Microseconds per day: times are measured in days inside the model.
-const DAY: f64 = 86_400e6;
 
 /// Additive hazard attribution (Zhang, Wei & Ren 2014) on timestamped journeys.
 ///
 /// ```text
-/// λ(t) = Σ_{touches i, τ_i ≤ t} β_{c_i} · exp(−ω_{c_i} · (t − τ_i))       (per day)
-/// Λ(T) = Σ_i β_{c_i}/ω_{c_i} · (1 − exp(−ω_{c_i} · (T − τ_i)))
+/// λ(t) = Σ_{touches i, τ_i ≤ t} β_i · exp(−ω_{c_i} · (t − τ_i))       (per day)
+/// β_i  = β_{c_i} · Π_{d touched before i} e^{ε_{d c_i}}                (interactions)
+/// Λ(T) = Σ_i β_i/ω_{c_i} · (1 − exp(−ω_{c_i} · (T − τ_i)))
 /// log-likelihood = Σ_converting ln λ(T_conv) − Λ(T_conv)  −  Σ_null Λ(T_last + window)
 /// ```
 ///
 /// β_c > 0 is channel c's hazard right after a touch and ω_c > 0 its decay rate (half-life
-/// ln 2/ω_c), one per channel or one shared (`shared_decay`). A journey's conversion time is
+/// ln 2/ω_c), one per channel or one shared (`shared_decay`). With `interactions` (default) a
+/// touch's hazard is also scaled by e^{ε_dc} for every other channel d touched before it, for
+/// the ordered pairs (d, c) seen in at least `min_pair_journeys` journeys (the most frequent up
+/// to `max_pairs`): synergy (both directions up) and order effects (one direction up, the other
+/// down), the hazard counterpart of the logistic model's order features. A journey's conversion time is
 /// its `converted_at` (the last touch when unknown); a null journey is observed until `window`
 /// after its last touch. The fit maximises the log-likelihood in (ln β, ln ω) minus
 /// `l2·W/2 · |θ − θ₀|²` (W journeys) (θ₀ the starting point: a rate matching the conversion count and a decay
 /// matching the mean touch-to-conversion time) by damped Newton steps. There is no baseline
 /// hazard: every conversion is due to a touch.
 ///
-/// **Credit.** A converting journey's conversions and value are split among its touches by
-/// their share of the hazard at the conversion, β_c e^{−ω_c (T − τ_i)} / λ(T).
+/// **Credit.** With [`HazardCredit::Removal`] (default), channel c's effect is the expected
+/// number of conversions lost without its touches under the fitted model, over every journey
+/// of the table: E_c = Σ_r (s_r + f_r)·(P̂(r) − P̂(r ∖ c)) with P̂ = 1 − e^{−Λ(T_last + window)}
+/// (the others keep their times; their interaction terms are re-evaluated), conversions and
+/// value shared out in proportion as for [`Logistic`](super::Logistic). With
+/// [`HazardCredit::HazardShare`] (Zhang et al.) a converting journey is split among its touches
+/// by their share of the hazard at the conversion, β_i e^{−ω_c (T − τ_i)} / λ(T). One journey
+/// is always split by hazard shares ([`HazardFit::touch_shares`]); under `Removal` the
+/// difference from the aggregate is the fitted model's residual.
 ///
 /// **Fit quality.** The predicted probability of converting within `window` after the last
 /// touch, 1 − e^{−Λ(T_last + window)}, scored on a seeded holdout (extras `fit`).
@@ -46,8 +57,10 @@ const DAY: f64 = 86_400e6;
 /// options out of range; [`Error::NoConversions`]; [`Error::Numerical`] if the fit fails.
 ///
 /// # Complexity
-/// O(Σ_r L_r²) per Newton step (the Hessian of ln λ couples a journey's touches), with about
-/// 10–30 steps; memory O(n²) per chunk of 65,536 rows. Credit O(T).
+/// O(Σ_r L_r·m² + P³) per Newton step for m parameters per touch (1 + the pairs it meets)
+/// and P parameters (the Hessian of ln λ couples a journey's touches), with about 10–30 steps;
+/// memory O(P²) per chunk of 65,536 rows. Credit: O(Σ_r k_r·L_r·m) under `Removal`, O(T) by
+/// hazard shares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AdditiveHazard {
@@ -58,6 +71,16 @@ pub struct AdditiveHazard {
     pub shared_decay: bool,
     /// Ridge penalty per journey on the log-parameters around the starting point (default 1e-6).
     pub l2: f64,
+    /// Ordered-pair interaction terms ε_dc (default true).
+    pub interactions: bool,
+    /// Pairs seen in fewer journeys than this get no term (default 50).
+    pub min_pair_journeys: f64,
+    /// Most pair terms; the most frequent pairs are kept (default 120).
+    pub max_pairs: usize,
+    /// Ridge penalty per journey on the interaction terms ε, towards 0 (default 1e-6).
+    pub pair_l2: f64,
+    /// How the aggregate is credited (default [`HazardCredit::Removal`]).
+    pub credit: HazardCredit,
     /// Fraction of the journeys held out to measure fit quality, in [0, 1) (default 0.2).
     pub holdout: f64,
     /// Seed of the holdout split (default 42).
@@ -72,6 +95,11 @@ impl Default for AdditiveHazard {
             window: TimeDelta::days(30),
             shared_decay: false,
             l2: 1e-6,
+            interactions: true,
+            min_pair_journeys: 50.0,
+            max_pairs: 120,
+            pair_l2: 1e-6,
+            credit: HazardCredit::Removal,
             holdout: 0.2,
             seed: 42,
             max_iter: 200,
@@ -79,34 +107,16 @@ impl Default for AdditiveHazard {
     }
 }
 
-/// The parameter vector's layout: ln β per channel, then ln ω per channel (or one).
-#[derive(Clone, Copy, Debug)]
-struct Layout {
-    n: usize,
-    shared: bool,
-}
-
-impl Layout {
-    fn len(&self) -> usize {
-        self.n + if self.shared { 1 } else { self.n }
-    }
-    fn b(&self, c: usize) -> usize {
-        self.n + if self.shared { 0 } else { c }
-    }
-}
-
-/// One journey for the likelihood: touches as (channel, days before the reference time) and
-/// its weights.
-struct Obs<'a> {
-    row: Row<'a>,
-    conv: f64,
-    nulls: f64,
-}
-
-struct Acc {
-    grad: Array1<f64>,
-    hess: Array2<f64>,
-    ll: f64,
+/// How [`AdditiveHazard`] credits a table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardCredit {
+    /// Expected conversions lost without each channel under the fitted model.
+    #[default]
+    Removal,
+    /// Each converting journey split by its touches' shares of the hazard at the conversion
+    /// (Zhang, Wei & Ren).
+    HazardShare,
 }
 
 impl AdditiveHazard {
@@ -121,6 +131,20 @@ impl AdditiveHazard {
         }
         if !(self.l2.is_finite() && self.l2 > 0.0) {
             return Err(bad(m, "l2", format!("{} must be finite and > 0", self.l2)));
+        }
+        if !(self.pair_l2.is_finite() && self.pair_l2 > 0.0) {
+            return Err(bad(
+                m,
+                "pair_l2",
+                format!("{} must be finite and > 0", self.pair_l2),
+            ));
+        }
+        if !(self.min_pair_journeys.is_finite() && self.min_pair_journeys >= 0.0) {
+            return Err(bad(
+                m,
+                "min_pair_journeys",
+                "must be finite and >= 0".into(),
+            ));
         }
         if !(self.holdout >= 0.0 && self.holdout < 1.0) {
             return Err(bad(m, "holdout", format!("{} not in [0, 1)", self.holdout)));
@@ -151,19 +175,26 @@ impl AdditiveHazard {
                 rows: table.len(),
             });
         }
+        let w = quality::weights(table);
+        let pairs = if self.interactions {
+            select_pairs(table, &w, self.min_pair_journeys, self.max_pairs)
+        } else {
+            Vec::new()
+        };
         let layout = Layout {
             n: table.channels().len(),
             shared: self.shared_decay,
+            pairs,
         };
-        let w = quality::weights(table);
         let window = self.window_days();
-        let (theta, ll, iterations) = self.newton(table, &w, layout, window)?;
+        let (theta, ll, iterations) = self.newton(table, &w, &layout, window)?;
         let quality = if self.holdout > 0.0 {
             let split = quality::split(table, self.holdout, self.seed);
-            let (t, _, _) = self.newton(table, &split.train, layout, window)?;
+            let (t, _, _) = self.newton(table, &split.train, &layout, window)?;
+            let mut ctx = Ctx::default();
             let pred: Vec<f64> = table
                 .rows()
-                .map(|r| probability(&t, layout, &r, window))
+                .map(|r| probability(&t, &layout, &mut ctx, &r, window, None))
                 .collect();
             Some(quality::score(&pred, &split.test, self.holdout, self.seed))
         } else {
@@ -176,11 +207,15 @@ impl AdditiveHazard {
             .collect();
         let beta = (0..layout.n).map(|c| theta[c].exp()).collect();
         let omega = (0..layout.n).map(|c| theta[layout.b(c)].exp()).collect();
+        let epsilon = theta[layout.pairs_at()..].to_vec();
         Ok(HazardFit {
             lookup: ChannelLookup::new(&channels),
             channels,
             beta,
             omega,
+            pairs: layout.pairs,
+            epsilon,
+            credit: self.credit,
             window_days: window,
             log_likelihood: ll,
             iterations,
@@ -192,27 +227,18 @@ impl AdditiveHazard {
         &self,
         table: &PathTable,
         w: &[(f64, f64)],
-        layout: Layout,
+        layout: &Layout,
         window: f64,
     ) -> Result<(Vec<f64>, f64, usize)> {
         let theta0 = start(table, w, layout);
-        let obs = |r: usize| Obs {
-            row: table.row(r),
-            conv: w[r].0,
-            nulls: w[r].1,
-        };
         let eval = |theta: &[f64]| -> Result<Acc> {
             let p = layout.len();
             let mut acc = fold_chunks(
                 table.len(),
                 1 << 16,
-                || Acc {
-                    grad: Array1::zeros(p),
-                    hess: Array2::zeros((p, p)),
-                    ll: 0.0,
-                },
+                || Acc::new(p),
                 |a, r| {
-                    add_row(a, &obs(r), theta, layout, window);
+                    add_row(a, &table.row(r), w[r], theta, layout, window);
                     Ok(())
                 },
                 |a, b| {
@@ -223,8 +249,14 @@ impl AdditiveHazard {
             )?;
             // Negative penalised log-likelihood: gradient and Hessian of what is minimised.
             // Per journey, like the logistic model's: scaling every count keeps the optimum.
-            let l2 = self.l2 * w.iter().map(|x| x.0 + x.1).sum::<f64>();
+            let journeys = w.iter().map(|x| x.0 + x.1).sum::<f64>();
             for j in 0..p {
+                let l2 = journeys
+                    * if j >= layout.pairs_at() {
+                        self.pair_l2
+                    } else {
+                        self.l2
+                    };
                 let d = theta[j] - theta0[j];
                 acc.ll -= 0.5 * l2 * d * d;
                 acc.grad[j] = -acc.grad[j] + l2 * d;
@@ -293,27 +325,9 @@ fn numerical(reason: &str) -> Error {
     }
 }
 
-/// Days from each touch to `reference` (never negative).
-fn deltas(times: &[i64], reference: i64) -> impl Iterator<Item = f64> + '_ {
-    times
-        .iter()
-        .map(move |&t| (reference.saturating_sub(t)).max(0) as f64 / DAY)
-}
-
-fn last(row: &Row<'_>) -> i64 {
-    row.times.and_then(|t| t.last().copied()).unwrap_or(0)
-}
-
-/// The reference times of a row: (conversion, end of observation of a null).
-fn references(row: &Row<'_>, window: f64) -> (i64, i64) {
-    let last = last(row);
-    let conv = row.converted_at.unwrap_or(last);
-    (conv, last.saturating_add((window * DAY) as i64))
-}
-
 /// Starting point: ω₀ = 1 / mean touch-to-conversion time (days), β₀ so that the expected
 /// conversions match the observed ones.
-fn start(table: &PathTable, w: &[(f64, f64)], layout: Layout) -> Vec<f64> {
+fn start(table: &PathTable, w: &[(f64, f64)], layout: &Layout) -> Vec<f64> {
     let (mut sum_d, mut count, mut conv) = (0.0, 0.0, 0.0);
     for (r, row) in table.rows().enumerate() {
         if w[r].0 > 0.0
@@ -346,96 +360,19 @@ fn start(table: &PathTable, w: &[(f64, f64)], layout: Layout) -> Vec<f64> {
     } else {
         1e-3
     };
-    let mut theta = vec![beta.ln(); layout.len()];
+    let mut theta = vec![0.0; layout.len()];
     for c in 0..layout.n {
+        theta[c] = beta.ln();
         theta[layout.b(c)] = omega.ln();
     }
     theta
-}
-
-/// Adds one row's log-likelihood, gradient and Hessian (of the log-likelihood) to `a`.
-fn add_row(a: &mut Acc, o: &Obs<'_>, theta: &[f64], layout: Layout, window: f64) {
-    let Some(ts) = o.row.times else { return };
-    let (t_conv, t_null) = references(&o.row, window);
-    let path = o.row.path;
-    // −Λ terms.
-    for (weight, reference) in [(o.conv, t_conv), (o.nulls, t_null)] {
-        if weight <= 0.0 {
-            continue;
-        }
-        for (&id, d) in path.iter().zip(deltas(ts, reference)) {
-            let (ia, ib) = (id.index(), layout.b(id.index()));
-            let (beta, omega) = (theta[ia].exp(), theta[ib].exp());
-            let e = (-omega * d).exp();
-            let one_minus = -(-omega * d).exp_m1();
-            let h = beta * one_minus / omega;
-            let hb = beta * (d * e - one_minus / omega);
-            let hbb = beta * (-omega * d * d * e - d * e + one_minus / omega);
-            a.ll -= weight * h;
-            a.grad[ia] -= weight * h;
-            a.grad[ib] -= weight * hb;
-            a.hess[[ia, ia]] -= weight * h;
-            a.hess[[ia, ib]] -= weight * hb;
-            a.hess[[ib, ia]] -= weight * hb;
-            a.hess[[ib, ib]] -= weight * hbb;
-        }
-    }
-    if o.conv <= 0.0 {
-        return;
-    }
-    // + ln λ(T_conv): with q_i = g_i/λ and ∂ln g_i = (1, −ω_i Δ_i) over (a_i, b_i).
-    let lg: Vec<f64> = path
-        .iter()
-        .zip(deltas(ts, t_conv))
-        .map(|(&id, d)| theta[id.index()] - theta[layout.b(id.index())].exp() * d)
-        .collect();
-    let m = lg.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
-    let z: f64 = lg.iter().map(|&x| (x - m).exp()).sum();
-    a.ll += o.conv * (m + z.ln());
-    let p = layout.len();
-    let mut mean = vec![0.0; p];
-    for ((&id, d), &l) in path.iter().zip(deltas(ts, t_conv)).zip(&lg) {
-        let q = (l - m).exp() / z;
-        let (ia, ib) = (id.index(), layout.b(id.index()));
-        let wd = theta[ib].exp() * d;
-        mean[ia] += q;
-        mean[ib] -= q * wd;
-        // Σ q (∂²ln g + ∂ln g ∂ln gᵀ): ∂²ln g/∂b² = −ωΔ.
-        a.hess[[ia, ia]] += o.conv * q;
-        a.hess[[ia, ib]] -= o.conv * q * wd;
-        a.hess[[ib, ia]] -= o.conv * q * wd;
-        a.hess[[ib, ib]] += o.conv * q * (wd * wd - wd);
-    }
-    let nz: Vec<usize> = (0..p).filter(|&j| mean[j] != 0.0).collect();
-    for &j in &nz {
-        a.grad[j] += o.conv * mean[j];
-        for &k in &nz {
-            a.hess[[j, k]] -= o.conv * mean[j] * mean[k];
-        }
-    }
-}
-
-/// P(convert within `window` after the last touch) = 1 − e^{−Λ}.
-fn probability(theta: &[f64], layout: Layout, row: &Row<'_>, window: f64) -> f64 {
-    let Some(ts) = row.times else { return 0.0 };
-    let (_, t_end) = references(row, window);
-    let big: f64 = row
-        .path
-        .iter()
-        .zip(deltas(ts, t_end))
-        .map(|(&id, d)| {
-            let (beta, omega) = (theta[id.index()].exp(), theta[layout.b(id.index())].exp());
-            beta * (-(-omega * d).exp_m1()) / omega
-        })
-        .sum();
-    -(-big).exp_m1()
 }
 
 conversion_model!(
     AdditiveHazard,
     AdditiveHazard,
     "additive_hazard",
-    "Each journey is split by its touches' shares of the hazard at its conversion: exactly what the aggregate sums (no residual beyond rounding)."
+    "Each journey is split by its touches' shares of the hazard at its conversion: exactly what the aggregate sums under hazard-share credit; under removal credit (default) the difference from the aggregate is the reported residual."
 );
 
 /// One channel's fitted hazard.
@@ -458,10 +395,30 @@ pub struct HazardFit {
     lookup: ChannelLookup,
     beta: Vec<f64>,
     omega: Vec<f64>,
+    /// Ordered pairs `(d, c)` with an interaction term (fits saved before interactions have
+    /// none).
+    #[serde(default)]
+    pairs: Vec<(u32, u32)>,
+    /// ε of each pair.
+    #[serde(default)]
+    epsilon: Vec<f64>,
+    #[serde(default)]
+    credit: HazardCredit,
     window_days: f64,
     log_likelihood: f64,
     iterations: usize,
     quality: Option<FitQuality>,
+}
+
+/// One fitted interaction term of [`AdditiveHazard`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HazardInteraction {
+    /// The channel touched before.
+    pub before: String,
+    /// The channel whose touch's hazard is scaled.
+    pub after: String,
+    /// ε: the touch's hazard is multiplied by e^ε.
+    pub epsilon: f64,
 }
 
 impl HazardFit {
@@ -489,16 +446,59 @@ impl HazardFit {
         self.log_likelihood
     }
 
+    /// The parameter vector and its layout (one decay rate per channel).
+    fn model(&self) -> (Vec<f64>, Layout) {
+        let n = self.channels.len();
+        let ok = self.beta.len() == n && self.omega.len() == n;
+        let pairs_ok = self.pairs.len() == self.epsilon.len()
+            && self
+                .pairs
+                .iter()
+                .all(|&(d, c)| (d as usize) < n && (c as usize) < n);
+        let layout = Layout {
+            n: if ok { n } else { 0 },
+            shared: false,
+            pairs: if ok && pairs_ok {
+                self.pairs.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let mut theta: Vec<f64> = Vec::with_capacity(layout.len());
+        if ok {
+            theta.extend(self.beta.iter().map(|b| b.ln()));
+            theta.extend(self.omega.iter().map(|w| w.ln()));
+            if pairs_ok {
+                theta.extend_from_slice(&self.epsilon);
+            }
+        }
+        (theta, layout)
+    }
+
+    /// The fitted interaction terms.
+    pub fn interactions(&self) -> Vec<HazardInteraction> {
+        let name = |c: u32| self.channels.get(c as usize).cloned().unwrap_or_default();
+        self.pairs
+            .iter()
+            .zip(&self.epsilon)
+            .map(|(&(d, c), &epsilon)| HazardInteraction {
+                before: name(d),
+                after: name(c),
+                epsilon,
+            })
+            .collect()
+    }
+
     /// Each touch's share of the hazard at `reference` (µs since the epoch), into `out`.
     fn shares_at(&self, ids: &[Option<u32>], times: &[i64], reference: i64, out: &mut [f64]) {
-        let lg: Vec<Option<f64>> = ids
-            .iter()
-            .zip(deltas(times, reference))
-            .map(|(id, d)| {
-                id.and_then(|c| {
-                    let (b, w) = (self.beta.get(c as usize)?, self.omega.get(c as usize)?);
-                    Some(b.ln() - w * d)
-                })
+        let (theta, layout) = self.model();
+        let mut ctx = Ctx::default();
+        ctx.build(&layout, ids.iter().copied(), None);
+        let lg: Vec<Option<f64>> = deltas(times, reference)
+            .enumerate()
+            .map(|(i, d)| {
+                let c = ctx.channel[i]? as usize;
+                Some(ctx.level(&theta, i) - theta[layout.b(c)].exp() * d)
             })
             .collect();
         let m = lg
@@ -560,8 +560,74 @@ impl HazardFit {
         Ok(())
     }
 
-    /// Credits `table`. Extras: `fit`, `hazards` (per channel β, ω, half-life),
-    /// `log_likelihood`, `iterations`.
+    /// Per channel (by table id) the expected conversions lost without it, Σ_r (s_r + f_r)·
+    /// (P̂(r) − P̂(r ∖ c)), and the same weighted by the row's value per conversion (the
+    /// table's mean for null rows).
+    fn removal(&self, table: &PathTable, remap: &[Option<u32>]) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (theta, layout) = self.model();
+        let totals = table.totals();
+        let mean_value = if totals.conversions > 0.0 {
+            totals.value / totals.conversions
+        } else {
+            0.0
+        };
+        let n = table.channels().len();
+        let window = self.window_days;
+        let acc = fold_rows(
+            table,
+            || (vec![0.0; n], vec![0.0; n], Ctx::default(), Vec::new()),
+            |a, _, row| {
+                let o = row.outcome;
+                let w = o.journeys();
+                let Some(ts) = row.times else {
+                    return Err(Error::NeedsTimestamps {
+                        model: "additive_hazard",
+                        untimed_rows: 1,
+                        rows: table.len(),
+                    });
+                };
+                if w <= 0.0 {
+                    return Ok(());
+                }
+                let (_, t_end) = references(&row, window);
+                let ids = row.path.iter().map(|id| remap[id.index()]);
+                a.2.build(&layout, ids.clone(), None);
+                let full = -(-cumulative(&theta, &layout, &a.2, ts, t_end)).exp_m1();
+                let per = if o.conversions > 0.0 {
+                    o.value / o.conversions
+                } else {
+                    mean_value
+                };
+                // Each distinct table channel once.
+                a.3.clear();
+                a.3.extend(row.path.iter().map(|id| id.index()));
+                a.3.sort_unstable();
+                a.3.dedup();
+                for k in 0..a.3.len() {
+                    let id = a.3[k];
+                    let Some(c) = remap[id] else { continue };
+                    a.2.build(&layout, ids.clone(), Some(c));
+                    let without = -(-cumulative(&theta, &layout, &a.2, ts, t_end)).exp_m1();
+                    a.0[id] += w * (full - without);
+                    a.1[id] += w * (full - without) * per;
+                }
+                Ok(())
+            },
+            |a, b| {
+                for i in 0..n {
+                    a.0[i] += b.0[i];
+                    a.1[i] += b.1[i];
+                }
+            },
+        )?;
+        Ok((acc.0, acc.1))
+    }
+
+    /// Credits `table` (see [`AdditiveHazard`] for the two ways). Extras: `fit`, `hazards`
+    /// (per channel β, ω, half-life), `interactions` (ε per ordered pair), `log_likelihood`,
+    /// `iterations`; under removal also `effects` (per channel, the expected conversions lost
+    /// without it). When the removal effects sum to ≤ 0 the hazard shares are used instead and
+    /// the extras say `"fallback": "hazard_share"`.
     ///
     /// # Errors
     /// [`Error::NeedsTimestamps`], [`Error::NoConversions`].
@@ -573,6 +639,31 @@ impl HazardFit {
             .iter()
             .map(|(_, name)| self.lookup.get(name))
             .collect();
+        let mut fallback = false;
+        if self.credit == HazardCredit::Removal {
+            let (ec, ev) = self.removal(table, &remap)?;
+            let totals = table.totals();
+            let (sc, sv): (f64, f64) = (ec.iter().sum(), ev.iter().sum());
+            let positive = |sum: f64, total: f64| total == 0.0 || (sum > 0.0 && sum.is_finite());
+            if positive(sc, totals.conversions) && positive(sv, totals.value) {
+                let scale = |x: &[f64], sum: f64, total: f64| -> Vec<f64> {
+                    x.iter()
+                        .map(|v| if total == 0.0 { 0.0 } else { v * total / sum })
+                        .collect()
+                };
+                let conv = scale(&ec, sc, totals.conversions);
+                let value = scale(&ev, sv, totals.value);
+                let a = Attribution::from_credit("additive_hazard", table, &conv, &value)?;
+                let effects: serde_json::Map<String, serde_json::Value> = table
+                    .channels()
+                    .ids_by_name()
+                    .iter()
+                    .map(|&id| (table.channels().name(id).to_string(), ec[id.index()].into()))
+                    .collect();
+                return Ok(self.annotate(a).with_extra("effects", effects));
+            }
+            fallback = true;
+        }
         let (conv, value) = fold_rows(
             table,
             || (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new()),
@@ -607,13 +698,24 @@ impl HazardFit {
             },
         )
         .map(|a| (a.0, a.1))?;
-        let mut a = Attribution::from_credit("additive_hazard", table, &conv, &value)?;
+        let a = Attribution::from_credit("additive_hazard", table, &conv, &value)?;
+        let a = self.annotate(a);
+        Ok(if fallback {
+            a.with_extra("fallback", "hazard_share")
+        } else {
+            a
+        })
+    }
+
+    /// The extras every additive-hazard attribution carries.
+    fn annotate(&self, mut a: Attribution) -> Attribution {
         if let Some(q) = &self.quality {
             a = a.with_extra("fit", q);
         }
-        Ok(a.with_extra("hazards", self.parameters())
+        a.with_extra("hazards", self.parameters())
+            .with_extra("interactions", self.interactions())
             .with_extra("log_likelihood", self.log_likelihood)
-            .with_extra("iterations", self.iterations))
+            .with_extra("iterations", self.iterations)
     }
 }
 
@@ -643,24 +745,17 @@ mod tests {
     #[test]
     fn gradient_and_hessian_match_finite_differences() {
         let t = timed_table();
+        // Channels A, B, C; interaction terms A → B and B → C.
         let layout = Layout {
             n: t.channels().len(),
             shared: false,
+            pairs: vec![(0, 1), (1, 2)],
         };
         let eval = |theta: &[f64]| {
-            let p = layout.len();
-            let mut a = Acc {
-                grad: Array1::zeros(p),
-                hess: Array2::zeros((p, p)),
-                ll: 0.0,
-            };
+            let mut a = Acc::new(layout.len());
             for row in t.rows() {
-                let o = Obs {
-                    row,
-                    conv: row.outcome.conversions,
-                    nulls: row.outcome.nulls,
-                };
-                add_row(&mut a, &o, theta, layout, 3.0);
+                let w = (row.outcome.conversions, row.outcome.nulls);
+                add_row(&mut a, &row, w, theta, &layout, 3.0);
             }
             a
         };
@@ -688,6 +783,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn worked_example_hazard_shares() {
+        // The model reference's worked example (docs/data-driven.md): A two days and B one day
+        // before the conversion, β_A = 1, ω_A = 1/day, β_B = 1, ω_B = 0.5/day (doses β/ω of 1
+        // and 2): λ = e^{−2} + e^{−0.5} = 0.741865942949; shares A 0.182425523806,
+        // B 0.817574476194.
+        let channels = vec!["A".to_string(), "B".to_string()];
+        let fit = HazardFit {
+            lookup: ChannelLookup::new(&channels),
+            channels,
+            beta: vec![1.0, 1.0],
+            omega: vec![1.0, 0.5],
+            pairs: Vec::new(),
+            epsilon: Vec::new(),
+            credit: HazardCredit::HazardShare,
+            window_days: 30.0,
+            log_likelihood: 0.0,
+            iterations: 0,
+            quality: None,
+        };
+        let d = DAY as i64;
+        let mut out = [0.0; 2];
+        fit.fractions_at(&["A", "B"], Some(&[0, d]), Some(2 * d), &mut out)
+            .unwrap();
+        let lambda = (-2.0f64).exp() + (-0.5f64).exp();
+        assert!((lambda - 0.741865942949).abs() < 1e-12);
+        assert!((out[0] - 0.182425523806).abs() < 1e-11, "{out:?}");
+        assert!((out[1] - 0.817574476194).abs() < 1e-11, "{out:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod credit;
 mod features;
 mod game;
 mod hazard;
+mod hazard_ctx;
 mod irls;
 pub(crate) mod journey;
 mod linalg;
@@ -25,7 +26,7 @@ mod quality;
 mod shapley_dda;
 
 pub use features::Interactions;
-pub use hazard::{AdditiveHazard, HazardFit, HazardParameter};
+pub use hazard::{AdditiveHazard, HazardCredit, HazardFit, HazardInteraction, HazardParameter};
 pub use logistic::{Coefficient, Logistic, LogisticFit};
 pub use quality::FitQuality;
 pub use shapley_dda::{DDA_EXACT_LIMIT, Dda, DdaFit};

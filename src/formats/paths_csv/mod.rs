@@ -1,14 +1,21 @@
 //! ChannelAttribution's aggregated path CSV:
 //! `path,total_conversions,total_conversion_value,total_null`.
 
-use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 use csv::{ByteRecord, ReaderBuilder};
 
+mod fast;
+mod quoted;
+mod row;
+
+use quoted::read_quoted;
+use row::{ChunkResult, name_columns, parse_chunk};
+#[cfg(feature = "arrow")]
+pub(crate) use row::{Splitter, validate_outcome};
+
 use super::{BadRows, ReadReport, blocks};
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
-use crate::outcome::Outcome;
 use crate::table::{DEFAULT_MAX_PATH_LEN, PathTable};
 
 /// Options of [`read_paths`]. The defaults read ChannelAttribution's files as they are.
@@ -212,6 +219,9 @@ fn read_paths_with<R: Read>(
         let chunks = blocks::split_lines(&block, at);
         at = chunks.last().map_or(at, |c| c.end);
         let previous = std::mem::take(&mut pending);
+        // The chunks start from the vocabulary as it is now, so most of their ids are the
+        // table's and the merge takes their rows as they are.
+        let vocabulary = table.channels().clone();
         let (merged, parsed) = blocks::join(
             || {
                 merge_chunks(
@@ -223,7 +233,11 @@ fn read_paths_with<R: Read>(
                     &mut records,
                 )
             },
-            || blocks::map_ordered(&chunks, |c| parse_chunk(c, delimiter, &cols, opts, limit)),
+            || {
+                blocks::map_ordered(&chunks, |c| {
+                    parse_chunk(c, delimiter, &cols, opts, limit, &vocabulary)
+                })
+            },
         );
         merged?;
         pending = parsed;
@@ -280,241 +294,6 @@ fn merge_chunks(
     Ok(())
 }
 
-/// One parsed chunk of an unquoted block: its rows as a shard table, its report, and the first
-/// error (in [`BadRows::Error`] mode), which ends the read after the rows before it are kept.
-struct ChunkResult {
-    table: PathTable,
-    /// Location of each row of `table` (a merge error names its row's line).
-    lines: Vec<Location>,
-    /// Records (non-blank lines) parsed; locations number them from 0 in the chunk.
-    records: u64,
-    report: ReadReport,
-    kept_details: u64,
-    error: Option<Error>,
-}
-
-fn parse_chunk(
-    chunk: &blocks::Chunk<'_>,
-    delimiter: u8,
-    cols: &Columns,
-    opts: &PathCsvOptions,
-    max_path_len: usize,
-) -> Result<ChunkResult> {
-    let mut table = PathTable::staging();
-    table.set_max_path_len(max_path_len);
-    let mut report = ReadReport::default();
-    let mut splitter = Splitter::new(&opts.separator);
-    let mut rec = ByteRecord::new();
-    let mut error = None;
-    let mut lines = Vec::new();
-    let mut records = 0u64;
-    for (at, line) in chunk.lines() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue; // a blank line (or only blanks): not a record
-        }
-        let at = Location {
-            line: at.line,
-            record: records,
-        };
-        records += 1;
-        rec.clear();
-        for field in line.split(|&b| b == delimiter) {
-            rec.push_field(field);
-        }
-        let r = parse_row(&rec, cols)
-            .and_then(|(outcome, path)| splitter.add_to(&mut table, path, outcome));
-        match r {
-            Ok(()) => {
-                report.rows += 1;
-                lines.push(at);
-            }
-            Err(e) => {
-                if let Err(e) = skip_or_fail(e.at(at), opts.bad_rows, &mut report) {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-    }
-    let kept_details = report.skipped_details.len() as u64;
-    Ok(ChunkResult {
-        table,
-        lines,
-        records,
-        report,
-        kept_details,
-        error,
-    })
-}
-
-/// Reads the rest of the input record by record with the full CSV parser (quoted fields).
-fn read_quoted<R: Read>(
-    input: R,
-    delimiter: u8,
-    cols: &Columns,
-    opts: &PathCsvOptions,
-    table: &mut PathTable,
-    report: &mut ReadReport,
-    start: Location,
-) -> Result<()> {
-    let mut rdr = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(1 << 16)
-        .from_reader(Newlines::new(input));
-    let mut splitter = Splitter::new(&opts.separator);
-    let mut rec = ByteRecord::new();
-    let mut record = start.record;
-    // csv's own record lines are wrong after blank lines and CRLF (see `Newlines`).
-    let line_after =
-        |rdr: &csv::Reader<Newlines<R>>, byte: u64| start.line - 1 + rdr.get_ref().line_after(byte);
-    loop {
-        let begin = rdr.position().byte();
-        let more = match rdr.read_byte_record(&mut rec) {
-            Ok(more) => more,
-            Err(e) => {
-                let line = line_after(&rdr, begin);
-                let at = Location { line, record };
-                let err = match csv_error(e, at) {
-                    Error::Parse { problem, .. } => Error::Parse { at, problem },
-                    other => other,
-                };
-                record += 1;
-                skip_or_fail(err, opts.bad_rows, report)?;
-                continue;
-            }
-        };
-        if !more {
-            return Ok(());
-        }
-        // A blank line (or only blanks): not a record. As for the block parser, a line is blank
-        // when all its bytes are blanks, so `,` (two empty fields) is a record and a line of
-        // tabs in a tab-separated file is not.
-        let blanks = |f: &[u8]| f.iter().all(u8::is_ascii_whitespace);
-        if (rec.len() == 1 || delimiter.is_ascii_whitespace()) && rec.iter().all(blanks) {
-            continue;
-        }
-        let index = record;
-        record += 1;
-        let r = parse_row(&rec, cols).and_then(|(outcome, path)| {
-            splitter
-                .add_to(table, path, outcome)
-                .map_err(|e| name_columns(e, &cols.names))
-        });
-        // An unterminated quote swallows the rest of the input into one record: at the end of
-        // the input with an odd number of `"` read, that is what happened to this record.
-        let r = match r {
-            Err(Error::InvalidPath(ParseProblem::FieldCount { .. }))
-                if rdr.get_ref().at_end(rdr.position().byte()) =>
-            {
-                Err(Error::InvalidPath(ParseProblem::UnterminatedQuote))
-            }
-            r => r,
-        };
-        match r {
-            Ok(()) => report.rows += 1,
-            Err(e) => {
-                let at = Location {
-                    line: line_after(&rdr, begin),
-                    record: index,
-                };
-                skip_or_fail(e.at(at), opts.bad_rows, report)?;
-            }
-        }
-        let end = rdr.position().byte();
-        rdr.get_mut().forget_before(end);
-    }
-}
-
-/// A reader that remembers where the line breaks are, so a record's line number is exact.
-///
-/// csv's `Position::line` is wrong for the first record after blank lines (rust-csv issue
-/// #208) and after CRLF line ends, but its byte offset of the *end* of a record is right. A
-/// record starts at the first byte after the previous record's end that is not `\r` or `\n`;
-/// its line is 1 + the number of `\n` before that byte.
-struct Newlines<R> {
-    inner: R,
-    /// Bytes read so far.
-    offset: u64,
-    /// Offsets of the `\r` and `\n` bytes not yet forgotten, ascending, with `true` for `\n`.
-    pending: VecDeque<(u64, bool)>,
-    /// `\n` bytes forgotten (all before the current record).
-    forgotten: u64,
-    /// `"` bytes read so far.
-    quotes: u64,
-    /// The inner reader has reported the end of the input.
-    eof: bool,
-}
-
-impl<R: Read> Newlines<R> {
-    fn new(inner: R) -> Self {
-        Newlines {
-            inner,
-            offset: 0,
-            pending: VecDeque::new(),
-            forgotten: 0,
-            quotes: 0,
-            eof: false,
-        }
-    }
-
-    /// Forgets line breaks before `end` (the end of a record already handled); amortised, so
-    /// the per-record cost is a length check.
-    fn forget_before(&mut self, end: u64) {
-        if self.pending.len() < 4096 {
-            return;
-        }
-        while let Some(&(o, newline)) = self.pending.front() {
-            if o >= end {
-                break;
-            }
-            self.pending.pop_front();
-            self.forgotten += u64::from(newline);
-        }
-    }
-
-    /// True when a record ending at byte `end` ends the input and an odd number of `"` was
-    /// read: a quote is still open.
-    fn at_end(&self, end: u64) -> bool {
-        self.eof && end == self.offset && self.quotes % 2 == 1
-    }
-
-    /// The 1-based line of the record that follows byte `after` (the end of the previous
-    /// record, or the start of the input).
-    fn line_after(&self, after: u64) -> u64 {
-        let mut start = after;
-        let mut newlines = self.forgotten;
-        for &(o, newline) in &self.pending {
-            if o < start {
-                newlines += u64::from(newline);
-            } else if o == start {
-                // A blank line or the rest of a CRLF line end: the record starts later.
-                newlines += u64::from(newline);
-                start += 1;
-            } else {
-                break;
-            }
-        }
-        1 + newlines
-    }
-}
-
-impl<R: Read> Read for Newlines<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' || b == b'\r' {
-                self.pending.push_back((self.offset + i as u64, b == b'\n'));
-            }
-            self.quotes += u64::from(b == b'"');
-        }
-        self.eof |= n == 0 && !buf.is_empty();
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
-
 fn skip_or_fail(err: Error, mode: BadRows, report: &mut ReadReport) -> Result<()> {
     match (mode, err) {
         (BadRows::Skip, Error::Parse { at, problem }) => {
@@ -522,171 +301,6 @@ fn skip_or_fail(err: Error, mode: BadRows, report: &mut ReadReport) -> Result<()
             Ok(())
         }
         (_, err) => Err(err),
-    }
-}
-
-/// Parses one record into its outcome and its path field. Errors carry no location yet.
-fn parse_row<'r>(rec: &'r ByteRecord, cols: &Columns) -> Result<(Outcome, &'r str)> {
-    let parse = |p: ParseProblem| Error::InvalidPath(p);
-    if rec.len() != cols.count {
-        return Err(parse(ParseProblem::FieldCount {
-            expected: cols.count,
-            found: rec.len(),
-        }));
-    }
-    let field =
-        |i: usize| std::str::from_utf8(&rec[i]).map_err(|_| parse(ParseProblem::InvalidUtf8));
-    let number = |i: usize, name: &str| -> Result<f64> {
-        let text = field(i)?;
-        let text = &text[trim_range(text, 0..text.len())];
-        if text.is_empty() {
-            return Err(parse(ParseProblem::EmptyField { field: name.into() }));
-        }
-        text.parse::<f64>().map_err(|_| {
-            parse(ParseProblem::NotANumber {
-                field: name.into(),
-                text: text.into(),
-            })
-        })
-    };
-    let [conv_name, value_name, null_name] = &cols.names;
-    let conversions = number(cols.conversions, conv_name)?;
-    let value = match cols.value {
-        Some(i) => number(i, value_name)?,
-        None => 0.0,
-    };
-    let nulls = match cols.nulls {
-        Some(i) => number(i, null_name)?,
-        None => 0.0,
-    };
-    let outcome = Outcome::new(conversions, value, nulls);
-    validate_outcome(&outcome, [conv_name, value_name, null_name])?;
-    Ok((outcome, field(cols.path)?))
-}
-
-/// Validates `outcome`, naming the input's own column (`columns`: conversions, value, nulls) in
-/// the error rather than the outcome's field. Shared by the CSV and Arrow readers.
-pub(crate) fn validate_outcome(outcome: &Outcome, columns: [&str; 3]) -> Result<()> {
-    outcome.validate().map_err(|e| match e {
-        Error::InvalidCount {
-            field,
-            value,
-            reason,
-        } => Error::InvalidPath(ParseProblem::InvalidCount {
-            field: match field {
-                "conversions" => columns[0],
-                "value" => columns[1],
-                _ => columns[2],
-            }
-            .to_string(),
-            value,
-            reason,
-        }),
-        other => other,
-    })
-}
-
-/// Names the input's columns (`names`: conversions, value, nulls) in an invalid-count error of
-/// the table (a sum of equal paths that overflows), as [`validate_outcome`] does for a row.
-fn name_columns(e: Error, names: &[String; 3]) -> Error {
-    match e {
-        Error::InvalidCount {
-            field,
-            value,
-            reason,
-        } => Error::InvalidPath(ParseProblem::InvalidCount {
-            field: match field {
-                "conversions" => names[0].clone(),
-                "value" => names[1].clone(),
-                _ => names[2].clone(),
-            },
-            value,
-            reason,
-        }),
-        other => other,
-    }
-}
-
-/// Splits a path field into trimmed channel names, reusing one buffer of token ranges (also used
-/// by the Arrow reader for string path columns).
-pub(crate) struct Splitter {
-    /// Empty: split on runs of whitespace.
-    sep: String,
-    tokens: Vec<std::ops::Range<usize>>,
-}
-
-/// The range of `s[r]` without surrounding whitespace: ASCII blanks are stripped byte by byte
-/// (the common case, ` > ` separators); other Unicode whitespace falls back to `str::trim`.
-fn trim_range(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let b = s.as_bytes();
-    let (mut start, mut end) = (r.start, r.end);
-    while start < end && b[start].is_ascii_whitespace() {
-        start += 1;
-    }
-    while end > start && b[end - 1].is_ascii_whitespace() {
-        end -= 1;
-    }
-    if start < end && (b[start] >= 0x80 || b[end - 1] >= 0x80) {
-        let t = &s[start..end];
-        let trimmed = t.trim();
-        let offset = trimmed.as_ptr() as usize - t.as_ptr() as usize;
-        return start + offset..start + offset + trimmed.len();
-    }
-    start..end
-}
-
-impl Splitter {
-    pub(crate) fn new(sep: &str) -> Self {
-        Splitter {
-            sep: sep.trim().to_string(),
-            tokens: Vec::new(),
-        }
-    }
-
-    /// Splits `path` (checking it is not blank and has no empty channel name) and adds it to
-    /// `table` with `outcome`.
-    pub(crate) fn add_to(
-        &mut self,
-        table: &mut PathTable,
-        path: &str,
-        outcome: Outcome,
-    ) -> Result<()> {
-        self.tokens.clear();
-        if self.sep.is_empty() {
-            let base = path.as_ptr() as usize;
-            self.tokens.extend(path.split_whitespace().map(|t| {
-                let start = t.as_ptr() as usize - base;
-                start..start + t.len()
-            }));
-        } else {
-            let mut start = 0;
-            if let [b] = self.sep.as_bytes() {
-                for (i, _) in path.bytes().enumerate().filter(|&(_, c)| c == *b) {
-                    self.tokens.push(trim_range(path, start..i));
-                    start = i + 1;
-                }
-            } else {
-                for (i, m) in path.match_indices(self.sep.as_str()) {
-                    self.tokens.push(trim_range(path, start..i));
-                    start = i + m.len();
-                }
-            }
-            self.tokens.push(trim_range(path, start..path.len()));
-            if self.tokens.len() == 1 && self.tokens[0].is_empty() {
-                self.tokens.clear();
-            }
-            if let Some(i) = self.tokens.iter().position(|r| r.is_empty()) {
-                return Err(Error::InvalidPath(ParseProblem::EmptyToken {
-                    position: i + 1,
-                }));
-            }
-        }
-        if self.tokens.is_empty() {
-            return Err(Error::InvalidPath(ParseProblem::EmptyPath));
-        }
-        table
-            .add(self.tokens.iter().map(|r| &path[r.clone()]), outcome)
-            .map(|_| ())
     }
 }
 
