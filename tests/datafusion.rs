@@ -129,19 +129,21 @@ fn path_rows(rows: usize, seed: u64) -> (RecordBatch, PathTable) {
         value.push(v);
         nulls.push(u);
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("path", DataType::Utf8, true),
-        Field::new("total_conversions", DataType::Float64, true),
-        Field::new("total_conversion_value", DataType::Float64, true),
-        Field::new("total_null", DataType::Float64, true),
-    ]));
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(paths)),
-        Arc::new(Float64Array::from(conv)),
-        Arc::new(Float64Array::from(value)),
-        Arc::new(Float64Array::from(nulls)),
-    ];
-    (RecordBatch::try_new(schema, cols).unwrap(), reference)
+    let batch = RecordBatch::try_from_iter_with_nullable([
+        ("path", Arc::new(StringArray::from(paths)) as ArrayRef, true),
+        (
+            "total_conversions",
+            Arc::new(Float64Array::from(conv)),
+            true,
+        ),
+        (
+            "total_conversion_value",
+            Arc::new(Float64Array::from(value)),
+            true,
+        ),
+        ("total_null", Arc::new(Float64Array::from(nulls)), true),
+    ]);
+    (batch.unwrap(), reference)
 }
 
 const PATHS_SQL: &str = "SELECT touchpoint_paths(path, total_conversions, total_conversion_value, \
@@ -261,21 +263,18 @@ fn event_batch(events: u64, seed: u64) -> RecordBatch {
         conv.push(if e.channel.is_none() { 1.0 } else { 0.0 });
         value.push(e.value);
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("user_id", DataType::Utf8, false),
-        Field::new("ts", DataType::Int64, false),
-        Field::new("channel", DataType::Utf8, true),
-        Field::new("conversion", DataType::Float64, false),
-        Field::new("value", DataType::Float64, false),
-    ]));
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(user)),
-        Arc::new(Int64Array::from(ts)),
-        Arc::new(StringArray::from(channel)),
-        Arc::new(Float64Array::from(conv)),
-        Arc::new(Float64Array::from(value)),
-    ];
-    RecordBatch::try_new(schema, cols).unwrap()
+    RecordBatch::try_from_iter_with_nullable([
+        (
+            "user_id",
+            Arc::new(StringArray::from(user)) as ArrayRef,
+            false,
+        ),
+        ("ts", Arc::new(Int64Array::from(ts)), false),
+        ("channel", Arc::new(StringArray::from(channel)), true),
+        ("conversion", Arc::new(Float64Array::from(conv)), false),
+        ("value", Arc::new(Float64Array::from(value)), false),
+    ])
+    .unwrap()
 }
 
 /// The journeys of `batch` built by the crate directly, events added in the documented content
