@@ -8,29 +8,18 @@ use touchpoint::{
     AttributionModel, Error, Markov, Order, Outcome, Participation, PathTable, Solver, ValueMode,
 };
 
-type Spec<'a> = &'a [(&'a str, f64, f64, f64)];
+mod common;
 
-fn table(rows: Spec<'_>) -> PathTable {
-    let mut t = PathTable::new();
-    for &(path, c, v, u) in rows {
-        t.add(path.split(" > "), Outcome::new(c, v, u)).unwrap();
-    }
-    t
-}
+use common::table;
+
+type Spec<'a> = &'a [(&'a str, f64, f64, f64)];
 
 const T1: Spec = &[
     ("C1 > C2 > C3", 1.0, 1000.0, 0.0),
     ("C1", 0.0, 0.0, 1.0),
     ("C2 > C3", 0.0, 0.0, 1.0),
 ];
-const T2: Spec = &[
-    ("A > B > C", 2.0, 20.0, 1.0),
-    ("A > A > B", 1.0, 15.0, 2.0),
-    ("B", 1.0, 5.0, 3.0),
-    ("C > A", 1.0, 10.0, 1.0),
-    ("B > C > B > A", 1.0, 12.0, 0.0),
-    ("C", 1.0, 8.0, 1.0),
-];
+const T2: Spec = &common::T2;
 const T4: Spec = &[
     ("A > B", 2.0, 20.0, 2.0),
     ("A > D", 0.0, 0.0, 3.0),

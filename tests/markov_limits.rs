@@ -3,28 +3,15 @@
 
 use touchpoint::{Error, Markov, Outcome, PathTable, Solver};
 
-const T2: &[(&str, f64, f64, f64)] = &[
-    ("A > B > C", 2.0, 20.0, 1.0),
-    ("A > A > B", 1.0, 15.0, 2.0),
-    ("B", 1.0, 5.0, 3.0),
-    ("C > A", 1.0, 10.0, 1.0),
-    ("B > C > B > A", 1.0, 12.0, 0.0),
-    ("C", 1.0, 8.0, 1.0),
-];
+mod common;
 
-fn table(rows: &[(&str, f64, f64, f64)]) -> PathTable {
-    let mut t = PathTable::new();
-    for &(path, c, v, u) in rows {
-        t.add(path.split(" > "), Outcome::new(c, v, u)).unwrap();
-    }
-    t
-}
+use common::{T2, table};
 
 /// Cost limits: refused before the work with the limit's name and the estimate, accepted once
 /// raised.
 #[test]
 fn cost_limits_name_the_limit_and_the_estimate() {
-    let t = table(T2);
+    let t = table(&T2);
     // T2 at order 1: 4 transient states, dense: 4³ = 64 multiply-adds.
     let tight = Markov {
         max_work: 10.0,

@@ -18,23 +18,12 @@ use touchpoint::{
 /// One row: path, conversions, value, nulls.
 type Spec<'a> = (&'a str, f64, f64, f64);
 
-fn table(rows: &[Spec<'_>]) -> PathTable {
-    let mut t = PathTable::new();
-    for &(p, c, v, u) in rows {
-        t.add(p.split('>').map(str::trim), Outcome::new(c, v, u))
-            .unwrap();
-    }
-    t
-}
+#[path = "../common/mod.rs"]
+mod common;
 
-const T2: &[Spec<'static>] = &[
-    ("A > B > C", 2.0, 20.0, 1.0),
-    ("A > A > B", 1.0, 15.0, 2.0),
-    ("B", 1.0, 5.0, 3.0),
-    ("C > A", 1.0, 10.0, 1.0),
-    ("B > C > B > A", 1.0, 12.0, 0.0),
-    ("C", 1.0, 8.0, 1.0),
-];
+use common::table;
+
+const T2: &[Spec<'static>] = &common::T2;
 
 const T4: &[Spec<'static>] = &[
     ("A > B", 2.0, 20.0, 2.0),
