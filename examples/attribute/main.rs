@@ -468,11 +468,9 @@ fn rollup_warning(l: &LevelRun, pipeline: &Pipeline) -> Option<String> {
         return None;
     }
     let not_additive: Vec<&str> = pipeline
-        .model_names()
-        .filter(|n| {
-            touchpoint::registry::build_model(n, &ModelOptions::default())
-                .is_ok_and(|m| !m.additive_over_levels())
-        })
+        .additivity()
+        .filter(|&(_, additive)| !additive)
+        .map(|(name, _)| name)
         .collect();
     (!not_additive.is_empty()).then(|| {
         format!(

@@ -220,6 +220,14 @@ impl Pipeline {
         self.models.iter().map(|(e, _)| e.name)
     }
 
+    /// Per model (registry name, in order), whether it is additive over key levels
+    /// ([`AttributionModel::additive_over_levels`]).
+    pub fn additivity(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+        self.models
+            .iter()
+            .map(|(e, m)| (e.name, m.additive_over_levels()))
+    }
+
     /// Steps [`Pipeline::run`] reports to its observer (models, then bootstraps).
     pub fn steps(&self) -> usize {
         self.models.len() * if self.bootstrap.is_some() { 2 } else { 1 }
