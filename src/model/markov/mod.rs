@@ -27,6 +27,7 @@ mod monte_carlo;
 mod order;
 mod solve;
 mod states;
+mod symbolic;
 
 pub use config::{Order, Solver, ValueMode};
 pub use fit::{MarkovFit, Transition};
