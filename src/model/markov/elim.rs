@@ -411,6 +411,41 @@ mod tests {
         assert_close(&elim, &m.fit_with(&t, Method::Dense).unwrap(), 1e-11);
     }
 
+    /// The symbolic phase is exact: its order is the numeric phase's, its update count is
+    /// Σ in(v)·out(v) of the numeric factors, and its core is what the numeric phase leaves.
+    #[test]
+    fn the_symbolic_plan_is_the_numeric_pattern() {
+        let t = generate(&SynthConfig {
+            size: SynthSize::DistinctPaths(3000),
+            channels: 8,
+            campaigns: 400,
+            seed: 11,
+            ..SynthConfig::default()
+        })
+        .unwrap();
+        let rule = StateRule {
+            order: 1,
+            collapse: false,
+        };
+        let chain = Chain::build(&t, rule, false).unwrap();
+        let plan = symbolic::plan(&chain, f64::INFINITY).unwrap();
+        let f = eliminate(&chain, &mut Rhs::new(&chain), &plan).unwrap();
+        assert!(plan.order.len() > 10 && plan.core.len() > 10);
+        let order: Vec<u32> = f.steps.iter().map(|st| st.v).collect();
+        assert_eq!(order, plan.order);
+        let updates: usize = f
+            .steps
+            .iter()
+            .map(|st| st.upper.len() * st.lower.len())
+            .sum();
+        assert_eq!(updates as f64, plan.updates);
+        assert_eq!(f.core, plan.core);
+        // Every entry of a factor is positive: no cancellation, so no pattern entry is zero.
+        for st in &f.steps {
+            assert!(st.upper.iter().chain(&st.lower).all(|e| e.1 > 0.0));
+        }
+    }
+
     #[test]
     fn the_running_estimate_is_checked_against_the_limit() {
         let t = generate(&SynthConfig {
