@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 use super::counts::Chain;
 use super::dense;
 use super::elim;
-use super::symbolic;
 use super::states::START;
+use super::symbolic;
 
 /// Largest chain of the dense order-1 solver (8n² bytes: 1 GiB), and largest dense core of the
 /// order-1 elimination (16m² bytes).

@@ -57,6 +57,10 @@ impl Symbolic {
     }
 }
 
+/// Largest chain planned on bit rows (2·n²/8 bytes: 67 MB at this size); larger chains are
+/// planned on sorted vectors (memory proportional to the fill).
+const BITS_MAX: usize = 16_384;
+
 /// Plans the elimination of `chain`'s transient states: states are taken by fewest fill-in
 /// updates (in-degree × out-degree among the remaining states) until the cheapest would cost
 /// more than keeping it in the dense core (its marginal 4m² multiply-adds).
@@ -66,45 +70,58 @@ impl Symbolic {
 /// (so the planning itself stops early on a chain that fills in).
 ///
 /// # Complexity
-/// Per eliminated state v, Σ_{i ∈ in(v)} (out(i) + out(v)) + Σ_{j ∈ out(v)} (in(j) + in(v))
-/// merged entries (a binary-search insertion instead when v has few neighbours); memory 8 bytes
-/// per entry of the pattern (both directions).
+/// Up to [`BITS_MAX`] states the pattern is two bit matrices (n²/4 bytes) and eliminating v
+/// costs (in(v) + out(v))·n/64 word operations; beyond, sorted vectors (8 bytes per entry of
+/// the pattern, both directions) and Σ_{i ∈ in(v)} (out(i) + out(v)) + Σ_{j ∈ out(v)}
+/// (in(j) + in(v)) merged entries (a binary-search insertion instead when v has few
+/// neighbours).
 pub(crate) fn plan(chain: &Chain, max_work: f64) -> Result<Symbolic> {
     let n = chain.transient();
-    let mut out: Vec<Vec<u32>> = Vec::with_capacity(n);
-    let mut inc: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for s in 0..n {
-        let row: Vec<u32> = if chain.visits[s] > 0.0 {
-            let r = chain.out_ptr[s]..chain.out_ptr[s + 1];
-            chain.out_to[r]
-                .iter()
-                .copied()
-                .filter(|&t| t as usize != s)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for &t in &row {
-            inc[t as usize].push(s as u32); // s ascending: every inc row stays sorted
-        }
-        out.push(row);
+    if n <= BITS_MAX {
+        run(Bits::new(n, rows(chain)), max_work)
+    } else {
+        run(Lists::new(n, rows(chain)), max_work)
     }
-    let mut entries: f64 = out.iter().map(|r| r.len() as f64).sum();
-    let mut peak_entries = entries;
-    let cost = |out: &[Vec<u32>], inc: &[Vec<u32>], s: usize| -> u64 {
-        out[s].len() as u64 * inc[s].len() as u64
-    };
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = (0..n)
-        .map(|s| Reverse((cost(&out, &inc, s), s as u32)))
-        .collect();
+}
+
+/// The transitions of I − Q off the diagonal, by row (those of the numeric phase).
+fn rows(chain: &Chain) -> impl Iterator<Item = impl Iterator<Item = u32> + '_> + '_ {
+    (0..chain.transient()).map(|s| {
+        let r = chain.out_ptr[s]..chain.out_ptr[s + 1];
+        let keep = chain.visits[s] > 0.0;
+        chain.out_to[r]
+            .iter()
+            .copied()
+            .filter(move |&t| keep && t as usize != s)
+    })
+}
+
+/// The pattern of the remaining transitions.
+trait Pattern {
+    fn len(&self) -> usize;
+    fn out_len(&self, s: usize) -> usize;
+    fn in_len(&self, s: usize) -> usize;
+    /// Entries of the pattern (transitions between remaining states).
+    fn entries(&self) -> usize;
+    /// Eliminates `v`: its successors into `upper` and predecessors into `lower` (ascending),
+    /// and every path i → v → j becomes a transition i → j (i ≠ j).
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>);
+}
+
+fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
+    let n = p.len();
+    let cost = |p: &P, s: usize| -> u64 { p.out_len(s) as u64 * p.in_len(s) as u64 };
+    let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
+        (0..n).map(|s| Reverse((cost(&p, s), s as u32))).collect();
     let mut done = vec![false; n];
     let mut order = Vec::new();
     let mut updates = 0.0;
+    let mut peak_entries = p.entries() as f64;
     let mut remaining = n;
-    let mut scratch = Vec::new();
+    let (mut upper, mut lower) = (Vec::new(), Vec::new());
     while let Some(Reverse((c, v))) = heap.pop() {
         let vi = v as usize;
-        if done[vi] || c != cost(&out, &inc, vi) {
+        if done[vi] || c != cost(&p, vi) {
             continue; // stale entry
         }
         let m = remaining as f64;
@@ -122,24 +139,13 @@ pub(crate) fn plan(chain: &Chain, max_work: f64) -> Result<Symbolic> {
                 remaining - 1,
             ));
         }
-        let upper = std::mem::take(&mut out[vi]);
-        let lower = std::mem::take(&mut inc[vi]);
-        entries -= (upper.len() + lower.len()) as f64;
-        for &i in &lower {
-            let row = &mut out[i as usize];
-            let before = row.len();
-            union_without(row, &upper, i, v, &mut scratch);
-            entries += row.len() as f64 - before as f64;
-        }
-        for &j in &upper {
-            union_without(&mut inc[j as usize], &lower, j, v, &mut scratch);
-        }
-        peak_entries = peak_entries.max(entries);
+        p.eliminate(v, &mut upper, &mut lower);
+        peak_entries = peak_entries.max(p.entries() as f64);
         done[vi] = true;
         remaining -= 1;
         order.push(v);
         for &s in upper.iter().chain(&lower) {
-            heap.push(Reverse((cost(&out, &inc, s as usize), s)));
+            heap.push(Reverse((cost(&p, s as usize), s)));
         }
     }
     let core: Vec<u32> = (0..n as u32).filter(|&s| !done[s as usize]).collect();
@@ -159,6 +165,183 @@ pub(crate) fn plan(chain: &Chain, max_work: f64) -> Result<Symbolic> {
         ));
     }
     Ok(plan)
+}
+
+/// The pattern as sorted vectors of state ids, both directions.
+struct Lists {
+    out: Vec<Vec<u32>>,
+    inc: Vec<Vec<u32>>,
+    entries: usize,
+    scratch: Vec<u32>,
+}
+
+impl Lists {
+    fn new<R: Iterator<Item = u32>>(n: usize, rows: impl Iterator<Item = R>) -> Lists {
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(n);
+        let mut inc: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (s, row) in rows.enumerate() {
+            let row: Vec<u32> = row.collect();
+            for &t in &row {
+                inc[t as usize].push(s as u32); // s ascending: every inc row stays sorted
+            }
+            out.push(row);
+        }
+        let entries = out.iter().map(Vec::len).sum();
+        Lists {
+            out,
+            inc,
+            entries,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Pattern for Lists {
+    fn len(&self) -> usize {
+        self.out.len()
+    }
+    fn out_len(&self, s: usize) -> usize {
+        self.out[s].len()
+    }
+    fn in_len(&self, s: usize) -> usize {
+        self.inc[s].len()
+    }
+    fn entries(&self) -> usize {
+        self.entries
+    }
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>) {
+        *upper = std::mem::take(&mut self.out[v as usize]);
+        *lower = std::mem::take(&mut self.inc[v as usize]);
+        self.entries -= upper.len();
+        for &i in lower.iter() {
+            let row = &mut self.out[i as usize];
+            let before = row.len();
+            union_without(row, upper, i, v, &mut self.scratch);
+            self.entries = self.entries + row.len() - before;
+        }
+        for &j in upper.iter() {
+            union_without(&mut self.inc[j as usize], lower, j, v, &mut self.scratch);
+        }
+    }
+}
+
+/// The pattern as two n × n bit matrices (rows: successors, and predecessors) with the
+/// degrees.
+struct Bits {
+    n: usize,
+    words: usize,
+    out: Vec<u64>,
+    inc: Vec<u64>,
+    out_deg: Vec<u32>,
+    in_deg: Vec<u32>,
+    entries: usize,
+    mask: Vec<u64>,
+}
+
+impl Bits {
+    fn new<R: Iterator<Item = u32>>(n: usize, rows: impl Iterator<Item = R>) -> Bits {
+        let words = n.div_ceil(64);
+        let mut b = Bits {
+            n,
+            words,
+            out: vec![0; n * words],
+            inc: vec![0; n * words],
+            out_deg: vec![0; n],
+            in_deg: vec![0; n],
+            entries: 0,
+            mask: vec![0; words],
+        };
+        for (s, row) in rows.enumerate() {
+            for t in row {
+                let t = t as usize;
+                b.out[s * words + t / 64] |= 1 << (t % 64);
+                b.inc[t * words + s / 64] |= 1 << (s % 64);
+                b.out_deg[s] += 1;
+                b.in_deg[t] += 1;
+                b.entries += 1;
+            }
+        }
+        b
+    }
+}
+
+/// The set bits of `row`, ascending, into `ids`.
+fn ones(row: &[u64], ids: &mut Vec<u32>) {
+    ids.clear();
+    for (w, &x) in row.iter().enumerate() {
+        let mut x = x;
+        while x != 0 {
+            ids.push((w * 64) as u32 + x.trailing_zeros());
+            x &= x - 1;
+        }
+    }
+}
+
+/// `rows[r] = (rows[r] | mask) \ {r, gone}` for every r in `targets`, with its new degree.
+fn or_rows(
+    rows: &mut [u64],
+    words: usize,
+    targets: &[u32],
+    mask: &[u64],
+    gone: u32,
+    deg: &mut [u32],
+) {
+    let clear = |row: &mut [u64], x: usize| row[x / 64] &= !(1 << (x % 64));
+    for &r in targets {
+        let ru = r as usize;
+        let row = &mut rows[ru * words..(ru + 1) * words];
+        let mut count = 0;
+        for (x, &y) in row.iter_mut().zip(mask) {
+            *x |= y;
+        }
+        clear(row, ru);
+        clear(row, gone as usize);
+        for x in row.iter() {
+            count += x.count_ones();
+        }
+        deg[ru] = count;
+    }
+}
+
+impl Pattern for Bits {
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn out_len(&self, s: usize) -> usize {
+        self.out_deg[s] as usize
+    }
+    fn in_len(&self, s: usize) -> usize {
+        self.in_deg[s] as usize
+    }
+    fn entries(&self) -> usize {
+        self.entries
+    }
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>) {
+        let (w, vi) = (self.words, v as usize);
+        let row = vi * w..(vi + 1) * w;
+        ones(&self.out[row.clone()], upper);
+        ones(&self.inc[row.clone()], lower);
+        let before: usize = lower
+            .iter()
+            .map(|&i| self.out_deg[i as usize] as usize)
+            .sum();
+        self.entries -= upper.len() + before;
+        // Successors of v join the successors of each predecessor.
+        self.mask.copy_from_slice(&self.out[row.clone()]);
+        or_rows(&mut self.out, w, lower, &self.mask, v, &mut self.out_deg);
+        // Predecessors of v join the predecessors of each successor.
+        self.mask.copy_from_slice(&self.inc[row.clone()]);
+        or_rows(&mut self.inc, w, upper, &self.mask, v, &mut self.in_deg);
+        self.out[row.clone()].fill(0);
+        self.inc[row].fill(0);
+        self.out_deg[vi] = 0;
+        self.in_deg[vi] = 0;
+        let after: usize = lower
+            .iter()
+            .map(|&i| self.out_deg[i as usize] as usize)
+            .sum();
+        self.entries += after;
+    }
 }
 
 /// `row = (row ∪ add) \ {skip, gone}` for sorted `row` and `add` (`gone` ∈ row, `skip` may be
@@ -226,6 +409,35 @@ fn limit(work: f64, bytes: f64, max_work: f64, eliminated: usize, core: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::markov::states::StateRule;
+    use crate::synth::{SynthConfig, SynthSize, generate};
+
+    /// Bit rows and sorted vectors plan the same elimination (order, updates, core, peak).
+    #[test]
+    fn both_patterns_plan_the_same_elimination() {
+        for (paths, campaigns, seed) in [(3000, 400, 11), (20_000, 600, 3), (500, 40, 1)] {
+            let t = generate(&SynthConfig {
+                size: SynthSize::DistinctPaths(paths),
+                channels: 8,
+                campaigns,
+                seed,
+                ..SynthConfig::default()
+            })
+            .unwrap();
+            let rule = StateRule {
+                order: 1,
+                collapse: false,
+            };
+            let chain = Chain::build(&t, rule, false).unwrap();
+            let n = chain.transient();
+            let a = run(Bits::new(n, rows(&chain)), f64::INFINITY).unwrap();
+            let b = run(Lists::new(n, rows(&chain)), f64::INFINITY).unwrap();
+            assert_eq!(a.order, b.order);
+            assert_eq!(a.core, b.core);
+            assert_eq!((a.updates, a.peak_entries), (b.updates, b.peak_entries));
+            assert!(!a.order.is_empty(), "{paths}");
+        }
+    }
 
     #[test]
     fn union_without_merges_and_inserts() {
