@@ -18,7 +18,9 @@
 //!
 //! 1. **Elimination.** States are eliminated one at a time, always the one with the fewest
 //!    fill-in updates (in-degree × out-degree among the remaining states, Markowitz's rule;
-//!    ties to the lower state id, so the order is deterministic). Eliminating v replaces each
+//!    ties to the lower state id, so the order is deterministic). The order, the core and the
+//!    cost are planned on the pattern first (`symbolic`), and the plan is checked against the
+//!    limit before any of the numeric work below. Eliminating v replaces each
 //!    path i → v → j by a transition i → j of probability Q[i,v]·Q[v,j]/d_v, and the
 //!    absorption of i grows by Q[i,v]·a(v)/d_v. The pivot is computed as
 //!    `d_v = a(v) + Σ_{j≠v} Q[v,j]` (Grassmann, Taksar and Heyman's subtraction-free form:
