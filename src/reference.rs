@@ -100,7 +100,11 @@ pub const T4B: WorkedTable = WorkedTable {
 /// T5, single touches.
 pub const T5: WorkedTable = WorkedTable {
     name: "T5",
-    rows: &[("A", 3.0, 30.0, 7.0), ("B", 1.0, 25.0, 4.0), ("C", 2.0, 5.0, 0.0)],
+    rows: &[
+        ("A", 3.0, 30.0, 7.0),
+        ("B", 1.0, 25.0, 4.0),
+        ("C", 2.0, 5.0, 0.0),
+    ],
 };
 
 /// T6, the bootstrap example.
@@ -167,7 +171,12 @@ mod tests {
             }
         }
         // T4b is printed as "T4 without `D > A`".
-        let t4 = printed.iter().find(|(n, _)| n == "T4").expect("T4").1.clone();
+        let t4 = printed
+            .iter()
+            .find(|(n, _)| n == "T4")
+            .expect("T4")
+            .1
+            .clone();
         let t4b = printed.iter_mut().find(|(n, _)| n == "T4b").expect("T4b");
         t4b.1 = t4.into_iter().filter(|r| r.0 != "D > A").collect();
         let ours: Tables = WORKED_TABLES
