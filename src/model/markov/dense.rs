@@ -84,7 +84,7 @@ pub(super) fn m_inverse(a: Vec<f64>, n: usize) -> Result<Vec<f64>> {
     }
     let lu = MLu::factor(a, n)?;
     let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
-    let groups = crate::par::map_ordered(&starts, |&c0| lu.solve_unit_columns(c0));
+    let groups = crate::par::map_tasks(starts.len(), |i| lu.solve_unit_columns(starts[i]));
     let mut inverse = vec![0.0; n * n];
     for (&c0, x) in starts.iter().zip(&groups) {
         for (r, lanes) in x.iter().enumerate() {
@@ -294,7 +294,7 @@ impl MLu {
             d
         };
         let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
-        let groups: Vec<[f64; GROUP]> = crate::par::map_ordered(&starts, |&c0| group(c0));
+        let groups: Vec<[f64; GROUP]> = crate::par::map_tasks(starts.len(), |i| group(starts[i]));
         groups.into_iter().flatten().take(n).collect()
     }
 }
@@ -439,7 +439,7 @@ pub(super) fn direct(chain: &Chain, channels: usize) -> Result<Solution> {
         Ok((dot(&r_conv), dot(&r_value)))
     };
     let columns = columns(chain, channels);
-    let per: Vec<Result<(f64, f64)>> = crate::par::map_ordered(&columns, |&c| one(c));
+    let per: Vec<Result<(f64, f64)>> = crate::par::map_tasks(columns.len(), |i| one(columns[i]));
     let absorbed = per.into_iter().collect::<Result<Vec<_>>>()?;
     assemble(&columns, &absorbed, channels)
 }

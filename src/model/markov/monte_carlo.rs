@@ -158,7 +158,7 @@ pub(crate) fn simulate(
         }
         t
     };
-    let parts: Vec<Tally> = crate::par::map_range(blocks as usize, |b| run(b as u64));
+    let parts: Vec<Tally> = crate::par::map_tasks(blocks as usize, |b| run(b as u64));
     let mut total = Tally {
         conversions: 0,
         hits: vec![0; channels],

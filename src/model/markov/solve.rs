@@ -436,7 +436,8 @@ fn sparse(chain: &Chain, channels: usize) -> Result<Option<Solution>> {
                 .collect(),
         ))
     };
-    let per: Vec<Result<Option<Absorbed>>> = crate::par::map_ordered(&blocks, one);
+    let per: Vec<Result<Option<Absorbed>>> =
+        crate::par::map_tasks(blocks.len(), |i| one(&blocks[i]));
     let mut absorbed = Vec::with_capacity(columns.len());
     for b in per {
         match b? {
