@@ -73,7 +73,7 @@ impl EpochUnit {
 /// assert_eq!(parse_timestamp("2024-03-10 08:00:00", EpochUnit::Auto), None);
 /// ```
 pub fn parse_timestamp(text: &str, unit: EpochUnit) -> Option<i64> {
-    let text = text.trim();
+    let text = crate::formats::trim(text);
     if let Some(micros) = rfc3339_micros(text.as_bytes()) {
         // Always in chrono's range (years 0000–9999).
         return Some(micros);

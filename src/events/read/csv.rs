@@ -193,9 +193,15 @@ fn prepare_chunk(
             out.rows.push((at.line, None));
             continue;
         }
+        // One UTF-8 check for the line: its fields, cut at ASCII delimiters, are then valid
+        // too; a line that fails is checked field by field (only the fields read must be valid).
+        let text = std::str::from_utf8(line).ok();
         let field = |i: usize| {
             let start = if i == 0 { 0 } else { ends[i - 1] + 1 };
-            &line[start..ends[i]]
+            match text {
+                Some(t) => Ok(&t[start..ends[i]]),
+                None => utf8(&line[start..ends[i]]),
+            }
         };
         let row = fields(ends.len(), field, cols).and_then(|f| parser.prepare(&f, &mut out.text));
         out.rows.push((at.line, Some(row)));
@@ -249,7 +255,7 @@ fn read_records<R: Read>(
         if rec.len() == 1 && rec[0].iter().all(u8::is_ascii_whitespace) {
             continue; // a blank line
         }
-        let r = fields(rec.len(), |i| &rec[i], cols).and_then(|f| rows.store(&f, log));
+        let r = fields(rec.len(), |i| utf8(&rec[i]), cols).and_then(|f| rows.store(&f, log));
         // A quote left open swallows the rest of the input into this record.
         let r = match r {
             Err(ParseProblem::FieldCount { .. })
@@ -267,11 +273,16 @@ fn read_records<R: Read>(
     Ok(())
 }
 
-/// The fields of a record of `n` fields (`field(i)`: the bytes of field `i`), by role; only the
-/// fields a role reads must be UTF-8.
+/// A field's bytes as text.
+fn utf8(field: &[u8]) -> Result<&str, ParseProblem> {
+    std::str::from_utf8(field).map_err(|_| ParseProblem::InvalidUtf8)
+}
+
+/// The fields of a record of `n` fields (`field(i)`: the text of field `i`, or why it is not
+/// UTF-8), by role; only the fields a role reads must be UTF-8.
 fn fields<'r>(
     n: usize,
-    field: impl Fn(usize) -> &'r [u8],
+    field: impl Fn(usize) -> Result<&'r str, ParseProblem>,
     cols: &Columns,
 ) -> Result<Fields<'r>, ParseProblem> {
     if n != cols.count {
@@ -282,9 +293,7 @@ fn fields<'r>(
     }
     let get = |role: usize| -> Result<Cow<'r, str>, ParseProblem> {
         match cols.roles[role] {
-            Some(i) => std::str::from_utf8(field(i))
-                .map(Cow::Borrowed)
-                .map_err(|_| ParseProblem::InvalidUtf8),
+            Some(i) => field(i).map(Cow::Borrowed),
             None => Ok(Cow::Borrowed("")),
         }
     };
