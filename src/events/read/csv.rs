@@ -10,8 +10,8 @@ use csv::{ByteRecord, Reader, ReaderBuilder};
 use memchr::{memchr_iter, memmem};
 
 use super::{
-    COLUMNS, EventFormat, EventLog, EventOptions, EventReadReport, Fields, Prepared, RowParser,
-    column_names,
+    COLUMNS, EventFormat, EventLog, EventOptions, EventReadReport, Fields, PreparedChunk,
+    RowParser, column_names, store_chunks,
 };
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
 use crate::formats::blocks::{self, QuoteCount};
@@ -145,31 +145,9 @@ fn read_blocks<R: BufRead>(
         let chunks = blocks::split_lines(&block, at);
         at.line = chunks.last().map_or(at.line, |c| c.end.line);
         let parts = blocks::map_ordered(&chunks, |c| prepare_chunk(c, delimiter, cols, opts));
-        for part in parts {
-            for (line, row) in part.rows {
-                let here = Location {
-                    line,
-                    record: at.record,
-                };
-                at.record += 1;
-                let Some(row) = row else { continue }; // a blank line
-                match row.and_then(|p| p.store(&part.text, log)) {
-                    Ok((touch, conv)) => report.count(touch, conv),
-                    Err(problem) => {
-                        report.skip_or_fail(Error::Parse { at: here, problem }, opts.bad_rows)?
-                    }
-                }
-            }
-        }
+        store_chunks(parts, &mut at, opts, log, report)?;
     }
     Ok(())
-}
-
-/// The rows of one chunk, checked and decoded: `(line, None)` for a blank line.
-struct PreparedChunk {
-    rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
-    /// The texts the rows' ranges point into.
-    text: String,
 }
 
 fn prepare_chunk(
@@ -179,9 +157,10 @@ fn prepare_chunk(
     opts: &EventOptions,
 ) -> PreparedChunk {
     let mut parser = RowParser::new(opts);
+    // Sized once: the rows are counted, and their texts are parts of the chunk's bytes.
     let mut out = PreparedChunk {
-        rows: Vec::new(),
-        text: String::new(),
+        rows: Vec::with_capacity(chunk.line_count()),
+        text: String::with_capacity(chunk.byte_len()),
     };
     let mut ends = Vec::with_capacity(cols.count + 1);
     for (at, line) in chunk.lines() {

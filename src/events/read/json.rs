@@ -5,38 +5,54 @@ use std::io::BufRead;
 
 use serde_json::value::RawValue;
 
-use super::{COLUMNS, EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
-use crate::error::{Error, Location, ParseProblem, Result};
+use super::{
+    COLUMNS, EventFormat, EventOptions, EventReadReport, Fields, PreparedChunk, RowParser,
+    column_names, store_chunks,
+};
+use crate::error::{Location, ParseProblem, Result};
 use crate::events::log::EventLog;
+use crate::formats::blocks;
 
+/// Reads the objects of `input` block by block: the lines of a block are parsed and checked in
+/// parallel chunks, then stored in input order, so the log, the report and every error are
+/// those of reading line by line (blank lines are not records).
 pub(super) fn read_jsonl<R: BufRead>(
     mut input: R,
     opts: &EventOptions,
-    rows: &mut RowParser<'_>,
     log: &mut EventLog,
 ) -> Result<EventReadReport> {
     let names = column_names(opts);
     let mut report = EventReadReport::new(EventFormat::JsonLines, None);
-    let mut buf = Vec::new();
-    let (mut line, mut record) = (0u64, 0u64);
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        line += 1;
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let at = Location { line, record };
-        record += 1;
-        let r = json_row(&buf, &names).and_then(|f| rows.store(&f, log));
-        match r {
-            Ok((touch, conv)) => report.count(touch, conv),
-            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
-        }
+    let mut at = Location { line: 1, record: 0 };
+    let mut block = Vec::new();
+    while blocks::next_block(&mut input, &mut block)? {
+        let chunks = blocks::split_lines(&block, at);
+        at.line = chunks.last().map_or(at.line, |c| c.end.line);
+        let parts = blocks::map_ordered(&chunks, |c| prepare_chunk(c, &names, opts));
+        store_chunks(parts, &mut at, opts, log, &mut report)?;
     }
     Ok(report)
+}
+
+/// The objects of one chunk, parsed and checked (blank lines left out).
+fn prepare_chunk(
+    chunk: &blocks::Chunk<'_>,
+    names: &[(Option<&str>, bool); COLUMNS],
+    opts: &EventOptions,
+) -> PreparedChunk {
+    let mut parser = RowParser::new(opts);
+    let mut out = PreparedChunk {
+        rows: Vec::with_capacity(chunk.line_count()),
+        text: String::new(),
+    };
+    for (line, bytes) in chunk.raw_lines() {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let row = json_row(bytes, names).and_then(|f| parser.prepare(&f, &mut out.text));
+        out.rows.push((line, Some(row)));
+    }
+    out
 }
 
 fn json(e: serde_json::Error) -> ParseProblem {

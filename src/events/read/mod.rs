@@ -262,7 +262,7 @@ pub fn read_events_into<R: Read>(
     let mut rows = RowParser::new(opts);
     match format {
         EventFormat::Csv => csv::read_csv(input, opts, &mut rows, log),
-        EventFormat::JsonLines => json::read_jsonl(input, opts, &mut rows, log),
+        EventFormat::JsonLines => json::read_jsonl(input, opts, log),
         EventFormat::Parquet => Err(Error::InvalidParameter {
             model: "events",
             name: "format",
@@ -335,6 +335,42 @@ impl Prepared {
         log.add(&row)?;
         Ok((self.channel.is_some(), self.conversion.is_some()))
     }
+}
+
+/// The rows of one chunk of a block, checked and decoded in parallel, in input order: `(line,
+/// None)` for a blank line that counts as a record (CSV), `(line, Some(row))` for a row.
+pub(crate) struct PreparedChunk {
+    pub(crate) rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
+    /// The texts the rows' ranges point into.
+    pub(crate) text: String,
+}
+
+/// Stores prepared chunks in order (`at`: the location of the next record, advanced), counting
+/// rows and skips as reading row by row does; stops at the first bad row unless skipping.
+pub(crate) fn store_chunks(
+    parts: Vec<PreparedChunk>,
+    at: &mut Location,
+    opts: &EventOptions,
+    log: &mut EventLog,
+    report: &mut EventReadReport,
+) -> Result<()> {
+    for part in parts {
+        for (line, row) in part.rows {
+            let here = Location {
+                line,
+                record: at.record,
+            };
+            at.record += 1;
+            let Some(row) = row else { continue }; // a blank line
+            match row.and_then(|p| p.store(&part.text, log)) {
+                Ok((touch, conv)) => report.count(touch, conv),
+                Err(problem) => {
+                    report.skip_or_fail(Error::Parse { at: here, problem }, opts.bad_rows)?
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Turns [`Fields`] into a stored event; shared by every format.

@@ -39,7 +39,7 @@ pub(super) fn parse_chunk(
     let mut fast = FastRows::new(&opts.separator);
     let mut rec = ByteRecord::new();
     let mut error = None;
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(chunk.line_count());
     let mut records = 0u64;
     for (at, line) in chunk.lines() {
         if line.iter().all(u8::is_ascii_whitespace) {
