@@ -329,6 +329,67 @@ mod scan {
 mod tests {
     use super::*;
 
+    /// The line-by-line reader the block reader replaced (the reference it must equal).
+    fn by_lines(text: &[u8], opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+        use crate::error::Error;
+        let (names, mut rows, mut log) = (column_names(opts), RowParser::new(opts), EventLog::new());
+        let mut report = EventReadReport::new(EventFormat::JsonLines, None);
+        let mut record = 0;
+        for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let at = Location { line: i as u64 + 1, record };
+            record += 1;
+            match json_row(line, &names).and_then(|f| rows.store(&f, &mut log)) {
+                Ok((touch, conv)) => report.count(touch, conv),
+                Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
+            }
+        }
+        Ok((log, report))
+    }
+
+    #[test]
+    fn blocks_read_what_lines_read_with_their_line_numbers() {
+        use crate::events::JourneyOptions;
+        use crate::formats::BadRows;
+        let mut text = String::new();
+        for i in 0..300_000 {
+            text.push_str(&format!(
+                "{{\"user_id\":\"u{}\",\"timestamp\":{},\"channel\":\"C{}\"}}\n",
+                i % 1000,
+                1_700_000_000 + i,
+                i % 7
+            ));
+            if i % 50_000 == 7 {
+                text.push_str("  \r\n{\"user_id\":\"u1\",\"timestamp\":\"never\"}\n{\"user_id\":\n");
+            }
+        }
+        text.push_str("{\"user_id\":\"u2\",\"timestamp\":1700000001,\"channel\":\"C1\""); // no end
+        assert!(text.len() > 2 * blocks::BLOCK_BYTES);
+        for mode in [BadRows::Error, BadRows::Skip] {
+            let opts = EventOptions {
+                bad_rows: mode,
+                ..EventOptions::default()
+            };
+            let a = crate::events::read_events(text.as_bytes(), &opts);
+            let b = by_lines(text.as_bytes(), &opts);
+            match (a, b) {
+                (Ok((mut la, ra)), Ok((mut lb, rb))) => {
+                    assert_eq!(ra, rb);
+                    assert_eq!(ra.skipped, 13);
+                    let j = JourneyOptions::default();
+                    assert_eq!(la.build(&j).unwrap(), lb.build(&j).unwrap());
+                }
+                (Err(ea), Err(eb)) => {
+                    assert_eq!(ea.to_string(), eb.to_string());
+                    assert!(ea.to_string().contains("line 10"), "{ea}");
+                }
+                (a, b) => panic!("{:?} vs {:?}", a.map(|x| x.1), b.map(|x| x.1)),
+            }
+        }
+    }
+
     #[test]
     fn json_fields_by_key_and_pointer() {
         let names = [
