@@ -50,6 +50,11 @@ impl PathTable {
             self.index_stale = true;
         }
         if !sorted {
+            // The buffers are rebuilt in order: their growth slack is released first (cheap
+            // for large ones), which lowers the peak memory of the rebuild.
+            self.touches.shrink_to_fit();
+            self.ends.shrink_to_fit();
+            self.outcomes.shrink_to_fit();
             let idx = self.sorted_order();
             self.permute(&idx);
         }
