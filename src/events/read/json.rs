@@ -220,6 +220,20 @@ mod scan {
         }
     }
 
+    /// Calls `member(key, map)` for each key of an object (which must read the key's value);
+    /// returns the first key that repeats.
+    fn each_member<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        mut member: impl FnMut(Cow<'de, str>, &mut A) -> Result<(), A::Error>,
+    ) -> Result<Option<String>, A::Error> {
+        let mut keys = Keys::default();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            keys.see(key.clone());
+            member(key, map)?;
+        }
+        Ok(keys.duplicate)
+    }
+
     /// The names wanted, in [`Fields`](super::super::Fields) order.
     pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); super::super::COLUMNS]);
 
@@ -243,9 +257,7 @@ mod scan {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out: [Cow<'de, str>; super::super::COLUMNS] = Default::default();
-            let mut keys = Keys::default();
-            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                keys.see(key.clone());
+            let duplicate = each_member(&mut map, |key, map| {
                 match self.0.iter().position(|(n, _)| *n == Some(key.as_ref())) {
                     Some(i) => {
                         let raw: &'de RawValue = map.next_value()?;
@@ -261,8 +273,9 @@ mod scan {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-            }
-            Ok((out, keys.duplicate))
+                Ok(())
+            })?;
+            Ok((out, duplicate))
         }
     }
 
@@ -286,13 +299,12 @@ mod scan {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut members = Vec::new();
-            let mut keys = Keys::default();
-            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                keys.see(key.clone());
+            let duplicate = each_member(&mut map, |key, map| {
                 let raw: &'de RawValue = map.next_value()?;
                 members.push((key, raw));
-            }
-            Ok(Members((members, keys.duplicate)))
+                Ok(())
+            })?;
+            Ok(Members((members, duplicate)))
         }
     }
 
