@@ -64,7 +64,7 @@
 //! `t` row by row (not only in content); the vocabulary keeps its ids, also for channels no row
 //! uses. Whole-number counts (the usual case) take one or two bytes and a fractional value 8, so
 //! a row of length L over fewer than 128 channels takes at most L + 12 bytes: the seeded table
-//! of 1M distinct paths in `tests/reliability/codec.rs` (mean length 6.4, 30 channels, values
+//! of 1M distinct paths in `tests/suite/reliability/codec.rs` (mean length 6.4, 30 channels, values
 //! in cents) encodes to 16.2 bytes per row, against about 93 bytes per row in memory.
 //!
 //! **Integrity.** The checksum is verified before anything else is decoded: a CRC-32 detects

@@ -1,4 +1,5 @@
-//! Test fixtures shared by the unit tests of the crate (compiled only for tests).
+//! Test fixtures shared by the unit tests of the crate (the crate root declares this module
+//! under #[cfg(test)]).
 
 use crate::outcome::Outcome;
 use crate::table::PathTable;

@@ -65,7 +65,7 @@ where
         }
         Ok(acc)
     };
-    let parts: Vec<Result<A>> = crate::par::map_range(chunks, run);
+    let parts: Vec<Result<A>> = crate::par::map_tasks(chunks, run);
     let mut acc = init();
     for p in parts {
         merge(&mut acc, p?);

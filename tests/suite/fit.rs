@@ -1,7 +1,7 @@
 //! Fitted models: per-journey credit for every model, consistency with the aggregate, and
 //! saved models that credit bit-identically after loading (in this process and in another).
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;
@@ -249,6 +249,11 @@ fn credit_bits(f: &FittedModel) -> String {
 fn saved_model_credits_identically_in_another_process() {
     let dir = std::env::temp_dir().join(format!("touchpoint-fit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // The child's full test name: this module's path inside the test binary.
+    let child = match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::cross_process_child"),
+        None => "cross_process_child".to_owned(),
+    };
     for name in ["markov", "shapley_global", "time_decay", "shao_li"] {
         let f = fit(name, &t2());
         let (model, out) = (
@@ -257,7 +262,7 @@ fn saved_model_credits_identically_in_another_process() {
         );
         std::fs::write(&model, f.to_json().unwrap()).unwrap();
         let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "cross_process_child", "--test-threads", "1"])
+            .args(["--exact", &child, "--test-threads", "1"])
             .env("TOUCHPOINT_FIT_CHILD_MODEL", &model)
             .env("TOUCHPOINT_FIT_CHILD_OUT", &out)
             .status()

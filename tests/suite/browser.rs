@@ -20,7 +20,7 @@ use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::{AttributionModel, LastTouch, Linear, Outcome, PathTable};
 use tungstenite::{Message, WebSocket};
 
-mod common;
+use crate::common;
 
 const EVENTS: &str = "examples/data/sample_events.csv";
 const SPEND: &str = "examples/data/sample_spend.csv";

@@ -1,8 +1,7 @@
 //! Rule-based models: the worked examples of the model reference (§Rule-based models: T1, T2,
 //! T3, T5, time decay), its hand examples and edge cases, and §Properties for every rule model.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Hierarchical touch keys: event-log key columns, projection to a level, roll-ups, and the
 //! additivity each model states (`AttributionModel::additive_over_levels`).
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use touchpoint::events::{EventOptions, NOT_SET, read_events};

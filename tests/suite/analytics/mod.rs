@@ -5,11 +5,7 @@
 //! - [`spend`]: spend files (reading, typed line-numbered errors, periods) and CPA / ROAS with
 //!   bootstrap intervals.
 //!
-//! One test binary (one link of the crate) for both; `cargo test --test analytics spend::` runs
-//! one of them.
-
-#[path = "../common/mod.rs"]
-mod common;
+//! `cargo test --test suite analytics::spend::` runs one of them.
 
 mod path_stats;
 mod spend;

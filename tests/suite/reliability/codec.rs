@@ -372,7 +372,7 @@ fn encoded_size_per_row_100k() {
 }
 
 /// The 1M-row figure of the README:
-/// `cargo test --release --test reliability codec:: -- --ignored --nocapture`.
+/// `cargo test --release --test suite reliability::codec:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "1M rows: run in release with --ignored"]
 fn encoded_size_per_row_1m() {

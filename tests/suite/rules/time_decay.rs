@@ -1,7 +1,7 @@
 //! Time decay with real timestamps (the model reference, §Time decay), and its property on timestamped journeys.
 
+use super::properties::{merge_shards, split_outcome};
 use super::*;
-use crate::properties::{merge_shards, split_outcome};
 
 // ---------------------------------------------------------------------------------------------
 // Time decay with real timestamps (the model reference, §Time decay)

@@ -1,8 +1,7 @@
 //! End-to-end tests of the example programs (`attribute`, `generate`), run as real processes on
 //! the files in examples/data, asserting on their real output.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::io::Write;
 
@@ -36,7 +35,7 @@ const SAMPLE_CHANNELS: [&str; 8] = [
 ];
 
 /// The directory of the example binaries of this build (`target/<profile>/examples`), after
-/// making sure they are up to date: `cargo test` builds them, `cargo test --test cli` alone
+/// making sure they are up to date: `cargo test` builds them, `cargo test --test suite cli::` alone
 /// does not, so build them once (a no-op when fresh).
 fn examples_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

@@ -18,8 +18,7 @@ use touchpoint::{
 /// One row: path, conversions, value, nulls.
 type Spec<'a> = (&'a str, f64, f64, f64);
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::table;
 

@@ -3,7 +3,7 @@
 
 use touchpoint::{Error, Markov, Outcome, PathTable, Solver};
 
-mod common;
+use crate::common;
 
 use common::{T2, table};
 

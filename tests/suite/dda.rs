@@ -1,7 +1,7 @@
 //! The fitted conversion models (`logistic`, `dda`, `additive_hazard`): a hand-computed worked
 //! example, invariants under proptest, fit quality, serialization, per-journey credit.
 
-mod common;
+use crate::common;
 
 use common::{arb_journeys, arb_rows, assert_close_tol, table, table_from, timed_table_from};
 use proptest::prelude::*;

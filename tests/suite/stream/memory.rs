@@ -2,7 +2,7 @@
 //! bounded by the active users, not by the events seen.
 //!
 //! The figure in the README comes from the ignored test (a 100k-orders-a-month shop):
-//! `cargo test --release --test stream memory:: -- --ignored --nocapture`.
+//! `cargo test --release --test suite stream::memory:: -- --ignored --nocapture`.
 
 use std::collections::HashMap;
 

@@ -8,7 +8,7 @@ use touchpoint::{
     AttributionModel, Error, Markov, Order, Outcome, Participation, PathTable, Solver, ValueMode,
 };
 
-mod common;
+use crate::common;
 
 use common::table;
 

@@ -9,11 +9,7 @@
 //! - [`codec`]: the binary path-table codec: round trips, shard → encode → merge → model,
 //!   corrupted input, size.
 //!
-//! One test binary (one link of the crate) for all five; `cargo test --test reliability order::`
-//! runs one of them.
-
-#[path = "../common/mod.rs"]
-mod common;
+//! `cargo test --test suite reliability::order::` runs one of them.
 
 mod codec;
 mod defects;
