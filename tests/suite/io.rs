@@ -582,7 +582,7 @@ fn the_bundled_files_read() {
 
 /// Memory of a read table (issue target: at most 40 bytes per distinct path of mean length 5):
 /// `4·L` of ids, 4 of row end and 12 of whole-number outcome once the table is canonical
-/// (the dedup index is then dropped). `cargo test --test io bytes_per_path -- --nocapture`.
+/// (the dedup index is then dropped). `cargo test --test suite bytes_per_path -- --nocapture`.
 #[test]
 fn bytes_per_path_of_a_read_table() {
     let t = generate(&SynthConfig {
