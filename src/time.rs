@@ -112,7 +112,20 @@ fn rfc3339_micros(b: &[u8]) -> Option<i64> {
         return None;
     }
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if day < 1 || day > month_days[(month - 1) as usize] {
         return None;
     }
@@ -135,7 +148,10 @@ fn rfc3339_micros(b: &[u8]) -> Option<i64> {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let digit = |c: u8| c.is_ascii_digit().then(|| i64::from(c - b'0'));
-            let (h, m) = (digit(*h1)? * 10 + digit(*h2)?, digit(*m1)? * 10 + digit(*m2)?);
+            let (h, m) = (
+                digit(*h1)? * 10 + digit(*h2)?,
+                digit(*m1)? * 10 + digit(*m2)?,
+            );
             if h > 23 || m > 59 {
                 return None;
             }
@@ -319,8 +335,11 @@ mod tests {
     /// every accepted shape, and the same texts with one byte changed.
     #[test]
     fn rfc3339_fast_path_agrees_with_chrono() {
-        let chrono_micros =
-            |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_micros());
+        let chrono_micros = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.timestamp_micros())
+        };
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = |n: u64| {
             state ^= state << 13;
@@ -376,7 +395,11 @@ mod tests {
             assert_eq!(rfc3339_micros(text.as_bytes()), Some(micros), "{text}");
             assert_eq!(chrono_micros(text), Some(micros), "{text}");
         }
-        for text in ["2023-02-29T00:00:00Z", "2024-01-01T00:00:60Z", "2024-01-01T00:00:00"] {
+        for text in [
+            "2023-02-29T00:00:00Z",
+            "2024-01-01T00:00:60Z",
+            "2024-01-01T00:00:00",
+        ] {
             assert_eq!(rfc3339_micros(text.as_bytes()), None, "{text}");
         }
     }

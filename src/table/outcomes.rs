@@ -166,6 +166,9 @@ mod tests {
         let mut f = o.clone();
         f.floats();
         assert_eq!(f, o);
-        assert_eq!(o.gather(&[1, 0]).iter().collect::<Vec<_>>(), [o.get(1), o.get(0)]);
+        assert_eq!(
+            o.gather(&[1, 0]).iter().collect::<Vec<_>>(),
+            [o.get(1), o.get(0)]
+        );
     }
 }

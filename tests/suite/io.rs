@@ -603,10 +603,14 @@ fn bytes_per_path_of_a_read_table() {
     let mean_len = back.touch_count() as f64 / rows;
     let per_path = back.heap_bytes() as f64 / rows;
     println!("{rows} distinct paths, mean length {mean_len:.2}: {per_path:.1} bytes per path");
-    assert!(per_path <= 4.0 * mean_len + 16.0 + 1e-9, "{per_path} bytes per path");
+    assert!(
+        per_path <= 4.0 * mean_len + 16.0 + 1e-9,
+        "{per_path} bytes per path"
+    );
     // Outcomes with a fraction take 12 bytes more a row, and nothing is lost.
     let mut odd = back.clone();
-    odd.add(["Fractional"], Outcome::new(0.5, 1.25, 0.0)).unwrap();
+    odd.add(["Fractional"], Outcome::new(0.5, 1.25, 0.0))
+        .unwrap();
     odd.shrink_to_fit();
     assert!(odd.heap_bytes() as f64 / odd.len() as f64 > per_path + 11.0);
     let last = odd.rows().find(|r| r.outcome.conversions == 0.5).unwrap();

@@ -344,14 +344,18 @@ mod tests {
     /// The line-by-line reader the block reader replaced (the reference it must equal).
     fn by_lines(text: &[u8], opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
         use crate::error::Error;
-        let (names, mut rows, mut log) = (column_names(opts), RowParser::new(opts), EventLog::new());
+        let (names, mut rows, mut log) =
+            (column_names(opts), RowParser::new(opts), EventLog::new());
         let mut report = EventReadReport::new(EventFormat::JsonLines, None);
         let mut record = 0;
         for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let at = Location { line: i as u64 + 1, record };
+            let at = Location {
+                line: i as u64 + 1,
+                record,
+            };
             record += 1;
             match json_row(line, &names).and_then(|f| rows.store(&f, &mut log)) {
                 Ok((touch, conv)) => report.count(touch, conv),
@@ -374,7 +378,9 @@ mod tests {
                 i % 7
             ));
             if i % 50_000 == 7 {
-                text.push_str("  \r\n{\"user_id\":\"u1\",\"timestamp\":\"never\"}\n{\"user_id\":\n");
+                text.push_str(
+                    "  \r\n{\"user_id\":\"u1\",\"timestamp\":\"never\"}\n{\"user_id\":\n",
+                );
             }
         }
         text.push_str("{\"user_id\":\"u2\",\"timestamp\":1700000001,\"channel\":\"C1\""); // no end
