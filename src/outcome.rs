@@ -116,10 +116,7 @@ impl Compensated {
         if !self.sum.is_finite() {
             return (self.sum, 0.0);
         }
-        // Knuth's TwoSum: the exact rounding error of `sum + carry`, whatever the magnitudes.
-        let t = self.sum + self.carry;
-        let b = t - self.sum;
-        (t, (self.sum - (t - b)) + (self.carry - b))
+        two_sum(self.sum, self.carry)
     }
 
     /// Adds a sum shipped as `(rounded, residue)` by [`Compensated::parts`].
@@ -128,6 +125,15 @@ impl Compensated {
         self.add(rounded);
         self.carry += residue;
     }
+}
+
+/// `a + b` and its exact rounding error (Knuth's TwoSum, whatever the magnitudes; finite
+/// operands whose sum does not overflow).
+#[inline]
+pub(crate) fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
 }
 
 /// The compensated sum of `xs`.

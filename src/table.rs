@@ -9,10 +9,13 @@ use rustc_hash::FxBuildHasher;
 use crate::channel::{ChannelId, Channels};
 use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, two_sum};
 
 mod canonical;
 mod merge;
+mod outcomes;
+
+use outcomes::Outcomes;
 
 /// Default limit on the number of touches in one path (see [`PathTable::set_max_path_len`]).
 pub const DEFAULT_MAX_PATH_LEN: usize = 10_000;
@@ -53,8 +56,10 @@ pub struct Row<'t> {
 ///   [`PathTable::canonical`] shows, and every attribution) is the same.
 ///
 /// # Memory
-/// About `4·L + 8 + 24 + ~6` bytes per distinct untimed row of length `L` (ids, end offset,
-/// outcome, index slot), plus the vocabulary. Timestamped rows add `8·L + 8` bytes.
+/// About `4·L + 4 + 12` bytes per distinct untimed row of length `L` (ids, end offset,
+/// outcome) while every count is a whole number below 2³² (24 bytes of outcome from the first
+/// row with another count), plus about 9–18 bytes of index slot until the table is put in
+/// canonical order, plus the vocabulary. Timestamped rows add `8·L + 8` bytes.
 ///
 /// ```
 /// use touchpoint::{Outcome, PathTable};
@@ -71,8 +76,8 @@ pub struct PathTable {
     channels: Channels,
     touches: Vec<ChannelId>,
     /// `ends[r]` is the end offset of row `r` in `touches`; row `r` starts at `ends[r-1]` (or 0).
-    ends: Vec<usize>,
-    outcomes: Vec<Outcome>,
+    ends: Vec<u32>,
+    outcomes: Outcomes,
     /// Empty, or one entry per touch (`NO_TIME` for untimed rows).
     times: Vec<i64>,
     /// Empty, or one entry per row (`NO_TIME` when unknown).
@@ -103,7 +108,7 @@ impl Default for PathTable {
             channels: Channels::new(),
             touches: Vec::new(),
             ends: Vec::new(),
-            outcomes: Vec::new(),
+            outcomes: Outcomes::default(),
             times: Vec::new(),
             converted_at: Vec::new(),
             carries: Vec::new(),
@@ -202,7 +207,7 @@ impl PathTable {
     /// every unit and the result does not depend on the row order beyond the last bit.
     pub fn totals(&self) -> Outcome {
         let mut sums = [crate::outcome::Compensated::default(); 3];
-        for o in &self.outcomes {
+        for o in self.outcomes.iter() {
             sums[0].add(o.conversions);
             sums[1].add(o.value);
             sums[2].add(o.nulls);
@@ -215,28 +220,14 @@ impl PathTable {
     /// # Errors
     /// [`Error::InvalidCount`] naming the count whose total overflows.
     pub(crate) fn check_totals(&self) -> Result<()> {
-        let t = self.totals();
-        for (field, v) in [
-            ("conversions", t.conversions),
-            ("value", t.value),
-            ("nulls", t.nulls),
-        ] {
-            if !v.is_finite() {
-                return Err(Error::InvalidCount {
-                    field,
-                    value: v,
-                    reason: "the total over all rows overflows",
-                });
-            }
-        }
-        Ok(())
+        check_finite(&self.totals(), "the total over all rows overflows")
     }
 
     /// Offset range of row `r` in the flat touch buffer.
     #[inline]
     pub(crate) fn span(&self, r: usize) -> std::ops::Range<usize> {
-        let start = if r == 0 { 0 } else { self.ends[r - 1] };
-        start..self.ends[r]
+        let start = if r == 0 { 0 } else { self.ends[r - 1] as usize };
+        start..self.ends[r] as usize
     }
 
     /// Row `r`.
@@ -254,7 +245,7 @@ impl PathTable {
         };
         Row {
             path: &self.touches[span],
-            outcome: self.outcomes[r],
+            outcome: self.outcomes.get(r),
             times,
             converted_at,
         }
@@ -389,8 +380,8 @@ impl PathTable {
         let (touches, ends) = (&self.touches, &self.ends);
         let found = self.index.find(index_hash(h), |&(r, rh)| {
             let r = r as usize;
-            let start = if r == 0 { 0 } else { ends[r - 1] };
-            rh == h && &touches[start..ends[r]] == path
+            let start = if r == 0 { 0 } else { ends[r - 1] as usize };
+            rh == h && &touches[start..ends[r] as usize] == path
         });
         if let Some(&(r, _)) = found {
             self.sum_into(r as usize, &outcome, carry)?;
@@ -413,7 +404,7 @@ impl PathTable {
     /// far, whatever order they came in (as long as each residue stays exact, which it does
     /// unless the addends span more than about 50 binary orders of magnitude).
     fn sum_into(&mut self, r: usize, outcome: &Outcome, carry: [f64; 3]) -> Result<()> {
-        let old = self.outcomes[r];
+        let old = self.outcomes.get(r);
         let prev = self.carries.get(r).copied().unwrap_or([0.0; 3]);
         let mut next = [0.0; 3];
         let mut sum = [0.0; 3];
@@ -424,7 +415,7 @@ impl PathTable {
         }
         let sum = Outcome::new(sum[0], sum[1], sum[2]);
         check_sum(&sum)?;
-        self.outcomes[r] = sum;
+        self.outcomes.set(r, sum);
         if next != [0.0; 3] || !self.carries.is_empty() {
             if self.carries.is_empty() {
                 self.carries = vec![[0.0; 3]; self.outcomes.len()];
@@ -451,6 +442,13 @@ impl PathTable {
             name: "rows",
             reason: "more than u32::MAX rows".into(),
         })?;
+        let end = u32::try_from(self.touches.len() + path.len()).map_err(|_| {
+            Error::InvalidParameter {
+                model: "PathTable",
+                name: "touches",
+                reason: "more than u32::MAX touches in all rows".into(),
+            }
+        })?;
         match times {
             Some((ts, conv)) => {
                 if self.times.is_empty() {
@@ -470,7 +468,7 @@ impl PathTable {
             }
         }
         self.touches.extend_from_slice(path);
-        self.ends.push(self.touches.len());
+        self.ends.push(end);
         self.outcomes.push(outcome);
         if !self.carries.is_empty() {
             self.carries.push([0.0; 3]);
@@ -650,8 +648,8 @@ impl PathTable {
     /// Approximate heap bytes held by the table (buffers and index, not the channel names).
     pub fn heap_bytes(&self) -> usize {
         self.touches.capacity() * size_of::<ChannelId>()
-            + self.ends.capacity() * size_of::<usize>()
-            + self.outcomes.capacity() * size_of::<Outcome>()
+            + self.ends.capacity() * size_of::<u32>()
+            + self.outcomes.heap_bytes()
             + (self.times.capacity() + self.converted_at.capacity()) * size_of::<i64>()
             + self.carries.capacity() * size_of::<[f64; 3]>()
             + self.index.capacity() * (size_of::<(u32, u32)>() + 1)
@@ -699,25 +697,23 @@ fn sum_exactly(a_hi: f64, a_lo: f64, b_hi: f64, b_lo: f64) -> (f64, f64) {
     if hi.is_finite() { (hi, lo) } else { (hi, 0.0) }
 }
 
-/// `a + b` and its exact rounding error.
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
-}
-
 /// A sum of equal paths is still a valid outcome (finite: two huge counts can overflow).
 fn check_sum(sum: &Outcome) -> Result<()> {
+    check_finite(sum, "the sum of the rows with this path overflows")
+}
+
+/// Every count of `o` is finite, or [`Error::InvalidCount`] naming the first that is not.
+fn check_finite(o: &Outcome, reason: &'static str) -> Result<()> {
     for (field, v) in [
-        ("conversions", sum.conversions),
-        ("value", sum.value),
-        ("nulls", sum.nulls),
+        ("conversions", o.conversions),
+        ("value", o.value),
+        ("nulls", o.nulls),
     ] {
         if !v.is_finite() {
             return Err(Error::InvalidCount {
                 field,
                 value: v,
-                reason: "the sum of the rows with this path overflows",
+                reason,
             });
         }
     }

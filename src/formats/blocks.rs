@@ -127,16 +127,42 @@ impl<'a> Chunk<'a> {
     pub fn lines(&self) -> impl Iterator<Item = (Location, &'a [u8])> + 'a {
         let start = self.start;
         let bytes = self.bytes.strip_suffix(b"\n").unwrap_or(self.bytes);
-        bytes
-            .split(|&b| b == b'\n')
-            .enumerate()
-            .map(move |(i, line)| {
-                let at = Location {
-                    line: start.line + i as u64,
-                    record: start.record + i as u64,
-                };
-                (at, line.strip_suffix(b"\r").unwrap_or(line))
-            })
+        // Line ends found with `memchr`; the last line ends at the end of the bytes.
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+        let mut from = 0;
+        ends.enumerate().map(move |(i, end)| {
+            let line = &bytes[from..end];
+            from = end + 1;
+            let at = Location {
+                line: start.line + i as u64,
+                record: start.record + i as u64,
+            };
+            (at, line.strip_suffix(b"\r").unwrap_or(line))
+        })
+    }
+
+    /// The chunk's lines with their line ends (`\n`, and a `\r` before it, kept; the last line
+    /// may have none), each with its line number.
+    pub fn raw_lines(&self) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
+        let (bytes, first) = (self.bytes, self.start.line);
+        let mut from = 0;
+        let ends = memchr::memchr_iter(b'\n', bytes).map(|i| i + 1);
+        let ends = ends.chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+        ends.enumerate().map(move |(i, end)| {
+            let line = &bytes[from..end];
+            from = end;
+            (first + i as u64, line)
+        })
+    }
+
+    /// Number of lines (what [`Chunk::lines`] yields).
+    pub fn line_count(&self) -> usize {
+        (self.end.line - self.start.line) as usize
+    }
+
+    /// Length in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
     }
 }
 
@@ -148,17 +174,14 @@ pub(crate) fn split_lines(block: &[u8], start: Location) -> Vec<Chunk<'_>> {
     while !rest.is_empty() {
         let cut = match rest.get(CHUNK_BYTES..) {
             None => rest.len(),
-            Some(tail) => tail
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(rest.len(), |i| CHUNK_BYTES + i + 1),
+            Some(tail) => memchr::memchr(b'\n', tail).map_or(rest.len(), |i| CHUNK_BYTES + i + 1),
         };
         let (bytes, tail) = rest.split_at(cut);
         pieces.push(bytes);
         rest = tail;
     }
     let counts = map_ordered(&pieces, |bytes| {
-        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let newlines = memchr::memchr_iter(b'\n', bytes).count() as u64;
         newlines + u64::from(bytes.last() != Some(&b'\n'))
     });
     let mut at = start;
@@ -198,6 +221,13 @@ mod tests {
         assert!(chunks.len() > 1);
         let lines: Vec<_> = chunks.iter().flat_map(|c| c.lines()).collect();
         assert_eq!(lines.len(), 300_001);
+        for c in &chunks {
+            assert_eq!(c.lines().count(), c.line_count());
+            let raw: Vec<_> = c.raw_lines().collect();
+            assert_eq!(raw.len(), c.line_count());
+            assert_eq!(raw[0].0, c.start.line);
+            assert_eq!(raw.iter().map(|l| l.1.len()).sum::<usize>(), c.byte_len());
+        }
         for (i, (at, line)) in lines.iter().enumerate().take(300_000) {
             assert_eq!(at.line, i as u64 + 2);
             assert_eq!(*line, format!("line {i}").as_bytes());

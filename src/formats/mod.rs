@@ -32,6 +32,20 @@ pub use arrow::{
 pub use paths_csv::read_paths_full_parser;
 pub use paths_csv::{PathCsvOptions, read_paths, read_paths_into, write_paths};
 
+/// `s` without surrounding whitespace, as `str::trim`: ASCII blanks are stripped byte by byte
+/// (the common case), and only a text with another byte at an edge (maybe Unicode whitespace,
+/// or a vertical tab) goes through `str::trim`.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    let t = s.trim_ascii();
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(a), Some(z)) if !a.is_ascii_graphic() || !z.is_ascii_graphic() => t.trim(),
+        _ => t,
+    }
+}
+
+pub(crate) use paths_csv::number;
+
 /// What a reader does with a bad row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

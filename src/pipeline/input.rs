@@ -166,6 +166,16 @@ pub enum InputWarning {
     },
 }
 
+/// Settles the format of an event file (from its name when not given: see
+/// [`EventFormat::from_path`]); true when it is Parquet, which is read from the file, not as a
+/// stream.
+fn is_parquet_events(path: &Path, read: &mut EventOptions) -> bool {
+    if read.format.is_none() {
+        read.format = EventFormat::from_path(path);
+    }
+    read.format == Some(EventFormat::Parquet)
+}
+
 /// Reads `input` into a path table (the first stage of a run).
 ///
 /// # Errors
@@ -190,10 +200,7 @@ pub fn load(input: Input) -> Result<Loaded> {
             mut read,
             journeys,
         } => {
-            if read.format.is_none() {
-                read.format = EventFormat::from_path(&path);
-            }
-            let (t, r) = if read.format == Some(EventFormat::Parquet) {
+            let (t, r) = if is_parquet_events(&path, &mut read) {
                 events_parquet(&path, &read, &journeys)?
             } else {
                 paths_from_events(BufReader::new(File::open(&path)?), &read, &journeys)?
@@ -241,10 +248,7 @@ pub fn load_with_journeys(input: Input) -> Result<(Loaded, Vec<Journey>)> {
             mut read,
             journeys,
         } => {
-            if read.format.is_none() {
-                read.format = EventFormat::from_path(&path);
-            }
-            let (log, report) = if read.format == Some(EventFormat::Parquet) {
+            let (log, report) = if is_parquet_events(&path, &mut read) {
                 events_parquet_log(&path, &read)?
             } else {
                 read_events(BufReader::new(File::open(&path)?), &read)?

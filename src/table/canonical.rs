@@ -43,14 +43,20 @@ impl PathTable {
         }
         let n = self.len();
         let sorted = (1..n).all(|r| self.cmp_rows(r - 1, r) != Ordering::Greater);
-        if !sorted {
-            let idx = self.sorted_order();
-            self.permute(&idx);
-        }
         if renamed || !sorted {
-            // Rebuilt when a row is next added (most canonical tables never are).
+            // Rebuilt when a row is next added (most canonical tables never are); dropped
+            // before the sort, which then has its memory.
             self.index = hashbrown::HashTable::new();
             self.index_stale = true;
+        }
+        if !sorted {
+            // The buffers are rebuilt in order: their growth slack is released first (cheap
+            // for large ones), which lowers the peak memory of the rebuild.
+            self.touches.shrink_to_fit();
+            self.ends.shrink_to_fit();
+            self.outcomes.shrink_to_fit();
+            let idx = self.sorted_order();
+            self.permute(&idx);
         }
     }
 
@@ -128,11 +134,13 @@ impl PathTable {
 
     /// Reorders the rows: new row `i` is old row `idx[i]`.
     fn permute(&mut self, idx: &[u32]) {
+        // Column by column where it is free: the old outcomes are gone before the paths are
+        // copied, which keeps the peak memory of the reorder lower.
+        self.outcomes = self.outcomes.gather(idx);
         let timed = !self.times.is_empty();
         let mut touches = Vec::with_capacity(self.touches.len());
         let mut times = Vec::with_capacity(self.times.len());
         let mut ends = Vec::with_capacity(idx.len());
-        let mut outcomes = Vec::with_capacity(idx.len());
         let mut converted_at = Vec::with_capacity(self.converted_at.len());
         let mut carries = Vec::with_capacity(self.carries.len());
         for &r in idx {
@@ -143,8 +151,8 @@ impl PathTable {
                 times.extend_from_slice(&self.times[span]);
                 converted_at.push(self.converted_at[r]);
             }
-            ends.push(touches.len());
-            outcomes.push(self.outcomes[r]);
+            // Fits: the rows' touches fitted in u32 offsets before the reorder.
+            ends.push(touches.len() as u32);
             if !self.carries.is_empty() {
                 carries.push(self.carries[r]);
             }
@@ -153,7 +161,6 @@ impl PathTable {
         self.touches = touches;
         self.times = times;
         self.ends = ends;
-        self.outcomes = outcomes;
         self.converted_at = converted_at;
     }
 

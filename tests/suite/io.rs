@@ -579,3 +579,41 @@ fn the_bundled_files_read() {
     assert_eq!(t.channels().len(), 8);
     assert!(t.channels().get("Paid Search").is_some());
 }
+
+/// Memory of a read table (issue target: at most 40 bytes per distinct path of mean length 5):
+/// `4·L` of ids, 4 of row end and 12 of whole-number outcome once the table is canonical
+/// (the dedup index is then dropped). `cargo test --test suite bytes_per_path -- --nocapture`.
+#[test]
+fn bytes_per_path_of_a_read_table() {
+    let t = generate(&SynthConfig {
+        size: SynthSize::DistinctPaths(100_000),
+        channels: 30,
+        mean_path_len: 5.0,
+        seed: 7,
+        ..SynthConfig::default()
+    })
+    .unwrap();
+    let mut csv = Vec::new();
+    write_paths(&t, &mut csv).unwrap();
+    let (mut back, _) = read_bytes(&csv, &PathCsvOptions::default()).unwrap();
+    back.canonicalize();
+    back.shrink_to_fit();
+    assert_eq!(back, t);
+    let rows = back.len() as f64;
+    let mean_len = back.touch_count() as f64 / rows;
+    let per_path = back.heap_bytes() as f64 / rows;
+    println!("{rows} distinct paths, mean length {mean_len:.2}: {per_path:.1} bytes per path");
+    assert!(
+        per_path <= 4.0 * mean_len + 16.0 + 1e-9,
+        "{per_path} bytes per path"
+    );
+    // Outcomes with a fraction take 12 bytes more a row, and nothing is lost.
+    let mut odd = back.clone();
+    odd.add(["Fractional"], Outcome::new(0.5, 1.25, 0.0))
+        .unwrap();
+    odd.shrink_to_fit();
+    assert!(odd.heap_bytes() as f64 / odd.len() as f64 > per_path + 11.0);
+    let last = odd.rows().find(|r| r.outcome.conversions == 0.5).unwrap();
+    assert_eq!(last.outcome, Outcome::new(0.5, 1.25, 0.0));
+    assert_eq!(odd.totals().conversions, back.totals().conversions + 0.5);
+}

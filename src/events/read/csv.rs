@@ -10,8 +10,8 @@ use csv::{ByteRecord, Reader, ReaderBuilder};
 use memchr::{memchr_iter, memmem};
 
 use super::{
-    COLUMNS, EventFormat, EventLog, EventOptions, EventReadReport, Fields, Prepared, RowParser,
-    column_names,
+    COLUMNS, EventFormat, EventLog, EventOptions, EventReadReport, Fields, PreparedChunk,
+    RowParser, column_names, store_chunks,
 };
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
 use crate::formats::blocks::{self, QuoteCount};
@@ -145,31 +145,9 @@ fn read_blocks<R: BufRead>(
         let chunks = blocks::split_lines(&block, at);
         at.line = chunks.last().map_or(at.line, |c| c.end.line);
         let parts = blocks::map_ordered(&chunks, |c| prepare_chunk(c, delimiter, cols, opts));
-        for part in parts {
-            for (line, row) in part.rows {
-                let here = Location {
-                    line,
-                    record: at.record,
-                };
-                at.record += 1;
-                let Some(row) = row else { continue }; // a blank line
-                match row.and_then(|p| p.store(&part.text, log)) {
-                    Ok((touch, conv)) => report.count(touch, conv),
-                    Err(problem) => {
-                        report.skip_or_fail(Error::Parse { at: here, problem }, opts.bad_rows)?
-                    }
-                }
-            }
-        }
+        store_chunks(parts, &mut at, opts, log, report)?;
     }
     Ok(())
-}
-
-/// The rows of one chunk, checked and decoded: `(line, None)` for a blank line.
-struct PreparedChunk {
-    rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
-    /// The texts the rows' ranges point into.
-    text: String,
 }
 
 fn prepare_chunk(
@@ -179,9 +157,10 @@ fn prepare_chunk(
     opts: &EventOptions,
 ) -> PreparedChunk {
     let mut parser = RowParser::new(opts);
+    // Sized once: the rows are counted, and their texts are parts of the chunk's bytes.
     let mut out = PreparedChunk {
-        rows: Vec::new(),
-        text: String::new(),
+        rows: Vec::with_capacity(chunk.line_count()),
+        text: String::with_capacity(chunk.byte_len()),
     };
     let mut ends = Vec::with_capacity(cols.count + 1);
     for (at, line) in chunk.lines() {
@@ -193,9 +172,15 @@ fn prepare_chunk(
             out.rows.push((at.line, None));
             continue;
         }
+        // One UTF-8 check for the line: its fields, cut at ASCII delimiters, are then valid
+        // too; a line that fails is checked field by field (only the fields read must be valid).
+        let text = std::str::from_utf8(line).ok();
         let field = |i: usize| {
             let start = if i == 0 { 0 } else { ends[i - 1] + 1 };
-            &line[start..ends[i]]
+            match text {
+                Some(t) => Ok(&t[start..ends[i]]),
+                None => utf8(&line[start..ends[i]]),
+            }
         };
         let row = fields(ends.len(), field, cols).and_then(|f| parser.prepare(&f, &mut out.text));
         out.rows.push((at.line, Some(row)));
@@ -249,7 +234,7 @@ fn read_records<R: Read>(
         if rec.len() == 1 && rec[0].iter().all(u8::is_ascii_whitespace) {
             continue; // a blank line
         }
-        let r = fields(rec.len(), |i| &rec[i], cols).and_then(|f| rows.store(&f, log));
+        let r = fields(rec.len(), |i| utf8(&rec[i]), cols).and_then(|f| rows.store(&f, log));
         // A quote left open swallows the rest of the input into this record.
         let r = match r {
             Err(ParseProblem::FieldCount { .. })
@@ -267,11 +252,16 @@ fn read_records<R: Read>(
     Ok(())
 }
 
-/// The fields of a record of `n` fields (`field(i)`: the bytes of field `i`), by role; only the
-/// fields a role reads must be UTF-8.
+/// A field's bytes as text.
+fn utf8(field: &[u8]) -> Result<&str, ParseProblem> {
+    std::str::from_utf8(field).map_err(|_| ParseProblem::InvalidUtf8)
+}
+
+/// The fields of a record of `n` fields (`field(i)`: the text of field `i`, or why it is not
+/// UTF-8), by role; only the fields a role reads must be UTF-8.
 fn fields<'r>(
     n: usize,
-    field: impl Fn(usize) -> &'r [u8],
+    field: impl Fn(usize) -> Result<&'r str, ParseProblem>,
     cols: &Columns,
 ) -> Result<Fields<'r>, ParseProblem> {
     if n != cols.count {
@@ -282,9 +272,7 @@ fn fields<'r>(
     }
     let get = |role: usize| -> Result<Cow<'r, str>, ParseProblem> {
         match cols.roles[role] {
-            Some(i) => std::str::from_utf8(field(i))
-                .map(Cow::Borrowed)
-                .map_err(|_| ParseProblem::InvalidUtf8),
+            Some(i) => field(i).map(Cow::Borrowed),
             None => Ok(Cow::Borrowed("")),
         }
     };

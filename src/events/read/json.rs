@@ -5,38 +5,54 @@ use std::io::BufRead;
 
 use serde_json::value::RawValue;
 
-use super::{COLUMNS, EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
-use crate::error::{Error, Location, ParseProblem, Result};
+use super::{
+    COLUMNS, EventFormat, EventOptions, EventReadReport, Fields, PreparedChunk, RowParser,
+    column_names, store_chunks,
+};
+use crate::error::{Location, ParseProblem, Result};
 use crate::events::log::EventLog;
+use crate::formats::blocks;
 
+/// Reads the objects of `input` block by block: the lines of a block are parsed and checked in
+/// parallel chunks, then stored in input order, so the log, the report and every error are
+/// those of reading line by line (blank lines are not records).
 pub(super) fn read_jsonl<R: BufRead>(
     mut input: R,
     opts: &EventOptions,
-    rows: &mut RowParser<'_>,
     log: &mut EventLog,
 ) -> Result<EventReadReport> {
     let names = column_names(opts);
     let mut report = EventReadReport::new(EventFormat::JsonLines, None);
-    let mut buf = Vec::new();
-    let (mut line, mut record) = (0u64, 0u64);
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        line += 1;
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let at = Location { line, record };
-        record += 1;
-        let r = json_row(&buf, &names).and_then(|f| rows.store(&f, log));
-        match r {
-            Ok((touch, conv)) => report.count(touch, conv),
-            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
-        }
+    let mut at = Location { line: 1, record: 0 };
+    let mut block = Vec::new();
+    while blocks::next_block(&mut input, &mut block)? {
+        let chunks = blocks::split_lines(&block, at);
+        at.line = chunks.last().map_or(at.line, |c| c.end.line);
+        let parts = blocks::map_ordered(&chunks, |c| prepare_chunk(c, &names, opts));
+        store_chunks(parts, &mut at, opts, log, &mut report)?;
     }
     Ok(report)
+}
+
+/// The objects of one chunk, parsed and checked (blank lines left out).
+fn prepare_chunk(
+    chunk: &blocks::Chunk<'_>,
+    names: &[(Option<&str>, bool); COLUMNS],
+    opts: &EventOptions,
+) -> PreparedChunk {
+    let mut parser = RowParser::new(opts);
+    let mut out = PreparedChunk {
+        rows: Vec::with_capacity(chunk.line_count()),
+        text: String::new(),
+    };
+    for (line, bytes) in chunk.raw_lines() {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let row = json_row(bytes, names).and_then(|f| parser.prepare(&f, &mut out.text));
+        out.rows.push((line, Some(row)));
+    }
+    out
 }
 
 fn json(e: serde_json::Error) -> ParseProblem {
@@ -204,6 +220,20 @@ mod scan {
         }
     }
 
+    /// Calls `member(key, map)` for each key of an object (which must read the key's value);
+    /// returns the first key that repeats.
+    fn each_member<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        mut member: impl FnMut(Cow<'de, str>, &mut A) -> Result<(), A::Error>,
+    ) -> Result<Option<String>, A::Error> {
+        let mut keys = Keys::default();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            keys.see(key.clone());
+            member(key, map)?;
+        }
+        Ok(keys.duplicate)
+    }
+
     /// The names wanted, in [`Fields`](super::super::Fields) order.
     pub(super) struct Wanted<'n, 'a>(pub &'n [(Option<&'a str>, bool); super::super::COLUMNS]);
 
@@ -227,9 +257,7 @@ mod scan {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out: [Cow<'de, str>; super::super::COLUMNS] = Default::default();
-            let mut keys = Keys::default();
-            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                keys.see(key.clone());
+            let duplicate = each_member(&mut map, |key, map| {
                 match self.0.iter().position(|(n, _)| *n == Some(key.as_ref())) {
                     Some(i) => {
                         let raw: &'de RawValue = map.next_value()?;
@@ -245,8 +273,9 @@ mod scan {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-            }
-            Ok((out, keys.duplicate))
+                Ok(())
+            })?;
+            Ok((out, duplicate))
         }
     }
 
@@ -270,13 +299,12 @@ mod scan {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut members = Vec::new();
-            let mut keys = Keys::default();
-            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                keys.see(key.clone());
+            let duplicate = each_member(&mut map, |key, map| {
                 let raw: &'de RawValue = map.next_value()?;
                 members.push((key, raw));
-            }
-            Ok(Members((members, keys.duplicate)))
+                Ok(())
+            })?;
+            Ok(Members((members, duplicate)))
         }
     }
 
@@ -312,6 +340,73 @@ mod scan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line-by-line reader the block reader replaced (the reference it must equal).
+    fn by_lines(text: &[u8], opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+        use crate::error::Error;
+        let (names, mut rows, mut log) =
+            (column_names(opts), RowParser::new(opts), EventLog::new());
+        let mut report = EventReadReport::new(EventFormat::JsonLines, None);
+        let mut record = 0;
+        for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let at = Location {
+                line: i as u64 + 1,
+                record,
+            };
+            record += 1;
+            match json_row(line, &names).and_then(|f| rows.store(&f, &mut log)) {
+                Ok((touch, conv)) => report.count(touch, conv),
+                Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
+            }
+        }
+        Ok((log, report))
+    }
+
+    #[test]
+    fn blocks_read_what_lines_read_with_their_line_numbers() {
+        use crate::events::JourneyOptions;
+        use crate::formats::BadRows;
+        let mut text = String::new();
+        for i in 0..300_000 {
+            text.push_str(&format!(
+                "{{\"user_id\":\"u{}\",\"timestamp\":{},\"channel\":\"C{}\"}}\n",
+                i % 1000,
+                1_700_000_000 + i,
+                i % 7
+            ));
+            if i % 50_000 == 7 {
+                text.push_str(
+                    "  \r\n{\"user_id\":\"u1\",\"timestamp\":\"never\"}\n{\"user_id\":\n",
+                );
+            }
+        }
+        text.push_str("{\"user_id\":\"u2\",\"timestamp\":1700000001,\"channel\":\"C1\""); // no end
+        assert!(text.len() > 2 * blocks::BLOCK_BYTES);
+        for mode in [BadRows::Error, BadRows::Skip] {
+            let opts = EventOptions {
+                bad_rows: mode,
+                ..EventOptions::default()
+            };
+            let a = crate::events::read_events(text.as_bytes(), &opts);
+            let b = by_lines(text.as_bytes(), &opts);
+            match (a, b) {
+                (Ok((mut la, ra)), Ok((mut lb, rb))) => {
+                    assert_eq!(ra, rb);
+                    assert_eq!(ra.skipped, 13);
+                    let j = JourneyOptions::default();
+                    assert_eq!(la.build(&j).unwrap(), lb.build(&j).unwrap());
+                }
+                (Err(ea), Err(eb)) => {
+                    assert_eq!(ea.to_string(), eb.to_string());
+                    assert!(ea.to_string().contains("line 10"), "{ea}");
+                }
+                (a, b) => panic!("{:?} vs {:?}", a.map(|x| x.1), b.map(|x| x.1)),
+            }
+        }
+    }
 
     #[test]
     fn json_fields_by_key_and_pointer() {

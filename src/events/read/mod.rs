@@ -14,7 +14,7 @@ use super::rules::{ChannelRules, RuleCache};
 use crate::error::{Error, Location, ParseProblem, Result};
 #[cfg(test)]
 use crate::formats::paths_csv::detect_delimiter;
-use crate::formats::{BadRows, MAX_SKIPPED_DETAILS};
+use crate::formats::{BadRows, MAX_SKIPPED_DETAILS, number, trim};
 use crate::time::{EpochUnit, parse_timestamp};
 
 /// The two event file formats.
@@ -262,7 +262,7 @@ pub fn read_events_into<R: Read>(
     let mut rows = RowParser::new(opts);
     match format {
         EventFormat::Csv => csv::read_csv(input, opts, &mut rows, log),
-        EventFormat::JsonLines => json::read_jsonl(input, opts, &mut rows, log),
+        EventFormat::JsonLines => json::read_jsonl(input, opts, log),
         EventFormat::Parquet => Err(Error::InvalidParameter {
             model: "events",
             name: "format",
@@ -337,6 +337,42 @@ impl Prepared {
     }
 }
 
+/// The rows of one chunk of a block, checked and decoded in parallel, in input order: `(line,
+/// None)` for a blank line that counts as a record (CSV), `(line, Some(row))` for a row.
+pub(crate) struct PreparedChunk {
+    pub(crate) rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
+    /// The texts the rows' ranges point into.
+    pub(crate) text: String,
+}
+
+/// Stores prepared chunks in order (`at`: the location of the next record, advanced), counting
+/// rows and skips as reading row by row does; stops at the first bad row unless skipping.
+pub(crate) fn store_chunks(
+    parts: Vec<PreparedChunk>,
+    at: &mut Location,
+    opts: &EventOptions,
+    log: &mut EventLog,
+    report: &mut EventReadReport,
+) -> Result<()> {
+    for part in parts {
+        for (line, row) in part.rows {
+            let here = Location {
+                line,
+                record: at.record,
+            };
+            at.record += 1;
+            let Some(row) = row else { continue }; // a blank line
+            match row.and_then(|p| p.store(&part.text, log)) {
+                Ok((touch, conv)) => report.count(touch, conv),
+                Err(problem) => {
+                    report.skip_or_fail(Error::Parse { at: here, problem }, opts.bad_rows)?
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Turns [`Fields`] into a stored event; shared by every format.
 pub(crate) struct RowParser<'o> {
     opts: &'o EventOptions,
@@ -381,7 +417,7 @@ impl<'o> RowParser<'o> {
         text: &mut String,
     ) -> Result<Prepared, ParseProblem> {
         let o = self.opts;
-        let user = f.user.trim();
+        let user = trim(&f.user);
         if user.is_empty() {
             return Err(ParseProblem::EmptyField {
                 field: o.user_column.clone(),
@@ -431,7 +467,7 @@ impl<'o> RowParser<'o> {
             time,
             channel: channel.map(&mut keep),
             conversion: converts.then_some((count, value)),
-            order_id: Some(f.order.trim())
+            order_id: Some(trim(&f.order))
                 .filter(|o| converts && !o.is_empty())
                 .map(keep),
         })
@@ -469,7 +505,7 @@ impl<'o> RowParser<'o> {
         checked(channel_field, channel)?;
         key.push_str(channel);
         for (name, value) in o.key_columns.iter().zip(&f.levels) {
-            let v = value.trim();
+            let v = trim(value);
             let v = if v.is_empty() { NOT_SET } else { v };
             checked(name, v)?;
             key.push(sep);
@@ -482,9 +518,9 @@ impl<'o> RowParser<'o> {
     /// The row's channel, `None` when its channel fields are empty.
     fn channel_only<'f>(&'f mut self, f: &'f Fields<'_>) -> Result<Option<&'f str>, ParseProblem> {
         Ok(match &self.opts.channel {
-            ChannelInput::Column(_) => Some(f.channel[0].trim()).filter(|c| !c.is_empty()),
+            ChannelInput::Column(_) => Some(trim(&f.channel[0])).filter(|c| !c.is_empty()),
             ChannelInput::SourceMedium { rules, .. } => {
-                let [s, m, c] = [0, 1, 2].map(|i| f.channel[i].trim());
+                let [s, m, c] = [0, 1, 2].map(|i| trim(&f.channel[i]));
                 if s.is_empty() && m.is_empty() {
                     None
                 } else {
@@ -497,7 +533,7 @@ impl<'o> RowParser<'o> {
 
 /// Empty, `0`, `false` → 0; `true` → 1; else a finite number ≥ 0.
 fn parse_conversion(text: &str, field: &str) -> Result<f64, ParseProblem> {
-    let t = text.trim();
+    let t = trim(text);
     if t.eq_ignore_ascii_case("true") {
         return Ok(1.0);
     }
@@ -509,9 +545,13 @@ fn parse_conversion(text: &str, field: &str) -> Result<f64, ParseProblem> {
 
 /// Empty → 0; else a finite number ≥ 0.
 fn parse_number(text: &str, field: &str) -> Result<f64, ParseProblem> {
-    let t = text.trim();
+    let t = trim(text);
     if t.is_empty() {
         return Ok(0.0);
+    }
+    // Short decimals without the float parser (the same double; `None` leaves it the text).
+    if let Some(x) = number(t.as_bytes()) {
+        return Ok(x);
     }
     let x: f64 = t.parse().map_err(|_| ParseProblem::NotANumber {
         field: field.into(),

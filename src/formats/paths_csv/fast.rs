@@ -143,7 +143,7 @@ fn trim_ascii(s: &str, start: usize, end: usize) -> Option<(usize, usize)> {
 /// so one division rounds once, to the same double `str::parse::<f64>` gives (the fast path of
 /// Clinger's algorithm). `None` for anything else (the float parser then reads it).
 #[inline]
-fn number(field: &[u8]) -> Option<f64> {
+pub(crate) fn number(field: &[u8]) -> Option<f64> {
     const POW10: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,

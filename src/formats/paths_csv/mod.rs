@@ -9,6 +9,7 @@ mod fast;
 mod quoted;
 mod row;
 
+pub(crate) use fast::number;
 use quoted::read_quoted;
 use row::{ChunkResult, name_columns, parse_chunk};
 #[cfg(feature = "arrow")]

@@ -39,7 +39,7 @@ pub(super) fn parse_chunk(
     let mut fast = FastRows::new(&opts.separator);
     let mut rec = ByteRecord::new();
     let mut error = None;
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(chunk.line_count());
     let mut records = 0u64;
     for (at, line) in chunk.lines() {
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -136,17 +136,21 @@ pub(crate) fn validate_outcome(outcome: &Outcome, columns: [&str; 3]) -> Result<
             value,
             reason,
         } => Error::InvalidPath(ParseProblem::InvalidCount {
-            field: match field {
-                "conversions" => columns[0],
-                "value" => columns[1],
-                _ => columns[2],
-            }
-            .to_string(),
+            field: column(field, columns).to_string(),
             value,
             reason,
         }),
         other => other,
     })
+}
+
+/// The input's column (`columns`: conversions, value, nulls) of an outcome's `field`.
+fn column<'c>(field: &str, columns: [&'c str; 3]) -> &'c str {
+    match field {
+        "conversions" => columns[0],
+        "value" => columns[1],
+        _ => columns[2],
+    }
 }
 
 /// Names the input's columns (`names`: conversions, value, nulls) in an invalid-count error of
@@ -158,11 +162,7 @@ pub(super) fn name_columns(e: Error, names: &[String; 3]) -> Error {
             value,
             reason,
         } => Error::InvalidPath(ParseProblem::InvalidCount {
-            field: match field {
-                "conversions" => names[0].clone(),
-                "value" => names[1].clone(),
-                _ => names[2].clone(),
-            },
+            field: column(field, names.each_ref().map(String::as_str)).to_string(),
             value,
             reason,
         }),

@@ -1,0 +1,174 @@
+//! The outcome column of a path table: 12 bytes a row while every count is a whole number.
+
+use crate::outcome::Outcome;
+
+/// One [`Outcome`] per row, stored as three `u32` while every count of every row is a whole
+/// number below 2³² (aggregated files count journeys: they usually are), and as three `f64`
+/// from the first row that is not (a fraction, `-0.0`, a count of 2³² or more). Both forms give
+/// back the very `f64`s stored, so the choice is invisible but for memory (12 or 24 bytes a row).
+#[derive(Clone, Debug)]
+pub(super) enum Outcomes {
+    /// Every count is `f64::from(u32)`.
+    Whole(Vec<[u32; 3]>),
+    /// Any counts.
+    Float(Vec<Outcome>),
+}
+
+impl Default for Outcomes {
+    fn default() -> Self {
+        Outcomes::Whole(Vec::new())
+    }
+}
+
+/// The three counts of `o` as `u32`, when each converts back to the same bits.
+#[inline]
+fn whole(o: &Outcome) -> Option<[u32; 3]> {
+    let w = |x: f64| {
+        let n = x as u32; // saturating: the round trip below refuses what does not fit
+        (f64::from(n).to_bits() == x.to_bits()).then_some(n)
+    };
+    Some([w(o.conversions)?, w(o.value)?, w(o.nulls)?])
+}
+
+#[inline]
+fn from_whole(w: [u32; 3]) -> Outcome {
+    Outcome::new(f64::from(w[0]), f64::from(w[1]), f64::from(w[2]))
+}
+
+impl Outcomes {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Outcomes::Whole(v) => v.len(),
+            Outcomes::Float(v) => v.len(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The outcome of row `r`.
+    ///
+    /// # Panics
+    /// If `r >= self.len()`.
+    #[inline]
+    pub(super) fn get(&self, r: usize) -> Outcome {
+        match self {
+            Outcomes::Whole(v) => from_whole(v[r]),
+            Outcomes::Float(v) => v[r],
+        }
+    }
+
+    /// The float form, converted once (the whole numbers are kept exactly).
+    fn floats(&mut self) -> &mut Vec<Outcome> {
+        if let Outcomes::Whole(v) = self {
+            let mut f = Vec::with_capacity(v.capacity().max(v.len() + 1));
+            f.extend(v.iter().map(|&w| from_whole(w)));
+            *self = Outcomes::Float(f);
+        }
+        match self {
+            Outcomes::Float(f) => f,
+            // Unreachable: converted just above.
+            Outcomes::Whole(_) => unreachable!("outcomes converted to floats"),
+        }
+    }
+
+    #[inline]
+    pub(super) fn push(&mut self, o: Outcome) {
+        if let Outcomes::Whole(v) = self
+            && let Some(w) = whole(&o)
+        {
+            v.push(w);
+            return;
+        }
+        self.floats().push(o);
+    }
+
+    /// Sets row `r` (which exists) to `o`.
+    #[inline]
+    pub(super) fn set(&mut self, r: usize, o: Outcome) {
+        if let Outcomes::Whole(v) = self
+            && let Some(w) = whole(&o)
+        {
+            v[r] = w;
+            return;
+        }
+        self.floats()[r] = o;
+    }
+
+    pub(super) fn clear(&mut self) {
+        match self {
+            Outcomes::Whole(v) => v.clear(),
+            Outcomes::Float(v) => v.clear(),
+        }
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        match self {
+            Outcomes::Whole(v) => v.shrink_to_fit(),
+            Outcomes::Float(v) => v.shrink_to_fit(),
+        }
+    }
+
+    /// Bytes of the buffer's capacity.
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            Outcomes::Whole(v) => v.capacity() * size_of::<[u32; 3]>(),
+            Outcomes::Float(v) => v.capacity() * size_of::<Outcome>(),
+        }
+    }
+
+    /// The outcomes of rows `idx` in that order, in the same form.
+    pub(super) fn gather(&self, idx: &[u32]) -> Outcomes {
+        match self {
+            Outcomes::Whole(v) => Outcomes::Whole(idx.iter().map(|&r| v[r as usize]).collect()),
+            Outcomes::Float(v) => Outcomes::Float(idx.iter().map(|&r| v[r as usize]).collect()),
+        }
+    }
+
+    /// Every outcome in row order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = Outcome> + '_ {
+        (0..self.len()).map(|r| self.get(r))
+    }
+}
+
+impl PartialEq for Outcomes {
+    /// The same outcomes row by row (as `Vec<Outcome>` compares them), whatever their form.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_counts_stay_small_until_one_is_not() {
+        let mut o = Outcomes::default();
+        o.push(Outcome::new(2.0, 20.0, 1.0));
+        o.push(Outcome::new(0.0, 0.0, 4_294_967_295.0));
+        assert!(matches!(o, Outcomes::Whole(_)));
+        o.set(0, Outcome::new(3.0, 25.0, 1.0));
+        assert!(matches!(o, Outcomes::Whole(_)));
+        for odd in [20.5, -0.0, 4_294_967_296.0, 1e300] {
+            let mut p = o.clone();
+            p.push(Outcome::new(1.0, odd, 0.0));
+            assert!(matches!(p, Outcomes::Float(_)), "{odd}");
+            assert_eq!(p.get(2).value.to_bits(), odd.to_bits());
+            assert_eq!(p.get(0), Outcome::new(3.0, 25.0, 1.0));
+            assert_eq!(p.get(1), Outcome::new(0.0, 0.0, 4_294_967_295.0));
+            let mut q = o.clone();
+            q.set(1, Outcome::new(odd, 0.0, 0.0));
+            assert_eq!(q.get(1).conversions.to_bits(), odd.to_bits());
+            assert_eq!(q.gather(&[1, 0]).get(1), o.get(0));
+        }
+        let mut f = o.clone();
+        f.floats();
+        assert_eq!(f, o);
+        assert_eq!(
+            o.gather(&[1, 0]).iter().collect::<Vec<_>>(),
+            [o.get(1), o.get(0)]
+        );
+    }
+}
