@@ -217,6 +217,9 @@ proptest! {
     #[test]
     fn projection_and_rollup_keep_totals(seed in 0u64..1000, campaigns_n in 6usize..40) {
         let t = campaigns(120, 5, campaigns_n, seed);
+        // A few of these small tables draw no conversion (e.g. seed 123, 12 campaigns), where
+        // attribution is undefined (`NoConversions`, tested elsewhere).
+        prop_assume!(t.totals().conversions > 0.0);
         let levels = KeyLevels::default();
         let coarse = levels.project(&t, 1).unwrap();
         prop_assert_eq!(coarse.totals(), t.totals());
