@@ -77,6 +77,7 @@ fn models(
         .map(|n| match n.as_str() {
             "additive_hazard" => Ok(Box::new(AdditiveHazard {
                 window,
+                untimed: true,
                 ..AdditiveHazard::default()
             }) as Box<dyn AttributionModel>),
             _ => build_model(n, &opts),

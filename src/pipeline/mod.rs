@@ -35,6 +35,7 @@ use crate::bootstrap::{Bootstrap, Intervals};
 use crate::error::Result;
 use crate::fit::FittedModel;
 use crate::levels::RolledUp;
+use crate::model::dda::quality::markov_fit_quality;
 use crate::model::{AttributionModel, MarkovFit, Transition};
 use crate::registry::{Entry, ModelOptions, Setting, lookup, model_names};
 use crate::report::{BootstrapSummary, Summary};
@@ -249,6 +250,11 @@ impl Pipeline {
                 let fit = self.options.markov.fit(table)?;
                 let mut a = fit.attribution(table)?;
                 a.model = e.name.to_string();
+                // Held-out AUC and log-loss at the fitted order, on the conversion models' split.
+                let collapse = self.options.markov.collapse_repeats;
+                if let Some(q) = markov_fit_quality(table, fit.order(), collapse) {
+                    a = a.with_extra("fit", q);
+                }
                 markov = Some(fit);
                 if self.per_journey {
                     fitted.push(FittedModel::calibrated(a.clone(), table)?);

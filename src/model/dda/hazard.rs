@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::credit::ChannelLookup;
 use super::hazard_ctx::{
     Acc, Ctx, DAY, Layout, add_row, cumulative, deltas, probability, references, select_pairs,
+    untimed_cumulative,
 };
 use super::journey::conversion_model;
 use super::linalg::{cholesky, solve};
@@ -87,6 +88,12 @@ pub struct AdditiveHazard {
     pub seed: u64,
     /// Newton steps allowed (default 200).
     pub max_iter: usize,
+    /// Fit a table without timestamps as touches without decay (default false: such a table
+    /// is refused with [`Error::NeedsTimestamps`]). Each touch then adds β_i = β_c·Π e^{ε_dc}
+    /// once, P(convert) = 1 − exp(−Σ_i β_i), fitted by maximum likelihood on the conversions
+    /// and nulls; ω is not fitted (reported as 0, half-life `null`). A table mixing timed and
+    /// untimed rows is still refused.
+    pub untimed: bool,
 }
 
 impl Default for AdditiveHazard {
@@ -103,6 +110,7 @@ impl Default for AdditiveHazard {
             holdout: 0.2,
             seed: 42,
             max_iter: 200,
+            untimed: false,
         }
     }
 }
@@ -168,7 +176,8 @@ impl AdditiveHazard {
         self.validate()?;
         require_conversions("additive_hazard", table)?;
         let untimed = table.rows().filter(|r| r.times.is_none()).count();
-        if untimed > 0 {
+        let timed = untimed == 0;
+        if !timed && !(self.untimed && untimed == table.len()) {
             return Err(Error::NeedsTimestamps {
                 model: "additive_hazard",
                 untimed_rows: untimed,
@@ -183,7 +192,8 @@ impl AdditiveHazard {
         };
         let layout = Layout {
             n: table.channels().len(),
-            shared: self.shared_decay,
+            // Untimed: one (unused) decay parameter.
+            shared: self.shared_decay || !timed,
             pairs,
         };
         let window = self.window_days();
@@ -206,7 +216,9 @@ impl AdditiveHazard {
             .map(|(_, n)| n.to_string())
             .collect();
         let beta = (0..layout.n).map(|c| theta[c].exp()).collect();
-        let omega = (0..layout.n).map(|c| theta[layout.b(c)].exp()).collect();
+        let omega = (0..layout.n)
+            .map(|c| if timed { theta[layout.b(c)].exp() } else { 0.0 })
+            .collect();
         let epsilon = theta[layout.pairs_at()..].to_vec();
         Ok(HazardFit {
             lookup: ChannelLookup::new(&channels),
@@ -217,6 +229,7 @@ impl AdditiveHazard {
             epsilon,
             credit: self.credit,
             window_days: window,
+            timed,
             log_likelihood: ll,
             iterations,
             quality,
@@ -348,11 +361,16 @@ fn start(table: &PathTable, w: &[(f64, f64)], layout: &Layout) -> Vec<f64> {
     };
     let mut exposure = 0.0;
     for (r, row) in table.rows().enumerate() {
-        if let Some(ts) = row.times {
-            let (rc, _) = references(&row, 0.0);
-            for d in deltas(ts, rc) {
-                exposure += (w[r].0 + w[r].1) * (-(-omega * d).exp_m1()) / omega;
+        let n = w[r].0 + w[r].1;
+        match row.times {
+            Some(ts) => {
+                let (rc, _) = references(&row, 0.0);
+                for d in deltas(ts, rc) {
+                    exposure += n * (-(-omega * d).exp_m1()) / omega;
+                }
             }
+            // Untimed: every touch adds its β once.
+            None => exposure += n * row.path.len() as f64,
         }
     }
     let beta = if exposure > 0.0 && conv > 0.0 {
@@ -405,9 +423,17 @@ pub struct HazardFit {
     #[serde(default)]
     credit: HazardCredit,
     window_days: f64,
+    /// Fitted on timestamped journeys (false: an untimed fit without decay, see
+    /// [`AdditiveHazard::untimed`]; fits saved before it are timed).
+    #[serde(default = "timed_default")]
+    timed: bool,
     log_likelihood: f64,
     iterations: usize,
     quality: Option<FitQuality>,
+}
+
+fn timed_default() -> bool {
+    true
 }
 
 /// One fitted interaction term of [`AdditiveHazard`].
@@ -431,6 +457,7 @@ impl HazardFit {
                 channel: c.clone(),
                 beta,
                 omega,
+                // An untimed fit has no decay: ω = 0, half-life ∞ (`null` in JSON).
                 half_life_days: std::f64::consts::LN_2 / omega,
             })
             .collect()
@@ -467,7 +494,12 @@ impl HazardFit {
         let mut theta: Vec<f64> = Vec::with_capacity(layout.len());
         if ok {
             theta.extend(self.beta.iter().map(|b| b.ln()));
-            theta.extend(self.omega.iter().map(|w| w.ln()));
+            // Untimed fits: ω = 0 is never used; keep θ finite.
+            theta.extend(
+                self.omega
+                    .iter()
+                    .map(|&w| if w > 0.0 { w.ln() } else { 0.0 }),
+            );
             if pairs_ok {
                 theta.extend_from_slice(&self.epsilon);
             }
@@ -540,12 +572,21 @@ impl HazardFit {
         converted_at: Option<i64>,
         out: &mut [f64],
     ) -> Result<()> {
-        let Some(times) = times else {
-            return Err(Error::NeedsTimestamps {
-                model: "additive_hazard",
-                untimed_rows: 1,
-                rows: 1,
-            });
+        let zeros;
+        let times = match times {
+            // Untimed fit: no decay, every touch at the same instant.
+            _ if !self.timed => {
+                zeros = vec![0; path.len()];
+                &zeros[..]
+            }
+            Some(t) => t,
+            None => {
+                return Err(Error::NeedsTimestamps {
+                    model: "additive_hazard",
+                    untimed_rows: 1,
+                    rows: 1,
+                });
+            }
         };
         if times.len() != path.len() || out.len() != path.len() {
             return Err(bad(
@@ -579,20 +620,28 @@ impl HazardFit {
             |a, _, row| {
                 let o = row.outcome;
                 let w = o.journeys();
-                let Some(ts) = row.times else {
+                if self.timed && row.times.is_none() {
                     return Err(Error::NeedsTimestamps {
                         model: "additive_hazard",
                         untimed_rows: 1,
                         rows: table.len(),
                     });
-                };
+                }
                 if w <= 0.0 {
                     return Ok(());
                 }
                 let (_, t_end) = references(&row, window);
+                // P̂ = 1 − e^{−Λ}; an untimed fit ignores the row's times (no decay).
+                let p = |ctx: &Ctx| {
+                    let lambda = match row.times {
+                        Some(ts) if self.timed => cumulative(&theta, &layout, ctx, ts, t_end),
+                        _ => untimed_cumulative(&theta, ctx),
+                    };
+                    -(-lambda).exp_m1()
+                };
                 let ids = row.path.iter().map(|id| remap[id.index()]);
                 a.2.build(&layout, ids.clone(), None);
-                let full = -(-cumulative(&theta, &layout, &a.2, ts, t_end)).exp_m1();
+                let full = p(&a.2);
                 let per = if o.conversions > 0.0 {
                     o.value / o.conversions
                 } else {
@@ -607,7 +656,7 @@ impl HazardFit {
                     let id = a.3[k];
                     let Some(c) = remap[id] else { continue };
                     a.2.build(&layout, ids.clone(), Some(c));
-                    let without = -(-cumulative(&theta, &layout, &a.2, ts, t_end)).exp_m1();
+                    let without = p(&a.2);
                     a.0[id] += w * (full - without);
                     a.1[id] += w * (full - without) * per;
                 }
@@ -666,24 +715,34 @@ impl HazardFit {
         }
         let (conv, value) = fold_rows(
             table,
-            || (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new()),
+            || (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new(), Vec::new()),
             |a, _, row| {
                 if row.outcome.conversions <= 0.0 {
                     return Ok(());
                 }
-                let Some(ts) = row.times else {
-                    return Err(Error::NeedsTimestamps {
-                        model: "additive_hazard",
-                        untimed_rows: 1,
-                        rows: table.len(),
-                    });
-                };
-                let (t_conv, _) = references(&row, self.window_days);
                 a.2.clear();
                 a.2.extend(row.path.iter().map(|id| remap[id.index()]));
                 a.3.clear();
                 a.3.resize(row.path.len(), 0.0);
-                self.shares_at(&a.2, ts, t_conv, &mut a.3);
+                match row.times {
+                    Some(ts) if self.timed => {
+                        let (t_conv, _) = references(&row, self.window_days);
+                        self.shares_at(&a.2, ts, t_conv, &mut a.3);
+                    }
+                    // Untimed fit: shares of the levels, every touch at one instant.
+                    _ if !self.timed => {
+                        a.4.clear();
+                        a.4.resize(row.path.len(), 0);
+                        self.shares_at(&a.2, &a.4, 0, &mut a.3);
+                    }
+                    _ => {
+                        return Err(Error::NeedsTimestamps {
+                            model: "additive_hazard",
+                            untimed_rows: 1,
+                            rows: table.len(),
+                        });
+                    }
+                }
                 for (&id, &f) in row.path.iter().zip(&a.3) {
                     a.0[id.index()] += row.outcome.conversions * f;
                     a.1[id.index()] += row.outcome.value * f;

@@ -136,12 +136,24 @@ pub(crate) fn cumulative(
         .sum()
 }
 
+/// The cumulative hazard of the touches built in `ctx` on an untimed journey (no decay: each
+/// touch adds its level once), Λ = Σ_i e^{a_i}.
+pub(crate) fn untimed_cumulative(theta: &[f64], ctx: &Ctx) -> f64 {
+    (0..ctx.channel.len())
+        .filter(|&i| ctx.channel[i].is_some())
+        .map(|i| ctx.level(theta, i).exp())
+        .sum()
+}
+
 /// Gradient, Hessian and value of the log-likelihood.
 pub(crate) struct Acc {
     pub grad: Array1<f64>,
     pub hess: Array2<f64>,
     pub ll: f64,
     pub ctx: Ctx,
+    /// Untimed rows: ∂Λ/∂θ (dense, zeroed after each row) and its non-zero indices.
+    dl: Vec<f64>,
+    nz: Vec<usize>,
 }
 
 impl Acc {
@@ -151,7 +163,59 @@ impl Acc {
             hess: Array2::zeros((p, p)),
             ll: 0.0,
             ctx: Ctx::default(),
+            dl: vec![0.0; p],
+            nz: Vec::new(),
         }
+    }
+}
+
+/// An untimed row (no decay, conversion time unknown): P(convert) = 1 − e^{−Λ}, Λ = Σ_i e^{a_i},
+/// so ℓ = s·ln(1 − e^{−Λ}) − f·Λ, ∇ℓ = g₁∇Λ and ∇²ℓ = g₂∇Λ∇Λᵀ + g₁∇²Λ with
+/// g₁ = s/(e^Λ − 1) − f, g₂ = −s·e^Λ/(e^Λ − 1)²; ∂Λ/∂θ_j = Σ_{i: j ∈ a_i} e^{a_i} and
+/// ∂²Λ/∂θ_j∂θ_k = Σ_{i: j, k ∈ a_i} e^{a_i}.
+fn add_untimed_row(a: &mut Acc, ctx: &Ctx, (conv, nulls): (f64, f64), theta: &[f64]) {
+    let lambda = untimed_cumulative(theta, ctx);
+    if lambda <= 0.0 {
+        return;
+    }
+    let em1 = lambda.exp_m1();
+    let g1 = conv / em1 - nulls;
+    let g2 = if conv > 0.0 {
+        // −s·e^Λ/(e^Λ − 1)², written to stay finite for large Λ.
+        -conv / (em1 * (1.0 - (-lambda).exp()))
+    } else {
+        0.0
+    };
+    a.ll += if conv > 0.0 {
+        conv * (-(-lambda).exp_m1()).ln()
+    } else {
+        0.0
+    } - nulls * lambda;
+    a.nz.clear();
+    for i in 0..ctx.channel.len() {
+        if ctx.channel[i].is_none() {
+            continue;
+        }
+        let h = ctx.level(theta, i).exp();
+        for &j in ctx.of(i) {
+            let j = j as usize;
+            if a.dl[j] == 0.0 {
+                a.nz.push(j);
+            }
+            a.dl[j] += h;
+            for &k in ctx.of(i) {
+                a.hess[[j, k as usize]] += g1 * h;
+            }
+        }
+    }
+    for &j in &a.nz {
+        a.grad[j] += g1 * a.dl[j];
+        for &k in &a.nz {
+            a.hess[[j, k]] += g2 * a.dl[j] * a.dl[k];
+        }
+    }
+    for &j in &a.nz {
+        a.dl[j] = 0.0;
     }
 }
 
@@ -165,14 +229,18 @@ pub(crate) fn add_row(
     layout: &Layout,
     window: f64,
 ) {
-    let Some(ts) = row.times else { return };
-    let (t_conv, t_null) = references(row, window);
     let mut ctx = std::mem::take(&mut a.ctx);
     ctx.build(
         layout,
         row.path.iter().map(|id| Some(id.index() as u32)),
         None,
     );
+    let Some(ts) = row.times else {
+        add_untimed_row(a, &ctx, (conv, nulls), theta);
+        a.ctx = ctx;
+        return;
+    };
+    let (t_conv, t_null) = references(row, window);
     // −Λ terms: h = e^a (1 − e^{−ωΔ})/ω; ∂h/∂a = ∂²h/∂a² = h, ∂h/∂b = hb (b = ln ω).
     for (weight, reference) in [(conv, t_conv), (nulls, t_null)] {
         if weight <= 0.0 {
@@ -265,7 +333,7 @@ fn add_log_hazard(
 }
 
 /// P(convert within `window` after the last touch) = 1 − e^{−Λ}, without the touches of
-/// `skip`.
+/// `skip` (an untimed row: 1 − e^{−Σ_i e^{a_i}}).
 pub(crate) fn probability(
     theta: &[f64],
     layout: &Layout,
@@ -274,14 +342,16 @@ pub(crate) fn probability(
     window: f64,
     skip: Option<u32>,
 ) -> f64 {
-    let Some(ts) = row.times else { return 0.0 };
-    let (_, t_end) = references(row, window);
     ctx.build(
         layout,
         row.path.iter().map(|id| Some(id.index() as u32)),
         skip,
     );
-    -(-cumulative(theta, layout, ctx, ts, t_end)).exp_m1()
+    let lambda = match row.times {
+        Some(ts) => cumulative(theta, layout, ctx, ts, references(row, window).1),
+        None => untimed_cumulative(theta, ctx),
+    };
+    -(-lambda).exp_m1()
 }
 
 /// Ordered pairs `(d, c)` (a touch of c after one of d) seen in at least `min_journeys`

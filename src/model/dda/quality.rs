@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{PathTable, Row};
 
+/// The Markov chain's held-out fit quality at its order (same split as the conversion models),
+/// reachable from the pipeline through this module (the Markov module itself is private).
+pub(crate) use crate::model::markov::quality::fit_quality as markov_fit_quality;
+
 /// How well a fitted conversion model predicts journeys it was not fitted on.
 ///
 /// Every row's conversions and nulls are split at random (binomially for whole counts,
