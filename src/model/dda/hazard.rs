@@ -4,13 +4,13 @@
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use super::credit::ChannelLookup;
+use super::credit::{ChannelLookup, mean_value};
 use super::hazard_ctx::{
     Acc, Ctx, DAY, Layout, add_row, cumulative, deltas, probability, references, select_pairs,
     untimed_cumulative,
 };
-use super::journey::conversion_model;
-use super::linalg::{cholesky, solve};
+use super::journey::{JourneyScratch, JourneySplit, conversion_model, touch_shares};
+use super::linalg::{cholesky, inverse_diagonal, solve};
 use super::logistic::bad;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
@@ -78,6 +78,10 @@ pub struct AdditiveHazard {
     pub min_pair_journeys: f64,
     /// Most pair terms; the most frequent pairs are kept (default 120).
     pub max_pairs: usize,
+    /// Keep only the pair terms the data support (default true): after the first fit, a pair
+    /// stays when its Wald statistic passes BIC's test, ε̂²/var(ε̂) ≥ ln W for W journeys, and
+    /// the model is refitted with those. Pairs without an effect then cost no variance.
+    pub prune_pairs: bool,
     /// Ridge penalty per journey on the interaction terms ε, towards 0 (default 1e-6).
     pub pair_l2: f64,
     /// How the aggregate is credited (default [`HazardCredit::Removal`]).
@@ -105,6 +109,7 @@ impl Default for AdditiveHazard {
             interactions: true,
             min_pair_journeys: 50.0,
             max_pairs: 120,
+            prune_pairs: true,
             pair_l2: 1e-6,
             credit: HazardCredit::Removal,
             holdout: 0.2,
@@ -190,31 +195,31 @@ impl AdditiveHazard {
         } else {
             Vec::new()
         };
-        let layout = Layout {
+        let mut layout = Layout {
             n: table.channels().len(),
             // Untimed: one (unused) decay parameter.
             shared: self.shared_decay || !timed,
             pairs,
         };
         let window = self.window_days();
-        let (theta, ll, iterations) = self.newton(table, &w, &layout, window)?;
-        let quality = if self.holdout > 0.0 {
-            let split = quality::split(table, self.holdout, self.seed);
-            let (t, _, _) = self.newton(table, &split.train, &layout, window)?;
+        let (mut theta, mut ll, mut iterations, hess) = self.newton(table, &w, &layout, window)?;
+        if self.prune_pairs && !layout.pairs.is_empty() {
+            let journeys: f64 = w.iter().map(|x| x.0 + x.1).sum();
+            let keep = significant_pairs(&hess, &theta, &layout, journeys.max(1.0).ln());
+            if keep.len() < layout.pairs.len() {
+                layout.pairs = keep;
+                (theta, ll, iterations, _) = self.newton(table, &w, &layout, window)?;
+            }
+        }
+        let quality = quality::held_out(table, self.holdout, self.seed, |train| {
+            let (t, _, _, _) = self.newton(table, train, &layout, window)?;
             let mut ctx = Ctx::default();
-            let pred: Vec<f64> = table
+            Ok(table
                 .rows()
                 .map(|r| probability(&t, &layout, &mut ctx, &r, window, None))
-                .collect();
-            Some(quality::score(&pred, &split.test, self.holdout, self.seed))
-        } else {
-            None
-        };
-        let channels: Vec<String> = table
-            .channels()
-            .iter()
-            .map(|(_, n)| n.to_string())
-            .collect();
+                .collect())
+        })?;
+        let channels = ChannelLookup::names_of(table);
         let beta = (0..layout.n).map(|c| theta[c].exp()).collect();
         let omega = (0..layout.n)
             .map(|c| if timed { theta[layout.b(c)].exp() } else { 0.0 })
@@ -242,7 +247,7 @@ impl AdditiveHazard {
         w: &[(f64, f64)],
         layout: &Layout,
         window: f64,
-    ) -> Result<(Vec<f64>, f64, usize)> {
+    ) -> Result<(Vec<f64>, f64, usize, ndarray::Array2<f64>)> {
         let theta0 = start(table, w, layout);
         let eval = |theta: &[f64]| -> Result<Acc> {
             let p = layout.len();
@@ -312,7 +317,7 @@ impl AdditiveHazard {
                     acc = a;
                     damping *= 0.1;
                     if change < 1e-8 || improved <= 1e-12 * acc.ll.abs().max(1.0) {
-                        return Ok((theta, acc.ll, iter));
+                        return Ok((theta, acc.ll, iter, acc.hess));
                     }
                     accepted = true;
                     break;
@@ -321,7 +326,7 @@ impl AdditiveHazard {
             }
             if !accepted {
                 // No step improves the objective at any damping: a (numerical) optimum.
-                return Ok((theta, acc.ll, iter));
+                return Ok((theta, acc.ll, iter, acc.hess));
             }
         }
         Err(numerical(&format!(
@@ -329,6 +334,33 @@ impl AdditiveHazard {
             self.max_iter
         )))
     }
+}
+
+/// The pairs whose ε passes the BIC test, ε²/var(ε) ≥ ln W (W journeys; var from the inverse
+/// of the penalised Hessian `hess` of what the fit minimises): a pair is kept when adding it
+/// raises the log-likelihood by more than BIC's ½ ln W. All pairs are kept when the Hessian
+/// cannot be factorised.
+fn significant_pairs(
+    hess: &ndarray::Array2<f64>,
+    theta: &[f64],
+    layout: &Layout,
+    ln_w: f64,
+) -> Vec<(u32, u32)> {
+    let Some(l) = cholesky(hess) else {
+        return layout.pairs.clone();
+    };
+    let var = inverse_diagonal(&l);
+    let at = layout.pairs_at();
+    layout
+        .pairs
+        .iter()
+        .enumerate()
+        .filter(|&(q, _)| {
+            let (e, v) = (theta[at + q], var[at + q]);
+            !(v > 0.0) || e * e >= ln_w * v
+        })
+        .map(|(_, &p)| p)
+        .collect()
 }
 
 fn numerical(reason: &str) -> Error {
@@ -475,6 +507,13 @@ impl HazardFit {
 
     /// The parameter vector and its layout (one decay rate per channel).
     fn model(&self) -> (Vec<f64>, Layout) {
+        let (mut theta, mut layout) = (Vec::new(), Layout::default());
+        self.model_into(&mut theta, &mut layout);
+        (theta, layout)
+    }
+
+    /// [`HazardFit::model`] into reused buffers (no allocation once they are large enough).
+    fn model_into(&self, theta: &mut Vec<f64>, layout: &mut Layout) {
         let n = self.channels.len();
         let ok = self.beta.len() == n && self.omega.len() == n;
         let pairs_ok = self.pairs.len() == self.epsilon.len()
@@ -482,16 +521,13 @@ impl HazardFit {
                 .pairs
                 .iter()
                 .all(|&(d, c)| (d as usize) < n && (c as usize) < n);
-        let layout = Layout {
-            n: if ok { n } else { 0 },
-            shared: false,
-            pairs: if ok && pairs_ok {
-                self.pairs.clone()
-            } else {
-                Vec::new()
-            },
-        };
-        let mut theta: Vec<f64> = Vec::with_capacity(layout.len());
+        layout.n = if ok { n } else { 0 };
+        layout.shared = false;
+        layout.pairs.clear();
+        if ok && pairs_ok {
+            layout.pairs.extend_from_slice(&self.pairs);
+        }
+        theta.clear();
         if ok {
             theta.extend(self.beta.iter().map(|b| b.ln()));
             // Untimed fits: ω = 0 is never used; keep θ finite.
@@ -504,7 +540,6 @@ impl HazardFit {
                 theta.extend_from_slice(&self.epsilon);
             }
         }
-        (theta, layout)
     }
 
     /// The fitted interaction terms.
@@ -522,17 +557,24 @@ impl HazardFit {
     }
 
     /// Each touch's share of the hazard at `reference` (µs since the epoch), into `out`.
-    fn shares_at(&self, ids: &[Option<u32>], times: &[i64], reference: i64, out: &mut [f64]) {
-        let (theta, layout) = self.model();
-        let mut ctx = Ctx::default();
-        ctx.build(&layout, ids.iter().copied(), None);
-        let lg: Vec<Option<f64>> = deltas(times, reference)
-            .enumerate()
-            .map(|(i, d)| {
+    fn shares_at(
+        &self,
+        ids: &[Option<u32>],
+        times: &[i64],
+        reference: i64,
+        w: &mut JourneyScratch,
+        out: &mut [f64],
+    ) {
+        self.model_into(&mut w.theta, &mut w.layout);
+        let (theta, layout, ctx) = (&w.theta, &w.layout, &mut w.ctx);
+        ctx.build(layout, ids.iter().copied(), None);
+        w.levels.clear();
+        w.levels
+            .extend(deltas(times, reference).enumerate().map(|(i, d)| {
                 let c = ctx.channel[i]? as usize;
-                Some(ctx.level(&theta, i) - theta[layout.b(c)].exp() * d)
-            })
-            .collect();
+                Some(ctx.level(theta, i) - theta[layout.b(c)].exp() * d)
+            }));
+        let lg = &w.levels;
         let m = lg
             .iter()
             .flatten()
@@ -543,7 +585,7 @@ impl HazardFit {
             return;
         }
         let z: f64 = lg.iter().flatten().map(|&x| (x - m).exp()).sum();
-        for (o, l) in out.iter_mut().zip(&lg) {
+        for (o, l) in out.iter_mut().zip(lg) {
             *o = l.map_or(0.0, |l| (l - m).exp() / z);
         }
     }
@@ -561,44 +603,7 @@ impl HazardFit {
         times: Option<&[i64]>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.fractions_at(path, times, None, out)
-    }
-
-    /// As [`HazardFit::touch_shares`], at the conversion time when it is given.
-    pub(crate) fn fractions_at(
-        &self,
-        path: &[&str],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        out: &mut [f64],
-    ) -> Result<()> {
-        let zeros;
-        let times = match times {
-            // Untimed fit: no decay, every touch at the same instant.
-            _ if !self.timed => {
-                zeros = vec![0; path.len()];
-                &zeros[..]
-            }
-            Some(t) => t,
-            None => {
-                return Err(Error::NeedsTimestamps {
-                    model: "additive_hazard",
-                    untimed_rows: 1,
-                    rows: 1,
-                });
-            }
-        };
-        if times.len() != path.len() || out.len() != path.len() {
-            return Err(bad(
-                "additive_hazard",
-                "times",
-                "one timestamp and one output slot per touch are required".into(),
-            ));
-        }
-        let ids: Vec<Option<u32>> = path.iter().map(|n| self.lookup.get(n)).collect();
-        let last = times.iter().copied().max().unwrap_or(0);
-        self.shares_at(&ids, times, converted_at.unwrap_or(last).max(last), out);
-        Ok(())
+        touch_shares(self, path, times, out)
     }
 
     /// Per channel (by table id) the expected conversions lost without it, Σ_r (s_r + f_r)·
@@ -606,12 +611,7 @@ impl HazardFit {
     /// table's mean for null rows).
     fn removal(&self, table: &PathTable, remap: &[Option<u32>]) -> Result<(Vec<f64>, Vec<f64>)> {
         let (theta, layout) = self.model();
-        let totals = table.totals();
-        let mean_value = if totals.conversions > 0.0 {
-            totals.value / totals.conversions
-        } else {
-            0.0
-        };
+        let mean_value = mean_value(table);
         let n = table.channels().len();
         let window = self.window_days;
         let acc = fold_rows(
@@ -683,11 +683,7 @@ impl HazardFit {
     pub fn attribution(&self, table: &PathTable) -> Result<Attribution> {
         require_conversions("additive_hazard", table)?;
         let n = table.channels().len();
-        let remap: Vec<Option<u32>> = table
-            .channels()
-            .iter()
-            .map(|(_, name)| self.lookup.get(name))
-            .collect();
+        let remap = self.lookup.remap(table);
         let mut fallback = false;
         if self.credit == HazardCredit::Removal {
             let (ec, ev) = self.removal(table, &remap)?;
@@ -715,7 +711,10 @@ impl HazardFit {
         }
         let (conv, value) = fold_rows(
             table,
-            || (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new(), Vec::new()),
+            || {
+                let w = JourneyScratch::default();
+                (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new(), Vec::new(), w)
+            },
             |a, _, row| {
                 if row.outcome.conversions <= 0.0 {
                     return Ok(());
@@ -727,13 +726,13 @@ impl HazardFit {
                 match row.times {
                     Some(ts) if self.timed => {
                         let (t_conv, _) = references(&row, self.window_days);
-                        self.shares_at(&a.2, ts, t_conv, &mut a.3);
+                        self.shares_at(&a.2, ts, t_conv, &mut a.5, &mut a.3);
                     }
                     // Untimed fit: shares of the levels, every touch at one instant.
                     _ if !self.timed => {
                         a.4.clear();
                         a.4.resize(row.path.len(), 0);
-                        self.shares_at(&a.2, &a.4, 0, &mut a.3);
+                        self.shares_at(&a.2, &a.4, 0, &mut a.5, &mut a.3);
                     }
                     _ => {
                         return Err(Error::NeedsTimestamps {
@@ -775,6 +774,47 @@ impl HazardFit {
             .with_extra("interactions", self.interactions())
             .with_extra("log_likelihood", self.log_likelihood)
             .with_extra("iterations", self.iterations)
+    }
+}
+
+impl JourneySplit for HazardFit {
+    const MODEL: &'static str = "additive_hazard";
+    fn lookup(&self) -> &ChannelLookup {
+        &self.lookup
+    }
+    /// Hazard shares at the conversion (the last touch when unknown); an untimed fit puts
+    /// every touch at one instant.
+    fn split(
+        &self,
+        ids: &[Option<u32>],
+        times: Option<&[i64]>,
+        converted_at: Option<i64>,
+        _: u64,
+        scratch: &mut JourneyScratch,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let mut zeros = std::mem::take(&mut scratch.zeros);
+        let times = match times {
+            _ if !self.timed => {
+                zeros.clear();
+                zeros.resize(ids.len(), 0);
+                &zeros[..]
+            }
+            Some(t) => t,
+            None => {
+                scratch.zeros = zeros;
+                return Err(Error::NeedsTimestamps {
+                    model: "additive_hazard",
+                    untimed_rows: 1,
+                    rows: 1,
+                });
+            }
+        };
+        let last = times.iter().copied().max().unwrap_or(0);
+        let reference = converted_at.unwrap_or(last).max(last);
+        self.shares_at(ids, times, reference, scratch, out);
+        scratch.zeros = zeros;
+        Ok(())
     }
 }
 

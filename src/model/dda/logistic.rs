@@ -7,7 +7,7 @@ use super::credit::{ChannelLookup, credit_table, expected_removal};
 use super::features::{Design, Interactions, Prepared, Summary};
 use super::game::{Credit, Game, Sampling};
 use super::irls::{Data, DesignOptions, Newton, newton, sigmoid};
-use super::journey::conversion_model;
+use super::journey::{conversion_model, touch_shares};
 use super::linalg::inverse_diagonal;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
@@ -224,21 +224,13 @@ impl Logistic {
                     .collect(),
             );
         }
-        let quality = if self.holdout > 0.0 {
-            let split = quality::split(table, self.holdout, self.seed);
-            let fit = newton(&data, &data.pool(&split.train), &self.newton())?;
-            let pred: Vec<f64> = (0..table.len())
+        let quality = quality::held_out(table, self.holdout, self.seed, |train| {
+            let fit = newton(&data, &data.pool(train), &self.newton())?;
+            Ok((0..table.len())
                 .map(|r| sigmoid(data.eta_of_row(&fit.beta, r)))
-                .collect();
-            Some(quality::score(&pred, &split.test, self.holdout, self.seed))
-        } else {
-            None
-        };
-        let channels: Vec<String> = table
-            .channels()
-            .iter()
-            .map(|(_, n)| n.to_string())
-            .collect();
+                .collect())
+        })?;
+        let channels = ChannelLookup::names_of(table);
         Ok(LogisticFit {
             lookup: ChannelLookup::new(&channels),
             channels,
@@ -402,18 +394,7 @@ impl LogisticFit {
         times: Option<&[i64]>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.fractions_at(path, times, None, out)
-    }
-
-    pub(crate) fn fractions_at(
-        &self,
-        path: &[&str],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        out: &mut [f64],
-    ) -> Result<()> {
-        let s = Sampling::exact();
-        super::credit::touch_shares(self, path, times, converted_at, out, Credit::Removal, s)
+        touch_shares(self, path, times, out)
     }
 
     /// Credits `table` (usually the fitted one) by the model's expected removal effects (see

@@ -88,6 +88,23 @@ pub(crate) fn split(table: &PathTable, fraction: f64, seed: u64) -> Split {
     Split { train, test }
 }
 
+/// The held-out fit quality of a model: with `holdout` > 0, `predict` refits on the training
+/// part of the seeded split and predicts every row; the test part is scored. `None` without a
+/// holdout.
+pub(crate) fn held_out(
+    table: &PathTable,
+    holdout: f64,
+    seed: u64,
+    predict: impl FnOnce(&[(f64, f64)]) -> crate::error::Result<Vec<f64>>,
+) -> crate::error::Result<Option<FitQuality>> {
+    if holdout <= 0.0 {
+        return Ok(None);
+    }
+    let split = split(table, holdout, seed);
+    let pred = predict(&split.train)?;
+    Ok(Some(score(&pred, &split.test, holdout, seed)))
+}
+
 /// The table's own per-row `(conversions, nulls)`.
 pub(crate) fn weights(table: &PathTable) -> Vec<(f64, f64)> {
     table
