@@ -95,8 +95,16 @@ fn worked_example_hazard_shares() {
     };
     let d = DAY as i64;
     let mut out = [0.0; 2];
-    fit.fractions_at(&["A", "B"], Some(&[0, d]), Some(2 * d), &mut out)
-        .unwrap();
+    let mut scratch = crate::model::dda::journey::JourneyScratch::default();
+    crate::model::dda::journey::split_names(
+        &fit,
+        ["A", "B"].into_iter(),
+        Some(&[0, d]),
+        Some(2 * d),
+        &mut scratch,
+        &mut out,
+    )
+    .unwrap();
     let lambda = (-2.0f64).exp() + (-0.5f64).exp();
     assert!((lambda - 0.741865942949).abs() < 1e-12);
     assert!((out[0] - 0.182425523806).abs() < 1e-11, "{out:?}");
