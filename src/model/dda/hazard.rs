@@ -38,7 +38,10 @@ use crate::walk::{fold_chunks, fold_rows};
 /// after its last touch. The fit maximises the log-likelihood in (ln β, ln ω) minus
 /// `l2·W/2 · |θ − θ₀|²` (W journeys) (θ₀ the starting point: a rate matching the conversion count and a decay
 /// matching the mean touch-to-conversion time) by damped Newton steps. There is no baseline
-/// hazard: every conversion is due to a touch.
+/// hazard: every conversion is due to a touch. With `prune_pairs` (default) the pair terms
+/// that fail BIC's test are dropped and the model refitted; with `untimed` a path table is
+/// fitted as touches without decay, P = 1 − exp(−Σ_i β_i) (the model reference,
+/// §additive_hazard).
 ///
 /// **Credit.** With [`HazardCredit::Removal`] (default), channel c's effect is the expected
 /// number of conversions lost without its touches under the fitted model, over every journey
@@ -54,7 +57,8 @@ use crate::walk::{fold_chunks, fold_rows};
 /// touch, 1 − e^{−Λ(T_last + window)}, scored on a seeded holdout (extras `fit`).
 ///
 /// # Errors
-/// [`Error::NeedsTimestamps`] on a table with untimed rows; [`Error::InvalidParameter`] for
+/// [`Error::NeedsTimestamps`] on a table with untimed rows (with [`AdditiveHazard::untimed`]:
+/// on a table mixing timed and untimed rows); [`Error::InvalidParameter`] for
 /// options out of range; [`Error::NoConversions`]; [`Error::Numerical`] if the fit fails.
 ///
 /// # Complexity

@@ -74,7 +74,7 @@ fn derivatives_match(t: &PathTable) {
 
 #[test]
 fn worked_example_hazard_shares() {
-    // The model reference's worked example (docs/data-driven.md): A two days and B one day
+    // The model reference's worked example (§additive_hazard): A two days and B one day
     // before the conversion, β_A = 1, ω_A = 1/day, β_B = 1, ω_B = 0.5/day (doses β/ω of 1
     // and 2): λ = e^{−2} + e^{−0.5} = 0.741865942949; shares A 0.182425523806,
     // B 0.817574476194.
