@@ -241,7 +241,7 @@ impl Bootstrap {
                 Err(e) => Err(e),
             }
         };
-        let results: Vec<Result<Option<Vec<f64>>>> = crate::par::map_range(self.replicates, one);
+        let results: Vec<Result<Option<Vec<f64>>>> = crate::par::map_tasks(self.replicates, one);
         let mut reps = Vec::with_capacity(self.replicates);
         for r in results {
             if let Some(a) = r? {

@@ -65,12 +65,43 @@ where
         }
         Ok(acc)
     };
-    let parts: Vec<Result<A>> = crate::par::map_range(chunks, run);
+    let parts: Vec<Result<A>> = crate::par::map_tasks(chunks, run);
     let mut acc = init();
     for p in parts {
         merge(&mut acc, p?);
     }
     Ok(acc)
+}
+
+/// One value per touch of every row of a table, aligned with the table: `row(r)[t]` belongs to
+/// touch `t` of row `r` (the storage of rule-based path credit and of fitted per-touch credit).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PerTouch<T> {
+    values: Vec<T>,
+    ends: Vec<usize>,
+}
+
+impl<T> PerTouch<T> {
+    /// `values` holds the touches of `table`'s rows in row order.
+    pub fn aligned(values: Vec<T>, table: &PathTable) -> Self {
+        debug_assert_eq!(values.len(), table.touch_count());
+        let ends = (0..table.len()).map(|r| table.span(r).end).collect();
+        PerTouch { values, ends }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The values of row `r`'s touches.
+    ///
+    /// # Panics
+    /// If `r >= self.len()`.
+    pub fn row(&self, r: usize) -> &[T] {
+        let start = if r == 0 { 0 } else { self.ends[r - 1] };
+        &self.values[start..self.ends[r]]
+    }
 }
 
 /// Per-channel sums of conversions and value: the accumulator of every additive model.

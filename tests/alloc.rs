@@ -80,7 +80,9 @@ fn a_warm_scorer_allocates_nothing_per_journey_for_every_model() {
     let names = ["Display", "Search", "Email", "Direct"];
     for k in 0..400i64 {
         let len = 1 + (k % 4) as usize;
-        let path: Vec<&str> = (0..len).map(|i| names[(k as usize * 7 + i * 3) % 4]).collect();
+        let path: Vec<&str> = (0..len)
+            .map(|i| names[(k as usize * 7 + i * 3) % 4])
+            .collect();
         let times: Vec<i64> = (0..len as i64)
             .map(|i| (1_700_000_000 + k * 3_600 + i * 86_400) * 1_000_000)
             .collect();

@@ -143,7 +143,7 @@ fn sample_csv_and_its_parquet_copy_give_equal_tables() {
 
 #[test]
 fn list_paths_in_every_layout_equal_string_paths() {
-    let want = table(&T2);
+    let want = table(T2);
     let opts = PathCsvOptions::default();
     let split = |p: &str| -> Vec<String> { p.split('>').map(|s| s.trim().to_string()).collect() };
     let counts = || {
@@ -192,7 +192,7 @@ fn list_paths_in_every_layout_equal_string_paths() {
 
 #[test]
 fn integer_float_decimal_and_boolean_columns() {
-    let want = table(&T2);
+    let want = table(T2);
     let opts = PathCsvOptions::default();
     let ints: Vec<i8> = t2_column(0).iter().map(|&x| x as i8).collect();
     let nulls: Vec<u64> = t2_column(2).iter().map(|&x| x as u64).collect();
@@ -497,7 +497,7 @@ fn missing_columns_are_errors_and_other_columns_are_ignored() {
 
 #[test]
 fn results_written_as_parquet_read_back() {
-    let t = table(&T2);
+    let t = table(T2);
     let mut last = LastTouch.attribute(&t).unwrap();
     let linear = Linear::default().attribute(&t).unwrap();
     let tmp = Temp::new("results");

@@ -22,9 +22,9 @@ use touchpoint::events::{ChannelInput, ChannelRules, EventOptions, JourneyOption
 use touchpoint::fit::write_per_touch;
 use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::pipeline::{
-    Input, InputWarning, LevelRun, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
+    Input, LevelRun, Loaded, Pipeline, RunConfig, RunReport, load, load_with_journeys,
 };
-use touchpoint::registry::{ModelOptions, Setting, TABLE_MODELS, conversion_entries, entries};
+use touchpoint::registry::{ModelOptions, TABLE_MODELS, conversion_entries, entries};
 use touchpoint::report::{Compat, Format, write_channelattribution, write_report};
 use touchpoint::spend::{Spend, SpendOptions};
 use touchpoint::{Markov, Solver, ValueMode};
@@ -34,71 +34,18 @@ use touchpoint::{Markov, Solver, ValueMode};
 mod common;
 use common::{Failure, PathCsvArgs, Progress, count, emit, emit_to, located, seed, set_jobs};
 
+mod help;
 mod levels;
 mod outputs;
 mod values;
+mod warnings;
+use help::{ABOUT, COMPAT, EXAMPLES, FORMAT, INPUT};
 use levels::LevelArgs;
 use outputs::{write_heatmap, write_svg, write_transitions};
 use values::{
     HalfLife, half_life, level, lookback, null_rule, positive_limit, scheme, value_mode, weights,
 };
-
-const ABOUT: &str =
-    "attribute: credit marketing channels for conversions (multi-touch attribution)";
-
-const INPUT: &str = "\
-INPUT is a ChannelAttribution path CSV (`-` reads stdin; `.parquet` with --features parquet):
-    path,total_conversions,total_conversion_value,total_null
-    Paid Search > Email > Direct,12,840,31
-The value and null columns are optional.";
-
-const FORMAT: &str = "Output format: table (aligned text for reading); csv (long: \
-model,channel,conversions,value,share,value_share); md (Markdown pipe table, channels x models, \
-total row); json ({total_conversions, total_value, total_null, channels, models, summary}); \
-jsonl (one object per model and channel: the csv fields, plus ci and se with --ci); wide \
-(channel x model pivot CSV: channel,<model>_conversions,<model>_value,...)";
-
-const COMPAT: &str = "CSV with ChannelAttribution's column names, one row per channel: \
-channel_name, then first_touch -> first_touch_conversions, first_touch_value; last_touch -> \
-last_touch_conversions, last_touch_value; linear -> linear_touch_conversions, \
-linear_touch_value; markov -> total_conversions, total_conversion_value (without a value column: \
-first_touch, last_touch, linear_touch, total_conversions). Other models are an error. \
---transitions then writes channel_from,channel_to,transition_probability";
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    # Every model on the bundled sample, as a table:
-    attribute examples/data/sample_paths.csv
-
-    # Three models as long CSV, into a file:
-    attribute data.csv --models first_touch,last_touch,linear --format csv -o credit.csv
-
-    # Semicolon-separated export with its own column names, read from stdin:
-    cat export.csv | attribute - -d ';' --path-col journey --conv-col orders \\
-        --value-col revenue --null-col lost --format json
-
-    # Journeys from an event log, 14-day lookback, real-time decay with a 3-day half-life:
-    attribute --events events.csv --lookback 14d --half-life 3d --models linear,time_decay
-
-    # 95% intervals from 500 Poisson-bootstrap replicates, one JSON object per line:
-    attribute data.csv --models linear,shapley --ci 0.95 --replicates 500 --seed 7 --format jsonl
-
-    # Drop-in for ChannelAttribution's heuristic_models() and markov_model() frames:
-    attribute data.csv --models first_touch,last_touch,linear --compat channelattribution
-    attribute data.csv --models markov --compat channelattribution --transitions tm.csv
-
-    # A channel x model pivot for a spreadsheet, and a Markdown table for a report:
-    attribute data.csv --models last_touch,linear,markov --format wide -o pivot.csv
-    attribute data.csv --models last_touch,markov --format md
-
-    # Two worker threads, and a transition heatmap (cargo run --features plot ...):
-    attribute data.csv --models markov -j 2 --heatmap transitions.svg
-
-    # A 30/40/30 position-based model and a 2-touch half-life:
-    attribute data.csv --models position_based,time_decay --weights 30,40,30 --half-life 2
-
-EXIT STATUS:
-    0 on success; 1 on any error, with one line on stderr: `error: FILE:LINE: problem`.";
+use warnings::{input_warnings, unused_option_warnings};
 
 /// Parsed command line.
 #[derive(Parser, Debug)]
@@ -566,94 +513,4 @@ fn model_options(cli: &Cli) -> ModelOptions {
         None => {}
     }
     opts
-}
-
-/// Warnings for options that no selected model reads (the readers come from the registry).
-fn unused_option_warnings(cli: &Cli, models: &[String]) -> Vec<String> {
-    let markov_options = cli.order.is_some()
-        || cli.markov_value.is_some()
-        || cli.markov_walks.is_some()
-        || cli.markov_max_work.is_some()
-        || cli.markov_max_walk_steps.is_some();
-    let given = [
-        (cli.weights.is_some(), Setting::Weights, "--weights applies"),
-        (cli.direct.is_some(), Setting::Direct, "--direct applies"),
-        // --transitions fits its own chain, so it needs no selected markov.
-        (
-            markov_options && cli.transitions.is_none(),
-            Setting::Markov,
-            "--order, --markov-value and --markov-walks apply",
-        ),
-        (
-            cli.half_life.is_some(),
-            Setting::HalfLife,
-            "--half-life applies",
-        ),
-    ];
-    let mut w = Vec::new();
-    for (_, setting, flags) in given.into_iter().filter(|g| g.0) {
-        let readers: Vec<&str> = entries()
-            .iter()
-            .filter(|e| e.reads(setting))
-            .map(|e| e.name)
-            .collect();
-        if !readers.iter().any(|r| models.iter().any(|m| m == r)) {
-            w.push(format!(
-                "{flags} to {}, which {} not selected",
-                readers.join(" and "),
-                if readers.len() == 1 { "is" } else { "are" }
-            ));
-        }
-    }
-    w
-}
-
-/// Warnings about the input; an explicitly named optional column that is missing is an error.
-fn input_warnings(cli: &Cli, file: &str, loaded: &Loaded) -> Result<Vec<String>, Failure> {
-    let mut w = Vec::new();
-    let defaults = touchpoint::formats::PathCsvOptions::default();
-    let column = |given: &Option<String>, default: &Option<String>| {
-        given.clone().or(default.clone()).unwrap_or_default()
-    };
-    for warning in loaded.warnings() {
-        let (explicit, column, what) = match warning {
-            InputWarning::NoValueColumn => (
-                cli.csv.value_col.is_some(),
-                column(&cli.csv.value_col, &defaults.value_column),
-                "conversion values are 0",
-            ),
-            InputWarning::NoNullColumn => (
-                cli.csv.null_col.is_some(),
-                column(&cli.csv.null_col, &defaults.null_column),
-                "no non-converting journeys (Markov models would see P(conversion) = 1)",
-            ),
-            InputWarning::SkippedRows { count, first } => {
-                let shown = first.len().min(5);
-                let listed = if shown < count as usize {
-                    format!(" (first {shown} listed)")
-                } else {
-                    String::new()
-                };
-                w.push(format!("{file}: skipped {count} bad rows{listed}"));
-                for (at, problem) in &first[..shown] {
-                    w.push(format!("{file}:{}: {problem}", at.line));
-                }
-                continue;
-            }
-            _ => continue,
-        };
-        if explicit {
-            return Err(format!("{file}:1: missing column `{column}` in the header").into());
-        }
-        w.push(format!("{file}: no `{column}` column: {what}"));
-    }
-    if let Some(HalfLife::Time(_, h)) = &cli.half_life
-        && !loaded.table.has_times()
-    {
-        w.push(format!(
-            "--half-life {h}: a duration applies to timestamped rows; {file} has none, so \
-             time_decay uses the half-life in touches (give a plain number to set it)"
-        ));
-    }
-    Ok(w)
 }

@@ -433,8 +433,9 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn reset_window_unattributed_and_null() {
+    /// One user: A, B, a conversion (day 20), C 39 days before a second conversion (day 60),
+    /// then D and E.
+    fn two_conversions_and_a_tail() -> EventLog {
         let mut log = EventLog::new();
         log.add_touch("u", 0, "A").unwrap();
         log.add_touch("u", 10 * D, "B").unwrap();
@@ -443,6 +444,12 @@ mod tests {
         log.add_conversion("u", 60 * D, 2.0, 8.0).unwrap();
         log.add_touch("u", 61 * D, "D").unwrap();
         log.add_touch("u", 70 * D, "E").unwrap();
+        log
+    }
+
+    #[test]
+    fn reset_window_unattributed_and_null() {
+        let mut log = two_conversions_and_a_tail();
         let (t, r) = log.build(&JourneyOptions::default()).unwrap();
         assert_eq!(
             rows(&t),
@@ -582,14 +589,7 @@ mod tests {
 
     #[test]
     fn windowed_nulls_keep_every_unclaimed_touch_and_span_at_most_the_lookback() {
-        let mut log = EventLog::new();
-        log.add_touch("u", 0, "A").unwrap();
-        log.add_touch("u", 10 * D, "B").unwrap();
-        log.add_conversion("u", 20 * D, 1.0, 50.0).unwrap();
-        log.add_touch("u", 21 * D, "C").unwrap(); // 39 days before the next conversion
-        log.add_conversion("u", 60 * D, 2.0, 8.0).unwrap();
-        log.add_touch("u", 61 * D, "D").unwrap();
-        log.add_touch("u", 70 * D, "E").unwrap();
+        let mut log = two_conversions_and_a_tail();
         log.add_touch("u", 91 * D, "F").unwrap(); // exactly 30 days after D: same journey
         log.add_touch("u", 92 * D, "G").unwrap(); // 31 days after D: a new one
         let opts = JourneyOptions {

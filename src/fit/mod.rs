@@ -81,6 +81,7 @@ use crate::journey::Journey;
 use crate::model::dda::journey::credit_rows;
 use crate::model::{DdaFit, HazardFit, LogisticFit};
 use crate::table::PathTable;
+use crate::walk::PerTouch;
 
 pub use calibrate::ChannelWeights;
 pub use per_touch::{PER_TOUCH_COLUMNS, RESIDUAL, journeys_of_table, write_per_touch};
@@ -159,19 +160,18 @@ pub enum FittedKind {
 /// Aligned with the table: `touches(r)` are the credits of the touches of row `r`, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableCredit {
-    credit: Vec<TouchCredit>,
-    ends: Vec<usize>,
+    credit: PerTouch<TouchCredit>,
 }
 
 impl TableCredit {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.credit.len()
     }
 
     /// True when there is no row.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
     /// Credits of the touches of row `r`.
@@ -179,8 +179,7 @@ impl TableCredit {
     /// # Panics
     /// If `r >= self.len()`.
     pub fn touches(&self, r: usize) -> &[TouchCredit] {
-        let start = if r == 0 { 0 } else { self.ends[r - 1] };
-        &self.credit[start..self.ends[r]]
+        self.credit.row(r)
     }
 
     /// Sums the credit per channel of `table` (the table this was computed from), indexed by
@@ -340,7 +339,6 @@ impl FittedModel {
     /// As the model's own checks (none for a valid table).
     pub fn credit_table(&self, table: &PathTable) -> Result<TableCredit> {
         let mut credit = Vec::with_capacity(table.touch_count());
-        let mut ends = Vec::with_capacity(table.len());
         match &self.kind {
             FittedKind::Rule { rule } => rule.credit_table(table, &mut credit)?,
             FittedKind::Calibrated { weights } => weights.credit_table(table, &mut credit),
@@ -351,10 +349,9 @@ impl FittedModel {
             FittedKind::Dda { fit } => credit_rows(fit, table, &mut credit)?,
             FittedKind::AdditiveHazard { fit } => credit_rows(fit, table, &mut credit)?,
         }
-        for r in 0..table.len() {
-            ends.push(table.span(r).end);
-        }
-        Ok(TableCredit { credit, ends })
+        Ok(TableCredit {
+            credit: PerTouch::aligned(credit, table),
+        })
     }
 
     /// The saved form (see [Saved format](FittedModel#saved-format)).

@@ -6,7 +6,7 @@ use crate::attribution::Attribution;
 use crate::channel::ChannelId;
 use crate::error::{Error, Result};
 use crate::table::{PathTable, Row};
-use crate::walk::{ChannelSums, fold_rows};
+use crate::walk::{ChannelSums, PerTouch, fold_rows};
 
 /// Per-chunk scratch space handed to [`TouchWeights::weights`]: a stamp array to find the first
 /// occurrence of each channel in O(L) without allocating.
@@ -141,19 +141,18 @@ pub(crate) fn require_conversions(name: &str, table: &PathTable) -> Result<()> {
 /// fractions they would get if they converted.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathCredit {
-    fractions: Vec<f64>,
-    ends: Vec<usize>,
+    fractions: PerTouch<f64>,
 }
 
 impl PathCredit {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.fractions.len()
     }
 
     /// True when there is no row.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
     /// Fractions of row `r`'s credit per touch.
@@ -161,8 +160,7 @@ impl PathCredit {
     /// # Panics
     /// If `r >= self.len()`.
     pub fn fractions(&self, r: usize) -> &[f64] {
-        let start = if r == 0 { 0 } else { self.ends[r - 1] };
-        &self.fractions[start..self.ends[r]]
+        self.fractions.row(r)
     }
 }
 
@@ -203,8 +201,9 @@ pub(crate) fn path_credit_by_weights<W: TouchWeights>(
         },
         |a, b| a.0.extend_from_slice(&b.0),
     )?;
-    let ends = (0..table.len()).map(|r| table.span(r).end).collect();
-    Ok(PathCredit { fractions, ends })
+    Ok(PathCredit {
+        fractions: PerTouch::aligned(fractions, table),
+    })
 }
 
 /// Implements [`AttributionModel`](crate::AttributionModel) and [`RuleBased`] for a type that

@@ -1,4 +1,5 @@
-//! Tests of the report writers, on table T2 of the model reference.
+//! Tests of the report writers, on table T2 of the model reference (the parent declares this
+//! module under #[cfg(test)]).
 
 use super::compare::COMPARISON_COLUMNS;
 use super::layout::width;

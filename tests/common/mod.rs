@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use proptest::prelude::*;
-use touchpoint::{Attribution, Outcome, PathTable};
+use touchpoint::{Attribution, Outcome, PathTable, reference};
 
 /// The tolerance of the model reference's worked examples (relative or absolute).
 pub const TOL: f64 = 1e-9;
@@ -46,47 +46,26 @@ pub fn table(rows: &[(&str, f64, f64, f64)]) -> PathTable {
 
 /// Table T1 of the model reference (§Worked tables).
 pub fn t1() -> PathTable {
-    table(&[
-        ("C1 > C2 > C3", 1.0, 1000.0, 0.0),
-        ("C1", 0.0, 0.0, 1.0),
-        ("C2 > C3", 0.0, 0.0, 1.0),
-    ])
+    reference::T1.table()
 }
 
 /// The rows of table T2 of the model reference (§Worked tables): six paths over A, B, C;
 /// C = 7, V = 70, U = 8.
-pub const T2: [(&str, f64, f64, f64); 6] = [
-    ("A > B > C", 2.0, 20.0, 1.0),
-    ("A > A > B", 1.0, 15.0, 2.0),
-    ("B", 1.0, 5.0, 3.0),
-    ("C > A", 1.0, 10.0, 1.0),
-    ("B > C > B > A", 1.0, 12.0, 0.0),
-    ("C", 1.0, 8.0, 1.0),
-];
+pub const T2: &[(&str, f64, f64, f64)] = reference::T2.rows;
 
 /// Table T2 ([`T2`]).
 pub fn t2() -> PathTable {
-    table(&T2)
+    reference::T2.table()
 }
 
 /// Table T3 of the model reference (§Worked tables): direct channels.
 pub fn t3() -> PathTable {
-    table(&[
-        ("Search > Direct", 3.0, 30.0, 0.0),
-        ("Direct", 2.0, 10.0, 0.0),
-        ("Email > Direct > Direct", 1.0, 5.0, 0.0),
-        ("Direct > Search", 1.0, 7.0, 0.0),
-        ("Email", 0.0, 0.0, 4.0),
-    ])
+    reference::T3.table()
 }
 
 /// Table T5 of the model reference (§Worked tables): single touches.
 pub fn t5() -> PathTable {
-    table(&[
-        ("A", 3.0, 30.0, 7.0),
-        ("B", 1.0, 25.0, 4.0),
-        ("C", 2.0, 5.0, 0.0),
-    ])
+    reference::T5.table()
 }
 
 /// `|a − b| ≤ tol · max(1, |a|, |b|)`: relative for large numbers, absolute near 0.

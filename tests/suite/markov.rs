@@ -19,7 +19,7 @@ const T1: Spec = &[
     ("C1", 0.0, 0.0, 1.0),
     ("C2 > C3", 0.0, 0.0, 1.0),
 ];
-const T2: Spec = &common::T2;
+const T2: Spec = common::T2;
 const T4: Spec = &[
     ("A > B", 2.0, 20.0, 2.0),
     ("A > D", 0.0, 0.0, 3.0),

@@ -11,7 +11,7 @@ use common::{T2, table};
 /// raised.
 #[test]
 fn cost_limits_name_the_limit_and_the_estimate() {
-    let t = table(&T2);
+    let t = table(T2);
     // T2 at order 1: 4 transient states, dense: 4³ = 64 multiply-adds.
     let tight = Markov {
         max_work: 10.0,

@@ -717,7 +717,14 @@ impl HazardFit {
             table,
             || {
                 let w = JourneyScratch::default();
-                (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new(), Vec::new(), w)
+                (
+                    vec![0.0; n],
+                    vec![0.0; n],
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    w,
+                )
             },
             |a, _, row| {
                 if row.outcome.conversions <= 0.0 {

@@ -135,7 +135,14 @@ pub(crate) fn credit_rows<F: JourneySplit>(
         let o = row.outcome;
         if o.conversions > 0.0 {
             let names = row.path.iter().map(|&id| table.channels().name(id));
-            split_names(fit, names, row.times, row.converted_at, &mut scratch, &mut frac)?;
+            split_names(
+                fit,
+                names,
+                row.times,
+                row.converted_at,
+                &mut scratch,
+                &mut frac,
+            )?;
         }
         credit.extend(frac.iter().map(|&f| TouchCredit {
             conversions: o.conversions * f,

@@ -114,6 +114,9 @@ mod tests {
         t.add(["A", "A"], Outcome::new(1.0, 10.0, 9.0)).unwrap();
         t.add(["B"], Outcome::new(2.0, 20.0, 3.0)).unwrap();
         // Collapsed at order 2, A > A is the state (A): same prediction as order 1.
-        assert_eq!(held_out(&t, 2, true, 0.5, 3), held_out(&t, 1, false, 0.5, 3));
+        assert_eq!(
+            held_out(&t, 2, true, 0.5, 3),
+            held_out(&t, 1, false, 0.5, 3)
+        );
     }
 }

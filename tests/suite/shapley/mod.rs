@@ -22,7 +22,7 @@ use crate::common;
 
 use common::table;
 
-const T2: &[Spec<'static>] = &common::T2;
+const T2: &[Spec<'static>] = common::T2;
 
 const T4: &[Spec<'static>] = &[
     ("A > B", 2.0, 20.0, 2.0),
