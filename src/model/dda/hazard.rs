@@ -186,7 +186,8 @@ impl AdditiveHazard {
         require_conversions("additive_hazard", table)?;
         let untimed = table.rows().filter(|r| r.times.is_none()).count();
         let timed = untimed == 0;
-        if !timed && !(self.untimed && untimed == table.len()) {
+        let untimed_ok = self.untimed && untimed == table.len();
+        if !(timed || untimed_ok) {
             return Err(Error::NeedsTimestamps {
                 model: "additive_hazard",
                 untimed_rows: untimed,
@@ -361,7 +362,8 @@ fn significant_pairs(
         .enumerate()
         .filter(|&(q, _)| {
             let (e, v) = (theta[at + q], var[at + q]);
-            !(v > 0.0) || e * e >= ln_w * v
+            // A variance that is not positive (NaN, or a round-off ≤ 0) keeps the pair.
+            v.is_nan() || v <= 0.0 || e * e >= ln_w * v
         })
         .map(|(_, &p)| p)
         .collect()
