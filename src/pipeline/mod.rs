@@ -367,7 +367,12 @@ mod tests {
         assert_eq!(r.results[0].model, "linear");
         // Linear per touch on T2: A = 25/12.
         assert!((r.results[0].conversions("A") - 25.0 / 12.0).abs() < 1e-12);
-        let direct = Markov::default().attribute(&t).unwrap();
+        // The pipeline's markov is the direct attribution plus its held-out fit quality.
+        let quality = markov_fit_quality(&t, 1, false).unwrap();
+        let direct = Markov::default()
+            .attribute(&t)
+            .unwrap()
+            .with_extra("fit", quality);
         assert_eq!(r.results[1], direct);
         let m = r.markov.unwrap();
         assert_eq!(
