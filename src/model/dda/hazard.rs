@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::credit::{ChannelLookup, mean_value};
 use super::hazard_ctx::{
     Acc, Ctx, DAY, Layout, add_row, cumulative, deltas, probability, references, select_pairs,
-    untimed_cumulative,
+    significant_pairs, start, untimed_cumulative,
 };
 use super::journey::{JourneyScratch, JourneySplit, conversion_model, touch_shares};
-use super::linalg::{cholesky, inverse_diagonal, solve};
+use super::linalg::{cholesky, solve};
 use super::logistic::bad;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
@@ -341,87 +341,11 @@ impl AdditiveHazard {
     }
 }
 
-/// The pairs whose ε passes the BIC test, ε²/var(ε) ≥ ln W (W journeys; var from the inverse
-/// of the penalised Hessian `hess` of what the fit minimises): a pair is kept when adding it
-/// raises the log-likelihood by more than BIC's ½ ln W. All pairs are kept when the Hessian
-/// cannot be factorised.
-fn significant_pairs(
-    hess: &ndarray::Array2<f64>,
-    theta: &[f64],
-    layout: &Layout,
-    ln_w: f64,
-) -> Vec<(u32, u32)> {
-    let Some(l) = cholesky(hess) else {
-        return layout.pairs.clone();
-    };
-    let var = inverse_diagonal(&l);
-    let at = layout.pairs_at();
-    layout
-        .pairs
-        .iter()
-        .enumerate()
-        .filter(|&(q, _)| {
-            let (e, v) = (theta[at + q], var[at + q]);
-            // A variance that is not positive (NaN, or a round-off ≤ 0) keeps the pair.
-            v.is_nan() || v <= 0.0 || e * e >= ln_w * v
-        })
-        .map(|(_, &p)| p)
-        .collect()
-}
-
 fn numerical(reason: &str) -> Error {
     Error::Numerical {
         model: "additive_hazard",
         reason: reason.to_string(),
     }
-}
-
-/// Starting point: ω₀ = 1 / mean touch-to-conversion time (days), β₀ so that the expected
-/// conversions match the observed ones.
-fn start(table: &PathTable, w: &[(f64, f64)], layout: &Layout) -> Vec<f64> {
-    let (mut sum_d, mut count, mut conv) = (0.0, 0.0, 0.0);
-    for (r, row) in table.rows().enumerate() {
-        if w[r].0 > 0.0
-            && let Some(ts) = row.times
-        {
-            let (rc, _) = references(&row, 0.0);
-            for d in deltas(ts, rc) {
-                sum_d += w[r].0 * d;
-                count += w[r].0;
-            }
-        }
-        conv += w[r].0;
-    }
-    let omega = if count > 0.0 && sum_d > 0.0 {
-        (count / sum_d).clamp(1e-4, 1e4)
-    } else {
-        1.0
-    };
-    let mut exposure = 0.0;
-    for (r, row) in table.rows().enumerate() {
-        let n = w[r].0 + w[r].1;
-        match row.times {
-            Some(ts) => {
-                let (rc, _) = references(&row, 0.0);
-                for d in deltas(ts, rc) {
-                    exposure += n * (-(-omega * d).exp_m1()) / omega;
-                }
-            }
-            // Untimed: every touch adds its β once.
-            None => exposure += n * row.path.len() as f64,
-        }
-    }
-    let beta = if exposure > 0.0 && conv > 0.0 {
-        (conv / exposure).max(1e-12)
-    } else {
-        1e-3
-    };
-    let mut theta = vec![0.0; layout.len()];
-    for c in 0..layout.n {
-        theta[c] = beta.ln();
-        theta[layout.b(c)] = omega.ln();
-    }
-    theta
 }
 
 conversion_model!(

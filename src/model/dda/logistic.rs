@@ -110,6 +110,16 @@ impl Default for Logistic {
     }
 }
 
+/// The table with its timestamps dropped (timed rows count like untimed ones here), borrowed
+/// when it has none.
+fn untimed_view(table: &PathTable) -> std::borrow::Cow<'_, PathTable> {
+    if table.has_times() {
+        std::borrow::Cow::Owned(table.without_times())
+    } else {
+        std::borrow::Cow::Borrowed(table)
+    }
+}
+
 pub(crate) fn bad(model: &'static str, name: &'static str, reason: String) -> Error {
     Error::InvalidParameter {
         model,
@@ -176,13 +186,7 @@ impl Logistic {
     pub fn fit(&self, table: &PathTable) -> Result<LogisticFit> {
         self.validate()?;
         require_conversions("logistic", table)?;
-        let untimed;
-        let table = if table.has_times() {
-            untimed = table.without_times();
-            &untimed
-        } else {
-            table
-        };
+        let table = &*untimed_view(table);
         let data = Data::build(
             table,
             &DesignOptions {
@@ -410,13 +414,7 @@ impl LogisticFit {
     /// [`Error::NoConversions`].
     pub fn attribution(&self, table: &PathTable) -> Result<Attribution> {
         require_conversions("logistic", table)?;
-        let untimed;
-        let table = if table.has_times() {
-            untimed = table.without_times();
-            &untimed
-        } else {
-            table
-        };
+        let table = &*untimed_view(table);
         let e = expected_removal(self, table)?;
         let totals = table.totals();
         let (ec, ev): (f64, f64) = (e.conversions.iter().sum(), e.value.iter().sum());
