@@ -127,6 +127,45 @@ where
     v.sort_unstable_by_key(key);
 }
 
+/// `v.sort_unstable_by(compare)`, in parallel with the `parallel` feature (callers' orders tell
+/// every element apart, as for [`sort_unstable_by_key`]).
+pub(crate) fn sort_unstable_by<T, F>(v: &mut [T], compare: F)
+where
+    T: Send,
+    F: Fn(&T, &T) -> std::cmp::Ordering + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        v.par_sort_unstable_by(compare);
+    }
+    #[cfg(not(feature = "parallel"))]
+    v.sort_unstable_by(compare);
+}
+
+/// `data.chunks_mut(size).for_each(f)`, chunks in parallel with the `parallel` feature.
+pub(crate) fn for_each_chunk_mut<T, F>(data: &mut [T], size: usize, f: F)
+where
+    T: Send,
+    F: Fn(&mut [T]) + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        data.par_chunks_mut(size).for_each(f);
+    }
+    #[cfg(not(feature = "parallel"))]
+    data.chunks_mut(size).for_each(f);
+}
+
+/// Threads the helpers above use (1 without the `parallel` feature).
+pub(crate) fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "parallel"))]
+    1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

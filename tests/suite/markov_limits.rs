@@ -108,3 +108,52 @@ fn a_sparse_order_1_chain_of_30000_states_is_solved() {
     // Σ RE = expected distinct channels on a converting walk ≥ 1.
     assert!(total >= 1.0 - 1e-9, "{total}");
 }
+
+/// An order-1 chain that fills in (3,000 campaign keys, each followed by about a hundred
+/// others) is refused by the plan of its elimination, made on the pattern before any numeric
+/// work: the error names the limit, the dense core and the estimate.
+#[test]
+fn an_order_1_chain_that_fills_in_is_refused_by_its_plan() {
+    use touchpoint::synth::{SynthConfig, SynthSize, generate};
+    let t = generate(&SynthConfig {
+        size: SynthSize::DistinctPaths(60_000),
+        channels: 30,
+        campaigns: 3000,
+        seed: 7,
+        ..SynthConfig::default()
+    })
+    .unwrap();
+    // Above the dense solver's reach at this limit (3,000³ > 1e9), so the elimination plans.
+    let tight = Markov {
+        max_work: 1e9,
+        ..Markov::default()
+    };
+    let cost = match tight.fit(&t) {
+        Err(e @ Error::CostLimit { .. }) => {
+            let msg = e.to_string();
+            let Error::CostLimit {
+                limit,
+                allowed,
+                cost,
+                ..
+            } = e
+            else {
+                unreachable!()
+            };
+            assert_eq!((limit, allowed), ("max_work", 1e9));
+            assert!(cost > 1e9, "{cost}");
+            assert!(
+                msg.contains("dense core") && msg.contains("before any numeric work"),
+                "{msg}"
+            );
+            cost
+        }
+        other => panic!("{other:?}"),
+    };
+    // The estimate is a lower bound of the work: half of it is refused too.
+    let half = Markov {
+        max_work: cost / 2.0,
+        ..Markov::default()
+    };
+    assert!(matches!(half.fit(&t), Err(Error::CostLimit { .. })));
+}

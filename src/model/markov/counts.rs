@@ -85,13 +85,7 @@ impl Cells {
             }
             Cells::Sparse(m) => {
                 let mut v: Vec<(u64, f64)> = m.into_iter().filter(|c| c.1 != 0.0).collect();
-                #[cfg(feature = "parallel")]
-                {
-                    use rayon::slice::ParallelSliceMut;
-                    v.par_sort_unstable_by_key(|c| c.0);
-                }
-                #[cfg(not(feature = "parallel"))]
-                v.sort_unstable_by_key(|c| c.0);
+                crate::par::sort_unstable_by_key(&mut v, |c| c.0);
                 v
             }
         }

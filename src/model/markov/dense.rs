@@ -12,7 +12,7 @@ use super::states::START;
 const BLOCK: usize = 64;
 
 /// Columns of G's diagonal computed together (one pass over the factors per group).
-const GROUP: usize = 8;
+const GROUP: usize = 32;
 
 /// Multiply-adds of [`order1`] on `n` transient states: n³/3 for the factorisation and
 /// 2n³/3 for the diagonal of the inverse.
@@ -84,7 +84,7 @@ pub(super) fn m_inverse(a: Vec<f64>, n: usize) -> Result<Vec<f64>> {
     }
     let lu = MLu::factor(a, n)?;
     let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
-    let groups = crate::par::map_ordered(&starts, |&c0| lu.solve_unit_columns(c0));
+    let groups = crate::par::map_tasks(starts.len(), |i| lu.solve_unit_columns(starts[i]));
     let mut inverse = vec![0.0; n * n];
     for (&c0, x) in starts.iter().zip(&groups) {
         for (r, lanes) in x.iter().enumerate() {
@@ -149,14 +149,9 @@ impl MLu {
                 // A22 −= L21·U12, row by row.
                 let (top, bottom) = a.split_at_mut(e * n);
                 let u12 = &top[kb * n..];
-                let update = |row: &mut [f64]| trailing_update(row, u12, n, kb, e);
-                #[cfg(feature = "parallel")]
-                {
-                    use rayon::prelude::*;
-                    bottom.par_chunks_mut(n).for_each(update);
-                }
-                #[cfg(not(feature = "parallel"))]
-                bottom.chunks_mut(n).for_each(update);
+                crate::par::for_each_chunk_mut(bottom, n, |row| {
+                    trailing_update(row, u12, n, kb, e);
+                });
             }
             kb = e;
         }
@@ -299,13 +294,7 @@ impl MLu {
             d
         };
         let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
-        #[cfg(feature = "parallel")]
-        let groups: Vec<[f64; GROUP]> = {
-            use rayon::prelude::*;
-            starts.par_iter().map(|&c0| group(c0)).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let groups: Vec<[f64; GROUP]> = starts.iter().map(|&c0| group(c0)).collect();
+        let groups: Vec<[f64; GROUP]> = crate::par::map_tasks(starts.len(), |i| group(starts[i]));
         groups.into_iter().flatten().take(n).collect()
     }
 }
@@ -450,13 +439,7 @@ pub(super) fn direct(chain: &Chain, channels: usize) -> Result<Solution> {
         Ok((dot(&r_conv), dot(&r_value)))
     };
     let columns = columns(chain, channels);
-    #[cfg(feature = "parallel")]
-    let per: Vec<Result<(f64, f64)>> = {
-        use rayon::prelude::*;
-        columns.par_iter().map(|&c| one(c)).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let per: Vec<Result<(f64, f64)>> = columns.iter().map(|&c| one(c)).collect();
+    let per: Vec<Result<(f64, f64)>> = crate::par::map_tasks(columns.len(), |i| one(columns[i]));
     let absorbed = per.into_iter().collect::<Result<Vec<_>>>()?;
     assemble(&columns, &absorbed, channels)
 }

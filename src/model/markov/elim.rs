@@ -18,7 +18,9 @@
 //!
 //! 1. **Elimination.** States are eliminated one at a time, always the one with the fewest
 //!    fill-in updates (in-degree × out-degree among the remaining states, Markowitz's rule;
-//!    ties to the lower state id, so the order is deterministic). Eliminating v replaces each
+//!    ties to the lower state id, so the order is deterministic). The order, the core and the
+//!    cost are planned on the pattern first (`symbolic`), and the plan is checked against the
+//!    limit before any of the numeric work below. Eliminating v replaces each
 //!    path i → v → j by a transition i → j of probability Q[i,v]·Q[v,j]/d_v, and the
 //!    absorption of i grows by Q[i,v]·a(v)/d_v. The pivot is computed as
 //!    `d_v = a(v) + Σ_{j≠v} Q[v,j]` (Grassmann, Taksar and Heyman's subtraction-free form:
@@ -46,29 +48,17 @@
 //! 4m³/3 multiply-adds and 16m² bytes for a dense core of m states. Campaign tables (popular
 //! keys followed by everything, rare keys seen a few times) leave a core of the popular keys.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::collections::hash_map::Entry;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 use super::counts::Chain;
 use super::dense;
 use super::solve::{DENSE_MAX, Solution, finish, numerical, rates};
 use super::states::START;
-
-/// Time of a fill-in update and its product in the selected inverse (two hash updates and a
-/// binary search) in dense multiply-adds, for choosing when to switch to the dense core and for
-/// the cost limit (measured on campaign tables: about 25 ns per update on a busy core, against
-/// 0.4–0.8 ns per dense multiply-add).
-pub(crate) const FILL_COST: f64 = 32.0;
-
-/// Multiply-adds of the dense core of `m` states (LU m³/3, inverse m³).
-pub(crate) fn core_work(m: usize) -> f64 {
-    4.0 / 3.0 * (m as f64).powi(3)
-}
+use super::symbolic::{self, Symbolic};
 
 /// One eliminated state: its pivot, its transitions to the states remaining at that moment
 /// (U, sorted by state) and theirs into it (L, sorted), and the right-hand sides it fixed.
@@ -128,14 +118,21 @@ impl Rhs {
 ///
 /// # Errors
 /// [`Error::CostLimit`] when the elimination and the dense core would take more than
-/// `max_work` multiply-adds by the running estimate (checked before the core is allocated);
+/// `max_work` multiply-adds by the symbolic phase's estimate (before any numeric work);
 /// [`Error::Numerical`] for a non-positive pivot (impossible for a chain built from a table)
 /// or a non-finite result.
 pub(crate) fn order1(chain: &Chain, channels: usize, max_work: f64) -> Result<Solution> {
     let n = chain.transient();
+    let plan = symbolic::plan(chain, max_work)?;
+    let m = plan.core.len();
+    if m > DENSE_MAX {
+        return Err(numerical(format!(
+            "the dense core of the order-1 elimination has {m} states, more than {DENSE_MAX} \
+             (16m² bytes)"
+        )));
+    }
     let mut rhs = Rhs::new(chain);
-    let f = eliminate(chain, &mut rhs, max_work)?;
-    let m = f.core.len();
+    let f = eliminate(chain, &mut rhs, &plan)?;
     // Core: h_K = S⁻¹·y_K, g_K = S⁻ᵀ·b_K.
     let mut h = vec![0.0; n];
     let mut hv = vec![0.0; n];
@@ -251,9 +248,9 @@ fn lookup(
     }
 }
 
-/// Eliminates states by Markowitz's rule until the dense core is cheaper, then inverts the
-/// core. `rhs` ends as the forward-substituted right-hand sides.
-fn eliminate(chain: &Chain, rhs: &mut Rhs, max_work: f64) -> Result<Factors> {
+/// Eliminates the states of `plan` in its order, then inverts the dense core. `rhs` ends as the
+/// forward-substituted right-hand sides.
+fn eliminate(chain: &Chain, rhs: &mut Rhs, plan: &Symbolic) -> Result<Factors> {
     let n = chain.transient();
     // Remaining transitions: out[s] maps t to Q[s, t] (t ≠ s), inc[t] is the set of s.
     let mut out: Vec<FxHashMap<u32, f64>> = Vec::with_capacity(n);
@@ -270,33 +267,10 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, max_work: f64) -> Result<Factors> {
         }
         out.push(row);
     }
-    let cost = |out: &[FxHashMap<u32, f64>], inc: &[FxHashSet<u32>], s: usize| -> u64 {
-        out[s].len() as u64 * inc[s].len() as u64
-    };
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = (0..n)
-        .map(|s| Reverse((cost(&out, &inc, s), s as u32)))
-        .collect();
-    let mut done = vec![false; n];
     let mut pos = vec![u32::MAX; n];
-    let mut steps: Vec<Step> = Vec::new();
-    let mut remaining = n;
-    let mut work = 0.0;
-    while let Some(Reverse((c, v))) = heap.pop() {
+    let mut steps: Vec<Step> = Vec::with_capacity(plan.order.len());
+    for &v in &plan.order {
         let vi = v as usize;
-        if done[vi] || c != cost(&out, &inc, vi) {
-            continue; // stale entry
-        }
-        // Eliminating v costs FILL_COST·c; keeping it in the core costs the core's marginal
-        // 4m² multiply-adds. Costs only grow as states are eliminated: stop at the first
-        // state not worth eliminating.
-        let m = remaining as f64;
-        if FILL_COST * c as f64 > 4.0 * m * m {
-            break;
-        }
-        work += FILL_COST * c as f64;
-        if work > max_work {
-            return Err(limit(work, max_work, remaining, steps.len()));
-        }
         let mut upper: Vec<(u32, f64)> = std::mem::take(&mut out[vi]).into_iter().collect();
         upper.sort_unstable_by_key(|e| e.0);
         let mut lower_ids: Vec<u32> = std::mem::take(&mut inc[vi]).into_iter().collect();
@@ -334,26 +308,11 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, max_work: f64) -> Result<Factors> {
                 }
             }
         }
-        done[vi] = true;
         pos[vi] = steps.len() as u32;
-        remaining -= 1;
-        for &(s, _) in upper.iter().chain(&lower) {
-            heap.push(Reverse((cost(&out, &inc, s as usize), s)));
-        }
         steps.push(Step { v, d, upper, lower });
     }
-    let core: Vec<u32> = (0..n as u32).filter(|&s| !done[s as usize]).collect();
+    let core = plan.core.clone();
     let m = core.len();
-    work += core_work(m);
-    if work > max_work {
-        return Err(limit(work, max_work, m, steps.len()));
-    }
-    if m > DENSE_MAX {
-        return Err(numerical(format!(
-            "the dense core of the order-1 elimination has {m} states, more than {DENSE_MAX} \
-             (16m² bytes)"
-        )));
-    }
     let eliminated = steps.len() as u32;
     for (r, &k) in core.iter().enumerate() {
         pos[k as usize] = eliminated + r as u32;
@@ -379,22 +338,10 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, max_work: f64) -> Result<Factors> {
     })
 }
 
-fn limit(work: f64, max_work: f64, remaining: usize, eliminated: usize) -> Error {
-    Error::CostLimit {
-        model: "markov",
-        limit: "max_work",
-        allowed: max_work,
-        cost: work,
-        estimate: format!(
-            "the exact order-1 solve (sparse elimination of {eliminated} states, {remaining} \
-             remaining, then a dense core) needs at least {work:.1e} multiply-adds"
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use crate::fixtures::t2;
     use crate::model::markov::solve::Method;
     use crate::model::markov::states::StateRule;
@@ -452,7 +399,8 @@ mod tests {
         };
         let chain = Chain::build(&t, rule, false).unwrap();
         let mut rhs = Rhs::new(&chain);
-        let f = eliminate(&chain, &mut rhs, f64::INFINITY).unwrap();
+        let plan = symbolic::plan(&chain, f64::INFINITY).unwrap();
+        let f = eliminate(&chain, &mut rhs, &plan).unwrap();
         assert!(
             f.steps.len() > 10 && f.core.len() > 10,
             "{} {}",
@@ -463,6 +411,41 @@ mod tests {
         let elim = m.fit_with(&t, Method::Elimination).unwrap();
         assert_close(&elim, &m.fit_with(&t, Method::Sparse).unwrap(), 1e-9);
         assert_close(&elim, &m.fit_with(&t, Method::Dense).unwrap(), 1e-11);
+    }
+
+    /// The symbolic phase is exact: its order is the numeric phase's, its update count is
+    /// Σ in(v)·out(v) of the numeric factors, and its core is what the numeric phase leaves.
+    #[test]
+    fn the_symbolic_plan_is_the_numeric_pattern() {
+        let t = generate(&SynthConfig {
+            size: SynthSize::DistinctPaths(3000),
+            channels: 8,
+            campaigns: 400,
+            seed: 11,
+            ..SynthConfig::default()
+        })
+        .unwrap();
+        let rule = StateRule {
+            order: 1,
+            collapse: false,
+        };
+        let chain = Chain::build(&t, rule, false).unwrap();
+        let plan = symbolic::plan(&chain, f64::INFINITY).unwrap();
+        let f = eliminate(&chain, &mut Rhs::new(&chain), &plan).unwrap();
+        assert!(plan.order.len() > 10 && plan.core.len() > 10);
+        let order: Vec<u32> = f.steps.iter().map(|st| st.v).collect();
+        assert_eq!(order, plan.order);
+        let updates: usize = f
+            .steps
+            .iter()
+            .map(|st| st.upper.len() * st.lower.len())
+            .sum();
+        assert_eq!(updates as f64, plan.updates);
+        assert_eq!(f.core, plan.core);
+        // Every entry of a factor is positive: no cancellation, so no pattern entry is zero.
+        for st in &f.steps {
+            assert!(st.upper.iter().chain(&st.lower).all(|e| e.1 > 0.0));
+        }
     }
 
     #[test]

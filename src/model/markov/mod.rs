@@ -28,6 +28,7 @@ mod order;
 pub(crate) mod quality;
 mod solve;
 mod states;
+mod symbolic;
 
 pub use config::{Order, Solver, ValueMode};
 pub use fit::{MarkovFit, Transition};
@@ -95,7 +96,7 @@ const MODEL: &str = "markov";
 ///   (1 GiB) and the limit; measured on two busy cores: 1,001 states in about 0.5 s of CPU,
 ///   3,001 states in about 5 s. Otherwise sparse elimination: Σ in(v)·out(v) fill-in updates
 ///   over the eliminated states, 48 bytes per filled entry, and 4m³/3 for a dense core of m
-///   states (100,000 rows with 10,000 campaign keys: a core of 2,576, 12 s of CPU);
+///   states (100,000 rows with 10,000 campaign keys: a core of 2,576, 10 s of CPU);
 /// * order k ≥ 2: O((n + 1)·E·sweeps) multiply-adds, 8 removed chains per pass over the
 ///   transitions, blocks of 8 in parallel, O(S + E) plus O(8·S) memory per block; sweeps grow
 ///   with how long walks stay in the chain (about 30 on synthetic web paths for 1e-13); the
@@ -108,8 +109,10 @@ const MODEL: &str = "markov";
 /// [`Error::CostLimit`], which names the limit and the estimate. With the defaults, order 1
 /// runs the dense solver up to about 3,700 states; larger order-1 chains are factorised
 /// sparsely (rare states eliminated first, a dense core of the rest, the diagonal of G from
-/// the factors), which checks its running estimate against [`Markov::max_work`]: fast when
-/// the chain is sparse, refused when it fills in (a dense core of m states costs 4m³/3).
+/// the factors). That elimination is planned on the pattern first (exactly: nothing cancels),
+/// and the plan's cost is checked against [`Markov::max_work`] before any numeric work: fast
+/// when the chain is sparse, refused early when it fills in (a dense core of m states costs
+/// 4m³/3).
 ///
 /// ```
 /// use touchpoint::{AttributionModel, Markov, Outcome, PathTable};

@@ -158,13 +158,7 @@ pub(crate) fn simulate(
         }
         t
     };
-    #[cfg(feature = "parallel")]
-    let parts: Vec<Tally> = {
-        use rayon::prelude::*;
-        (0..blocks).into_par_iter().map(run).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let parts: Vec<Tally> = (0..blocks).map(run).collect();
+    let parts: Vec<Tally> = crate::par::map_tasks(blocks as usize, |b| run(b as u64));
     let mut total = Tally {
         conversions: 0,
         hits: vec![0; channels],

@@ -29,9 +29,9 @@ pub struct OrderScore {
 
 /// FNV-1a of a channel name: the per-channel ingredient of the fold hash.
 fn name_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let mut h = crate::hash::Fnv1a::default();
+    h.write(name.as_bytes());
+    h.finish()
 }
 
 /// SplitMix64's finaliser: mixes the running path hash after each channel.
@@ -183,13 +183,7 @@ fn held_out_auc(cells: &[(u64, f64)], fold_tot: &[f64], folds: usize) -> Option<
     let order = |a: &(f64, f64, f64, u64, usize), b: &(f64, f64, f64, u64, usize)| {
         a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)).then(a.4.cmp(&b.4))
     };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::slice::ParallelSliceMut;
-        pts.par_sort_unstable_by(order);
-    }
-    #[cfg(not(feature = "parallel"))]
-    pts.sort_unstable_by(order);
+    crate::par::sort_unstable_by(&mut pts, order);
     let (p_tot, n_tot): (f64, f64) = pts.iter().fold((0.0, 0.0), |(p, n), x| (p + x.1, n + x.2));
     if !(p_tot > 0.0 && n_tot > 0.0) {
         return None;

@@ -22,6 +22,7 @@ use super::counts::Chain;
 use super::dense;
 use super::elim;
 use super::states::START;
+use super::symbolic;
 
 /// Largest chain of the dense order-1 solver (8n² bytes: 1 GiB), and largest dense core of the
 /// order-1 elimination (16m² bytes).
@@ -133,8 +134,8 @@ impl Plan {
         };
         let elimination = Plan {
             kind: Kind::Elimination,
-            work: elim::FILL_COST * edges,
-            bytes: 48.0 * edges,
+            work: symbolic::FILL_COST * edges,
+            bytes: symbolic::FILL_BYTES * edges,
         };
         let dense_fits = n <= DENSE_MAX && dense.work <= max_work.max(elimination.work);
         if chain.order == 1 && dense_fits {
@@ -175,10 +176,7 @@ impl Plan {
 
 /// Threads the solver's parallel passes use.
 fn current_threads() -> usize {
-    #[cfg(feature = "parallel")]
-    return rayon::current_num_threads();
-    #[cfg(not(feature = "parallel"))]
-    1
+    crate::par::threads()
 }
 
 /// Conversion probability and removal effects of every channel `0..channels`; `max_work` caps
@@ -438,13 +436,8 @@ fn sparse(chain: &Chain, channels: usize) -> Result<Option<Solution>> {
                 .collect(),
         ))
     };
-    #[cfg(feature = "parallel")]
-    let per: Vec<Result<Option<Absorbed>>> = {
-        use rayon::prelude::*;
-        blocks.par_iter().map(one).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let per: Vec<Result<Option<Absorbed>>> = blocks.iter().map(one).collect();
+    let per: Vec<Result<Option<Absorbed>>> =
+        crate::par::map_tasks(blocks.len(), |i| one(&blocks[i]));
     let mut absorbed = Vec::with_capacity(columns.len());
     for b in per {
         match b? {

@@ -206,7 +206,7 @@ where
         }
         acc
     };
-    let parts: Vec<Moments> = crate::par::map_range(blocks, run);
+    let parts: Vec<Moments> = crate::par::map_tasks(blocks, run);
     let mut acc = Moments::new(n);
     for p in parts {
         acc.merge(p);

@@ -219,9 +219,15 @@ impl ChannelSets {
     }
 }
 
-/// Walks the sets in chunks of 256 (in parallel with the `parallel` feature) and merges the
-/// chunk results in chunk order: like [`fold_rows`], the result does not depend on the number
-/// of threads.
+/// Most chunks [`fold_sets`] cuts the sets into: every chunk's accumulator lives until the
+/// merge, and accumulators are indexed by player, so this bounds their memory at
+/// `MAX_CHUNKS` accumulators (100,000 players, four vectors of f64: 205 MB) whatever the number
+/// of sets.
+const MAX_CHUNKS: usize = 64;
+
+/// Walks the sets in chunks of 256, or of `count / 64` when there are more than 16,384 sets (see
+/// [`MAX_CHUNKS`]), in parallel with the `parallel` feature, and merges the chunk results in
+/// chunk order: like [`fold_rows`], the result does not depend on the number of threads.
 pub(crate) fn fold_sets<A, I, F, M>(count: usize, init: I, fold: F, merge: M) -> Result<A>
 where
     A: Send,
@@ -229,7 +235,8 @@ where
     F: Fn(&mut A, usize) -> Result<()> + Sync,
     M: Fn(&mut A, A),
 {
-    crate::walk::fold_chunks(count, 256, init, fold, merge)
+    let chunk = count.div_ceil(MAX_CHUNKS).max(256);
+    crate::walk::fold_chunks(count, chunk, init, fold, merge)
 }
 
 /// Zobrist key of a player: set hashes are XORs of member keys, so the hash of a coalition can be

@@ -1,0 +1,456 @@
+//! The symbolic phase of the order-1 elimination: the elimination order, the size of the dense
+//! core and the cost of both, from the pattern of I − Q alone, before any numeric work (the
+//! model reference, §Markov chain / Exact solve).
+//!
+//! Every entry of the elimination is a sum of non-negative products, so no entry cancels and
+//! the filled pattern of the numeric elimination is exactly the symbolic one: the order
+//! chosen here (Markowitz's rule on the pattern, ties to the lower state) is the order the
+//! numeric phase follows, and the estimate is its exact count of fill-in updates. The pattern is
+//! kept as sorted vectors of state ids (4 bytes an entry, merged, not hashed), so this phase is
+//! an order of magnitude cheaper than the numeric one and a chain that fills in is refused
+//! after it, not after the work.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::error::{Error, Result};
+
+use super::counts::Chain;
+
+/// Time of a fill-in update of the numeric elimination and its product in the selected
+/// inverse (two hash updates and a binary search) in dense multiply-adds, for choosing when to
+/// switch to the dense core and for the cost limit (measured on campaign tables: about 25 ns
+/// per update on a busy core, against 0.4–0.8 ns per dense multiply-add).
+pub(crate) const FILL_COST: f64 = 32.0;
+
+/// Bytes per filled entry of the numeric elimination (its hash maps and the stored factors).
+pub(crate) const FILL_BYTES: f64 = 48.0;
+
+/// Multiply-adds of the dense core of `m` states (LU m³/3, inverse m³).
+pub(crate) fn core_work(m: usize) -> f64 {
+    4.0 / 3.0 * (m as f64).powi(3)
+}
+
+/// The elimination planned on the pattern.
+#[derive(Debug)]
+pub(crate) struct Symbolic {
+    /// States to eliminate, in order.
+    pub order: Vec<u32>,
+    /// The remaining states (ascending): the dense core.
+    pub core: Vec<u32>,
+    /// Σ in(v)·out(v) over the eliminated states: fill-in updates of the numeric phase.
+    pub updates: f64,
+    /// Most entries of the pattern at any time (the numeric phase's peak).
+    pub peak_entries: f64,
+}
+
+impl Symbolic {
+    /// Estimated multiply-adds of the numeric phase: the updates and the dense core.
+    pub(crate) fn work(&self) -> f64 {
+        FILL_COST * self.updates + core_work(self.core.len())
+    }
+
+    /// Estimated bytes of the numeric phase's largest allocations.
+    pub(crate) fn bytes(&self) -> f64 {
+        let m = self.core.len() as f64;
+        FILL_BYTES * self.peak_entries + 16.0 * m * m
+    }
+}
+
+/// Largest chain planned on bit rows (2·n²/8 bytes: 67 MB at this size); larger chains are
+/// planned on sorted vectors (memory proportional to the fill).
+const BITS_MAX: usize = 16_384;
+
+/// Plans the elimination of `chain`'s transient states: states are taken by fewest fill-in
+/// updates (in-degree × out-degree among the remaining states) until the cheapest would cost
+/// more than keeping it in the dense core (its marginal 4m² multiply-adds).
+///
+/// # Errors
+/// [`Error::CostLimit`] as soon as the estimated work of the numeric phase passes `max_work`
+/// (so the planning itself stops early on a chain that fills in).
+///
+/// # Complexity
+/// Up to [`BITS_MAX`] states the pattern is two bit matrices (n²/4 bytes) and eliminating v
+/// costs (in(v) + out(v))·n/64 word operations; beyond, sorted vectors (8 bytes per entry of
+/// the pattern, both directions) and Σ_{i ∈ in(v)} (out(i) + out(v)) + Σ_{j ∈ out(v)}
+/// (in(j) + in(v)) merged entries (a binary-search insertion instead when v has few
+/// neighbours).
+pub(crate) fn plan(chain: &Chain, max_work: f64) -> Result<Symbolic> {
+    let n = chain.transient();
+    if n <= BITS_MAX {
+        run(Bits::new(n, rows(chain)), max_work)
+    } else {
+        run(Lists::new(n, rows(chain)), max_work)
+    }
+}
+
+/// The transitions of I − Q off the diagonal, by row (those of the numeric phase).
+fn rows(chain: &Chain) -> impl Iterator<Item = impl Iterator<Item = u32> + '_> + '_ {
+    (0..chain.transient()).map(|s| {
+        let r = chain.out_ptr[s]..chain.out_ptr[s + 1];
+        let keep = chain.visits[s] > 0.0;
+        chain.out_to[r]
+            .iter()
+            .copied()
+            .filter(move |&t| keep && t as usize != s)
+    })
+}
+
+/// The pattern of the remaining transitions.
+trait Pattern {
+    fn len(&self) -> usize;
+    fn out_len(&self, s: usize) -> usize;
+    fn in_len(&self, s: usize) -> usize;
+    /// Entries of the pattern (transitions between remaining states).
+    fn entries(&self) -> usize;
+    /// Eliminates `v`: its successors into `upper` and predecessors into `lower` (ascending),
+    /// and every path i → v → j becomes a transition i → j (i ≠ j).
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>);
+}
+
+fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
+    let n = p.len();
+    let cost = |p: &P, s: usize| -> u64 { p.out_len(s) as u64 * p.in_len(s) as u64 };
+    let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
+        (0..n).map(|s| Reverse((cost(&p, s), s as u32))).collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::new();
+    let mut updates = 0.0;
+    let mut peak_entries = p.entries() as f64;
+    let mut remaining = n;
+    let (mut upper, mut lower) = (Vec::new(), Vec::new());
+    while let Some(Reverse((c, v))) = heap.pop() {
+        let vi = v as usize;
+        if done[vi] || c != cost(&p, vi) {
+            continue; // stale entry
+        }
+        let m = remaining as f64;
+        if FILL_COST * c as f64 > 4.0 * m * m {
+            break;
+        }
+        updates += c as f64;
+        if FILL_COST * updates > max_work {
+            // A lower bound: the elimination so far, without the core.
+            return Err(limit(
+                FILL_COST * updates,
+                FILL_BYTES * peak_entries,
+                max_work,
+                order.len() + 1,
+                remaining - 1,
+            ));
+        }
+        p.eliminate(v, &mut upper, &mut lower);
+        peak_entries = peak_entries.max(p.entries() as f64);
+        done[vi] = true;
+        remaining -= 1;
+        order.push(v);
+        for &s in upper.iter().chain(&lower) {
+            heap.push(Reverse((cost(&p, s as usize), s)));
+        }
+    }
+    let core: Vec<u32> = (0..n as u32).filter(|&s| !done[s as usize]).collect();
+    let plan = Symbolic {
+        order,
+        core,
+        updates,
+        peak_entries,
+    };
+    if plan.work() > max_work {
+        return Err(limit(
+            plan.work(),
+            plan.bytes(),
+            max_work,
+            plan.order.len(),
+            plan.core.len(),
+        ));
+    }
+    Ok(plan)
+}
+
+/// The pattern as sorted vectors of state ids, both directions.
+struct Lists {
+    out: Vec<Vec<u32>>,
+    inc: Vec<Vec<u32>>,
+    entries: usize,
+    scratch: Vec<u32>,
+}
+
+impl Lists {
+    fn new<R: Iterator<Item = u32>>(n: usize, rows: impl Iterator<Item = R>) -> Lists {
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(n);
+        let mut inc: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (s, row) in rows.enumerate() {
+            let row: Vec<u32> = row.collect();
+            for &t in &row {
+                inc[t as usize].push(s as u32); // s ascending: every inc row stays sorted
+            }
+            out.push(row);
+        }
+        let entries = out.iter().map(Vec::len).sum();
+        Lists {
+            out,
+            inc,
+            entries,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Pattern for Lists {
+    fn len(&self) -> usize {
+        self.out.len()
+    }
+    fn out_len(&self, s: usize) -> usize {
+        self.out[s].len()
+    }
+    fn in_len(&self, s: usize) -> usize {
+        self.inc[s].len()
+    }
+    fn entries(&self) -> usize {
+        self.entries
+    }
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>) {
+        *upper = std::mem::take(&mut self.out[v as usize]);
+        *lower = std::mem::take(&mut self.inc[v as usize]);
+        self.entries -= upper.len();
+        for &i in lower.iter() {
+            let row = &mut self.out[i as usize];
+            let before = row.len();
+            union_without(row, upper, i, v, &mut self.scratch);
+            self.entries = self.entries + row.len() - before;
+        }
+        for &j in upper.iter() {
+            union_without(&mut self.inc[j as usize], lower, j, v, &mut self.scratch);
+        }
+    }
+}
+
+/// The pattern as two n × n bit matrices (rows: successors, and predecessors) with the
+/// degrees.
+struct Bits {
+    n: usize,
+    words: usize,
+    out: Vec<u64>,
+    inc: Vec<u64>,
+    out_deg: Vec<u32>,
+    in_deg: Vec<u32>,
+    entries: usize,
+    mask: Vec<u64>,
+}
+
+impl Bits {
+    fn new<R: Iterator<Item = u32>>(n: usize, rows: impl Iterator<Item = R>) -> Bits {
+        let words = n.div_ceil(64);
+        let mut b = Bits {
+            n,
+            words,
+            out: vec![0; n * words],
+            inc: vec![0; n * words],
+            out_deg: vec![0; n],
+            in_deg: vec![0; n],
+            entries: 0,
+            mask: vec![0; words],
+        };
+        for (s, row) in rows.enumerate() {
+            for t in row {
+                let t = t as usize;
+                b.out[s * words + t / 64] |= 1 << (t % 64);
+                b.inc[t * words + s / 64] |= 1 << (s % 64);
+                b.out_deg[s] += 1;
+                b.in_deg[t] += 1;
+                b.entries += 1;
+            }
+        }
+        b
+    }
+}
+
+/// The set bits of `row`, ascending, into `ids`.
+fn ones(row: &[u64], ids: &mut Vec<u32>) {
+    ids.clear();
+    for (w, &x) in row.iter().enumerate() {
+        let mut x = x;
+        while x != 0 {
+            ids.push((w * 64) as u32 + x.trailing_zeros());
+            x &= x - 1;
+        }
+    }
+}
+
+/// `rows[r] = (rows[r] | mask) \ {r, gone}` for every r in `targets`, with its new degree.
+fn or_rows(
+    rows: &mut [u64],
+    words: usize,
+    targets: &[u32],
+    mask: &[u64],
+    gone: u32,
+    deg: &mut [u32],
+) {
+    let clear = |row: &mut [u64], x: usize| row[x / 64] &= !(1 << (x % 64));
+    for &r in targets {
+        let ru = r as usize;
+        let row = &mut rows[ru * words..(ru + 1) * words];
+        let mut count = 0;
+        for (x, &y) in row.iter_mut().zip(mask) {
+            *x |= y;
+        }
+        clear(row, ru);
+        clear(row, gone as usize);
+        for x in row.iter() {
+            count += x.count_ones();
+        }
+        deg[ru] = count;
+    }
+}
+
+impl Pattern for Bits {
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn out_len(&self, s: usize) -> usize {
+        self.out_deg[s] as usize
+    }
+    fn in_len(&self, s: usize) -> usize {
+        self.in_deg[s] as usize
+    }
+    fn entries(&self) -> usize {
+        self.entries
+    }
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>) {
+        let (w, vi) = (self.words, v as usize);
+        let row = vi * w..(vi + 1) * w;
+        ones(&self.out[row.clone()], upper);
+        ones(&self.inc[row.clone()], lower);
+        let before: usize = lower
+            .iter()
+            .map(|&i| self.out_deg[i as usize] as usize)
+            .sum();
+        self.entries -= upper.len() + before;
+        // Successors of v join the successors of each predecessor.
+        self.mask.copy_from_slice(&self.out[row.clone()]);
+        or_rows(&mut self.out, w, lower, &self.mask, v, &mut self.out_deg);
+        // Predecessors of v join the predecessors of each successor.
+        self.mask.copy_from_slice(&self.inc[row.clone()]);
+        or_rows(&mut self.inc, w, upper, &self.mask, v, &mut self.in_deg);
+        self.out[row.clone()].fill(0);
+        self.inc[row].fill(0);
+        self.out_deg[vi] = 0;
+        self.in_deg[vi] = 0;
+        let after: usize = lower
+            .iter()
+            .map(|&i| self.out_deg[i as usize] as usize)
+            .sum();
+        self.entries += after;
+    }
+}
+
+/// `row = (row ∪ add) \ {skip, gone}` for sorted `row` and `add` (`gone` ∈ row, `skip` may be
+/// in `add`): a merge through `scratch`, or binary-search insertions when `add` is short.
+fn union_without(row: &mut Vec<u32>, add: &[u32], skip: u32, gone: u32, scratch: &mut Vec<u32>) {
+    if let Ok(p) = row.binary_search(&gone) {
+        row.remove(p);
+    }
+    if add.len() * 16 < row.len() {
+        for &x in add {
+            if x != skip
+                && let Err(p) = row.binary_search(&x)
+            {
+                row.insert(p, x);
+            }
+        }
+        return;
+    }
+    scratch.clear();
+    scratch.reserve(row.len() + add.len());
+    let (mut a, mut b) = (0, 0);
+    while a < row.len() || b < add.len() {
+        let x = match (row.get(a), add.get(b)) {
+            (Some(&x), Some(&y)) if x < y => {
+                a += 1;
+                x
+            }
+            (Some(&x), Some(&y)) if x == y => {
+                a += 1;
+                b += 1;
+                x
+            }
+            (_, Some(&y)) => {
+                b += 1;
+                y
+            }
+            (Some(&x), None) => {
+                a += 1;
+                x
+            }
+            (None, None) => unreachable!("the loop condition"),
+        };
+        if x != skip {
+            scratch.push(x);
+        }
+    }
+    std::mem::swap(row, scratch);
+}
+
+fn limit(work: f64, bytes: f64, max_work: f64, eliminated: usize, core: usize) -> Error {
+    Error::CostLimit {
+        model: "markov",
+        limit: "max_work",
+        allowed: max_work,
+        cost: work,
+        estimate: format!(
+            "the exact order-1 solve (sparse elimination of {eliminated} states, then a dense \
+             core of {core} states, planned on the pattern before any numeric work) needs at \
+             least {work:.1e} multiply-adds and {:.0} MB",
+            bytes / 1e6
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::markov::states::StateRule;
+    use crate::synth::{SynthConfig, SynthSize, generate};
+
+    /// Bit rows and sorted vectors plan the same elimination (order, updates, core, peak).
+    #[test]
+    fn both_patterns_plan_the_same_elimination() {
+        for (paths, campaigns, seed) in [(3000, 400, 11), (20_000, 600, 3), (500, 40, 1)] {
+            let t = generate(&SynthConfig {
+                size: SynthSize::DistinctPaths(paths),
+                channels: 8,
+                campaigns,
+                seed,
+                ..SynthConfig::default()
+            })
+            .unwrap();
+            let rule = StateRule {
+                order: 1,
+                collapse: false,
+            };
+            let chain = Chain::build(&t, rule, false).unwrap();
+            let n = chain.transient();
+            let a = run(Bits::new(n, rows(&chain)), f64::INFINITY).unwrap();
+            let b = run(Lists::new(n, rows(&chain)), f64::INFINITY).unwrap();
+            assert_eq!(a.order, b.order);
+            assert_eq!(a.core, b.core);
+            assert_eq!((a.updates, a.peak_entries), (b.updates, b.peak_entries));
+            assert!(!a.order.is_empty(), "{paths}");
+        }
+    }
+
+    #[test]
+    fn union_without_merges_and_inserts() {
+        let mut scratch = Vec::new();
+        let mut row = vec![1, 3, 5, 7];
+        union_without(&mut row, &[2, 3, 4, 9], 4, 5, &mut scratch);
+        assert_eq!(row, [1, 2, 3, 7, 9]);
+        // Short `add`: insertions.
+        let mut row: Vec<u32> = (0..100).map(|x| 2 * x).collect();
+        union_without(&mut row, &[3, 4, 7], 7, 10, &mut scratch);
+        let mut want: Vec<u32> = (0..100).map(|x| 2 * x).filter(|&x| x != 10).collect();
+        want.push(3);
+        want.sort_unstable();
+        assert_eq!(row, want);
+    }
+}
