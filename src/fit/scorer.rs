@@ -4,7 +4,7 @@ use super::rule::PrepCache;
 use super::{FittedKind, FittedModel, TouchCredit};
 use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
-use crate::model::dda::journey::credit_journey;
+use crate::model::dda::journey::{JourneyScratch, credit_journey};
 use crate::model::rules::Scratch;
 use crate::outcome::Outcome;
 use crate::table::{PathTable, micros};
@@ -38,6 +38,8 @@ pub struct Scorer<'f> {
     /// Set games: touch counts by player, and the journey's sorted set.
     set_counts: Vec<u32>,
     key: Vec<u32>,
+    /// Fitted conversion models: their per-journey buffers.
+    journey: JourneyScratch,
     out: Vec<TouchCredit>,
 }
 
@@ -61,6 +63,7 @@ impl<'f> Scorer<'f> {
             counts,
             set_counts,
             key: Vec::new(),
+            journey: JourneyScratch::default(),
             out: Vec::new(),
         }
     }
@@ -140,15 +143,15 @@ impl<'f> Scorer<'f> {
             // Fitted conversion models: journeys are checked like table rows.
             FittedKind::Logistic { fit } => {
                 self.load_row(journey)?;
-                credit_journey(fit, journey, &mut self.out)?;
+                credit_journey(fit, journey, &mut self.journey, &mut self.out)?;
             }
             FittedKind::Dda { fit } => {
                 self.load_row(journey)?;
-                credit_journey(fit, journey, &mut self.out)?;
+                credit_journey(fit, journey, &mut self.journey, &mut self.out)?;
             }
             FittedKind::AdditiveHazard { fit } => {
                 self.load_row(journey)?;
-                credit_journey(fit, journey, &mut self.out)?;
+                credit_journey(fit, journey, &mut self.journey, &mut self.out)?;
             }
         }
         Ok(&self.out)

@@ -35,6 +35,7 @@ use crate::bootstrap::{Bootstrap, Intervals};
 use crate::error::Result;
 use crate::fit::FittedModel;
 use crate::levels::RolledUp;
+use crate::model::dda::quality::markov_fit_quality;
 use crate::model::{AttributionModel, MarkovFit, Transition};
 use crate::registry::{Entry, ModelOptions, Setting, lookup, model_names};
 use crate::report::{BootstrapSummary, Summary};
@@ -249,6 +250,11 @@ impl Pipeline {
                 let fit = self.options.markov.fit(table)?;
                 let mut a = fit.attribution(table)?;
                 a.model = e.name.to_string();
+                // Held-out AUC and log-loss at the fitted order, on the conversion models' split.
+                let collapse = self.options.markov.collapse_repeats;
+                if let Some(q) = markov_fit_quality(table, fit.order(), collapse) {
+                    a = a.with_extra("fit", q);
+                }
                 markov = Some(fit);
                 if self.per_journey {
                     fitted.push(FittedModel::calibrated(a.clone(), table)?);
@@ -361,7 +367,12 @@ mod tests {
         assert_eq!(r.results[0].model, "linear");
         // Linear per touch on T2: A = 25/12.
         assert!((r.results[0].conversions("A") - 25.0 / 12.0).abs() < 1e-12);
-        let direct = Markov::default().attribute(&t).unwrap();
+        // The pipeline's markov is the direct attribution plus its held-out fit quality.
+        let quality = markov_fit_quality(&t, 1, false).unwrap();
+        let direct = Markov::default()
+            .attribute(&t)
+            .unwrap()
+            .with_extra("fit", quality);
         assert_eq!(r.results[1], direct);
         let m = r.markov.unwrap();
         assert_eq!(

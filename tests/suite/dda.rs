@@ -391,3 +391,33 @@ fn json_report_carries_fit_quality_for_conversion_models() {
     assert!(q["log_loss"].as_f64().unwrap() > 0.0);
     assert_eq!(q["holdout"].as_f64(), Some(0.2));
 }
+
+/// Markov's held-out fit quality at its order, through the pipeline into the JSON, checked by
+/// hand on fractional counts (the split is then exactly proportional: 20% of every row's
+/// conversions and nulls is held out, so the training rates are the rows' own rates).
+#[test]
+fn markov_fit_quality_by_hand_in_the_pipeline_and_json() {
+    let mut t = PathTable::new();
+    t.add(["A", "B"], Outcome::new(2.5, 25.0, 2.5)).unwrap();
+    t.add(["B"], Outcome::new(0.5, 5.0, 4.5)).unwrap();
+    t.add(["A"], Outcome::new(3.5, 35.0, 1.5)).unwrap();
+    let pipeline =
+        touchpoint::pipeline::Pipeline::new(touchpoint::pipeline::RunConfig::new(["markov"]))
+            .unwrap();
+    let report = pipeline.run(&t, &mut ()).unwrap();
+    let fit = &report.results[0].extras["fit"];
+    // Order 1: journeys ending in B convert at (2.5 + 0.5)/10 = 0.3 in training, in A at 0.7.
+    // Test part (0.5, 0.5), (0.1, 0.9), (0.7, 0.3): 3 journeys, 0.9 of them scored at the
+    // wrong end of 0.3/0.7 and 2.1 at the right one.
+    let log_loss = -(0.9 * 0.3f64.ln() + 2.1 * 0.7f64.ln()) / 3.0;
+    assert_close_tol(fit["log_loss"].as_f64().unwrap(), log_loss, 1e-12);
+    assert!((log_loss - 0.610_864_3).abs() < 1e-7);
+    // AUC: positives 0.6 at 0.3 (tied with 1.4 negatives), 0.7 at 0.7 (above 1.4, tied with
+    // 0.3): (0.6·0.7 + 0.7·1.55) / (1.3·1.7) = 1.505 / 2.21.
+    assert_close_tol(fit["auc"].as_f64().unwrap(), 1.505 / 2.21, 1e-12);
+    assert_close_tol(fit["test_journeys"].as_f64().unwrap(), 3.0, 1e-12);
+    let mut out = Vec::new();
+    touchpoint::report::write_json(&mut out, &report.results, None).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(&doc["models"][0]["fit_quality"], fit);
+}

@@ -1,17 +1,15 @@
 //! Crediting tables and single journeys under a fitted conversion model (shared by `logistic`
 //! and `dda`).
 
-use std::hash::{Hash, Hasher};
-
-use rustc_hash::FxHasher;
 use serde::{Deserialize, Serialize};
 
 use super::features::{Prepared, Summary};
-use super::game::{Credit, Sampling, fractions};
+use super::game::{Credit, GameScratch, Sampling, fractions};
+use super::journey::{JourneyScratch, JourneySplit};
 use super::logistic::{LogisticFit, LogitGame};
 use super::quality::row_seed;
 use crate::attribution::Attribution;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::rules::require_conversions;
 use crate::table::PathTable;
 use crate::walk::fold_rows;
@@ -24,6 +22,17 @@ impl Sampling {
             pairs: 2,
             seed: 0,
         }
+    }
+}
+
+/// The table's value per conversion (0 without conversions): the value a null row's lost
+/// conversions are weighted with.
+pub(crate) fn mean_value(table: &PathTable) -> f64 {
+    let totals = table.totals();
+    if totals.conversions > 0.0 {
+        totals.value / totals.conversions
+    } else {
+        0.0
     }
 }
 
@@ -45,6 +54,24 @@ impl ChannelLookup {
         ChannelLookup { sorted }
     }
 
+    /// The vocabulary of a fitted table: its channel names in id order.
+    pub fn names_of(table: &PathTable) -> Vec<String> {
+        table
+            .channels()
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect()
+    }
+
+    /// For each channel id of `table`, its index in this vocabulary.
+    pub fn remap(&self, table: &PathTable) -> Vec<Option<u32>> {
+        table
+            .channels()
+            .iter()
+            .map(|(_, name)| self.get(name))
+            .collect()
+    }
+
     pub fn get(&self, name: &str) -> Option<u32> {
         self.sorted
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
@@ -62,7 +89,7 @@ fn journey_fractions(
     prep: &mut Prepared,
     credit: Credit,
     sampling: Sampling,
-    scratch: &mut (Vec<f64>, Vec<f64>),
+    game_scratch: &mut GameScratch,
     out: &mut [f64],
 ) -> super::game::Outcome {
     if s.ch.is_empty() {
@@ -78,8 +105,8 @@ fn journey_fractions(
         design: &fit.design,
         prep,
     };
-    let (phi, se) = scratch;
-    let o = fractions(&game, credit, sampling, phi, se);
+    let o = fractions(&game, credit, sampling, game_scratch);
+    let phi = &game_scratch.phi;
     for (o, &i) in out.iter_mut().zip(&s.touch_of) {
         *o = if i == u32::MAX {
             0.0
@@ -90,55 +117,50 @@ fn journey_fractions(
     o
 }
 
-/// Per-touch fractions of a journey given by names (see [`LogisticFit::touch_shares`]). The
-/// sampling seed is mixed with the journey's content exactly as for a table row, so a fitted
-/// row gets the same split either way.
-pub(crate) fn touch_shares(
+/// Fractions of one journey, given by fitted channel indices, into `out` (see
+/// [`journey_fractions`]), with `scratch`'s buffers.
+pub(crate) fn split_ids(
     fit: &LogisticFit,
-    path: &[&str],
-    times: Option<&[i64]>,
-    converted_at: Option<i64>,
-    out: &mut [f64],
+    ids: &[Option<u32>],
     credit: Credit,
-    mut sampling: Sampling,
-) -> Result<()> {
-    fit.design.check(fit.beta.len(), "logistic")?;
-    if out.len() != path.len() {
-        return Err(Error::InvalidParameter {
-            model: "logistic",
-            name: "out",
-            reason: format!(
-                "{} slots for a journey of {} touches",
-                out.len(),
-                path.len()
-            ),
-        });
+    sampling: Sampling,
+    scratch: &mut JourneyScratch,
+    out: &mut [f64],
+) -> super::game::Outcome {
+    let m = fit.channels.len();
+    if scratch.slot.len() < m {
+        scratch.slot.resize(m, u32::MAX);
     }
-    if path.is_empty() {
-        return Ok(());
+    let JourneyScratch {
+        summary,
+        slot,
+        prep,
+        game,
+        ..
+    } = scratch;
+    summary.build(ids.iter().copied(), slot);
+    journey_fractions(fit, summary, prep, credit, sampling, game, out)
+}
+
+impl JourneySplit for LogisticFit {
+    const MODEL: &'static str = "logistic";
+    fn lookup(&self) -> &ChannelLookup {
+        &self.lookup
     }
-    let mut h = FxHasher::default();
-    sampling.seed.hash(&mut h);
-    for n in path {
-        n.hash(&mut h);
+    /// Removal effects of the journey's own channels (see [`LogisticFit::touch_shares`]).
+    fn split(
+        &self,
+        ids: &[Option<u32>],
+        _: Option<&[i64]>,
+        _: Option<i64>,
+        _: u64,
+        scratch: &mut JourneyScratch,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.design.check(self.beta.len(), "logistic")?;
+        split_ids(self, ids, Credit::Removal, Sampling::exact(), scratch, out);
+        Ok(())
     }
-    times.hash(&mut h);
-    converted_at.hash(&mut h);
-    sampling.seed = h.finish();
-    let mut s = Summary::default();
-    let mut slot = vec![u32::MAX; fit.channels.len()];
-    s.build(path.iter().map(|n| fit.lookup.get(n)), &mut slot);
-    let mut scratch = (Vec::new(), Vec::new());
-    journey_fractions(
-        fit,
-        &s,
-        &mut Prepared::default(),
-        credit,
-        sampling,
-        &mut scratch,
-        out,
-    );
-    Ok(())
 }
 
 /// A credited table with what the crediting found.
@@ -156,10 +178,8 @@ struct Acc {
     var: Vec<f64>,
     degenerate: usize,
     sampled: usize,
-    s: Summary,
-    slot: Vec<u32>,
-    prep: Prepared,
-    scratch: (Vec<f64>, Vec<f64>),
+    scratch: JourneyScratch,
+    ids: Vec<Option<u32>>,
     frac: Vec<f64>,
 }
 
@@ -174,12 +194,7 @@ pub(crate) fn credit_table(
     require_conversions(model, table)?;
     fit.design.check(fit.beta.len(), "logistic")?;
     let n = table.channels().len();
-    let remap: Vec<Option<u32>> = table
-        .channels()
-        .iter()
-        .map(|(_, name)| fit.lookup.get(name))
-        .collect();
-    let m = fit.channels.len();
+    let remap = fit.lookup.remap(table);
     let acc = fold_rows(
         table,
         || Acc {
@@ -188,10 +203,8 @@ pub(crate) fn credit_table(
             var: vec![0.0; n],
             degenerate: 0,
             sampled: 0,
-            s: Summary::default(),
-            slot: vec![u32::MAX; m],
-            prep: Prepared::default(),
-            scratch: (Vec::new(), Vec::new()),
+            scratch: JourneyScratch::default(),
+            ids: Vec::new(),
             frac: Vec::new(),
         },
         |a, _, row| {
@@ -199,20 +212,13 @@ pub(crate) fn credit_table(
             if o.conversions <= 0.0 {
                 return Ok(());
             }
-            a.s.build(row.path.iter().map(|id| remap[id.index()]), &mut a.slot);
+            a.ids.clear();
+            a.ids.extend(row.path.iter().map(|id| remap[id.index()]));
             a.frac.clear();
             a.frac.resize(row.path.len(), 0.0);
             let mut smp = sampling;
             smp.seed = row_seed(table, &row, sampling.seed);
-            let out = journey_fractions(
-                fit,
-                &a.s,
-                &mut a.prep,
-                credit,
-                smp,
-                &mut a.scratch,
-                &mut a.frac,
-            );
+            let out = split_ids(fit, &a.ids, credit, smp, &mut a.scratch, &mut a.frac);
             a.degenerate += usize::from(out.degenerate);
             a.sampled += usize::from(out.sampled);
             for (&id, &f) in row.path.iter().zip(&a.frac) {
@@ -221,15 +227,16 @@ pub(crate) fn credit_table(
             }
             if out.sampled {
                 // The channel's whole fraction has standard error se[i].
-                for i in 0..a.s.ch.len() {
+                let s = &a.scratch.summary;
+                for i in 0..s.ch.len() {
                     let id = row
                         .path
                         .iter()
-                        .zip(&a.s.touch_of)
+                        .zip(&s.touch_of)
                         .find(|(_, t)| **t == i as u32)
                         .map(|(id, _)| id.index());
                     if let Some(id) = id {
-                        a.var[id] += (o.conversions * a.scratch.1[i]).powi(2);
+                        a.var[id] += (o.conversions * a.scratch.game.se[i]).powi(2);
                     }
                 }
             }
@@ -266,18 +273,9 @@ pub(crate) struct Effects {
 
 pub(crate) fn expected_removal(fit: &LogisticFit, table: &PathTable) -> Result<Effects> {
     fit.design.check(fit.beta.len(), "logistic")?;
-    let totals = table.totals();
-    let mean_value = if totals.conversions > 0.0 {
-        totals.value / totals.conversions
-    } else {
-        0.0
-    };
+    let mean_value = mean_value(table);
     let n = table.channels().len();
-    let remap: Vec<Option<u32>> = table
-        .channels()
-        .iter()
-        .map(|(_, name)| fit.lookup.get(name))
-        .collect();
+    let remap = fit.lookup.remap(table);
     let m = fit.channels.len();
     struct A {
         conv: Vec<f64>,
@@ -286,7 +284,7 @@ pub(crate) fn expected_removal(fit: &LogisticFit, table: &PathTable) -> Result<E
         s: Summary,
         slot: Vec<u32>,
         prep: Prepared,
-        phi: Vec<f64>,
+        game: GameScratch,
         ids: Vec<usize>,
     }
     let acc = fold_rows(
@@ -298,7 +296,7 @@ pub(crate) fn expected_removal(fit: &LogisticFit, table: &PathTable) -> Result<E
             s: Summary::default(),
             slot: vec![u32::MAX; m],
             prep: Prepared::default(),
-            phi: Vec::new(),
+            game: GameScratch::default(),
             ids: Vec::new(),
         },
         |a, _, row| {
@@ -313,12 +311,11 @@ pub(crate) fn expected_removal(fit: &LogisticFit, table: &PathTable) -> Result<E
                 design: &fit.design,
                 prep: &a.prep,
             };
-            let members = vec![true; a.s.ch.len()];
-            a.predicted += w * super::game::Game::value(&game, &members);
+            // v(N) and the removal weights (v = 0 for a journey without known channels).
+            a.predicted += w * super::game::removal(&game, &mut a.game);
             if a.s.ch.is_empty() {
                 return Ok(());
             }
-            super::game::removal(&game, &mut a.phi);
             // Table id of each distinct channel.
             a.ids.clear();
             a.ids.resize(a.s.ch.len(), usize::MAX);
@@ -332,7 +329,7 @@ pub(crate) fn expected_removal(fit: &LogisticFit, table: &PathTable) -> Result<E
             } else {
                 mean_value
             };
-            for (&id, &r) in a.ids.iter().zip(&a.phi) {
+            for (&id, &r) in a.ids.iter().zip(&a.game.phi) {
                 a.conv[id] += w * r;
                 a.value[id] += w * r * per;
             }

@@ -28,38 +28,55 @@ pub(crate) trait Game {
     fn value(&self, members: &[bool]) -> f64;
 }
 
-/// The Shapley weights w(s) = s!(k−s−1)!/k! for s = 0..k.
-pub(crate) fn shapley_weights(k: usize) -> Vec<f64> {
-    let mut w = vec![0.0; k.max(1)];
+/// Buffers of one journey's game, reused across journeys: once warm, crediting a journey of no
+/// more players than before allocates nothing. `phi` (and `se`, sampled Shapley only) hold the
+/// result.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GameScratch {
+    pub phi: Vec<f64>,
+    pub se: Vec<f64>,
+    members: Vec<bool>,
+    values: Vec<f64>,
+    weights: Vec<f64>,
+    order: Vec<usize>,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+    y: Vec<f64>,
+}
+
+/// The Shapley weights w(s) = s!(k−s−1)!/k! for s = 0..k into `w`.
+fn shapley_weights(k: usize, w: &mut Vec<f64>) {
+    w.clear();
+    w.resize(k.max(1), 0.0);
     if k == 0 {
-        return w;
+        return;
     }
     w[0] = 1.0 / k as f64;
     for s in 1..k {
         w[s] = w[s - 1] * s as f64 / (k - s) as f64;
     }
-    w
 }
 
-/// Exact Shapley value: v on all 2^k coalitions, then φ_i = Σ_{S ∌ i} w(|S|)·(v(S ∪ i) − v(S)).
-/// O(k·2^k) time and O(2^k) memory; k ≤ 20.
-pub(crate) fn exact<G: Game>(g: &G, phi: &mut Vec<f64>) {
+/// Exact Shapley value into `s.phi`: v on all 2^k coalitions, then
+/// φ_i = Σ_{S ∌ i} w(|S|)·(v(S ∪ i) − v(S)). O(k·2^k) time and O(2^k) memory; k ≤ 20.
+pub(crate) fn exact<G: Game>(g: &G, s: &mut GameScratch) {
     let k = g.players();
-    phi.clear();
-    phi.resize(k, 0.0);
-    let w = shapley_weights(k);
-    let mut members = vec![false; k];
-    let v: Vec<f64> = (0..1u64 << k)
-        .map(|mask| {
-            for (i, m) in members.iter_mut().enumerate() {
-                *m = has(mask, i);
-            }
-            g.value(&members)
-        })
-        .collect();
+    shapley_weights(k, &mut s.weights);
+    s.members.clear();
+    s.members.resize(k, false);
+    s.values.clear();
+    for mask in 0..1u64 << k {
+        for (i, m) in s.members.iter_mut().enumerate() {
+            *m = has(mask, i);
+        }
+        s.values.push(g.value(&s.members));
+    }
+    s.phi.clear();
+    s.phi.resize(k, 0.0);
+    let (v, w) = (&s.values, &s.weights);
     for (mask, &vs) in v.iter().enumerate() {
         let size = (mask as u64).count_ones() as usize;
-        for (i, p) in phi.iter_mut().enumerate() {
+        for (i, p) in s.phi.iter_mut().enumerate() {
             if mask >> i & 1 == 0 {
                 *p += w[size] * (v[mask | 1 << i] - vs);
             }
@@ -68,64 +85,70 @@ pub(crate) fn exact<G: Game>(g: &G, phi: &mut Vec<f64>) {
 }
 
 /// Sampled Shapley value from `pairs` antithetic pairs of orderings drawn from `seed`: the mean
-/// marginal contribution and its standard error per player.
-pub(crate) fn sampled<G: Game>(g: &G, pairs: usize, seed: u64, phi: &mut Vec<f64>) -> Vec<f64> {
+/// marginal contribution into `s.phi` and its standard error per player into `s.se`.
+pub(crate) fn sampled<G: Game>(g: &G, pairs: usize, seed: u64, s: &mut GameScratch) {
     let k = g.players();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut order: Vec<usize> = (0..k).collect();
-    let mut members = vec![false; k];
-    let (mut mean, mut m2) = (vec![0.0; k], vec![0.0; k]);
-    let mut y = vec![0.0; k];
+    s.order.clear();
+    s.order.extend(0..k);
+    s.members.clear();
+    s.members.resize(k, false);
+    for v in [&mut s.mean, &mut s.m2, &mut s.y] {
+        v.clear();
+        v.resize(k, 0.0);
+    }
     for draw in 0..pairs {
-        order.shuffle(&mut rng);
+        s.order.shuffle(&mut rng);
         for pass in 0..2 {
             if pass == 1 {
-                order.reverse();
+                s.order.reverse();
             }
-            members.fill(false);
-            let mut prev = g.value(&members);
-            for &p in &order {
-                members[p] = true;
-                let v = g.value(&members);
-                y[p] = if pass == 0 {
+            s.members.fill(false);
+            let mut prev = g.value(&s.members);
+            for &p in &s.order {
+                s.members[p] = true;
+                let v = g.value(&s.members);
+                s.y[p] = if pass == 0 {
                     v - prev
                 } else {
-                    0.5 * (y[p] + v - prev)
+                    0.5 * (s.y[p] + v - prev)
                 };
                 prev = v;
             }
         }
         let c = (draw + 1) as f64;
         for i in 0..k {
-            let d = y[i] - mean[i];
-            mean[i] += d / c;
-            m2[i] += d * (y[i] - mean[i]);
+            let d = s.y[i] - s.mean[i];
+            s.mean[i] += d / c;
+            s.m2[i] += d * (s.y[i] - s.mean[i]);
         }
     }
-    *phi = mean;
+    s.phi.clear();
+    s.phi.extend_from_slice(&s.mean);
     let c = pairs as f64;
-    m2.iter()
-        .map(|&s| {
-            if c > 1.0 {
-                (s / (c - 1.0) / c).sqrt()
-            } else {
-                0.0
-            }
-        })
-        .collect()
+    s.se.clear();
+    s.se.extend(s.m2.iter().map(|&m| {
+        if c > 1.0 {
+            (m / (c - 1.0) / c).sqrt()
+        } else {
+            0.0
+        }
+    }));
 }
 
-/// Removal weights v(N) − v(N ∖ {i}).
-pub(crate) fn removal<G: Game>(g: &G, phi: &mut Vec<f64>) {
+/// Removal weights v(N) − v(N ∖ {i}) into `s.phi`; returns v(N).
+pub(crate) fn removal<G: Game>(g: &G, s: &mut GameScratch) -> f64 {
     let k = g.players();
-    let mut members = vec![true; k];
-    let full = g.value(&members);
-    phi.clear();
+    s.members.clear();
+    s.members.resize(k, true);
+    let full = g.value(&s.members);
+    s.phi.clear();
     for i in 0..k {
-        members[i] = false;
-        phi.push(full - g.value(&members));
-        members[i] = true;
+        s.members[i] = false;
+        s.phi.push(full - g.value(&s.members));
+        s.members[i] = true;
     }
+    full
 }
 
 /// How a journey's conversion is split among its channels.
@@ -155,35 +178,38 @@ pub(crate) struct Outcome {
     pub degenerate: bool,
 }
 
-/// Fractions of the journey per player (summing to 1; `se` gets the standard error of each
-/// fraction, 0 when exact). `phi` and `se` are scratch and output.
+/// Fractions of the journey per player into `s.phi` (summing to 1; `s.se` gets the standard
+/// error of each fraction, 0 when exact).
 pub(crate) fn fractions<G: Game>(
     g: &G,
     credit: Credit,
     sampling: Sampling,
-    phi: &mut Vec<f64>,
-    se: &mut Vec<f64>,
+    s: &mut GameScratch,
 ) -> Outcome {
     let k = g.players();
     let mut out = Outcome::default();
-    se.clear();
-    se.resize(k, 0.0);
     match credit {
-        Credit::Removal => removal(g, phi),
-        Credit::Shapley if k <= sampling.max_exact => exact(g, phi),
+        Credit::Removal => {
+            removal(g, s);
+        }
+        Credit::Shapley if k <= sampling.max_exact => exact(g, s),
         Credit::Shapley => {
-            *se = sampled(g, sampling.pairs, sampling.seed, phi);
+            sampled(g, sampling.pairs, sampling.seed, s);
             out.sampled = true;
         }
     }
-    let total: f64 = phi.iter().sum();
+    if !out.sampled {
+        s.se.clear();
+        s.se.resize(k, 0.0);
+    }
+    let total: f64 = s.phi.iter().sum();
     if total > 1e-12 && total.is_finite() {
-        phi.iter_mut().for_each(|x| *x /= total);
-        se.iter_mut().for_each(|x| *x /= total);
+        s.phi.iter_mut().for_each(|x| *x /= total);
+        s.se.iter_mut().for_each(|x| *x /= total);
     } else {
         out.degenerate = true;
-        phi.iter_mut().for_each(|x| *x = 1.0 / k as f64);
-        se.iter_mut().for_each(|x| *x = 0.0);
+        s.phi.iter_mut().for_each(|x| *x = 1.0 / k as f64);
+        s.se.iter_mut().for_each(|x| *x = 0.0);
     }
     out
 }
@@ -213,22 +239,21 @@ mod tests {
         // v(∅) = 0.1, v(a) = 0.3, v(b) = 0.2, v(ab) = 0.6:
         // φ_a = ½(0.3 − 0.1) + ½(0.6 − 0.2) = 0.3, φ_b = ½(0.1) + ½(0.3) = 0.2.
         let g = Table(vec![0.1, 0.3, 0.2, 0.6], 2);
-        let mut phi = Vec::new();
-        exact(&g, &mut phi);
-        assert!((phi[0] - 0.3).abs() < 1e-15 && (phi[1] - 0.2).abs() < 1e-15);
+        let mut s = GameScratch::default();
+        exact(&g, &mut s);
+        assert!((s.phi[0] - 0.3).abs() < 1e-15 && (s.phi[1] - 0.2).abs() < 1e-15);
         // Two players: an ordering and its reverse are all orderings, so sampling is exact.
-        let se = sampled(&g, 4, 9, &mut phi);
-        assert!((phi[0] - 0.3).abs() < 1e-15 && se[0] < 1e-15);
-        removal(&g, &mut phi);
-        assert!((phi[0] - 0.4).abs() < 1e-15 && (phi[1] - 0.3).abs() < 1e-15);
-        let mut se = Vec::new();
-        let s = Sampling {
+        sampled(&g, 4, 9, &mut s);
+        assert!((s.phi[0] - 0.3).abs() < 1e-15 && s.se[0] < 1e-15);
+        removal(&g, &mut s);
+        assert!((s.phi[0] - 0.4).abs() < 1e-15 && (s.phi[1] - 0.3).abs() < 1e-15);
+        let smp = Sampling {
             max_exact: 15,
             pairs: 10,
             seed: 1,
         };
-        let o = fractions(&g, Credit::Shapley, s, &mut phi, &mut se);
-        assert!(!o.degenerate && (phi[0] - 0.6).abs() < 1e-15);
+        let o = fractions(&g, Credit::Shapley, smp, &mut s);
+        assert!(!o.degenerate && (s.phi[0] - 0.6).abs() < 1e-15);
     }
 
     #[test]
@@ -238,10 +263,11 @@ mod tests {
             .map(|m| (m.count_ones() as f64).sqrt() * 0.1 + (m & 5 == 5) as u8 as f64 * 0.05)
             .collect();
         let g = Table(v.clone(), k);
-        let mut exact_phi = Vec::new();
-        exact(&g, &mut exact_phi);
-        let mut phi = Vec::new();
-        let se = sampled(&g, 400, 3, &mut phi);
+        let mut s = GameScratch::default();
+        exact(&g, &mut s);
+        let exact_phi = s.phi.clone();
+        sampled(&g, 400, 3, &mut s);
+        let (phi, se) = (&s.phi, &s.se);
         for i in 0..k {
             assert!((phi[i] - exact_phi[i]).abs() <= 4.0 * se[i] + 1e-12, "{i}");
         }

@@ -4,11 +4,12 @@
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use super::credit::ChannelLookup;
+use super::credit::{ChannelLookup, mean_value};
 use super::hazard_ctx::{
     Acc, Ctx, DAY, Layout, add_row, cumulative, deltas, probability, references, select_pairs,
+    significant_pairs, start, untimed_cumulative,
 };
-use super::journey::conversion_model;
+use super::journey::{JourneyScratch, JourneySplit, conversion_model, touch_shares};
 use super::linalg::{cholesky, solve};
 use super::logistic::bad;
 use super::quality::{self, FitQuality};
@@ -37,7 +38,10 @@ use crate::walk::{fold_chunks, fold_rows};
 /// after its last touch. The fit maximises the log-likelihood in (ln β, ln ω) minus
 /// `l2·W/2 · |θ − θ₀|²` (W journeys) (θ₀ the starting point: a rate matching the conversion count and a decay
 /// matching the mean touch-to-conversion time) by damped Newton steps. There is no baseline
-/// hazard: every conversion is due to a touch.
+/// hazard: every conversion is due to a touch. With `prune_pairs` (default) the pair terms
+/// that fail BIC's test are dropped and the model refitted; with `untimed` a path table is
+/// fitted as touches without decay, P = 1 − exp(−Σ_i β_i) (the model reference,
+/// §additive_hazard).
 ///
 /// **Credit.** With [`HazardCredit::Removal`] (default), channel c's effect is the expected
 /// number of conversions lost without its touches under the fitted model, over every journey
@@ -53,7 +57,8 @@ use crate::walk::{fold_chunks, fold_rows};
 /// touch, 1 − e^{−Λ(T_last + window)}, scored on a seeded holdout (extras `fit`).
 ///
 /// # Errors
-/// [`Error::NeedsTimestamps`] on a table with untimed rows; [`Error::InvalidParameter`] for
+/// [`Error::NeedsTimestamps`] on a table with untimed rows (with [`AdditiveHazard::untimed`]:
+/// on a table mixing timed and untimed rows); [`Error::InvalidParameter`] for
 /// options out of range; [`Error::NoConversions`]; [`Error::Numerical`] if the fit fails.
 ///
 /// # Complexity
@@ -77,6 +82,10 @@ pub struct AdditiveHazard {
     pub min_pair_journeys: f64,
     /// Most pair terms; the most frequent pairs are kept (default 120).
     pub max_pairs: usize,
+    /// Keep only the pair terms the data support (default true): after the first fit, a pair
+    /// stays when its Wald statistic passes BIC's test, ε̂²/var(ε̂) ≥ ln W for W journeys, and
+    /// the model is refitted with those. Pairs without an effect then cost no variance.
+    pub prune_pairs: bool,
     /// Ridge penalty per journey on the interaction terms ε, towards 0 (default 1e-6).
     pub pair_l2: f64,
     /// How the aggregate is credited (default [`HazardCredit::Removal`]).
@@ -87,6 +96,12 @@ pub struct AdditiveHazard {
     pub seed: u64,
     /// Newton steps allowed (default 200).
     pub max_iter: usize,
+    /// Fit a table without timestamps as touches without decay (default false: such a table
+    /// is refused with [`Error::NeedsTimestamps`]). Each touch then adds β_i = β_c·Π e^{ε_dc}
+    /// once, P(convert) = 1 − exp(−Σ_i β_i), fitted by maximum likelihood on the conversions
+    /// and nulls; ω is not fitted (reported as 0, half-life `null`). A table mixing timed and
+    /// untimed rows is still refused.
+    pub untimed: bool,
 }
 
 impl Default for AdditiveHazard {
@@ -98,11 +113,13 @@ impl Default for AdditiveHazard {
             interactions: true,
             min_pair_journeys: 50.0,
             max_pairs: 120,
+            prune_pairs: true,
             pair_l2: 1e-6,
             credit: HazardCredit::Removal,
             holdout: 0.2,
             seed: 42,
             max_iter: 200,
+            untimed: false,
         }
     }
 }
@@ -168,7 +185,9 @@ impl AdditiveHazard {
         self.validate()?;
         require_conversions("additive_hazard", table)?;
         let untimed = table.rows().filter(|r| r.times.is_none()).count();
-        if untimed > 0 {
+        let timed = untimed == 0;
+        let untimed_ok = self.untimed && untimed == table.len();
+        if !(timed || untimed_ok) {
             return Err(Error::NeedsTimestamps {
                 model: "additive_hazard",
                 untimed_rows: untimed,
@@ -181,32 +200,35 @@ impl AdditiveHazard {
         } else {
             Vec::new()
         };
-        let layout = Layout {
+        let mut layout = Layout {
             n: table.channels().len(),
-            shared: self.shared_decay,
+            // Untimed: one (unused) decay parameter.
+            shared: self.shared_decay || !timed,
             pairs,
         };
         let window = self.window_days();
-        let (theta, ll, iterations) = self.newton(table, &w, &layout, window)?;
-        let quality = if self.holdout > 0.0 {
-            let split = quality::split(table, self.holdout, self.seed);
-            let (t, _, _) = self.newton(table, &split.train, &layout, window)?;
+        let (mut theta, mut ll, mut iterations, hess) = self.newton(table, &w, &layout, window)?;
+        if self.prune_pairs && !layout.pairs.is_empty() {
+            let journeys: f64 = w.iter().map(|x| x.0 + x.1).sum();
+            let keep = significant_pairs(&hess, &theta, &layout, journeys.max(1.0).ln());
+            if keep.len() < layout.pairs.len() {
+                layout.pairs = keep;
+                (theta, ll, iterations, _) = self.newton(table, &w, &layout, window)?;
+            }
+        }
+        let quality = quality::held_out(table, self.holdout, self.seed, |train| {
+            let (t, _, _, _) = self.newton(table, train, &layout, window)?;
             let mut ctx = Ctx::default();
-            let pred: Vec<f64> = table
+            Ok(table
                 .rows()
                 .map(|r| probability(&t, &layout, &mut ctx, &r, window, None))
-                .collect();
-            Some(quality::score(&pred, &split.test, self.holdout, self.seed))
-        } else {
-            None
-        };
-        let channels: Vec<String> = table
-            .channels()
-            .iter()
-            .map(|(_, n)| n.to_string())
-            .collect();
+                .collect())
+        })?;
+        let channels = ChannelLookup::names_of(table);
         let beta = (0..layout.n).map(|c| theta[c].exp()).collect();
-        let omega = (0..layout.n).map(|c| theta[layout.b(c)].exp()).collect();
+        let omega = (0..layout.n)
+            .map(|c| if timed { theta[layout.b(c)].exp() } else { 0.0 })
+            .collect();
         let epsilon = theta[layout.pairs_at()..].to_vec();
         Ok(HazardFit {
             lookup: ChannelLookup::new(&channels),
@@ -217,6 +239,7 @@ impl AdditiveHazard {
             epsilon,
             credit: self.credit,
             window_days: window,
+            timed,
             log_likelihood: ll,
             iterations,
             quality,
@@ -229,7 +252,7 @@ impl AdditiveHazard {
         w: &[(f64, f64)],
         layout: &Layout,
         window: f64,
-    ) -> Result<(Vec<f64>, f64, usize)> {
+    ) -> Result<(Vec<f64>, f64, usize, ndarray::Array2<f64>)> {
         let theta0 = start(table, w, layout);
         let eval = |theta: &[f64]| -> Result<Acc> {
             let p = layout.len();
@@ -299,7 +322,7 @@ impl AdditiveHazard {
                     acc = a;
                     damping *= 0.1;
                     if change < 1e-8 || improved <= 1e-12 * acc.ll.abs().max(1.0) {
-                        return Ok((theta, acc.ll, iter));
+                        return Ok((theta, acc.ll, iter, acc.hess));
                     }
                     accepted = true;
                     break;
@@ -308,7 +331,7 @@ impl AdditiveHazard {
             }
             if !accepted {
                 // No step improves the objective at any damping: a (numerical) optimum.
-                return Ok((theta, acc.ll, iter));
+                return Ok((theta, acc.ll, iter, acc.hess));
             }
         }
         Err(numerical(&format!(
@@ -323,49 +346,6 @@ fn numerical(reason: &str) -> Error {
         model: "additive_hazard",
         reason: reason.to_string(),
     }
-}
-
-/// Starting point: ω₀ = 1 / mean touch-to-conversion time (days), β₀ so that the expected
-/// conversions match the observed ones.
-fn start(table: &PathTable, w: &[(f64, f64)], layout: &Layout) -> Vec<f64> {
-    let (mut sum_d, mut count, mut conv) = (0.0, 0.0, 0.0);
-    for (r, row) in table.rows().enumerate() {
-        if w[r].0 > 0.0
-            && let Some(ts) = row.times
-        {
-            let (rc, _) = references(&row, 0.0);
-            for d in deltas(ts, rc) {
-                sum_d += w[r].0 * d;
-                count += w[r].0;
-            }
-        }
-        conv += w[r].0;
-    }
-    let omega = if count > 0.0 && sum_d > 0.0 {
-        (count / sum_d).clamp(1e-4, 1e4)
-    } else {
-        1.0
-    };
-    let mut exposure = 0.0;
-    for (r, row) in table.rows().enumerate() {
-        if let Some(ts) = row.times {
-            let (rc, _) = references(&row, 0.0);
-            for d in deltas(ts, rc) {
-                exposure += (w[r].0 + w[r].1) * (-(-omega * d).exp_m1()) / omega;
-            }
-        }
-    }
-    let beta = if exposure > 0.0 && conv > 0.0 {
-        (conv / exposure).max(1e-12)
-    } else {
-        1e-3
-    };
-    let mut theta = vec![0.0; layout.len()];
-    for c in 0..layout.n {
-        theta[c] = beta.ln();
-        theta[layout.b(c)] = omega.ln();
-    }
-    theta
 }
 
 conversion_model!(
@@ -405,9 +385,17 @@ pub struct HazardFit {
     #[serde(default)]
     credit: HazardCredit,
     window_days: f64,
+    /// Fitted on timestamped journeys (false: an untimed fit without decay, see
+    /// [`AdditiveHazard::untimed`]; fits saved before it are timed).
+    #[serde(default = "timed_default")]
+    timed: bool,
     log_likelihood: f64,
     iterations: usize,
     quality: Option<FitQuality>,
+}
+
+fn timed_default() -> bool {
+    true
 }
 
 /// One fitted interaction term of [`AdditiveHazard`].
@@ -431,6 +419,7 @@ impl HazardFit {
                 channel: c.clone(),
                 beta,
                 omega,
+                // An untimed fit has no decay: ω = 0, half-life ∞ (`null` in JSON).
                 half_life_days: std::f64::consts::LN_2 / omega,
             })
             .collect()
@@ -448,6 +437,13 @@ impl HazardFit {
 
     /// The parameter vector and its layout (one decay rate per channel).
     fn model(&self) -> (Vec<f64>, Layout) {
+        let (mut theta, mut layout) = (Vec::new(), Layout::default());
+        self.model_into(&mut theta, &mut layout);
+        (theta, layout)
+    }
+
+    /// [`HazardFit::model`] into reused buffers (no allocation once they are large enough).
+    fn model_into(&self, theta: &mut Vec<f64>, layout: &mut Layout) {
         let n = self.channels.len();
         let ok = self.beta.len() == n && self.omega.len() == n;
         let pairs_ok = self.pairs.len() == self.epsilon.len()
@@ -455,24 +451,25 @@ impl HazardFit {
                 .pairs
                 .iter()
                 .all(|&(d, c)| (d as usize) < n && (c as usize) < n);
-        let layout = Layout {
-            n: if ok { n } else { 0 },
-            shared: false,
-            pairs: if ok && pairs_ok {
-                self.pairs.clone()
-            } else {
-                Vec::new()
-            },
-        };
-        let mut theta: Vec<f64> = Vec::with_capacity(layout.len());
+        layout.n = if ok { n } else { 0 };
+        layout.shared = false;
+        layout.pairs.clear();
+        if ok && pairs_ok {
+            layout.pairs.extend_from_slice(&self.pairs);
+        }
+        theta.clear();
         if ok {
             theta.extend(self.beta.iter().map(|b| b.ln()));
-            theta.extend(self.omega.iter().map(|w| w.ln()));
+            // Untimed fits: ω = 0 is never used; keep θ finite.
+            theta.extend(
+                self.omega
+                    .iter()
+                    .map(|&w| if w > 0.0 { w.ln() } else { 0.0 }),
+            );
             if pairs_ok {
                 theta.extend_from_slice(&self.epsilon);
             }
         }
-        (theta, layout)
     }
 
     /// The fitted interaction terms.
@@ -490,17 +487,24 @@ impl HazardFit {
     }
 
     /// Each touch's share of the hazard at `reference` (µs since the epoch), into `out`.
-    fn shares_at(&self, ids: &[Option<u32>], times: &[i64], reference: i64, out: &mut [f64]) {
-        let (theta, layout) = self.model();
-        let mut ctx = Ctx::default();
-        ctx.build(&layout, ids.iter().copied(), None);
-        let lg: Vec<Option<f64>> = deltas(times, reference)
-            .enumerate()
-            .map(|(i, d)| {
+    fn shares_at(
+        &self,
+        ids: &[Option<u32>],
+        times: &[i64],
+        reference: i64,
+        w: &mut JourneyScratch,
+        out: &mut [f64],
+    ) {
+        self.model_into(&mut w.theta, &mut w.layout);
+        let (theta, layout, ctx) = (&w.theta, &w.layout, &mut w.ctx);
+        ctx.build(layout, ids.iter().copied(), None);
+        w.levels.clear();
+        w.levels
+            .extend(deltas(times, reference).enumerate().map(|(i, d)| {
                 let c = ctx.channel[i]? as usize;
-                Some(ctx.level(&theta, i) - theta[layout.b(c)].exp() * d)
-            })
-            .collect();
+                Some(ctx.level(theta, i) - theta[layout.b(c)].exp() * d)
+            }));
+        let lg = &w.levels;
         let m = lg
             .iter()
             .flatten()
@@ -511,7 +515,7 @@ impl HazardFit {
             return;
         }
         let z: f64 = lg.iter().flatten().map(|&x| (x - m).exp()).sum();
-        for (o, l) in out.iter_mut().zip(&lg) {
+        for (o, l) in out.iter_mut().zip(lg) {
             *o = l.map_or(0.0, |l| (l - m).exp() / z);
         }
     }
@@ -529,35 +533,7 @@ impl HazardFit {
         times: Option<&[i64]>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.fractions_at(path, times, None, out)
-    }
-
-    /// As [`HazardFit::touch_shares`], at the conversion time when it is given.
-    pub(crate) fn fractions_at(
-        &self,
-        path: &[&str],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        out: &mut [f64],
-    ) -> Result<()> {
-        let Some(times) = times else {
-            return Err(Error::NeedsTimestamps {
-                model: "additive_hazard",
-                untimed_rows: 1,
-                rows: 1,
-            });
-        };
-        if times.len() != path.len() || out.len() != path.len() {
-            return Err(bad(
-                "additive_hazard",
-                "times",
-                "one timestamp and one output slot per touch are required".into(),
-            ));
-        }
-        let ids: Vec<Option<u32>> = path.iter().map(|n| self.lookup.get(n)).collect();
-        let last = times.iter().copied().max().unwrap_or(0);
-        self.shares_at(&ids, times, converted_at.unwrap_or(last).max(last), out);
-        Ok(())
+        touch_shares(self, path, times, out)
     }
 
     /// Per channel (by table id) the expected conversions lost without it, Σ_r (s_r + f_r)·
@@ -565,12 +541,7 @@ impl HazardFit {
     /// table's mean for null rows).
     fn removal(&self, table: &PathTable, remap: &[Option<u32>]) -> Result<(Vec<f64>, Vec<f64>)> {
         let (theta, layout) = self.model();
-        let totals = table.totals();
-        let mean_value = if totals.conversions > 0.0 {
-            totals.value / totals.conversions
-        } else {
-            0.0
-        };
+        let mean_value = mean_value(table);
         let n = table.channels().len();
         let window = self.window_days;
         let acc = fold_rows(
@@ -579,20 +550,28 @@ impl HazardFit {
             |a, _, row| {
                 let o = row.outcome;
                 let w = o.journeys();
-                let Some(ts) = row.times else {
+                if self.timed && row.times.is_none() {
                     return Err(Error::NeedsTimestamps {
                         model: "additive_hazard",
                         untimed_rows: 1,
                         rows: table.len(),
                     });
-                };
+                }
                 if w <= 0.0 {
                     return Ok(());
                 }
                 let (_, t_end) = references(&row, window);
+                // P̂ = 1 − e^{−Λ}; an untimed fit ignores the row's times (no decay).
+                let p = |ctx: &Ctx| {
+                    let lambda = match row.times {
+                        Some(ts) if self.timed => cumulative(&theta, &layout, ctx, ts, t_end),
+                        _ => untimed_cumulative(&theta, ctx),
+                    };
+                    -(-lambda).exp_m1()
+                };
                 let ids = row.path.iter().map(|id| remap[id.index()]);
                 a.2.build(&layout, ids.clone(), None);
-                let full = -(-cumulative(&theta, &layout, &a.2, ts, t_end)).exp_m1();
+                let full = p(&a.2);
                 let per = if o.conversions > 0.0 {
                     o.value / o.conversions
                 } else {
@@ -607,7 +586,7 @@ impl HazardFit {
                     let id = a.3[k];
                     let Some(c) = remap[id] else { continue };
                     a.2.build(&layout, ids.clone(), Some(c));
-                    let without = -(-cumulative(&theta, &layout, &a.2, ts, t_end)).exp_m1();
+                    let without = p(&a.2);
                     a.0[id] += w * (full - without);
                     a.1[id] += w * (full - without) * per;
                 }
@@ -634,11 +613,7 @@ impl HazardFit {
     pub fn attribution(&self, table: &PathTable) -> Result<Attribution> {
         require_conversions("additive_hazard", table)?;
         let n = table.channels().len();
-        let remap: Vec<Option<u32>> = table
-            .channels()
-            .iter()
-            .map(|(_, name)| self.lookup.get(name))
-            .collect();
+        let remap = self.lookup.remap(table);
         let mut fallback = false;
         if self.credit == HazardCredit::Removal {
             let (ec, ev) = self.removal(table, &remap)?;
@@ -666,24 +641,44 @@ impl HazardFit {
         }
         let (conv, value) = fold_rows(
             table,
-            || (vec![0.0; n], vec![0.0; n], Vec::new(), Vec::new()),
+            || {
+                let w = JourneyScratch::default();
+                (
+                    vec![0.0; n],
+                    vec![0.0; n],
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    w,
+                )
+            },
             |a, _, row| {
                 if row.outcome.conversions <= 0.0 {
                     return Ok(());
                 }
-                let Some(ts) = row.times else {
-                    return Err(Error::NeedsTimestamps {
-                        model: "additive_hazard",
-                        untimed_rows: 1,
-                        rows: table.len(),
-                    });
-                };
-                let (t_conv, _) = references(&row, self.window_days);
                 a.2.clear();
                 a.2.extend(row.path.iter().map(|id| remap[id.index()]));
                 a.3.clear();
                 a.3.resize(row.path.len(), 0.0);
-                self.shares_at(&a.2, ts, t_conv, &mut a.3);
+                match row.times {
+                    Some(ts) if self.timed => {
+                        let (t_conv, _) = references(&row, self.window_days);
+                        self.shares_at(&a.2, ts, t_conv, &mut a.5, &mut a.3);
+                    }
+                    // Untimed fit: shares of the levels, every touch at one instant.
+                    _ if !self.timed => {
+                        a.4.clear();
+                        a.4.resize(row.path.len(), 0);
+                        self.shares_at(&a.2, &a.4, 0, &mut a.5, &mut a.3);
+                    }
+                    _ => {
+                        return Err(Error::NeedsTimestamps {
+                            model: "additive_hazard",
+                            untimed_rows: 1,
+                            rows: table.len(),
+                        });
+                    }
+                }
                 for (&id, &f) in row.path.iter().zip(&a.3) {
                     a.0[id.index()] += row.outcome.conversions * f;
                     a.1[id.index()] += row.outcome.value * f;
@@ -716,6 +711,47 @@ impl HazardFit {
             .with_extra("interactions", self.interactions())
             .with_extra("log_likelihood", self.log_likelihood)
             .with_extra("iterations", self.iterations)
+    }
+}
+
+impl JourneySplit for HazardFit {
+    const MODEL: &'static str = "additive_hazard";
+    fn lookup(&self) -> &ChannelLookup {
+        &self.lookup
+    }
+    /// Hazard shares at the conversion (the last touch when unknown); an untimed fit puts
+    /// every touch at one instant.
+    fn split(
+        &self,
+        ids: &[Option<u32>],
+        times: Option<&[i64]>,
+        converted_at: Option<i64>,
+        _: u64,
+        scratch: &mut JourneyScratch,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let mut zeros = std::mem::take(&mut scratch.zeros);
+        let times = match times {
+            _ if !self.timed => {
+                zeros.clear();
+                zeros.resize(ids.len(), 0);
+                &zeros[..]
+            }
+            Some(t) => t,
+            None => {
+                scratch.zeros = zeros;
+                return Err(Error::NeedsTimestamps {
+                    model: "additive_hazard",
+                    untimed_rows: 1,
+                    rows: 1,
+                });
+            }
+        };
+        let last = times.iter().copied().max().unwrap_or(0);
+        let reference = converted_at.unwrap_or(last).max(last);
+        self.shares_at(ids, times, reference, scratch, out);
+        scratch.zeros = zeros;
+        Ok(())
     }
 }
 

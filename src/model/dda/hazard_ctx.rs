@@ -12,6 +12,8 @@
 //! ```
 
 use ndarray::{Array1, Array2};
+
+use super::linalg::{cholesky, inverse_diagonal};
 use rustc_hash::FxHashMap;
 
 use crate::table::{PathTable, Row};
@@ -136,12 +138,24 @@ pub(crate) fn cumulative(
         .sum()
 }
 
+/// The cumulative hazard of the touches built in `ctx` on an untimed journey (no decay: each
+/// touch adds its level once), Λ = Σ_i e^{a_i}.
+pub(crate) fn untimed_cumulative(theta: &[f64], ctx: &Ctx) -> f64 {
+    (0..ctx.channel.len())
+        .filter(|&i| ctx.channel[i].is_some())
+        .map(|i| ctx.level(theta, i).exp())
+        .sum()
+}
+
 /// Gradient, Hessian and value of the log-likelihood.
 pub(crate) struct Acc {
     pub grad: Array1<f64>,
     pub hess: Array2<f64>,
     pub ll: f64,
     pub ctx: Ctx,
+    /// Untimed rows: ∂Λ/∂θ (dense, zeroed after each row) and its non-zero indices.
+    dl: Vec<f64>,
+    nz: Vec<usize>,
 }
 
 impl Acc {
@@ -151,7 +165,59 @@ impl Acc {
             hess: Array2::zeros((p, p)),
             ll: 0.0,
             ctx: Ctx::default(),
+            dl: vec![0.0; p],
+            nz: Vec::new(),
         }
+    }
+}
+
+/// An untimed row (no decay, conversion time unknown): P(convert) = 1 − e^{−Λ}, Λ = Σ_i e^{a_i},
+/// so ℓ = s·ln(1 − e^{−Λ}) − f·Λ, ∇ℓ = g₁∇Λ and ∇²ℓ = g₂∇Λ∇Λᵀ + g₁∇²Λ with
+/// g₁ = s/(e^Λ − 1) − f, g₂ = −s·e^Λ/(e^Λ − 1)²; ∂Λ/∂θ_j = Σ_{i: j ∈ a_i} e^{a_i} and
+/// ∂²Λ/∂θ_j∂θ_k = Σ_{i: j, k ∈ a_i} e^{a_i}.
+fn add_untimed_row(a: &mut Acc, ctx: &Ctx, (conv, nulls): (f64, f64), theta: &[f64]) {
+    let lambda = untimed_cumulative(theta, ctx);
+    if lambda <= 0.0 {
+        return;
+    }
+    let em1 = lambda.exp_m1();
+    let g1 = conv / em1 - nulls;
+    let g2 = if conv > 0.0 {
+        // −s·e^Λ/(e^Λ − 1)², written to stay finite for large Λ.
+        -conv / (em1 * (1.0 - (-lambda).exp()))
+    } else {
+        0.0
+    };
+    a.ll += if conv > 0.0 {
+        conv * (-(-lambda).exp_m1()).ln()
+    } else {
+        0.0
+    } - nulls * lambda;
+    a.nz.clear();
+    for i in 0..ctx.channel.len() {
+        if ctx.channel[i].is_none() {
+            continue;
+        }
+        let h = ctx.level(theta, i).exp();
+        for &j in ctx.of(i) {
+            let j = j as usize;
+            if a.dl[j] == 0.0 {
+                a.nz.push(j);
+            }
+            a.dl[j] += h;
+            for &k in ctx.of(i) {
+                a.hess[[j, k as usize]] += g1 * h;
+            }
+        }
+    }
+    for &j in &a.nz {
+        a.grad[j] += g1 * a.dl[j];
+        for &k in &a.nz {
+            a.hess[[j, k]] += g2 * a.dl[j] * a.dl[k];
+        }
+    }
+    for &j in &a.nz {
+        a.dl[j] = 0.0;
     }
 }
 
@@ -165,14 +231,18 @@ pub(crate) fn add_row(
     layout: &Layout,
     window: f64,
 ) {
-    let Some(ts) = row.times else { return };
-    let (t_conv, t_null) = references(row, window);
     let mut ctx = std::mem::take(&mut a.ctx);
     ctx.build(
         layout,
         row.path.iter().map(|id| Some(id.index() as u32)),
         None,
     );
+    let Some(ts) = row.times else {
+        add_untimed_row(a, &ctx, (conv, nulls), theta);
+        a.ctx = ctx;
+        return;
+    };
+    let (t_conv, t_null) = references(row, window);
     // −Λ terms: h = e^a (1 − e^{−ωΔ})/ω; ∂h/∂a = ∂²h/∂a² = h, ∂h/∂b = hb (b = ln ω).
     for (weight, reference) in [(conv, t_conv), (nulls, t_null)] {
         if weight <= 0.0 {
@@ -265,7 +335,7 @@ fn add_log_hazard(
 }
 
 /// P(convert within `window` after the last touch) = 1 − e^{−Λ}, without the touches of
-/// `skip`.
+/// `skip` (an untimed row: 1 − e^{−Σ_i e^{a_i}}).
 pub(crate) fn probability(
     theta: &[f64],
     layout: &Layout,
@@ -274,14 +344,16 @@ pub(crate) fn probability(
     window: f64,
     skip: Option<u32>,
 ) -> f64 {
-    let Some(ts) = row.times else { return 0.0 };
-    let (_, t_end) = references(row, window);
     ctx.build(
         layout,
         row.path.iter().map(|id| Some(id.index() as u32)),
         skip,
     );
-    -(-cumulative(theta, layout, ctx, ts, t_end)).exp_m1()
+    let lambda = match row.times {
+        Some(ts) => cumulative(theta, layout, ctx, ts, references(row, window).1),
+        None => untimed_cumulative(theta, ctx),
+    };
+    -(-lambda).exp_m1()
 }
 
 /// Ordered pairs `(d, c)` (a touch of c after one of d) seen in at least `min_journeys`
@@ -324,4 +396,80 @@ pub(crate) fn select_pairs(
     let mut out: Vec<(u32, u32)> = pairs.into_iter().map(|p| p.0).collect();
     out.sort_unstable();
     out
+}
+
+/// The pairs whose ε passes the BIC test, ε²/var(ε) ≥ ln W (W journeys; var from the inverse
+/// of the penalised Hessian `hess` of what the fit minimises): a pair is kept when adding it
+/// raises the log-likelihood by more than BIC's ½ ln W. All pairs are kept when the Hessian
+/// cannot be factorised.
+pub(crate) fn significant_pairs(
+    hess: &ndarray::Array2<f64>,
+    theta: &[f64],
+    layout: &Layout,
+    ln_w: f64,
+) -> Vec<(u32, u32)> {
+    let Some(l) = cholesky(hess) else {
+        return layout.pairs.clone();
+    };
+    let var = inverse_diagonal(&l);
+    let at = layout.pairs_at();
+    layout
+        .pairs
+        .iter()
+        .enumerate()
+        .filter(|&(q, _)| {
+            let (e, v) = (theta[at + q], var[at + q]);
+            // A variance that is not positive (NaN, or a round-off ≤ 0) keeps the pair.
+            v.is_nan() || v <= 0.0 || e * e >= ln_w * v
+        })
+        .map(|(_, &p)| p)
+        .collect()
+}
+
+/// Starting point: ω₀ = 1 / mean touch-to-conversion time (days), β₀ so that the expected
+/// conversions match the observed ones.
+pub(crate) fn start(table: &PathTable, w: &[(f64, f64)], layout: &Layout) -> Vec<f64> {
+    let (mut sum_d, mut count, mut conv) = (0.0, 0.0, 0.0);
+    for (r, row) in table.rows().enumerate() {
+        if w[r].0 > 0.0
+            && let Some(ts) = row.times
+        {
+            let (rc, _) = references(&row, 0.0);
+            for d in deltas(ts, rc) {
+                sum_d += w[r].0 * d;
+                count += w[r].0;
+            }
+        }
+        conv += w[r].0;
+    }
+    let omega = if count > 0.0 && sum_d > 0.0 {
+        (count / sum_d).clamp(1e-4, 1e4)
+    } else {
+        1.0
+    };
+    let mut exposure = 0.0;
+    for (r, row) in table.rows().enumerate() {
+        let n = w[r].0 + w[r].1;
+        match row.times {
+            Some(ts) => {
+                let (rc, _) = references(&row, 0.0);
+                for d in deltas(ts, rc) {
+                    exposure += n * (-(-omega * d).exp_m1()) / omega;
+                }
+            }
+            // Untimed: every touch adds its β once.
+            None => exposure += n * row.path.len() as f64,
+        }
+    }
+    let beta = if exposure > 0.0 && conv > 0.0 {
+        (conv / exposure).max(1e-12)
+    } else {
+        1e-3
+    };
+    let mut theta = vec![0.0; layout.len()];
+    for c in 0..layout.n {
+        theta[c] = beta.ln();
+        theta[layout.b(c)] = omega.ln();
+    }
+    theta
 }

@@ -23,7 +23,15 @@ fn timed_table() -> PathTable {
 
 #[test]
 fn gradient_and_hessian_match_finite_differences() {
-    let t = timed_table();
+    derivatives_match(&timed_table());
+}
+
+#[test]
+fn untimed_gradient_and_hessian_match_finite_differences() {
+    derivatives_match(&timed_table().without_times());
+}
+
+fn derivatives_match(t: &PathTable) {
     // Channels A, B, C; interaction terms A → B and B → C.
     let layout = Layout {
         n: t.channels().len(),
@@ -66,7 +74,7 @@ fn gradient_and_hessian_match_finite_differences() {
 
 #[test]
 fn worked_example_hazard_shares() {
-    // The model reference's worked example (docs/data-driven.md): A two days and B one day
+    // The model reference's worked example (§additive_hazard): A two days and B one day
     // before the conversion, β_A = 1, ω_A = 1/day, β_B = 1, ω_B = 0.5/day (doses β/ω of 1
     // and 2): λ = e^{−2} + e^{−0.5} = 0.741865942949; shares A 0.182425523806,
     // B 0.817574476194.
@@ -80,14 +88,23 @@ fn worked_example_hazard_shares() {
         epsilon: Vec::new(),
         credit: HazardCredit::HazardShare,
         window_days: 30.0,
+        timed: true,
         log_likelihood: 0.0,
         iterations: 0,
         quality: None,
     };
     let d = DAY as i64;
     let mut out = [0.0; 2];
-    fit.fractions_at(&["A", "B"], Some(&[0, d]), Some(2 * d), &mut out)
-        .unwrap();
+    let mut scratch = crate::model::dda::journey::JourneyScratch::default();
+    crate::model::dda::journey::split_names(
+        &fit,
+        ["A", "B"].into_iter(),
+        Some(&[0, d]),
+        Some(2 * d),
+        &mut scratch,
+        &mut out,
+    )
+    .unwrap();
     let lambda = (-2.0f64).exp() + (-0.5f64).exp();
     assert!((lambda - 0.741865942949).abs() < 1e-12);
     assert!((out[0] - 0.182425523806).abs() < 1e-11, "{out:?}");
@@ -117,4 +134,37 @@ fn credit_is_efficient_on_a_timed_table() {
     let a = AdditiveHazard::default().attribute(&t).unwrap();
     assert!((a.credited_conversions() - t.totals().conversions).abs() < 1e-9);
     assert!((a.credited_value() - t.totals().value).abs() < 1e-9);
+}
+
+#[test]
+fn untimed_fit_by_hand() {
+    // Single-channel rows: A converts 1 of 4 journeys, B 1 of 2. Without pairs the maximum
+    // likelihood has 1 − e^{−β_A} = 1/4 and 1 − e^{−β_B} = 1/2: β_A = ln 4/3, β_B = ln 2
+    // (up to the tiny ridge). Removal credit: each journey's P̂ is lost without its only
+    // channel, E_A = 4 · 1/4 = 1 = E_B, so the 2 conversions split 1 : 1. An untimed journey
+    // A, B is split by β_A : β_B = 0.293305 : 0.706695 (ln 4/3 / ln 8/3).
+    let mut t = PathTable::new();
+    t.add(["A"], crate::Outcome::new(1.0, 10.0, 3.0)).unwrap();
+    t.add(["B"], crate::Outcome::new(1.0, 30.0, 1.0)).unwrap();
+    let m = AdditiveHazard {
+        untimed: true,
+        interactions: false,
+        l2: 1e-12,
+        holdout: 0.0,
+        ..AdditiveHazard::default()
+    };
+    let fit = m.fit(&t).unwrap();
+    let p = fit.parameters();
+    assert!((p[0].beta - (4.0f64 / 3.0).ln()).abs() < 1e-8, "{p:?}");
+    assert!((p[1].beta - 2f64.ln()).abs() < 1e-8, "{p:?}");
+    assert_eq!(p[0].omega, 0.0);
+    let a = fit.attribution(&t).unwrap();
+    assert!((a.conversions("A") - 1.0).abs() < 1e-8);
+    assert!((a.conversions("B") - 1.0).abs() < 1e-8);
+    let mut out = [0.0; 2];
+    fit.touch_shares(&["A", "B"], None, &mut out).unwrap();
+    assert!((out[0] - 0.293305).abs() < 1e-6, "{out:?}");
+    assert!((out[0] + out[1] - 1.0).abs() < 1e-12);
+    // The default still refuses the untimed table.
+    assert!(AdditiveHazard::default().fit(&t).is_err());
 }

@@ -2,61 +2,123 @@
 //! split any journey, used by [`FittedModel::credit_table`](crate::fit::FittedModel) and the
 //! [`Scorer`](crate::fit::Scorer).
 
-use super::hazard::HazardFit;
-use super::logistic::LogisticFit;
-use super::shapley_dda::DdaFit;
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::FxHasher;
+
+use super::credit::ChannelLookup;
+use super::features::{Prepared, Summary};
+use super::game::GameScratch;
+use super::hazard_ctx::{Ctx, Layout};
 use crate::attribution::Attribution;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fit::{ChannelResidual, TouchCredit};
 use crate::journey::Journey;
 use crate::table::{PathTable, micros};
 
+/// Buffers for splitting one journey, reused across journeys: once it has seen the traffic's
+/// path lengths, splitting a journey allocates nothing (checked by the counting-allocator test
+/// of the scorers).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct JourneyScratch {
+    /// The journey's channels as indices of the fitted vocabulary.
+    ids: Vec<Option<u32>>,
+    times: Vec<i64>,
+    frac: Vec<f64>,
+    /// Logistic and dda: the journey's distinct channels, a slot per fitted channel (all
+    /// `u32::MAX` between calls), the per-journey coefficient tables and the game's buffers.
+    pub summary: Summary,
+    pub slot: Vec<u32>,
+    pub prep: Prepared,
+    pub game: GameScratch,
+    /// Additive hazard: the parameter vector and layout, touch features and log-hazards, and
+    /// the instants of an untimed fit's touches.
+    pub theta: Vec<f64>,
+    pub layout: Layout,
+    pub ctx: Ctx,
+    pub levels: Vec<Option<f64>>,
+    pub zeros: Vec<i64>,
+}
+
 /// A fitted model that splits one journey into per-touch fractions.
 pub(crate) trait JourneySplit {
-    /// Fractions of the journey's conversion per touch (`out` as long as `path`).
-    fn fractions(
+    /// The model's name, for errors.
+    const MODEL: &'static str;
+    /// The fitted vocabulary.
+    fn lookup(&self) -> &ChannelLookup;
+    /// The seed of the journey's Shapley sampling, mixed with its content; `None` when the
+    /// split does not sample.
+    fn sampling_seed(&self) -> Option<u64> {
+        None
+    }
+    /// Fractions of the journey's conversion per touch into `out` (as long as `ids`), from
+    /// its channels as fitted indices (`None`: unknown), `times` (checked: as long as `ids`)
+    /// and the content-mixed sampling `seed`.
+    fn split(
         &self,
-        path: &[&str],
+        ids: &[Option<u32>],
         times: Option<&[i64]>,
         converted_at: Option<i64>,
+        seed: u64,
+        scratch: &mut JourneyScratch,
         out: &mut [f64],
     ) -> Result<()>;
 }
 
-impl JourneySplit for LogisticFit {
-    fn fractions(
-        &self,
-        p: &[&str],
-        t: Option<&[i64]>,
-        c: Option<i64>,
-        o: &mut [f64],
-    ) -> Result<()> {
-        self.fractions_at(p, t, c, o)
-    }
+/// Splits a journey given by channel names into `out` (one fraction per touch): the lengths
+/// are checked, names are looked up in the fit's vocabulary, and the sampling seed is mixed
+/// with the journey's content exactly as for a table row (so a fitted row gets the same split
+/// either way).
+pub(crate) fn split_names<'a, F: JourneySplit>(
+    fit: &F,
+    names: impl Iterator<Item = &'a str> + Clone,
+    times: Option<&[i64]>,
+    converted_at: Option<i64>,
+    scratch: &mut JourneyScratch,
+    out: &mut [f64],
+) -> Result<()> {
+    let mut ids = std::mem::take(&mut scratch.ids);
+    ids.clear();
+    ids.extend(names.clone().map(|n| fit.lookup().get(n)));
+    let result = if out.len() != ids.len() || times.is_some_and(|t| t.len() != ids.len()) {
+        Err(Error::InvalidParameter {
+            model: F::MODEL,
+            name: "out",
+            reason: format!(
+                "{} output slots and {} timestamps for a journey of {} touches",
+                out.len(),
+                times.map_or(0, <[i64]>::len),
+                ids.len()
+            ),
+        })
+    } else if ids.is_empty() {
+        Ok(())
+    } else {
+        let seed = fit.sampling_seed().map_or(0, |seed| {
+            let mut h = FxHasher::default();
+            seed.hash(&mut h);
+            for n in names {
+                n.hash(&mut h);
+            }
+            times.hash(&mut h);
+            converted_at.hash(&mut h);
+            h.finish()
+        });
+        fit.split(&ids, times, converted_at, seed, scratch, out)
+    };
+    scratch.ids = ids;
+    result
 }
 
-impl JourneySplit for DdaFit {
-    fn fractions(
-        &self,
-        p: &[&str],
-        t: Option<&[i64]>,
-        c: Option<i64>,
-        o: &mut [f64],
-    ) -> Result<()> {
-        self.fractions_at(p, t, c, o)
-    }
-}
-
-impl JourneySplit for HazardFit {
-    fn fractions(
-        &self,
-        p: &[&str],
-        t: Option<&[i64]>,
-        c: Option<i64>,
-        o: &mut [f64],
-    ) -> Result<()> {
-        self.fractions_at(p, t, c, o)
-    }
+/// [`split_names`] with fresh buffers, for the fits' public `touch_shares`.
+pub(crate) fn touch_shares<F: JourneySplit>(
+    fit: &F,
+    path: &[&str],
+    times: Option<&[i64]>,
+    out: &mut [f64],
+) -> Result<()> {
+    let mut scratch = JourneyScratch::default();
+    split_names(fit, path.iter().copied(), times, None, &mut scratch, out)
 }
 
 /// Per-touch credit of every row of `table`, appended to `credit` (null rows get 0).
@@ -65,16 +127,22 @@ pub(crate) fn credit_rows<F: JourneySplit>(
     table: &PathTable,
     credit: &mut Vec<TouchCredit>,
 ) -> Result<()> {
-    let mut names: Vec<&str> = Vec::new();
+    let mut scratch = JourneyScratch::default();
     let mut frac = Vec::new();
     for row in table.rows() {
-        names.clear();
-        names.extend(row.path.iter().map(|&id| table.channels().name(id)));
         frac.clear();
-        frac.resize(names.len(), 0.0);
+        frac.resize(row.path.len(), 0.0);
         let o = row.outcome;
         if o.conversions > 0.0 {
-            fit.fractions(&names, row.times, row.converted_at, &mut frac)?;
+            let names = row.path.iter().map(|&id| table.channels().name(id));
+            split_names(
+                fit,
+                names,
+                row.times,
+                row.converted_at,
+                &mut scratch,
+                &mut frac,
+            )?;
         }
         credit.extend(frac.iter().map(|&f| TouchCredit {
             conversions: o.conversions * f,
@@ -85,30 +153,45 @@ pub(crate) fn credit_rows<F: JourneySplit>(
 }
 
 /// Credits one journey into `out` (one entry per touch; zero for a journey without
-/// conversions).
+/// conversions), with `scratch`'s buffers.
 pub(crate) fn credit_journey<F: JourneySplit>(
     fit: &F,
     journey: &Journey,
+    scratch: &mut JourneyScratch,
     out: &mut [TouchCredit],
 ) -> Result<()> {
     let o = journey.outcome;
     if o.conversions <= 0.0 {
         return Ok(());
     }
-    let names: Vec<&str> = journey.touches.iter().map(|t| t.channel.as_str()).collect();
-    let times: Option<Vec<i64>> = journey.touches.iter().map(|t| t.at.map(micros)).collect();
-    let mut frac = vec![0.0; names.len()];
-    fit.fractions(
-        &names,
-        times.as_deref(),
-        journey.converted_at.map(micros),
-        &mut frac,
-    )?;
-    for (c, f) in out.iter_mut().zip(&frac) {
-        c.conversions = o.conversions * f;
-        c.value = o.value * f;
+    let names = journey.touches.iter().map(|t| t.channel.as_str());
+    let mut times = std::mem::take(&mut scratch.times);
+    let mut frac = std::mem::take(&mut scratch.frac);
+    times.clear();
+    let timed = journey.touches.iter().all(|t| t.at.is_some());
+    if timed {
+        times.extend(journey.touches.iter().filter_map(|t| t.at.map(micros)));
     }
-    Ok(())
+    frac.clear();
+    frac.resize(journey.touches.len(), 0.0);
+    let conv = journey.converted_at.map(micros);
+    let result = split_names(
+        fit,
+        names,
+        timed.then_some(&times[..]),
+        conv,
+        scratch,
+        &mut frac,
+    );
+    if result.is_ok() {
+        for (c, f) in out.iter_mut().zip(&frac) {
+            c.conversions = o.conversions * f;
+            c.value = o.value * f;
+        }
+    }
+    scratch.times = times;
+    scratch.frac = frac;
+    result
 }
 
 /// Per channel, what the per-journey split of `table` leaves of `attribution` (channels whose

@@ -7,7 +7,7 @@ use super::credit::{ChannelLookup, credit_table, expected_removal};
 use super::features::{Design, Interactions, Prepared, Summary};
 use super::game::{Credit, Game, Sampling};
 use super::irls::{Data, DesignOptions, Newton, newton, sigmoid};
-use super::journey::conversion_model;
+use super::journey::{conversion_model, touch_shares};
 use super::linalg::inverse_diagonal;
 use super::quality::{self, FitQuality};
 use crate::attribution::Attribution;
@@ -110,6 +110,16 @@ impl Default for Logistic {
     }
 }
 
+/// The table with its timestamps dropped (timed rows count like untimed ones here), borrowed
+/// when it has none.
+fn untimed_view(table: &PathTable) -> std::borrow::Cow<'_, PathTable> {
+    if table.has_times() {
+        std::borrow::Cow::Owned(table.without_times())
+    } else {
+        std::borrow::Cow::Borrowed(table)
+    }
+}
+
 pub(crate) fn bad(model: &'static str, name: &'static str, reason: String) -> Error {
     Error::InvalidParameter {
         model,
@@ -176,13 +186,7 @@ impl Logistic {
     pub fn fit(&self, table: &PathTable) -> Result<LogisticFit> {
         self.validate()?;
         require_conversions("logistic", table)?;
-        let untimed;
-        let table = if table.has_times() {
-            untimed = table.without_times();
-            &untimed
-        } else {
-            table
-        };
+        let table = &*untimed_view(table);
         let data = Data::build(
             table,
             &DesignOptions {
@@ -224,21 +228,13 @@ impl Logistic {
                     .collect(),
             );
         }
-        let quality = if self.holdout > 0.0 {
-            let split = quality::split(table, self.holdout, self.seed);
-            let fit = newton(&data, &data.pool(&split.train), &self.newton())?;
-            let pred: Vec<f64> = (0..table.len())
+        let quality = quality::held_out(table, self.holdout, self.seed, |train| {
+            let fit = newton(&data, &data.pool(train), &self.newton())?;
+            Ok((0..table.len())
                 .map(|r| sigmoid(data.eta_of_row(&fit.beta, r)))
-                .collect();
-            Some(quality::score(&pred, &split.test, self.holdout, self.seed))
-        } else {
-            None
-        };
-        let channels: Vec<String> = table
-            .channels()
-            .iter()
-            .map(|(_, n)| n.to_string())
-            .collect();
+                .collect())
+        })?;
+        let channels = ChannelLookup::names_of(table);
         Ok(LogisticFit {
             lookup: ChannelLookup::new(&channels),
             channels,
@@ -402,18 +398,7 @@ impl LogisticFit {
         times: Option<&[i64]>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.fractions_at(path, times, None, out)
-    }
-
-    pub(crate) fn fractions_at(
-        &self,
-        path: &[&str],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        out: &mut [f64],
-    ) -> Result<()> {
-        let s = Sampling::exact();
-        super::credit::touch_shares(self, path, times, converted_at, out, Credit::Removal, s)
+        touch_shares(self, path, times, out)
     }
 
     /// Credits `table` (usually the fitted one) by the model's expected removal effects (see
@@ -429,13 +414,7 @@ impl LogisticFit {
     /// [`Error::NoConversions`].
     pub fn attribution(&self, table: &PathTable) -> Result<Attribution> {
         require_conversions("logistic", table)?;
-        let untimed;
-        let table = if table.has_times() {
-            untimed = table.without_times();
-            &untimed
-        } else {
-            table
-        };
+        let table = &*untimed_view(table);
         let e = expected_removal(self, table)?;
         let totals = table.totals();
         let (ec, ev): (f64, f64) = (e.conversions.iter().sum(), e.value.iter().sum());

@@ -22,7 +22,7 @@ mod irls;
 pub(crate) mod journey;
 mod linalg;
 mod logistic;
-mod quality;
+pub(crate) mod quality;
 mod shapley_dda;
 
 pub use features::Interactions;

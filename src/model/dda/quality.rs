@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{PathTable, Row};
 
+/// The Markov chain's held-out fit quality at its order (same split as the conversion models),
+/// reachable from the pipeline through this module (the Markov module itself is private).
+pub(crate) use crate::model::markov::quality::fit_quality as markov_fit_quality;
+
 /// How well a fitted conversion model predicts journeys it was not fitted on.
 ///
 /// Every row's conversions and nulls are split at random (binomially for whole counts,
@@ -82,6 +86,23 @@ pub(crate) fn split(table: &PathTable, fraction: f64, seed: u64) -> Split {
         test.push((tc, tn));
     }
     Split { train, test }
+}
+
+/// The held-out fit quality of a model: with `holdout` > 0, `predict` refits on the training
+/// part of the seeded split and predicts every row; the test part is scored. `None` without a
+/// holdout.
+pub(crate) fn held_out(
+    table: &PathTable,
+    holdout: f64,
+    seed: u64,
+    predict: impl FnOnce(&[(f64, f64)]) -> crate::error::Result<Vec<f64>>,
+) -> crate::error::Result<Option<FitQuality>> {
+    if holdout <= 0.0 {
+        return Ok(None);
+    }
+    let split = split(table, holdout, seed);
+    let pred = predict(&split.train)?;
+    Ok(Some(score(&pred, &split.test, holdout, seed)))
 }
 
 /// The table's own per-row `(conversions, nulls)`.

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::credit::{credit_table, touch_shares};
+use super::credit::{ChannelLookup, credit_table, split_ids};
 use super::game::{Credit, Sampling};
-use super::journey::conversion_model;
+use super::journey::{JourneyScratch, JourneySplit, conversion_model, touch_shares};
 use super::logistic::{Logistic, LogisticFit, bad};
 use super::quality::FitQuality;
 use crate::attribution::Attribution;
@@ -153,26 +153,7 @@ impl DdaFit {
         times: Option<&[i64]>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.fractions_at(path, times, None, out)
-    }
-
-    pub(crate) fn fractions_at(
-        &self,
-        path: &[&str],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        out: &mut [f64],
-    ) -> Result<()> {
-        let s = self.sampling();
-        touch_shares(
-            &self.model,
-            path,
-            times,
-            converted_at,
-            out,
-            Credit::Shapley,
-            s,
-        )
+        touch_shares(self, path, times, out)
     }
 
     /// Credits `table` (see [`Dda`] for the extras).
@@ -199,5 +180,32 @@ impl DdaFit {
             .with_extra("sampled_rows", c.sampled)
             .with_extra("degenerate_rows", c.degenerate)
             .with_extra("standard_error", se))
+    }
+}
+
+impl JourneySplit for DdaFit {
+    const MODEL: &'static str = "dda";
+    fn lookup(&self) -> &ChannelLookup {
+        &self.model.lookup
+    }
+    fn sampling_seed(&self) -> Option<u64> {
+        Some(self.sampling().seed)
+    }
+    /// Shapley values of the journey's own channels (see [`DdaFit::touch_shares`]).
+    fn split(
+        &self,
+        ids: &[Option<u32>],
+        _: Option<&[i64]>,
+        _: Option<i64>,
+        seed: u64,
+        scratch: &mut JourneyScratch,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let fit = &self.model;
+        fit.design.check(fit.beta.len(), "logistic")?;
+        let mut sampling = self.sampling();
+        sampling.seed = seed;
+        split_ids(fit, ids, Credit::Shapley, sampling, scratch, out);
+        Ok(())
     }
 }

@@ -25,6 +25,7 @@ mod elim;
 mod fit;
 mod monte_carlo;
 mod order;
+pub(crate) mod quality;
 mod solve;
 mod states;
 mod symbolic;

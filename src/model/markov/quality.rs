@@ -1,0 +1,122 @@
+//! Held-out fit quality of the Markov chain at its order, on the same seeded split of the
+//! journeys as the conversion models (the model reference, §Markov chain), so `fit_quality`
+//! compares every model that predicts conversion on one footing.
+//!
+//! **The prediction.** A journey that has ended in state s (the last min(k, L) channels of its
+//! modelled path) leaves the chain to `(conversion)` or `(null)`; the chain fitted on the
+//! training part predicts conversion with the probability of the conversion exit among the two,
+//! p̂(s) = C_s / (C_s + U_s), where C_s and U_s are the training conversions and nulls of the
+//! journeys that end in s. A state no training journey ends in gets the training conversion
+//! rate. This is the order-selection score of `Order::Auto` on a single split, so the AUC here
+//! and the `order_scores` measure the same thing.
+//!
+//! # Complexity
+//! O(T + R·k) time for T touches and R rows (one hash of each row's last state), memory
+//! O(R) for the split and the predictions plus one entry per distinct last state.
+
+use rustc_hash::FxHashMap;
+
+use super::states::StateRule;
+use crate::channel::ChannelId;
+use crate::model::dda::quality::{self, FitQuality};
+use crate::table::PathTable;
+
+/// Fraction of the journeys held out, as the conversion models' default `holdout`.
+pub(crate) const HOLDOUT: f64 = 0.2;
+/// Seed of the split, as the conversion models' default `seed`.
+pub(crate) const SEED: u64 = 42;
+
+/// The held-out AUC and log-loss of the order-`order` chain on `table` (see the module docs),
+/// with the conversion models' default split ([`HOLDOUT`], [`SEED`]). `None` when the training
+/// part holds no journey.
+pub(crate) fn fit_quality(table: &PathTable, order: usize, collapse: bool) -> Option<FitQuality> {
+    held_out(table, order, collapse, HOLDOUT, SEED)
+}
+
+/// [`fit_quality`] with any split.
+pub(crate) fn held_out(
+    table: &PathTable,
+    order: usize,
+    collapse: bool,
+    holdout: f64,
+    seed: u64,
+) -> Option<FitQuality> {
+    let rule = StateRule {
+        order: order.max(1),
+        collapse,
+    };
+    let split = quality::split(table, holdout, seed);
+    let mut buf = Vec::new();
+    let last = |path: &[ChannelId], buf: &mut Vec<ChannelId>| -> Vec<ChannelId> {
+        let p = rule.modelled(path, buf);
+        p[p.len().saturating_sub(rule.order)..].to_vec()
+    };
+    // The last state of every row, and the training exits per state.
+    let states: Vec<Vec<ChannelId>> = table.rows().map(|r| last(r.path, &mut buf)).collect();
+    let mut exits: FxHashMap<&[ChannelId], (f64, f64)> = FxHashMap::default();
+    let (mut conv, mut total) = (0.0, 0.0);
+    for (s, &(c, u)) in states.iter().zip(&split.train) {
+        if c + u > 0.0 {
+            let e = exits.entry(s.as_slice()).or_insert((0.0, 0.0));
+            e.0 += c;
+            e.1 += u;
+            conv += c;
+            total += c + u;
+        }
+    }
+    if total <= 0.0 {
+        return None;
+    }
+    let rate = conv / total;
+    let pred: Vec<f64> = states
+        .iter()
+        .map(|s| match exits.get(s.as_slice()) {
+            Some(&(c, u)) => c / (c + u),
+            None => rate,
+        })
+        .collect();
+    Some(quality::score(&pred, &split.test, holdout, seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Outcome;
+
+    #[test]
+    fn by_hand_on_a_split_of_whole_rows() {
+        // With holdout 0.5 every row's counts are thinned binomially; read the split back and
+        // recompute the prediction by hand: p̂(state) = training C / (C + U) of the rows
+        // ending in it, the training rate for a state no training row ends in.
+        let mut t = PathTable::new();
+        t.add(["A", "B"], Outcome::new(30.0, 300.0, 70.0)).unwrap();
+        t.add(["C", "B"], Outcome::new(10.0, 100.0, 90.0)).unwrap();
+        t.add(["A"], Outcome::new(5.0, 50.0, 95.0)).unwrap();
+        let split = quality::split(&t, 0.5, 7);
+        let k1 = held_out(&t, 1, false, 0.5, 7).unwrap();
+        let k2 = held_out(&t, 2, false, 0.5, 7).unwrap();
+        let tr = &split.train;
+        // Order 1: rows 0 and 1 share the state B.
+        let b = (tr[0].0 + tr[1].0) / (tr[0].0 + tr[0].1 + tr[1].0 + tr[1].1);
+        let a = tr[2].0 / (tr[2].0 + tr[2].1);
+        let want1 = quality::score(&[b, b, a], &split.test, 0.5, 7);
+        assert_eq!(k1, want1);
+        // Order 2: every row is its own state.
+        let own: Vec<f64> = tr.iter().map(|&(c, u)| c / (c + u)).collect();
+        assert_eq!(k2, quality::score(&own, &split.test, 0.5, 7));
+        // Order 2 separates A > B (30%) from C > B (10%): a better AUC than order 1.
+        assert!(k2.auc.unwrap() > k1.auc.unwrap(), "{k1:?} {k2:?}");
+    }
+
+    #[test]
+    fn collapse_is_honoured() {
+        let mut t = PathTable::new();
+        t.add(["A", "A"], Outcome::new(1.0, 10.0, 9.0)).unwrap();
+        t.add(["B"], Outcome::new(2.0, 20.0, 3.0)).unwrap();
+        // Collapsed at order 2, A > A is the state (A): same prediction as order 1.
+        assert_eq!(
+            held_out(&t, 2, true, 0.5, 3),
+            held_out(&t, 1, false, 0.5, 3)
+        );
+    }
+}
