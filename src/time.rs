@@ -135,6 +135,9 @@ fn rfc3339_micros(b: &[u8]) -> Option<i64> {
         i += 1;
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
+            if i - start == 9 {
+                return None; // a tenth digit: chrono's general parser (no overflow here)
+            }
             nanos = nanos * 10 + i64::from(b[i] - b'0');
             i += 1;
         }
@@ -399,6 +402,9 @@ mod tests {
             "2023-02-29T00:00:00Z",
             "2024-01-01T00:00:60Z",
             "2024-01-01T00:00:00",
+            // More than nine fraction digits (found by the fuzzer: 19+ digits overflowed).
+            "2024-01-01T00:00:00.1234567890Z",
+            "2024-01-01T00:00:00.12345678901234567890123456789Z",
         ] {
             assert_eq!(rfc3339_micros(text.as_bytes()), None, "{text}");
         }
