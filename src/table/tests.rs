@@ -1,4 +1,5 @@
-//! Unit tests of the path table: dedup, merge, refusals, timed rows.
+//! Unit tests of the path table: dedup, merge, refusals, timed rows (the parent declares this
+//! module under #[cfg(test)]).
 
 use super::*;
 use crate::journey::Touchpoint;

@@ -1,4 +1,5 @@
-//! Tests of the additive-hazard model (`hazard.rs`).
+//! Tests of the additive-hazard model (`hazard.rs`); the parent declares this module under
+//! #[cfg(test)].
 
 use super::*;
 use crate::model::AttributionModel;

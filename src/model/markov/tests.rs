@@ -1,4 +1,5 @@
-//! Unit tests of the solvers against each other (they need the private `fit_with`).
+//! Unit tests of the solvers against each other (they need the private `fit_with`); the parent
+//! declares this module under #[cfg(test)].
 
 use super::*;
 use crate::outcome::Outcome;
