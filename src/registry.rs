@@ -314,7 +314,7 @@ const ENTRIES: [Entry; IN_ALL + 3] = [
         "shao_li",
         "Shao and Li's probabilistic model (first- and second-order rates)",
         &[],
-        |_| boxed(ShaoLi),
+        |_| boxed(ShaoLi::default()),
     ),
     conversion(
         entry_of(

@@ -49,7 +49,7 @@ fn models() -> Vec<Box<dyn AttributionModel>> {
         Box::new(ShapleyOrdered::default()),
         Box::new(ShapleyRate::default()),
         Box::new(ShapleyGlobal::default()),
-        Box::new(ShaoLi),
+        Box::new(ShaoLi::default()),
         Box::new(Markov::default()),
         Box::new(Markov::with_order(2)),
     ]

@@ -49,8 +49,8 @@ pub use participation::Participation;
 pub use position::{PositionBased, TwoTouch, WShaped};
 pub use rules::{PathCredit, RuleBased};
 pub use shapley::{
-    GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, SHAPLEY_DEFAULT_SEED, ShaoLi, Shapley, ShapleyGlobal,
-    ShapleyOrdered, ShapleyRate,
+    GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, SHAO_LI_DEFAULT_MAX_PAIRS, SHAPLEY_DEFAULT_SEED, ShaoLi,
+    Shapley, ShapleyGlobal, ShapleyOrdered, ShapleyRate,
 };
 pub use time_decay::TimeDecay;
 

@@ -24,7 +24,7 @@ pub use ordered::ShapleyOrdered;
 pub use rate::{
     GLOBAL_EXACT_LIMIT, RATE_EXACT_LIMIT, SHAPLEY_DEFAULT_SEED, ShapleyGlobal, ShapleyRate,
 };
-pub use shao_li::ShaoLi;
+pub use shao_li::{SHAO_LI_DEFAULT_MAX_PAIRS, ShaoLi};
 pub use simplified::Shapley;
 
 use crate::attribution::Attribution;

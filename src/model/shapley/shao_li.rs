@@ -43,22 +43,74 @@ use crate::table::PathTable;
 /// C 173509/58764.
 ///
 /// # Errors
-/// [`Error::NoConversions`] when the table has no conversion; [`Error::Numerical`] if a
-/// normaliser is not a positive finite number (impossible for valid tables, see above).
+/// [`Error::NoConversions`] when the table has no conversion; [`Error::CostLimit`] when the
+/// pair work, counted from the distinct channel sets before any pair is, exceeds
+/// [`max_pair_updates`](ShaoLi::max_pair_updates); [`Error::Numerical`] if a normaliser is not
+/// a positive finite number (impossible for valid tables, see above).
 ///
 /// # Complexity
 /// One O(T) pass over the T touches to build the S distinct sets, then O(Σ_S |S|²) time for the
 /// pair counts and contributions; memory O(S + n + distinct channel pairs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShaoLi;
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShaoLi {
+    /// The most pair updates allowed, Σ_S |S|(|S|−1)/2 over the distinct channel sets S (each
+    /// is done twice: counting pairs, then contributions). Default
+    /// [`SHAO_LI_DEFAULT_MAX_PAIRS`], some minutes of work; raise it (up to infinity) to run
+    /// larger vocabularies of long journeys.
+    pub max_pair_updates: f64,
+}
+
+/// The default [`ShaoLi::max_pair_updates`]: 10¹⁰ pair updates.
+pub const SHAO_LI_DEFAULT_MAX_PAIRS: f64 = 1e10;
+
+impl Default for ShaoLi {
+    fn default() -> Self {
+        ShaoLi {
+            max_pair_updates: SHAO_LI_DEFAULT_MAX_PAIRS,
+        }
+    }
+}
 
 impl ShaoLi {
-    /// Nothing to check: the model has no parameter.
+    /// Checks the limit: a positive number (infinity allowed).
     ///
     /// # Errors
-    /// Never.
+    /// [`Error::InvalidParameter`] for a limit that is not positive.
     pub fn validate(&self) -> Result<()> {
-        Ok(())
+        if self.max_pair_updates > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter {
+                model: "shao_li",
+                name: "max_pair_updates",
+                reason: format!("must be > 0, got {}", self.max_pair_updates),
+            })
+        }
+    }
+
+    /// Refuses `sets` when their pair work exceeds the limit, before any pair is counted.
+    fn check_cost(&self, sets: &ChannelSets) -> Result<()> {
+        let (mut pairs, mut largest) = (0.0f64, 0usize);
+        for s in 0..sets.len() {
+            let m = sets.members(s).len();
+            largest = largest.max(m);
+            pairs += (m as f64) * (m.saturating_sub(1) as f64) / 2.0;
+        }
+        if pairs <= self.max_pair_updates {
+            return Ok(());
+        }
+        Err(Error::CostLimit {
+            model: "shao_li",
+            limit: "max_pair_updates",
+            allowed: self.max_pair_updates,
+            cost: pairs,
+            estimate: format!(
+                "{pairs:.3e} pair updates over {} distinct channel sets (the largest has {largest} \
+                 channels)",
+                sets.len()
+            ),
+        })
     }
 }
 
@@ -149,6 +201,7 @@ impl AttributionModel for ShaoLi {
         let name = self.name();
         require_conversions(&name, table)?;
         let sets = ChannelSets::build(table)?;
+        self.check_cost(&sets)?;
         let prob = Probabilities::new(&sets)?;
         let np = sets.players();
         let (raw, raw_value, _) = fold_sets(
@@ -212,6 +265,46 @@ mod tests {
     use crate::model::shapley::sets::t2;
 
     #[test]
+    fn the_pair_limit_refuses_before_work_and_can_be_raised() {
+        // One converting journey over 200 distinct channels: 200·199/2 = 19,900 pairs.
+        let names: Vec<String> = (0..200).map(|i| format!("c{i}")).collect();
+        let mut t = PathTable::new();
+        t.add(
+            names.iter().map(String::as_str),
+            Outcome::converted(1.0, 5.0),
+        )
+        .unwrap();
+        let tight = ShaoLi {
+            max_pair_updates: 19_899.0,
+        };
+        match tight.attribute(&t) {
+            Err(Error::CostLimit {
+                limit,
+                cost,
+                estimate,
+                ..
+            }) => {
+                assert_eq!((limit, cost), ("max_pair_updates", 19_900.0));
+                assert!(estimate.contains("200 channels"), "{estimate}");
+            }
+            other => panic!("expected the pair limit, got {other:?}"),
+        }
+        let enough = ShaoLi {
+            max_pair_updates: 19_900.0,
+        };
+        let a = enough.attribute(&t).unwrap();
+        assert!((a.credited_conversions() - 1.0).abs() < 1e-12);
+        assert!(ShaoLi::default().attribute(&t).is_ok());
+        let zero = ShaoLi {
+            max_pair_updates: 0.0,
+        };
+        assert!(matches!(
+            zero.attribute(&t),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+
+    #[test]
     fn t2_probabilities_and_hand_example() {
         // T2 (the model reference, §Shao–Li): P(y|A,B) = 4/7, P(y|A,C) = 2/3, P(y|B,C) = 3/4;
         // players A, B, C = 0, 1, 2.
@@ -232,7 +325,7 @@ mod tests {
     fn zero_value_tables_get_zero_value() {
         let mut t = PathTable::new();
         t.add(["A", "B"], Outcome::new(2.0, 0.0, 1.0)).unwrap();
-        let a = ShaoLi.attribute(&t).unwrap();
+        let a = ShaoLi::default().attribute(&t).unwrap();
         assert_eq!(a.value("A"), 0.0);
         assert!((a.credited_conversions() - 2.0).abs() < 1e-12);
     }

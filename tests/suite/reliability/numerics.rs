@@ -15,7 +15,7 @@ fn efficient_models() -> Vec<Box<dyn AttributionModel>> {
     vec![
         Box::new(ShapleyGlobal::default()),
         Box::new(ShapleyRate::default()),
-        Box::new(ShaoLi),
+        Box::new(ShaoLi::default()),
         Box::new(Participation::normalized()),
     ]
 }

@@ -65,7 +65,7 @@ fn models() -> Vec<Box<dyn AttributionModel>> {
         Box::new(ShapleyOrdered::default()),
         Box::new(ShapleyRate::default()),
         Box::new(ShapleyGlobal::default()),
-        Box::new(ShaoLi),
+        Box::new(ShaoLi::default()),
     ]
 }
 

@@ -44,7 +44,7 @@ fn o2_t2_exact_set_conversion_rate() {
 fn o2_t2_shao_li_with_intermediates() {
     // §Shapley results on T2, shao_li: A 246365/117528, B 229313/117528, C 173509/58764;
     // value 1176315/50192, 344435/18822, 4255895/150576.
-    let a = ShaoLi.attribute(&table(T2)).unwrap();
+    let a = ShaoLi::default().attribute(&table(T2)).unwrap();
     assert_eq!(a.model, "shao_li");
     assert_credit(
         &a,
@@ -182,7 +182,7 @@ fn o5_t5_single_touch_paths() {
     // shao_li(T5) → A 54/31, B 12/31, C 120/31; value 540/19, 300/19, 300/19
     // (raw(i) = c_i·P(y|i) = 3·3/10, 1·1/5, 2·1; rawV(i) = v_i·P(y|i) = 9, 5, 5).
     assert_credit(
-        &ShaoLi.attribute(&t).unwrap(),
+        &ShaoLi::default().attribute(&t).unwrap(),
         &[
             ("A", 54.0 / 31.0, 540.0 / 19.0),
             ("B", 12.0 / 31.0, 300.0 / 19.0),
