@@ -45,6 +45,8 @@ pub enum Setting {
     Markov,
     /// [`ModelOptions::seed`].
     Seed,
+    /// [`ModelOptions::shao_li`].
+    ShaoLi,
 }
 
 /// ChannelAttribution's output columns for one of its models (see
@@ -313,8 +315,8 @@ const ENTRIES: [Entry; IN_ALL + 3] = [
     entry_of(
         "shao_li",
         "Shao and Li's probabilistic model (first- and second-order rates)",
-        &[],
-        |_| boxed(ShaoLi::default()),
+        &[Setting::ShaoLi],
+        |o| boxed(o.shao_li),
     ),
     conversion(
         entry_of(
@@ -429,6 +431,8 @@ pub struct ModelOptions {
     /// Seed of the sampled models (`shapley_rate` and `shapley_global` beyond their exact
     /// limits); `None` keeps each model's default seed.
     pub seed: Option<u64>,
+    /// The `shao_li` configuration (its pair-work limit).
+    pub shao_li: ShaoLi,
 }
 
 /// [`ModelOptions`] as serialized, now and by earlier versions (`order` beside an optional
@@ -444,6 +448,8 @@ struct ModelOptionsWire {
     #[serde(default)]
     markov: Option<Markov>,
     seed: Option<u64>,
+    #[serde(default)]
+    shao_li: ShaoLi,
 }
 
 impl From<ModelOptionsWire> for ModelOptions {
@@ -459,6 +465,7 @@ impl From<ModelOptionsWire> for ModelOptions {
             half_life: w.half_life,
             markov,
             seed: w.seed,
+            shao_li: w.shao_li,
         }
     }
 }
@@ -473,6 +480,7 @@ impl Default for ModelOptions {
             half_life: decay.half_life,
             markov: Markov::default(),
             seed: None,
+            shao_li: ShaoLi::default(),
         }
     }
 }
@@ -604,6 +612,7 @@ mod tests {
         assert_eq!(readers(Setting::HalfLife), ["time_decay"]);
         assert_eq!(readers(Setting::Markov), ["markov"]);
         assert_eq!(readers(Setting::Seed), ["shapley_rate", "shapley_global"]);
+        assert_eq!(readers(Setting::ShaoLi), ["shao_li"]);
         let ca: Vec<&str> = entries()
             .iter()
             .filter(|e| e.channelattribution.is_some())

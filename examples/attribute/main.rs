@@ -126,6 +126,11 @@ struct Cli {
     /// Most simulated steps --markov-walks may take by its estimate (default 1e9).
     #[arg(long, value_name = "N", value_parser = positive_limit, help_heading = "MARKOV")]
     markov_max_walk_steps: Option<f64>,
+    /// Most pair updates shao_li may do, Σ |S|(|S|−1)/2 over the distinct channel sets
+    /// (default 1e10, some minutes); a larger table is refused with the estimate before any
+    /// pair is counted.
+    #[arg(long, value_name = "N", value_parser = positive_limit)]
+    shao_li_max_pairs: Option<f64>,
     /// Write the Markov transition matrix as CSV (from,to,probability; states (start),
     /// (conversion), (null)).
     #[arg(long, value_name = "FILE", help_heading = "MARKOV")]
@@ -507,6 +512,9 @@ fn model_options(cli: &Cli) -> ModelOptions {
     m.max_work = cli.markov_max_work.unwrap_or(m.max_work);
     m.max_walk_steps = cli.markov_max_walk_steps.unwrap_or(m.max_walk_steps);
     opts.markov = m;
+    if let Some(pairs) = cli.shao_li_max_pairs {
+        opts.shao_li.max_pair_updates = pairs;
+    }
     match &cli.half_life {
         Some(HalfLife::Touches(h)) => opts.positional_half_life = *h,
         Some(HalfLife::Time(h, _)) => opts.half_life = *h,

@@ -28,6 +28,11 @@ pub(crate) fn unused_option_warnings(cli: &Cli, models: &[String]) -> Vec<String
             Setting::HalfLife,
             "--half-life applies",
         ),
+        (
+            cli.shao_li_max_pairs.is_some(),
+            Setting::ShaoLi,
+            "--shao-li-max-pairs applies",
+        ),
     ];
     let mut w = Vec::new();
     for (_, setting, flags) in given.into_iter().filter(|g| g.0) {

@@ -119,3 +119,38 @@ fn markov_cost_limits_can_be_lowered_and_raised_from_the_command_line() {
         None,
     ));
 }
+
+#[test]
+fn the_shao_li_pair_limit_can_be_lowered_and_raised_from_the_command_line() {
+    let e = fails(&attribute(
+        &[SAMPLE, "--models", "shao_li", "--shao-li-max-pairs", "1"],
+        None,
+    ));
+    assert!(
+        e.contains("max_pair_updates") && e.contains("pair updates"),
+        "{e}"
+    );
+    let e = fails(&attribute(&[SAMPLE, "--shao-li-max-pairs", "0"], None));
+    assert!(e.contains("not a positive number"), "{e}");
+    let out = attribute(
+        &[SAMPLE, "--models", "linear", "--shao-li-max-pairs", "1e12"],
+        None,
+    );
+    let stderr = stderr(&out);
+    ok(&out);
+    assert!(
+        stderr.contains("--shao-li-max-pairs applies to shao_li, which is not selected"),
+        "{stderr}"
+    );
+    ok(&attribute(
+        &[
+            SAMPLE,
+            "--models",
+            "shao_li",
+            "--shao-li-max-pairs",
+            "1e12",
+            "-q",
+        ],
+        None,
+    ));
+}
