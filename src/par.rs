@@ -66,29 +66,15 @@ fn for_each_index(n: usize, f: &(dyn Fn(usize) + Sync)) {
     (0..n).into_par_iter().for_each(f);
 }
 
-/// `items.map(f)` in order, in parallel with the `parallel` feature.
+/// `items.map(f)` in order, in parallel with the `parallel` feature, for coarse items (chunks
+/// of a file, blocks of columns): [`map_tasks`] over the indices.
 pub(crate) fn map_ordered<T, U, F>(items: &[T], f: F) -> Vec<U>
 where
     T: Sync,
     U: Send,
     F: Fn(&T) -> U + Sync,
 {
-    #[cfg(feature = "parallel")]
-    {
-        par_map_ordered(items, &f)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        items.iter().map(f).collect()
-    }
-}
-
-/// The parallel half of [`map_ordered`], behind a `dyn Fn` for the reason [`par_map_range`]
-/// gives.
-#[cfg(feature = "parallel")]
-fn par_map_ordered<T: Sync, U: Send>(items: &[T], f: &(dyn Fn(&T) -> U + Sync)) -> Vec<U> {
-    use rayon::prelude::*;
-    items.par_iter().map(f).collect()
+    map_tasks(items.len(), |i| f(&items[i]))
 }
 
 /// Runs `a` and `b`, in parallel with the `parallel` feature.
