@@ -12,7 +12,8 @@
 //!
 //! # Complexity
 //! O(T + R·k) time for T touches and R rows (one hash of each row's last state), memory
-//! O(R) for the split and the predictions plus one entry per distinct last state.
+//! O(R) for the split, the predictions and a 4-byte state index per row, plus one entry per
+//! distinct last state.
 
 use rustc_hash::FxHashMap;
 
@@ -46,18 +47,29 @@ pub(crate) fn held_out(
         collapse,
     };
     let split = quality::split(table, holdout, seed);
+    // The last state of every row, as an index into the distinct states (4 bytes a row, not a
+    // vector each), and the training exits per state.
+    let mut ids: FxHashMap<Vec<ChannelId>, u32> = FxHashMap::default();
+    let mut state_of: Vec<u32> = Vec::with_capacity(table.len());
     let mut buf = Vec::new();
-    let last = |path: &[ChannelId], buf: &mut Vec<ChannelId>| -> Vec<ChannelId> {
-        let p = rule.modelled(path, buf);
-        p[p.len().saturating_sub(rule.order)..].to_vec()
-    };
-    // The last state of every row, and the training exits per state.
-    let states: Vec<Vec<ChannelId>> = table.rows().map(|r| last(r.path, &mut buf)).collect();
-    let mut exits: FxHashMap<&[ChannelId], (f64, f64)> = FxHashMap::default();
+    for r in table.rows() {
+        let p = rule.modelled(r.path, &mut buf);
+        let last = &p[p.len().saturating_sub(rule.order)..];
+        let id = match ids.get(last) {
+            Some(&id) => id,
+            None => {
+                let id = ids.len() as u32;
+                ids.insert(last.to_vec(), id);
+                id
+            }
+        };
+        state_of.push(id);
+    }
+    let mut exits = vec![(0.0f64, 0.0f64); ids.len()];
     let (mut conv, mut total) = (0.0, 0.0);
-    for (s, &(c, u)) in states.iter().zip(&split.train) {
+    for (&s, &(c, u)) in state_of.iter().zip(&split.train) {
         if c + u > 0.0 {
-            let e = exits.entry(s.as_slice()).or_insert((0.0, 0.0));
+            let e = &mut exits[s as usize];
             e.0 += c;
             e.1 += u;
             conv += c;
@@ -68,11 +80,12 @@ pub(crate) fn held_out(
         return None;
     }
     let rate = conv / total;
-    let pred: Vec<f64> = states
+    let pred: Vec<f64> = state_of
         .iter()
-        .map(|s| match exits.get(s.as_slice()) {
-            Some(&(c, u)) => c / (c + u),
-            None => rate,
+        .map(|&s| match exits[s as usize] {
+            // Only training rows with exits add to a state, so a positive sum means one did.
+            (c, u) if c + u > 0.0 => c / (c + u),
+            _ => rate,
         })
         .collect();
     Some(quality::score(&pred, &split.test, holdout, seed))
