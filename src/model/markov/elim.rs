@@ -380,16 +380,13 @@ mod tests {
         assert!((fit.value_removal_effect("C").unwrap() - 1913.0 / 3570.0).abs() < 1e-12);
     }
 
-    /// A campaign table (300 keys over 8 channels, 4,000 paths): the elimination removes the
-    /// rare keys and leaves a dense core of the popular ones, and agrees with the independent
-    /// solvers (Gauss–Seidel on every removed chain, and the dense order-1 solver) to 1e-9.
-    #[test]
-    fn elimination_with_a_dense_core_matches_gauss_seidel_and_dense() {
+    /// A generated campaign table over 8 channels and its order-1 chain.
+    fn campaign_chain(rows: usize, campaigns: usize, seed: u64) -> (PathTable, Chain) {
         let t = generate(&SynthConfig {
-            size: SynthSize::DistinctPaths(4000),
+            size: SynthSize::DistinctPaths(rows),
             channels: 8,
-            campaigns: 300,
-            seed: 5,
+            campaigns,
+            seed,
             ..SynthConfig::default()
         })
         .unwrap();
@@ -398,6 +395,15 @@ mod tests {
             collapse: false,
         };
         let chain = Chain::build(&t, rule, false).unwrap();
+        (t, chain)
+    }
+
+    /// A campaign table (300 keys over 8 channels, 4,000 paths): the elimination removes the
+    /// rare keys and leaves a dense core of the popular ones, and agrees with the independent
+    /// solvers (Gauss–Seidel on every removed chain, and the dense order-1 solver) to 1e-9.
+    #[test]
+    fn elimination_with_a_dense_core_matches_gauss_seidel_and_dense() {
+        let (t, chain) = campaign_chain(4000, 300, 5);
         let mut rhs = Rhs::new(&chain);
         let plan = symbolic::plan(&chain, f64::INFINITY).unwrap();
         let f = eliminate(&chain, &mut rhs, &plan).unwrap();
@@ -417,19 +423,7 @@ mod tests {
     /// Σ in(v)·out(v) of the numeric factors, and its core is what the numeric phase leaves.
     #[test]
     fn the_symbolic_plan_is_the_numeric_pattern() {
-        let t = generate(&SynthConfig {
-            size: SynthSize::DistinctPaths(3000),
-            channels: 8,
-            campaigns: 400,
-            seed: 11,
-            ..SynthConfig::default()
-        })
-        .unwrap();
-        let rule = StateRule {
-            order: 1,
-            collapse: false,
-        };
-        let chain = Chain::build(&t, rule, false).unwrap();
+        let (_, chain) = campaign_chain(3000, 400, 11);
         let plan = symbolic::plan(&chain, f64::INFINITY).unwrap();
         let f = eliminate(&chain, &mut Rhs::new(&chain), &plan).unwrap();
         assert!(plan.order.len() > 10 && plan.core.len() > 10);
