@@ -43,6 +43,11 @@ pub struct SynthOptions {
     /// `campaign` column after `channel` (empty on conversion rows): a log for runs at the
     /// campaign level (see [`crate::levels`]). With 0 the stream is exactly as before.
     pub campaigns_per_channel: usize,
+    /// Probability in [0, 1] that a touch keeps its user's campaign theme (default 0). With
+    /// P > 0 and campaigns, each user draws a theme `cJ` (weight `1/J`) and each touch's
+    /// campaign is the theme with probability P, else drawn as without themes: journeys stay
+    /// within one or a few campaigns, as in real logs. With 0 the stream is exactly as before.
+    pub campaign_stickiness: f64,
 }
 
 impl Default for SynthOptions {
@@ -68,6 +73,7 @@ impl Default for SynthOptions {
             epoch_millis: false,
             seed: 0,
             campaigns_per_channel: 0,
+            campaign_stickiness: 0.0,
         }
     }
 }
@@ -77,7 +83,8 @@ impl SynthOptions {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] if `mean_touches < 1`, `conversion_rate ∉ [0, 1]`, there is
-    /// no channel, or `mean_gap` is negative (NaN-aware).
+    /// no channel, `mean_gap` is negative (NaN-aware), or `campaign_stickiness ∉ [0, 1]` or is
+    /// set without campaigns.
     pub fn validate(&self) -> Result<()> {
         let bad = |name, reason: &str| Error::InvalidParameter {
             model: "synth",
@@ -93,6 +100,12 @@ impl SynthOptions {
         }
         if self.channels.is_empty() {
             return Err(bad("channels", "at least one channel is needed"));
+        }
+        if !(0.0..=1.0).contains(&self.campaign_stickiness) {
+            return Err(bad("campaign_stickiness", "must be in [0, 1]"));
+        }
+        if self.campaign_stickiness > 0.0 && self.campaigns_per_channel == 0 {
+            return Err(bad("campaign_stickiness", "needs campaigns_per_channel"));
         }
         if self.mean_gap < TimeDelta::zero() {
             return Err(bad("mean_gap", "must be >= 0"));
@@ -178,9 +191,17 @@ impl SynthEvents {
         let day = 86_400_000_000i64;
         let mut t = o.start + rng.random_range(0..90 * day);
         let gap = o.mean_gap.num_microseconds().unwrap_or(i64::MAX) as f64;
+        let sticky = o.campaign_stickiness;
+        let theme = match &self.campaigns {
+            Some(c) if sticky > 0.0 => Some(c.sample(rng)),
+            _ => None,
+        };
         for _ in 0..touches {
             let channel = self.channels.sample(rng);
-            let campaign = self.campaigns.as_ref().map(|c| c.sample(rng));
+            let campaign = match (&self.campaigns, theme) {
+                (Some(_), Some(j)) if rng.random_bool(sticky) => Some(j),
+                (c, _) => c.as_ref().map(|c| c.sample(rng)),
+            };
             self.buffer.push(SynthEvent {
                 user: self.user,
                 at: t,
@@ -345,8 +366,49 @@ mod tests {
                 channels: vec![],
                 ..Default::default()
             },
+            SynthOptions {
+                campaign_stickiness: 0.5,
+                ..Default::default()
+            },
+            SynthOptions {
+                campaigns_per_channel: 10,
+                campaign_stickiness: -0.1,
+                ..Default::default()
+            },
         ] {
             assert!(SynthEvents::new(o).is_err());
         }
+    }
+
+    /// With stickiness P, a user's touches share the user's theme: the share of pairs of
+    /// touches of one user with the same campaign is about P² + (1 − P²)·c, with c the chance
+    /// share at P = 0.
+    #[test]
+    fn sticky_users_stay_within_their_campaign() {
+        let share = |p: f64| {
+            let opts = SynthOptions {
+                events: 50_000,
+                campaigns_per_channel: 40,
+                campaign_stickiness: p,
+                ..Default::default()
+            };
+            let mut by_user: Vec<(u64, usize)> = SynthEvents::new(opts)
+                .unwrap()
+                .filter_map(|e| e.campaign.map(|c| (e.user, c)))
+                .collect();
+            by_user.sort_by_key(|e| e.0); // stable: the order within a user does not matter
+            let (mut same, mut all) = (0.0, 0.0);
+            for w in by_user.windows(2).filter(|w| w[0].0 == w[1].0) {
+                all += 1.0;
+                same += f64::from(w[0].1 == w[1].1);
+            }
+            same / all
+        };
+        let chance = share(0.0);
+        assert!(chance < 0.25, "{chance}");
+        let p = 0.8;
+        let want = p * p + (1.0 - p * p) * chance;
+        let got = share(p);
+        assert!((got - want).abs() < 0.03, "{got} vs {want}");
     }
 }
