@@ -209,7 +209,15 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(n) = args.events {
         let campaigns = args.campaigns.div_ceil(8);
         let sticky = cfg.campaign_stickiness;
-        return write_events(n, cfg.seed, campaigns, sticky, args.jsonl, output.as_deref(), quiet);
+        return write_events(
+            n,
+            cfg.seed,
+            campaigns,
+            sticky,
+            args.jsonl,
+            output.as_deref(),
+            quiet,
+        );
     }
     if args.jsonl {
         return Err("--jsonl goes with --events N".to_string());

@@ -78,6 +78,7 @@ pub(crate) fn order1(chain: &Chain, channels: usize) -> Result<Solution> {
 ///
 /// # Complexity
 /// 4n³/3 multiply-adds, 16n² bytes.
+#[cfg(test)]
 pub(super) fn m_inverse(a: Vec<f64>, n: usize) -> Result<Vec<f64>> {
     if n == 0 {
         return Ok(Vec::new());
@@ -183,6 +184,7 @@ impl MLu {
 
     /// Columns `c0..c0 + GROUP` of A⁻¹ (fewer at the end), solved together: one pass over
     /// each factor for [`GROUP`] right-hand sides `e_c`.
+    #[cfg(test)]
     fn solve_unit_columns(&self, c0: usize) -> Vec<[f64; GROUP]> {
         let (n, a) = (self.n, &self.a);
         let mut x = vec![[0.0f64; GROUP]; n];

@@ -26,10 +26,10 @@
 //!    `d_v = a(v) + Σ_{j≠v} Q[v,j]` (Grassmann, Taksar and Heyman's subtraction-free form:
 //!    the censored chain stays stochastic), so the factorisation has no cancellation and
 //!    needs no pivoting (I − Q is an M-matrix; so is each Schur complement).
-//! 2. **Dense core.** When the cheapest remaining state would cost more than the dense
-//!    factorisation of what remains (the remaining states are by then nearly all connected),
-//!    the Schur complement S of the remaining m states is inverted densely:
-//!    `G[K,K] = S⁻¹`.
+//! 2. **Dense core.** When the cheapest remaining state would cost more than its share of the
+//!    dense inversion of what remains (the remaining states are by then nearly all connected),
+//!    the Schur complement S of the remaining m states is inverted densely, by blocked
+//!    Gauss–Jordan elimination in matrix products (`inverse`): `G[K,K] = S⁻¹`.
 //! 3. **Selected inverse.** Back through the eliminated states (Takahashi's equations, with
 //!    U[v,j] = −Q[v,j] and L[i,v] = −Q[i,v]/d_v):
 //!
@@ -43,19 +43,17 @@
 //!    fill-in of v), and all terms are non-negative.
 //!
 //! # Complexity
-//! Σ_v in(v)·out(v) hash updates for the elimination and as many products for the selected
-//! inverse (each v's degrees counted when it is eliminated), 48 bytes per filled entry, plus
-//! 4m³/3 multiply-adds and 16m² bytes for a dense core of m states. Campaign tables (popular
-//! keys followed by everything, rare keys seen a few times) leave a core of the popular keys.
-
-use std::collections::hash_map::Entry;
-
-use rustc_hash::{FxHashMap, FxHashSet};
+//! Σ_v in(v)·out(v) updates for the elimination (rows are sorted vectors, merged; the few rows
+//! linked to more than n/16 states are dense) and as many products for the selected inverse
+//! (each v's degrees counted when it is eliminated), 48 bytes per filled entry, plus m³
+//! multiply-adds in matrix products and 16m² bytes for a dense core of m states. Campaign
+//! tables (popular keys followed by everything, rare keys seen a few times) leave a core of
+//! the popular keys.
 
 use crate::error::Result;
 
 use super::counts::Chain;
-use super::dense;
+use super::inverse;
 use super::solve::{DENSE_MAX, Solution, finish, numerical, rates};
 use super::states::START;
 use super::symbolic::{self, Symbolic};
@@ -250,42 +248,58 @@ fn lookup(
 
 /// Eliminates the states of `plan` in its order, then inverts the dense core. `rhs` ends as the
 /// forward-substituted right-hand sides.
+///
+/// The remaining transitions are kept by rows as vectors sorted by state (merged, not hashed);
+/// the predecessors of each eliminated state come from the plan, and a count of entries per
+/// column checks that the numeric pattern is the planned one.
 fn eliminate(chain: &Chain, rhs: &mut Rhs, plan: &Symbolic) -> Result<Factors> {
     let n = chain.transient();
-    // Remaining transitions: out[s] maps t to Q[s, t] (t ≠ s), inc[t] is the set of s.
-    let mut out: Vec<FxHashMap<u32, f64>> = Vec::with_capacity(n);
-    let mut inc: Vec<FxHashSet<u32>> = vec![FxHashSet::default(); n];
+    // Remaining transitions: out[s] holds (t, Q[s, t]) for t ≠ s, sorted by t.
+    let big = (n / 16).max(256);
+    let mut out: Vec<Row> = Vec::with_capacity(n);
+    let mut in_count = vec![0u32; n];
     for s in 0..n {
         let v = chain.visits[s];
-        let mut row = FxHashMap::default();
-        row.reserve(chain.out_ptr[s + 1] - chain.out_ptr[s]);
-        for (t, x) in chain.out(s) {
-            if t as usize != s && v > 0.0 {
-                *row.entry(t).or_insert(0.0) += x / v;
-                inc[t as usize].insert(s as u32);
+        let mut row: Vec<(u32, f64)> = Vec::with_capacity(chain.out_ptr[s + 1] - chain.out_ptr[s]);
+        if v > 0.0 {
+            for (t, x) in chain.out(s).filter(|&(t, _)| t as usize != s) {
+                match row.last_mut() {
+                    Some(last) if last.0 == t => last.1 += x / v,
+                    _ => row.push((t, x / v)),
+                }
             }
         }
-        out.push(row);
+        row.sort_by_key(|e| e.0); // already sorted: a check, not a cost
+        for e in &row {
+            in_count[e.0 as usize] += 1;
+        }
+        out.push(Row::new(row, big, n));
     }
+    let mismatch = |v: u32| numerical(format!("elimination of {v}: the pattern is not the plan's"));
     let mut pos = vec![u32::MAX; n];
     let mut steps: Vec<Step> = Vec::with_capacity(plan.order.len());
-    for &v in &plan.order {
+    let mut scratch: Vec<(u32, f64)> = Vec::new();
+    for (p, &v) in plan.order.iter().enumerate() {
         let vi = v as usize;
-        let mut upper: Vec<(u32, f64)> = std::mem::take(&mut out[vi]).into_iter().collect();
-        upper.sort_unstable_by_key(|e| e.0);
-        let mut lower_ids: Vec<u32> = std::mem::take(&mut inc[vi]).into_iter().collect();
-        lower_ids.sort_unstable();
-        let lower: Vec<(u32, f64)> = lower_ids
-            .into_iter()
-            .map(|i| (i, out[i as usize].remove(&v).unwrap_or(0.0)))
-            .collect();
+        let lower_ids = plan.lower_of(p);
+        if in_count[vi] as usize != lower_ids.len() {
+            return Err(mismatch(v));
+        }
+        let upper = out[vi].take();
+        for &(j, _) in &upper {
+            in_count[j as usize] -= 1;
+        }
+        let mut lower = Vec::with_capacity(lower_ids.len());
+        for &i in lower_ids {
+            let q = out[i as usize].remove(v).ok_or_else(|| mismatch(v))?;
+            lower.push((i, q));
+        }
         let d = rhs.a[vi] + upper.iter().map(|e| e.1).sum::<f64>();
         if !(d.is_finite() && d > 0.0) {
             return Err(numerical(format!("pivot {d} of state {v}")));
         }
         let z = rhs.start[vi] / d;
         for &(j, q) in &upper {
-            inc[j as usize].remove(&v);
             rhs.start[j as usize] += q * z;
         }
         for &(i, qi) in &lower {
@@ -294,19 +308,8 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, plan: &Symbolic) -> Result<Factors> {
             rhs.a[iu] += f * rhs.a[vi];
             rhs.conv[iu] += f * rhs.conv[vi];
             rhs.value[iu] += f * rhs.value[vi];
-            let row = &mut out[iu];
-            for &(j, q) in &upper {
-                if j == i {
-                    continue; // a self-loop: the subtraction-free pivot accounts for it
-                }
-                match row.entry(j) {
-                    Entry::Occupied(mut e) => *e.get_mut() += f * q,
-                    Entry::Vacant(e) => {
-                        e.insert(f * q);
-                        inc[j as usize].insert(i);
-                    }
-                }
-            }
+            // A self-loop i → v → i is skipped: the subtraction-free pivot accounts for it.
+            out[iu].add_scaled(&upper, f, i, &mut in_count, &mut scratch, big);
         }
         pos[vi] = steps.len() as u32;
         steps.push(Step { v, d, upper, lower });
@@ -321,21 +324,165 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, plan: &Symbolic) -> Result<Factors> {
     for (r, &k) in core.iter().enumerate() {
         let ku = k as usize;
         let mut diag = rhs.a[ku];
-        for (&j, &q) in &out[ku] {
+        for (j, q) in out[ku].take() {
+            let c = pos[j as usize]
+                .checked_sub(eliminated)
+                .ok_or_else(|| mismatch(j))?;
             diag += q;
-            s[r * m + (pos[j as usize] - eliminated) as usize] = -q;
+            s[r * m + c as usize] = -q;
         }
         s[r * m + r] = diag;
     }
     drop(out);
-    drop(inc);
-    let core_inverse = dense::m_inverse(s, m)?;
+    let core_inverse = inverse::m_inverse(s, m)?;
     Ok(Factors {
         steps,
         core,
         core_inverse,
         pos,
     })
+}
+
+/// A row of the remaining transitions: (state, probability) sorted by state, or, for the few
+/// states linked to a large share of the others (`(start)`, popular keys), a dense row of n
+/// probabilities (0 where there is no transition: every entry of the elimination is positive).
+enum Row {
+    Sparse(Vec<(u32, f64)>),
+    Dense { q: Vec<f64>, len: usize },
+}
+
+impl Row {
+    fn new(row: Vec<(u32, f64)>, big: usize, n: usize) -> Row {
+        let mut r = Row::Sparse(row);
+        r.densify(big, n);
+        r
+    }
+
+    /// A sparse row longer than `big` becomes dense.
+    fn densify(&mut self, big: usize, n: usize) {
+        if let Row::Sparse(row) = self
+            && row.len() > big
+        {
+            let mut q = vec![0.0; n];
+            for &(j, x) in row.iter() {
+                q[j as usize] = x;
+            }
+            *self = Row::Dense { q, len: row.len() };
+        }
+    }
+
+    /// The entries, sorted by state, leaving the row empty.
+    fn take(&mut self) -> Vec<(u32, f64)> {
+        match std::mem::replace(self, Row::Sparse(Vec::new())) {
+            Row::Sparse(row) => row,
+            Row::Dense { q, len } => {
+                let mut row = Vec::with_capacity(len);
+                row.extend(
+                    q.iter()
+                        .enumerate()
+                        .filter(|e| *e.1 > 0.0)
+                        .map(|(j, &x)| (j as u32, x)),
+                );
+                row
+            }
+        }
+    }
+
+    /// Removes the entry of `v` and returns it (`None` when there is none).
+    fn remove(&mut self, v: u32) -> Option<f64> {
+        match self {
+            Row::Sparse(row) => {
+                let at = row.binary_search_by_key(&v, |e| e.0).ok()?;
+                Some(row.remove(at).1)
+            }
+            Row::Dense { q, len } => {
+                let x = std::mem::take(q.get_mut(v as usize)?);
+                if x > 0.0 {
+                    *len -= 1;
+                    Some(x)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// `row += f·add` without the entry `skip` (see [`add_scaled`]).
+    fn add_scaled(
+        &mut self,
+        add: &[(u32, f64)],
+        f: f64,
+        skip: u32,
+        in_count: &mut [u32],
+        scratch: &mut Vec<(u32, f64)>,
+        big: usize,
+    ) {
+        match self {
+            Row::Sparse(row) => {
+                add_scaled(row, add, f, skip, in_count, scratch);
+                self.densify(big, in_count.len());
+            }
+            Row::Dense { q, len } => {
+                for &(j, x) in add.iter().filter(|e| e.0 != skip) {
+                    let e = &mut q[j as usize];
+                    if *e == 0.0 {
+                        *len += 1;
+                        in_count[j as usize] += 1;
+                    }
+                    *e += f * x;
+                }
+            }
+        }
+    }
+}
+
+/// `row += f·add` for sorted `row` and `add`, without the entry `skip`; an entry new to the
+/// row counts one more in its column. A merge through `scratch`, or binary-search insertions
+/// when `add` is short.
+fn add_scaled(
+    row: &mut Vec<(u32, f64)>,
+    add: &[(u32, f64)],
+    f: f64,
+    skip: u32,
+    in_count: &mut [u32],
+    scratch: &mut Vec<(u32, f64)>,
+) {
+    if add.len() * 16 < row.len() {
+        for &(j, q) in add.iter().filter(|e| e.0 != skip) {
+            match row.binary_search_by_key(&j, |e| e.0) {
+                Ok(at) => row[at].1 += f * q,
+                Err(at) => {
+                    row.insert(at, (j, f * q));
+                    in_count[j as usize] += 1;
+                }
+            }
+        }
+        return;
+    }
+    scratch.clear();
+    scratch.reserve(row.len() + add.len());
+    let mut a = row.iter().peekable();
+    for &(j, q) in add.iter().filter(|e| e.0 != skip) {
+        while let Some(&&e) = a.peek() {
+            if e.0 >= j {
+                break;
+            }
+            scratch.push(e);
+            a.next();
+        }
+        match a.peek() {
+            Some(&&(k, x)) if k == j => {
+                scratch.push((j, x + f * q));
+                a.next();
+            }
+            _ => {
+                scratch.push((j, f * q));
+                in_count[j as usize] += 1;
+            }
+        }
+    }
+    scratch.extend(a);
+    std::mem::swap(row, scratch);
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! Three solvers, chosen by [`solve`] from their estimated cost:
 //!
-//! * **Dense, order 1** (`dense::order1`, at most [`DENSE_MAX`] transient states and
+//! * **Dense, order 1** (`dense::order1`, at most [`DENSE_PREFERRED`] transient states and
 //!   `max_work` multiply-adds): one
 //!   blocked LU factorisation of I − Q and the diagonal of G = (I − Q)⁻¹; one formula then gives
 //!   every channel's removal effect without refactorising. n³ multiply-adds, 8n² bytes.
@@ -27,6 +27,11 @@ use super::symbolic;
 /// Largest chain of the dense order-1 solver (8n² bytes: 1 GiB), and largest dense core of the
 /// order-1 elimination (16m² bytes).
 pub(crate) const DENSE_MAX: usize = 11_585;
+
+/// Largest order-1 chain given to the dense solver (n³ multiply-adds, 10⁹ here). Beyond, the
+/// elimination is faster even when it eliminates nothing: its dense core is inverted with
+/// matrix products.
+pub(crate) const DENSE_PREFERRED: usize = 1000;
 
 /// Largest chain solved with one dense LU per removed chain when Gauss–Seidel is too slow.
 pub(crate) const DIRECT_MAX: usize = 1000;
@@ -115,9 +120,9 @@ pub(crate) enum Kind {
 }
 
 impl Plan {
-    /// The solver for `chain`, without allocating anything: at order 1 the dense solver when
-    /// it fits in [`DENSE_MAX`] states and `max_work`, else sparse elimination (which checks
-    /// its running cost against `max_work`); Gauss–Seidel at higher orders.
+    /// The solver for `chain`, without allocating anything: at order 1 the dense solver up to
+    /// [`DENSE_PREFERRED`] states (within `max_work`), else sparse elimination (whose plan is
+    /// checked against `max_work` before its numeric work); Gauss–Seidel at higher orders.
     pub(crate) fn new(chain: &Chain, channels: usize, max_work: f64) -> Plan {
         let n = chain.transient();
         let present = chain
@@ -137,7 +142,7 @@ impl Plan {
             work: symbolic::FILL_COST * edges,
             bytes: symbolic::FILL_BYTES * edges,
         };
-        let dense_fits = n <= DENSE_MAX && dense.work <= max_work.max(elimination.work);
+        let dense_fits = n <= DENSE_PREFERRED && dense.work <= max_work.max(elimination.work);
         if chain.order == 1 && dense_fits {
             dense
         } else if chain.order == 1 {

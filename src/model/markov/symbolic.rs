@@ -18,17 +18,18 @@ use crate::error::{Error, Result};
 use super::counts::Chain;
 
 /// Time of a fill-in update of the numeric elimination and its product in the selected
-/// inverse (two hash updates and a binary search) in dense multiply-adds, for choosing when to
-/// switch to the dense core and for the cost limit (measured on campaign tables: about 25 ns
-/// per update on a busy core, against 0.4–0.8 ns per dense multiply-add).
-pub(crate) const FILL_COST: f64 = 32.0;
+/// inverse (a sorted merge and a binary search) in multiply-adds of the dense core, for
+/// choosing when to switch to the core and for the cost limit. Measured on campaign tables
+/// (1M rows, 10,000 keys): about 110 ns per update against 0.16 ns per multiply-add of the
+/// core's matrix products on two busy cores.
+pub(crate) const FILL_COST: f64 = 400.0;
 
-/// Bytes per filled entry of the numeric elimination (its hash maps and the stored factors).
+/// Bytes per filled entry of the numeric elimination (its rows and the stored factors).
 pub(crate) const FILL_BYTES: f64 = 48.0;
 
-/// Multiply-adds of the dense core of `m` states (LU m³/3, inverse m³).
+/// Multiply-adds of the dense core of `m` states (Gauss–Jordan inversion, m³).
 pub(crate) fn core_work(m: usize) -> f64 {
-    4.0 / 3.0 * (m as f64).powi(3)
+    super::inverse::work(m)
 }
 
 /// The elimination planned on the pattern.
@@ -42,6 +43,18 @@ pub(crate) struct Symbolic {
     pub updates: f64,
     /// Most entries of the pattern at any time (the numeric phase's peak).
     pub peak_entries: f64,
+    /// The predecessors of `order[p]` among the states remaining when it is eliminated
+    /// (ascending): `lower[lower_ptr[p]..lower_ptr[p + 1]]`. The numeric phase takes them from
+    /// here instead of keeping the pattern by columns.
+    pub lower: Vec<u32>,
+    pub lower_ptr: Vec<usize>,
+}
+
+impl Symbolic {
+    /// The predecessors of the `p`-th eliminated state (see [`Symbolic::lower`]).
+    pub(crate) fn lower_of(&self, p: usize) -> &[u32] {
+        &self.lower[self.lower_ptr[p]..self.lower_ptr[p + 1]]
+    }
 }
 
 impl Symbolic {
@@ -63,7 +76,7 @@ const BITS_MAX: usize = 16_384;
 
 /// Plans the elimination of `chain`'s transient states: states are taken by fewest fill-in
 /// updates (in-degree × out-degree among the remaining states) until the cheapest would cost
-/// more than keeping it in the dense core (its marginal 4m² multiply-adds).
+/// more than keeping it in the dense core (its marginal 3m² multiply-adds).
 ///
 /// # Errors
 /// [`Error::CostLimit`] as soon as the estimated work of the numeric phase passes `max_work`
@@ -119,13 +132,14 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
     let mut peak_entries = p.entries() as f64;
     let mut remaining = n;
     let (mut upper, mut lower) = (Vec::new(), Vec::new());
+    let (mut lowers, mut lower_ptr) = (Vec::new(), vec![0]);
     while let Some(Reverse((c, v))) = heap.pop() {
         let vi = v as usize;
         if done[vi] || c != cost(&p, vi) {
             continue; // stale entry
         }
         let m = remaining as f64;
-        if FILL_COST * c as f64 > 4.0 * m * m {
+        if FILL_COST * c as f64 > 3.0 * m * m {
             break;
         }
         updates += c as f64;
@@ -144,6 +158,8 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
         done[vi] = true;
         remaining -= 1;
         order.push(v);
+        lowers.extend_from_slice(&lower);
+        lower_ptr.push(lowers.len());
         for &s in upper.iter().chain(&lower) {
             heap.push(Reverse((cost(&p, s as usize), s)));
         }
@@ -154,6 +170,8 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
         core,
         updates,
         peak_entries,
+        lower: lowers,
+        lower_ptr,
     };
     if plan.work() > max_work {
         return Err(limit(
@@ -167,12 +185,86 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
     Ok(plan)
 }
 
-/// The pattern as sorted vectors of state ids, both directions.
+/// The pattern as sets of state ids, both directions: sorted vectors, or bit rows for the few
+/// states linked to a large share of the others (`(start)` and the popular keys), whose sorted
+/// vectors would be merged and shifted at nearly every step.
 struct Lists {
-    out: Vec<Vec<u32>>,
-    inc: Vec<Vec<u32>>,
+    out: Vec<Set>,
+    inc: Vec<Set>,
     entries: usize,
     scratch: Vec<u32>,
+    /// Sets longer than this are bit rows.
+    big: usize,
+    n: usize,
+}
+
+/// A set of state ids.
+enum Set {
+    Sorted(Vec<u32>),
+    Bits { words: Vec<u64>, len: usize },
+}
+
+impl Set {
+    fn len(&self) -> usize {
+        match self {
+            Set::Sorted(v) => v.len(),
+            Set::Bits { len, .. } => *len,
+        }
+    }
+
+    /// The ids, ascending, leaving the set empty.
+    fn take(&mut self) -> Vec<u32> {
+        match std::mem::replace(self, Set::Sorted(Vec::new())) {
+            Set::Sorted(v) => v,
+            Set::Bits { words, len } => {
+                let mut ids = Vec::with_capacity(len);
+                ones(&words, &mut ids);
+                ids
+            }
+        }
+    }
+
+    /// `self = (self ∪ add) \ {skip, gone}` (see [`union_without`]); a sorted set longer than
+    /// `big` becomes a bit row of `n` bits.
+    fn union_without(
+        &mut self,
+        add: &[u32],
+        skip: u32,
+        gone: u32,
+        big: usize,
+        n: usize,
+        scratch: &mut Vec<u32>,
+    ) {
+        match self {
+            Set::Sorted(row) => {
+                union_without(row, add, skip, gone, scratch);
+                if row.len() > big {
+                    let mut words = vec![0u64; n.div_ceil(64)];
+                    for &x in row.iter() {
+                        words[x as usize / 64] |= 1 << (x % 64);
+                    }
+                    *self = Set::Bits {
+                        words,
+                        len: row.len(),
+                    };
+                }
+            }
+            Set::Bits { words, len } => {
+                let g = gone as usize;
+                if words[g / 64] & (1 << (g % 64)) != 0 {
+                    words[g / 64] &= !(1 << (g % 64));
+                    *len -= 1;
+                }
+                for &x in add.iter().filter(|&&x| x != skip) {
+                    let (w, b) = (x as usize / 64, 1u64 << (x % 64));
+                    if words[w] & b == 0 {
+                        words[w] |= b;
+                        *len += 1;
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Lists {
@@ -187,11 +279,24 @@ impl Lists {
             out.push(row);
         }
         let entries = out.iter().map(Vec::len).sum();
+        let big = (n / 32).max(256);
+        let wrap = |v: Vec<Vec<u32>>| -> Vec<Set> {
+            v.into_iter()
+                .map(|row| {
+                    let mut set = Set::Sorted(row);
+                    // An empty union converts a long row (and removes nothing).
+                    set.union_without(&[], u32::MAX, u32::MAX, big, n, &mut Vec::new());
+                    set
+                })
+                .collect()
+        };
         Lists {
-            out,
-            inc,
+            out: wrap(out),
+            inc: wrap(inc),
             entries,
             scratch: Vec::new(),
+            big,
+            n,
         }
     }
 }
@@ -210,17 +315,18 @@ impl Pattern for Lists {
         self.entries
     }
     fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>) {
-        *upper = std::mem::take(&mut self.out[v as usize]);
-        *lower = std::mem::take(&mut self.inc[v as usize]);
+        *upper = self.out[v as usize].take();
+        *lower = self.inc[v as usize].take();
         self.entries -= upper.len();
+        let (big, n) = (self.big, self.n);
         for &i in lower.iter() {
             let row = &mut self.out[i as usize];
             let before = row.len();
-            union_without(row, upper, i, v, &mut self.scratch);
+            row.union_without(upper, i, v, big, n, &mut self.scratch);
             self.entries = self.entries + row.len() - before;
         }
         for &j in upper.iter() {
-            union_without(&mut self.inc[j as usize], lower, j, v, &mut self.scratch);
+            self.inc[j as usize].union_without(lower, j, v, big, n, &mut self.scratch);
         }
     }
 }
@@ -435,6 +541,7 @@ mod tests {
             assert_eq!(a.order, b.order);
             assert_eq!(a.core, b.core);
             assert_eq!((a.updates, a.peak_entries), (b.updates, b.peak_entries));
+            assert_eq!((&a.lower, &a.lower_ptr), (&b.lower, &b.lower_ptr));
             assert!(!a.order.is_empty(), "{paths}");
         }
     }
