@@ -3,8 +3,9 @@
 //! the timed closures; `markov_csv_end_to_end` times CSV parsing plus the fit.
 //!
 //! `markov_campaigns` fits order 1 on campaign-level tables (`generate --rows 1000000
-//! --channels 30 --campaigns N --seed 7`, N = 1,000 and 3,000; 300 campaigns on 10k rows in
-//! quick mode): the dense order-1 solver's range.
+//! --channels 30 --campaigns N [--campaign-stickiness P] --seed 7`: N = 1,000 and 3,000 drawn
+//! independently, N = 10,000 and 100,000 with journeys keeping their campaign, P = 0.98 and 1;
+//! 300 campaigns on 10k rows, independent and with P = 0.9, in quick mode).
 //!
 //! `cargo bench --bench markov -- --quick --noplot`
 
@@ -84,25 +85,34 @@ fn bootstrap(c: &mut Criterion) {
     g.finish();
 }
 
-/// Order 1 on campaign keys: `rows` distinct paths, 30 channels, `campaigns` keys (seed 7).
+/// Order 1 on campaign keys: `rows` distinct paths, 30 channels, `campaigns` keys, campaign
+/// stickiness `p` (seed 7).
 fn campaigns(c: &mut Criterion) {
     let mut g = c.benchmark_group("markov_campaigns");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     let sizes = common::pick(
-        vec![("1M_rows", 1_000_000, 1_000), ("1M_rows", 1_000_000, 3_000)],
-        vec![("10k_rows", 10_000, 300)],
+        vec![
+            ("1M_rows", 1_000_000, 1_000, 0.0),
+            ("1M_rows", 1_000_000, 3_000, 0.0),
+            ("1M_rows", 1_000_000, 10_000, 0.98),
+            ("1M_rows", 1_000_000, 10_000, 1.0),
+            ("1M_rows", 1_000_000, 100_000, 1.0),
+        ],
+        vec![("10k_rows", 10_000, 300, 0.0), ("10k_rows", 10_000, 300, 0.9)],
     );
-    for (label, rows, campaigns) in sizes {
+    for (label, rows, campaigns, p) in sizes {
         let t = generate(&SynthConfig {
             size: SynthSize::DistinctPaths(rows),
             channels: 30,
             campaigns,
+            campaign_stickiness: p,
             seed: 7,
             ..SynthConfig::default()
         })
         .expect("valid synthetic configuration");
         let m = Markov::default();
-        let id = BenchmarkId::new(format!("order1_{campaigns}campaigns"), label);
+        let sticky = if p > 0.0 { format!("_sticky{p}") } else { String::new() };
+        let id = BenchmarkId::new(format!("order1_{campaigns}campaigns{sticky}"), label);
         g.bench_with_input(id, &t, |b, t| {
             b.iter(|| black_box(m.fit(t).unwrap().conversion_probability()))
         });
