@@ -206,6 +206,9 @@ impl PathTable {
     /// Sum of all outcomes: (C, V, U), compensated (Neumaier), so that totals near 1e15 keep
     /// every unit and the result does not depend on the row order beyond the last bit.
     pub fn totals(&self) -> Outcome {
+        if let Some(exact) = self.outcomes.whole_totals() {
+            return exact;
+        }
         let mut sums = [crate::outcome::Compensated::default(); 3];
         for o in self.outcomes.iter() {
             sums[0].add(o.conversions);
