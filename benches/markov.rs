@@ -98,7 +98,10 @@ fn campaigns(c: &mut Criterion) {
             ("1M_rows", 1_000_000, 10_000, 1.0),
             ("1M_rows", 1_000_000, 100_000, 1.0),
         ],
-        vec![("10k_rows", 10_000, 300, 0.0), ("10k_rows", 10_000, 300, 0.9)],
+        vec![
+            ("10k_rows", 10_000, 300, 0.0),
+            ("10k_rows", 10_000, 300, 0.9),
+        ],
     );
     for (label, rows, campaigns, p) in sizes {
         let t = generate(&SynthConfig {
@@ -111,7 +114,11 @@ fn campaigns(c: &mut Criterion) {
         })
         .expect("valid synthetic configuration");
         let m = Markov::default();
-        let sticky = if p > 0.0 { format!("_sticky{p}") } else { String::new() };
+        let sticky = if p > 0.0 {
+            format!("_sticky{p}")
+        } else {
+            String::new()
+        };
         let id = BenchmarkId::new(format!("order1_{campaigns}campaigns{sticky}"), label);
         g.bench_with_input(id, &t, |b, t| {
             b.iter(|| black_box(m.fit(t).unwrap().conversion_probability()))
