@@ -145,7 +145,11 @@ pub struct Markov {
     /// Most multiply-adds the exact solver may need by its estimate (default
     /// [`Markov::DEFAULT_MAX_WORK`]): a fit whose solve would cost more is refused with
     /// [`Error::CostLimit`] before the solver allocates anything. The estimate is n³ for the
-    /// dense order-1 solver (n = states + 1) and (channels + 1)·(E + n)·30 for Gauss–Seidel.
+    /// dense order-1 solver (n = states + 1, up to 1,000), 400·U + m³ for the order-1
+    /// elimination (U fill-in updates and a dense core of m states, both planned on the
+    /// pattern first) and (channels + 1)·(E + n)·30·24 for Gauss–Seidel (30 sweeps assumed,
+    /// 24 multiply-adds a lane update: its reads miss the cache; on a chain of 10% or more of
+    /// the limit, the sweeps of its first block of chains replace the assumed 30).
     #[serde(default = "default_max_work")]
     pub max_work: f64,
     /// Most simulated steps the Monte Carlo solver may need by its estimate, walks × (mean
@@ -178,8 +182,9 @@ impl Default for Markov {
 }
 
 impl Markov {
-    /// Default [`Markov::max_work`]: 5·10¹⁰ multiply-adds, about a minute of CPU (a dense
-    /// order-1 solve of about 3,700 states takes 10–15 s on two cores).
+    /// Default [`Markov::max_work`]: 5·10¹⁰ multiply-adds, under a minute of CPU (an order-1
+    /// elimination whose dense core has 3,700 states, or which makes 1.25·10⁸ fill-in updates,
+    /// takes 5–15 s on two busy cores).
     pub const DEFAULT_MAX_WORK: f64 = 5e10;
 
     /// Default [`Markov::max_walk_steps`]: 10⁹ simulated steps, about a minute on two cores.

@@ -311,3 +311,51 @@ fn attribution_refuses_another_table() {
     assert!(fit.attribution(&other).is_err());
     assert!(fit.attribution(&t2()).is_ok());
 }
+
+/// A chain on which Gauss–Seidel needs many more than the 30 sweeps its first estimate assumes
+/// (long paths alternating two channels, at order 2: walks cycle between (A,B) and (B,A)). With
+/// a limit just above that estimate the fit starts, the first block of chains finds the real
+/// sweeps, and the fit is refused with them before the other blocks run; with room it runs.
+#[test]
+fn gauss_seidel_prices_itself_after_its_first_block() {
+    let mut t = PathTable::new();
+    let long: Vec<&str> = (0..60).map(|i| ["A", "B"][i % 2]).collect();
+    t.add(&long, Outcome::new(1.0, 5.0, 3.0)).unwrap();
+    for (i, c) in ["C", "D", "E", "F", "G", "H", "I", "J", "K"]
+        .iter()
+        .enumerate()
+    {
+        t.add(["A", c, "B"], Outcome::new(1.0, 2.0, i as f64))
+            .unwrap();
+    }
+    let m = Markov::with_order(2);
+    let chain = Chain::build(
+        &t,
+        StateRule {
+            order: 2,
+            collapse: false,
+        },
+        false,
+    )
+    .unwrap();
+    let first = solve::Plan::new(&chain, t.channels().len(), f64::INFINITY).work;
+    let tight = Markov {
+        max_work: first * 1.01,
+        ..m.clone()
+    };
+    match tight.fit(&t) {
+        Err(Error::CostLimit { cost, estimate, .. }) => {
+            assert!(cost > first * 1.01, "{cost} vs {first}");
+            assert!(estimate.contains("sweeps over"), "{estimate}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        Markov {
+            max_work: 1e3 * first,
+            ..m
+        }
+        .fit(&t)
+        .is_ok()
+    );
+}
