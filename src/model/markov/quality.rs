@@ -46,7 +46,7 @@ pub(crate) fn held_out(
         order: order.max(1),
         collapse,
     };
-    let split = quality::split(table, holdout, seed);
+    let quality::Split { train, test } = quality::split(table, holdout, seed);
     // The last state of every row, as an index into the distinct states (4 bytes a row, not a
     // vector each), and the training exits per state.
     let mut ids: FxHashMap<Vec<ChannelId>, u32> = FxHashMap::default();
@@ -67,7 +67,7 @@ pub(crate) fn held_out(
     }
     let mut exits = vec![(0.0f64, 0.0f64); ids.len()];
     let (mut conv, mut total) = (0.0, 0.0);
-    for (&s, &(c, u)) in state_of.iter().zip(&split.train) {
+    for (&s, &(c, u)) in state_of.iter().zip(&train) {
         if c + u > 0.0 {
             let e = &mut exits[s as usize];
             e.0 += c;
@@ -76,19 +76,22 @@ pub(crate) fn held_out(
             total += c + u;
         }
     }
+    // The training part is counted: free it before the predictions and the score's sort.
+    drop(train);
     if total <= 0.0 {
         return None;
     }
     let rate = conv / total;
-    let pred: Vec<f64> = state_of
+    // One prediction per state, not per row.
+    let by_state: Vec<f64> = exits
         .iter()
-        .map(|&s| match exits[s as usize] {
+        .map(|&(c, u)| {
             // Only training rows with exits add to a state, so a positive sum means one did.
-            (c, u) if c + u > 0.0 => c / (c + u),
-            _ => rate,
+            if c + u > 0.0 { c / (c + u) } else { rate }
         })
         .collect();
-    Some(quality::score(&pred, &split.test, holdout, seed))
+    let pred = |r: usize| by_state[state_of[r] as usize];
+    Some(quality::score_by(pred, &test, holdout, seed))
 }
 
 #[cfg(test)]
