@@ -215,7 +215,9 @@ impl Bootstrap {
     /// # Errors
     /// As [`Bootstrap::validate`]; the model's error on the original table; any model error on
     /// a replicate other than [`Error::NoConversions`] (those replicates are counted in
-    /// [`Intervals::degenerate`]); [`Error::NoConversions`] when every replicate is degenerate.
+    /// [`Intervals::degenerate`]); [`Error::NoConversions`] when every replicate is degenerate;
+    /// [`Error::Distribution`] when a row's count is too large to draw from (Poisson above
+    /// about 1.8e19).
     pub fn run(&self, model: &dyn AttributionModel, table: &PathTable) -> Result<Intervals> {
         self.validate()?;
         self.check_memory(table)?;
@@ -298,16 +300,12 @@ impl Bootstrap {
         if n <= 0.0 {
             return Ok(0.0);
         }
-        let numerical = |e: String| Error::Numerical {
-            model: "bootstrap",
-            reason: e,
-        };
         Ok(match self.scheme {
             Scheme::Bayesian => Gamma::new(n, 1.0)
-                .map_err(|e| numerical(e.to_string()))?
+                .map_err(|e| distribution("Gamma", e))?
                 .sample(rng),
             _ => Poisson::new(n)
-                .map_err(|e| numerical(e.to_string()))?
+                .map_err(|e| distribution("Poisson", e))?
                 .sample(rng),
         })
     }
@@ -360,10 +358,16 @@ fn binomial(left_n: u64, n: f64, left_mass: f64, rng: &mut Xoshiro256PlusPlus) -
     let p = (n / left_mass).clamp(0.0, 1.0);
     Binomial::new(left_n, p)
         .map(|d| d.sample(rng))
-        .map_err(|e| Error::Numerical {
-            model: "bootstrap",
-            reason: e.to_string(),
-        })
+        .map_err(|e| distribution("Binomial", e))
+}
+
+/// rand_distr's refusal of a draw's parameters, kept as the source.
+fn distribution(name: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Distribution {
+        model: "bootstrap",
+        distribution: name,
+        source: Box::new(e),
+    }
 }
 
 fn check_whole_counts(table: &PathTable) -> Result<()> {
@@ -478,6 +482,26 @@ mod tests {
         t.add(["A"], Outcome::converted(1.0, 10.0)).unwrap();
         t.add(["B"], Outcome::converted(1.0, 30.0)).unwrap();
         t
+    }
+
+    #[test]
+    fn a_count_too_large_to_draw_is_an_error_with_its_source() {
+        use std::error::Error as _;
+        let mut t = PathTable::new();
+        t.add(["A"], Outcome::converted(1e20, 1e20)).unwrap();
+        let e = Bootstrap::default().run(&FirstTouch, &t).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Distribution {
+                    model: "bootstrap",
+                    distribution: "Poisson",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.source().is_some());
     }
 
     #[test]

@@ -270,6 +270,27 @@ pub enum Error {
         /// What was estimated, in words, with the estimate.
         estimate: String,
     },
+    /// Results could not be written as JSON (the data embedded in the HTML report).
+    #[error("{what}: cannot write JSON: {source}")]
+    JsonWrite {
+        /// What was being written.
+        what: &'static str,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A probability distribution refused its parameters (the bootstrap's resampling draws:
+    /// a count that is not finite or too large for the distribution).
+    #[error("{model}: cannot draw from {distribution}: {source}")]
+    Distribution {
+        /// The model or procedure drawing.
+        model: &'static str,
+        /// The distribution (`Poisson`, `Gamma`, `Binomial`).
+        distribution: &'static str,
+        /// rand_distr's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// `|sum − total| / |total|` (absolute when the total is 0).

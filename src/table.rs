@@ -206,6 +206,9 @@ impl PathTable {
     /// Sum of all outcomes: (C, V, U), compensated (Neumaier), so that totals near 1e15 keep
     /// every unit and the result does not depend on the row order beyond the last bit.
     pub fn totals(&self) -> Outcome {
+        if let Some(exact) = self.outcomes.whole_totals() {
+            return exact;
+        }
         let mut sums = [crate::outcome::Compensated::default(); 3];
         for o in self.outcomes.iter() {
             sums[0].add(o.conversions);
@@ -272,10 +275,24 @@ impl PathTable {
         S: AsRef<str>,
     {
         outcome.validate()?;
+        self.insert_named(path, |t, ids| t.insert_untimed(ids, outcome))
+    }
+
+    /// Interns `path` into the reused id buffer and hands it to `insert`.
+    fn insert_named<I, S>(
+        &mut self,
+        path: I,
+        insert: impl FnOnce(&mut Self, &[ChannelId]) -> Result<usize>,
+    ) -> Result<usize>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let mut ids = std::mem::take(&mut self.scratch);
         ids.clear();
-        let r = self.intern_path(path, &mut ids);
-        let r = r.and_then(|()| self.insert_untimed(&ids, outcome));
+        let r = self
+            .intern_path(path, &mut ids)
+            .and_then(|()| insert(self, &ids));
         self.scratch = ids;
         r
     }
@@ -530,13 +547,9 @@ impl PathTable {
         S: AsRef<str>,
     {
         outcome.validate()?;
-        let mut ids = std::mem::take(&mut self.scratch);
-        ids.clear();
-        let r = self
-            .intern_path(path, &mut ids)
-            .and_then(|()| self.insert_timed(&ids, times, converted_at, outcome));
-        self.scratch = ids;
-        r
+        self.insert_named(path, |t, ids| {
+            t.insert_timed(ids, times, converted_at, outcome)
+        })
     }
 
     fn insert_timed(

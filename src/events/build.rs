@@ -351,7 +351,7 @@ impl Sink for TableSink<'_> {
         .map(|_| ())
     }
 
-    fn unattributed(&mut self, _: &str, _: ConversionId<'_>, _: i64, _: f64, _: f64) -> Result<()> {
+    fn unattributed(&mut self, _: &str, _: ConversionId<'_>, _: &Conversion<'_>) -> Result<()> {
         Ok(())
     }
 }
@@ -389,20 +389,13 @@ impl Sink for JourneySink<'_> {
         Ok(())
     }
 
-    fn unattributed(
-        &mut self,
-        user: &str,
-        id: ConversionId<'_>,
-        at: i64,
-        count: f64,
-        value: f64,
-    ) -> Result<()> {
+    fn unattributed(&mut self, user: &str, id: ConversionId<'_>, c: &Conversion<'_>) -> Result<()> {
         self.out.unattributed.push(UnattributedConversion {
             user_id: user.to_string(),
             conversion_id: id.to_string(),
-            converted_at: datetime(at)?,
-            conversions: count,
-            value,
+            converted_at: datetime(c.at)?,
+            conversions: c.count,
+            value: c.value,
         });
         Ok(())
     }

@@ -75,15 +75,8 @@ pub(crate) struct Cut<'a> {
 pub(crate) trait Sink {
     /// A journey.
     fn journey(&mut self, cut: Cut<'_>) -> Result<()>;
-    /// A conversion without any touch in its window.
-    fn unattributed(
-        &mut self,
-        user: &str,
-        id: ConversionId<'_>,
-        at: i64,
-        count: f64,
-        value: f64,
-    ) -> Result<()>;
+    /// A conversion `c` of `user`, with its id, without any touch in its window.
+    fn unattributed(&mut self, user: &str, id: ConversionId<'_>, c: &Conversion<'_>) -> Result<()>;
 }
 
 /// The rules of a [`JourneyOptions`] in microseconds, and the report of what they did.
@@ -157,7 +150,7 @@ impl Cutter {
             self.report.unattributed_events += 1;
             self.report.unattributed_conversions += c.count;
             self.report.unattributed_value += c.value;
-            r = r.and_then(|()| sink.unattributed(user, id, c.at, c.count, c.value));
+            r = r.and_then(|()| sink.unattributed(user, id, &c));
         } else {
             self.report.converting_journeys += 1;
             self.report.conversions += c.count;

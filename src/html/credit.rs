@@ -398,9 +398,9 @@ pub(crate) fn page_data(report: &HtmlReport<'_>) -> Result<String> {
             })
             .collect(),
     };
-    let json = serde_json::to_string(&data).map_err(|e| Error::Numerical {
-        model: "html",
-        reason: e.to_string(),
+    let json = serde_json::to_string(&data).map_err(|source| Error::JsonWrite {
+        what: "html report",
+        source,
     })?;
     Ok(script_json(&json))
 }

@@ -31,50 +31,37 @@ pub struct FirstTouch;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastTouch;
 
-impl FirstTouch {
-    fn model_name(&self) -> Cow<'static, str> {
-        "first_touch".into()
-    }
+/// A rule that puts all the weight on one touch: its name and the position of that touch in a
+/// path of `len` touches.
+macro_rules! single_touch {
+    ($model:ident, $name:literal, $position:expr) => {
+        impl $model {
+            fn model_name(&self) -> Cow<'static, str> {
+                $name.into()
+            }
+        }
+
+        impl TouchWeights for $model {
+            type Prep = ();
+            fn position_only(&self) -> bool {
+                true
+            }
+            fn prepare(&self, _: &PathTable) -> Result<()> {
+                Ok(())
+            }
+            fn weights(&self, _: &(), _: Row<'_>, _: &mut Scratch, out: &mut [f64]) -> Result<()> {
+                let position: fn(usize) -> usize = $position;
+                out[position(out.len())] = 1.0;
+                Ok(())
+            }
+        }
+
+        rule_model!($model);
+    };
 }
 
-impl LastTouch {
-    fn model_name(&self) -> Cow<'static, str> {
-        "last_touch".into()
-    }
-}
-
-impl TouchWeights for FirstTouch {
-    type Prep = ();
-    fn position_only(&self) -> bool {
-        true
-    }
-
-    fn prepare(&self, _: &PathTable) -> Result<()> {
-        Ok(())
-    }
-    fn weights(&self, _: &(), _: Row<'_>, _: &mut Scratch, out: &mut [f64]) -> Result<()> {
-        out[0] = 1.0;
-        Ok(())
-    }
-}
-
-impl TouchWeights for LastTouch {
-    type Prep = ();
-    fn position_only(&self) -> bool {
-        true
-    }
-
-    fn prepare(&self, _: &PathTable) -> Result<()> {
-        Ok(())
-    }
-    fn weights(&self, _: &(), _: Row<'_>, _: &mut Scratch, out: &mut [f64]) -> Result<()> {
-        out[out.len() - 1] = 1.0;
-        Ok(())
-    }
-}
-
-rule_model!(FirstTouch);
-rule_model!(LastTouch);
+single_touch!(FirstTouch, "first_touch", |_| 0);
+single_touch!(LastTouch, "last_touch", |len| len - 1);
 
 /// All credit to the last touch that is not a direct visit (Google's "paid and organic last
 /// click", Matomo's "last non-direct interaction"). A path of direct touches only keeps its last

@@ -126,6 +126,24 @@ impl Outcomes {
         }
     }
 
+    /// The exact column sums of the whole-number form, when each is below 2^53 (so that it
+    /// is an `f64` exactly, and equal to the compensated sum of the same rows, every partial
+    /// sum of which is exact too); `None` for the float form or larger totals.
+    pub(super) fn whole_totals(&self) -> Option<Outcome> {
+        let Outcomes::Whole(v) = self else {
+            return None;
+        };
+        // u128: no overflow whatever the row count, so the 2^53 check below is exact.
+        let mut s = [0u128; 3];
+        for w in v {
+            s[0] += u128::from(w[0]);
+            s[1] += u128::from(w[1]);
+            s[2] += u128::from(w[2]);
+        }
+        const EXACT: u128 = 1 << 53;
+        (s.iter().all(|&x| x <= EXACT)).then(|| Outcome::new(s[0] as f64, s[1] as f64, s[2] as f64))
+    }
+
     /// Every outcome in row order.
     pub(super) fn iter(&self) -> impl Iterator<Item = Outcome> + '_ {
         (0..self.len()).map(|r| self.get(r))
@@ -170,5 +188,46 @@ mod tests {
             o.gather(&[1, 0]).iter().collect::<Vec<_>>(),
             [o.get(1), o.get(0)]
         );
+    }
+
+    /// The compensated sum, as `PathTable::totals` computes it for the float form.
+    fn compensated(o: &Outcomes) -> [u64; 3] {
+        let mut s = [crate::outcome::Compensated::default(); 3];
+        for x in o.iter() {
+            s[0].add(x.conversions);
+            s[1].add(x.value);
+            s[2].add(x.nulls);
+        }
+        [s[0].value(), s[1].value(), s[2].value()].map(f64::to_bits)
+    }
+
+    #[test]
+    fn whole_totals_are_the_compensated_sums_to_the_bit_and_stop_at_2_pow_53() {
+        let mut o = Outcomes::default();
+        assert_eq!(o.whole_totals(), Some(Outcome::new(0.0, 0.0, 0.0)));
+        for i in 0..1000u32 {
+            o.push(Outcome::new(
+                f64::from(i % 7),
+                f64::from(i.wrapping_mul(2_654_435_761)),
+                f64::from(u32::MAX - i),
+            ));
+        }
+        let t = o.whole_totals().expect("below 2^53");
+        assert_eq!(
+            [t.conversions, t.value, t.nulls].map(f64::to_bits),
+            compensated(&o)
+        );
+        // 2^21 rows of u32::MAX would pass 2^53: none is refused below it, the first above is.
+        let mut big = Outcomes::default();
+        let n = 1u64 << 21;
+        for _ in 0..n {
+            big.push(Outcome::new(0.0, 0.0, f64::from(u32::MAX)));
+        }
+        assert!(big.whole_totals().is_some(), "{n} x (2^32 - 1) < 2^53");
+        big.push(Outcome::new(0.0, 0.0, f64::from(u32::MAX)));
+        assert!(big.whole_totals().is_none());
+        let mut f = o.clone();
+        f.floats();
+        assert_eq!(f.whole_totals(), None);
     }
 }

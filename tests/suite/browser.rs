@@ -1,5 +1,6 @@
 //! The HTML report in a real browser: Debian's headless Chromium, driven through the DevTools
-//! protocol over a websocket. Checks that the page raises no console error, that every chart
+//! protocol over a pipe (`--remote-debugging-pipe`: NUL-terminated JSON messages on the
+//! browser's file descriptors 3 and 4, which a shell wires to its stdin and stdout). Checks that the page raises no console error, that every chart
 //! rendered, that every number in its tables equals the `--format json` (and `--path-stats`)
 //! output of the same `attribute` run, that the model selects and the sortable headers work,
 //! that hostile channel names stay text, and that a screenshot is not blank.
@@ -8,17 +9,16 @@
 //! pass, unless `CI` is set: then a missing browser is a failure. With
 //! `TOUCHPOINT_UPDATE_SCREENSHOT=1` the screenshot also replaces `docs/report.png`.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use touchpoint::analytics::{PathStats, PathStatsOptions};
 use touchpoint::html::{HtmlReport, write_html};
 use touchpoint::{AttributionModel, LastTouch, Linear, Outcome, PathTable};
-use tungstenite::{Message, WebSocket};
 
 use crate::common;
 
@@ -56,7 +56,10 @@ fn scratch(name: &str) -> PathBuf {
 /// A headless Chromium with one page, driven over the DevTools protocol.
 struct Browser {
     child: Child,
-    ws: WebSocket<TcpStream>,
+    /// Commands to the browser (its file descriptor 3).
+    commands: ChildStdin,
+    /// Messages from the browser (its file descriptor 4), read by a thread.
+    messages: Receiver<Value>,
     next_id: u64,
     session: String,
     /// Events received while waiting for answers.
@@ -65,13 +68,18 @@ struct Browser {
 
 impl Browser {
     fn launch(exe: &Path, profile: &Path) -> Browser {
-        let mut child = Command::new(exe)
+        // The shell gives Chromium our pipes as its descriptors 3 (commands in) and 4
+        // (messages out), and nothing on its own stdin and stdout.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#"exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null"#)
+            .arg(exe)
             .args([
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
                 "--disable-dev-shm-usage",
-                "--remote-debugging-port=0",
+                "--remote-debugging-pipe",
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
@@ -81,36 +89,32 @@ impl Browser {
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("start chromium");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Chromium prints `DevTools listening on ws://…` on stderr; keep draining it after.
+        let commands = child.stdin.take().expect("piped stdin");
+        let out = child.stdout.take().expect("piped stdout");
+        let (tx, messages) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("DevTools listening on ") {
-                    let _ = tx.send(url.trim().to_string());
+            let mut out = BufReader::new(out);
+            let mut buf = Vec::new();
+            while out.read_until(0, &mut buf).is_ok_and(|n| n > 0) {
+                if buf.last() == Some(&0) {
+                    buf.pop();
                 }
+                let v: Value = serde_json::from_slice(&buf).expect("DevTools sends JSON");
+                if tx.send(v).is_err() {
+                    return;
+                }
+                buf.clear();
             }
         });
-        let url = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("chromium did not print its DevTools address within 60 s");
-        let hostport = url
-            .strip_prefix("ws://")
-            .and_then(|r| r.split('/').next())
-            .expect("ws://host:port/ address");
-        let stream = TcpStream::connect(hostport).expect("connect to DevTools");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .expect("read timeout");
-        let (ws, _) = tungstenite::client(url.as_str(), stream).expect("websocket handshake");
         let mut b = Browser {
             child,
-            ws,
+            commands,
+            messages,
             next_id: 0,
             session: String::new(),
             events: Vec::new(),
@@ -141,22 +145,37 @@ impl Browser {
         if let Some(s) = session {
             msg["sessionId"] = Value::String(s);
         }
-        self.ws
-            .send(Message::text(msg.to_string()))
-            .expect("send to DevTools");
+        self.write(&msg);
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            assert!(Instant::now() < deadline, "{method}: no answer in 120 s");
-            let text = match self.ws.read().expect("read from DevTools") {
-                Message::Text(t) => t.as_str().to_string(),
-                _ => continue,
-            };
-            let v: Value = serde_json::from_str(&text).expect("DevTools sends JSON");
+            let v = self.next_message(deadline, method);
             if v["id"] == id {
                 assert!(v.get("error").is_none(), "{method}: {}", v["error"]);
                 return v["result"].clone();
             }
             self.events.push(v);
+        }
+    }
+
+    /// One command, NUL-terminated.
+    fn try_write(&mut self, msg: &Value) -> std::io::Result<()> {
+        let mut bytes = msg.to_string().into_bytes();
+        bytes.push(0);
+        self.commands.write_all(&bytes)?;
+        self.commands.flush()
+    }
+
+    fn write(&mut self, msg: &Value) {
+        self.try_write(msg).expect("send to DevTools");
+    }
+
+    /// The next message from the browser, waited for until `deadline` (`what` names the wait).
+    fn next_message(&mut self, deadline: Instant, what: &str) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.messages.recv_timeout(left) {
+            Ok(v) => v,
+            Err(RecvTimeoutError::Timeout) => panic!("{what}: nothing from DevTools in time"),
+            Err(RecvTimeoutError::Disconnected) => panic!("{what}: the browser closed its pipe"),
         }
     }
 
@@ -176,14 +195,11 @@ impl Browser {
         }
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            assert!(Instant::now() < deadline, "no {method} in 60 s");
-            if let Message::Text(t) = self.ws.read().expect("read from DevTools") {
-                let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
-                if v["method"] == method {
-                    return v;
-                }
-                self.events.push(v);
+            let v = self.next_message(deadline, method);
+            if v["method"] == method {
+                return v;
             }
+            self.events.push(v);
         }
     }
 
@@ -243,8 +259,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Ask the browser to quit; kill our child only if it does not.
         let id = self.next_id + 1;
-        let close = json!({"id": id, "method": "Browser.close"}).to_string();
-        let _ = self.ws.send(Message::text(close));
+        let _ = self.try_write(&json!({"id": id, "method": "Browser.close"}));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

@@ -48,44 +48,37 @@ fn t2() -> PathTable {
 // Header problems (line 1)
 
 #[test]
-fn missing_column() {
-    let (line, p) = parse_error(read("path,conversions\nA,1\n"));
-    assert_eq!(line, 1);
-    assert_eq!(
-        p,
-        ParseProblem::MissingColumn {
-            name: "total_conversions".into(),
-            found: "path,conversions".into()
-        }
-    );
-    assert_eq!(
-        p.to_string(),
-        "missing column `total_conversions` in the header (found: path,conversions)"
-    );
-}
-
-#[test]
-fn duplicate_column() {
-    let (line, p) = parse_error(read("path,total_conversions,path\nA,1,B\n"));
-    assert_eq!(line, 1);
-    assert_eq!(
-        p,
-        ParseProblem::DuplicateColumn {
-            name: "path".into()
-        }
-    );
-}
-
-#[test]
-fn unknown_delimiter() {
-    let (line, p) = parse_error(read("path|total_conversions\nA|1\n"));
-    assert_eq!(line, 1);
-    assert_eq!(
-        p,
-        ParseProblem::UnknownDelimiter {
-            header: "path|total_conversions".into()
-        }
-    );
+fn header_problems_name_line_1() {
+    let cases = [
+        (
+            "path,conversions\nA,1\n",
+            ParseProblem::MissingColumn {
+                name: "total_conversions".into(),
+                found: "path,conversions".into(),
+            },
+            "missing column `total_conversions` in the header (found: path,conversions)",
+        ),
+        (
+            "path,total_conversions,path\nA,1,B\n",
+            ParseProblem::DuplicateColumn {
+                name: "path".into(),
+            },
+            "column `path` appears twice in the header",
+        ),
+        (
+            "path|total_conversions\nA|1\n",
+            ParseProblem::UnknownDelimiter {
+                header: "path|total_conversions".into(),
+            },
+            "cannot detect the CSV delimiter from the header `path|total_conversions`: expected \
+             `,` or `;` (or pass one explicitly)",
+        ),
+    ];
+    for (input, problem, message) in cases {
+        let (line, p) = parse_error(read(input));
+        assert_eq!((line, &p), (1, &problem), "{input:?}");
+        assert_eq!(p.to_string(), message);
+    }
 }
 
 #[test]

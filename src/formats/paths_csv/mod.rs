@@ -187,7 +187,11 @@ fn read_paths_with<R: Read>(
     // reading row by row.
     let mut pending: Vec<Result<ChunkResult>> = Vec::new();
     loop {
-        if !blocks::next_block(&mut input, &mut block)? {
+        let done = !blocks::next_block(&mut input, &mut block)?;
+        // Quoted fields may span lines, so blocks cannot be cut safely: the rest is read
+        // record by record with the full CSV parser.
+        let quoted = !done && (parser == Parser::Full || block.contains(&b'"'));
+        if done || quoted {
             merge_chunks(
                 table,
                 &mut report,
@@ -196,19 +200,11 @@ fn read_paths_with<R: Read>(
                 opts.bad_rows,
                 &mut records,
             )?;
+        }
+        if done {
             return finish(table, report);
         }
-        if parser == Parser::Full || block.contains(&b'"') {
-            // Quoted fields may span lines, so blocks cannot be cut safely: read the rest
-            // record by record with the full CSV parser.
-            merge_chunks(
-                table,
-                &mut report,
-                std::mem::take(&mut pending),
-                &cols.names,
-                opts.bad_rows,
-                &mut records,
-            )?;
+        if quoted {
             let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
             let start = Location {
                 line: at.line,

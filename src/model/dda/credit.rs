@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{Prepared, Summary};
 use super::game::{Credit, GameScratch, Sampling, fractions};
-use super::journey::{JourneyScratch, JourneySplit};
+use super::journey::{JourneyIds, JourneyScratch, JourneySplit};
 use super::logistic::{LogisticFit, LogitGame};
 use super::quality::row_seed;
 use crate::attribution::Attribution;
@@ -150,15 +150,19 @@ impl JourneySplit for LogisticFit {
     /// Removal effects of the journey's own channels (see [`LogisticFit::touch_shares`]).
     fn split(
         &self,
-        ids: &[Option<u32>],
-        _: Option<&[i64]>,
-        _: Option<i64>,
-        _: u64,
+        j: &JourneyIds<'_>,
         scratch: &mut JourneyScratch,
         out: &mut [f64],
     ) -> Result<()> {
         self.design.check(self.beta.len(), "logistic")?;
-        split_ids(self, ids, Credit::Removal, Sampling::exact(), scratch, out);
+        split_ids(
+            self,
+            j.ids,
+            Credit::Removal,
+            Sampling::exact(),
+            scratch,
+            out,
+        );
         Ok(())
     }
 }

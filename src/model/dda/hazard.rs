@@ -9,7 +9,7 @@ use super::hazard_ctx::{
     Acc, Ctx, DAY, Layout, add_row, cumulative, deltas, probability, references, select_pairs,
     significant_pairs, start, untimed_cumulative,
 };
-use super::journey::{JourneyScratch, JourneySplit, conversion_model, touch_shares};
+use super::journey::{JourneyIds, JourneyScratch, JourneySplit, conversion_model, touch_shares};
 use super::linalg::{cholesky, solve};
 use super::logistic::bad;
 use super::quality::{self, FitQuality};
@@ -723,15 +723,13 @@ impl JourneySplit for HazardFit {
     /// every touch at one instant.
     fn split(
         &self,
-        ids: &[Option<u32>],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        _: u64,
+        j: &JourneyIds<'_>,
         scratch: &mut JourneyScratch,
         out: &mut [f64],
     ) -> Result<()> {
+        let ids = j.ids;
         let mut zeros = std::mem::take(&mut scratch.zeros);
-        let times = match times {
+        let times = match j.times {
             _ if !self.timed => {
                 zeros.clear();
                 zeros.resize(ids.len(), 0);
@@ -748,7 +746,7 @@ impl JourneySplit for HazardFit {
             }
         };
         let last = times.iter().copied().max().unwrap_or(0);
-        let reference = converted_at.unwrap_or(last).max(last);
+        let reference = j.converted_at.unwrap_or(last).max(last);
         self.shares_at(ids, times, reference, scratch, out);
         scratch.zeros = zeros;
         Ok(())

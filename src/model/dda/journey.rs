@@ -51,18 +51,25 @@ pub(crate) trait JourneySplit {
     fn sampling_seed(&self) -> Option<u64> {
         None
     }
-    /// Fractions of the journey's conversion per touch into `out` (as long as `ids`), from
-    /// its channels as fitted indices (`None`: unknown), `times` (checked: as long as `ids`)
-    /// and the content-mixed sampling `seed`.
+    /// Fractions of the journey's conversion per touch into `out` (as long as its `ids`).
     fn split(
         &self,
-        ids: &[Option<u32>],
-        times: Option<&[i64]>,
-        converted_at: Option<i64>,
-        seed: u64,
+        journey: &JourneyIds<'_>,
         scratch: &mut JourneyScratch,
         out: &mut [f64],
     ) -> Result<()>;
+}
+
+/// One journey as a fit sees it.
+pub(crate) struct JourneyIds<'a> {
+    /// The channels as fitted indices (`None`: unknown to the fit).
+    pub ids: &'a [Option<u32>],
+    /// Touch times, checked to be as long as `ids`.
+    pub times: Option<&'a [i64]>,
+    /// The conversion's instant, when known.
+    pub converted_at: Option<i64>,
+    /// The sampling seed mixed with the journey's content (0 when the split does not sample).
+    pub seed: u64,
 }
 
 /// Splits a journey given by channel names into `out` (one fraction per touch): the lengths
@@ -104,7 +111,13 @@ pub(crate) fn split_names<'a, F: JourneySplit>(
             converted_at.hash(&mut h);
             h.finish()
         });
-        fit.split(&ids, times, converted_at, seed, scratch, out)
+        let journey = JourneyIds {
+            ids: &ids,
+            times,
+            converted_at,
+            seed,
+        };
+        fit.split(&journey, scratch, out)
     };
     scratch.ids = ids;
     result

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::credit::{ChannelLookup, credit_table, split_ids};
 use super::game::{Credit, Sampling};
-use super::journey::{JourneyScratch, JourneySplit, conversion_model, touch_shares};
+use super::journey::{JourneyIds, JourneyScratch, JourneySplit, conversion_model, touch_shares};
 use super::logistic::{Logistic, LogisticFit, bad};
 use super::quality::FitQuality;
 use crate::attribution::Attribution;
@@ -194,18 +194,15 @@ impl JourneySplit for DdaFit {
     /// Shapley values of the journey's own channels (see [`DdaFit::touch_shares`]).
     fn split(
         &self,
-        ids: &[Option<u32>],
-        _: Option<&[i64]>,
-        _: Option<i64>,
-        seed: u64,
+        j: &JourneyIds<'_>,
         scratch: &mut JourneyScratch,
         out: &mut [f64],
     ) -> Result<()> {
         let fit = &self.model;
         fit.design.check(fit.beta.len(), "logistic")?;
         let mut sampling = self.sampling();
-        sampling.seed = seed;
-        split_ids(fit, ids, Credit::Shapley, sampling, scratch, out);
+        sampling.seed = j.seed;
+        split_ids(fit, j.ids, Credit::Shapley, sampling, scratch, out);
         Ok(())
     }
 }

@@ -6,19 +6,19 @@ use super::*;
 // Worked examples (the model reference, §Shapley games)
 // ---------------------------------------------------------------------------------------------
 
+/// §Shapley results on T2, shapley (Zhao): A 2, B 5/2, C 5/2; value 139/6, 139/6, 71/3.
+const T2_SHAPLEY: &[(&str, f64, f64)] = &[
+    ("A", 2.0, 139.0 / 6.0),
+    ("B", 2.5, 139.0 / 6.0),
+    ("C", 2.5, 71.0 / 3.0),
+];
+
 #[test]
 fn o2_t2_simplified_shapley() {
     // §Shapley results on T2, shapley (Zhao): A 2, B 5/2, C 5/2; value 139/6, 139/6, 71/3.
     let a = Shapley.attribute(&table(T2)).unwrap();
     assert_eq!(a.model, "shapley");
-    assert_credit(
-        &a,
-        &[
-            ("A", 2.0, 139.0 / 6.0),
-            ("B", 2.5, 139.0 / 6.0),
-            ("C", 2.5, 71.0 / 3.0),
-        ],
-    );
+    assert_credit(&a, T2_SHAPLEY);
 }
 
 #[test]
@@ -93,14 +93,7 @@ fn o2e_t2_ordered_shapley() {
             assert!(close(*g, e), "{ch}: {got:?}");
         }
     }
-    assert_credit(
-        &a,
-        &[
-            ("A", 2.0, 139.0 / 6.0),
-            ("B", 2.5, 139.0 / 6.0),
-            ("C", 2.5, 71.0 / 3.0),
-        ],
-    );
+    assert_credit(&a, T2_SHAPLEY);
 }
 
 #[test]
