@@ -418,7 +418,11 @@ fn jsonl_readers_agree(input: &[u8]) {
 #[test]
 fn fuzz_jsonl_scanner_against_serde() {
     let mut seeds = corpus("jsonl");
-    seeds.extend(corpus("events").into_iter().filter(|s| s.first() == Some(&b'{')));
+    seeds.extend(
+        corpus("events")
+            .into_iter()
+            .filter(|s| s.first() == Some(&b'{')),
+    );
     // The shared mutations, then one JSON-specific splice or overwrite chosen from a hash of
     // the input (so the saved input reproduces a failure).
     let n = fuzz("jsonl", seeds, |input| {

@@ -36,12 +36,18 @@ fn both(text: &str, read: &EventOptions) -> (touchpoint::events::EventReadReport
             (a, b) => panic!("{:?} vs {:?}", a.map(|x| x.1), b.map(|x| x.1)),
         }
     }
-    (skip_report.expect("a skipping read never fails here"), strict_error)
+    (
+        skip_report.expect("a skipping read never fails here"),
+        strict_error,
+    )
 }
 
 fn synth_jsonl(opts: SynthOptions) -> String {
     let mut out = Vec::new();
-    SynthEvents::new(opts).unwrap().write_jsonl(&mut out).unwrap();
+    SynthEvents::new(opts)
+        .unwrap()
+        .write_jsonl(&mut out)
+        .unwrap();
     String::from_utf8(out).unwrap()
 }
 
