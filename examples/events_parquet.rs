@@ -13,7 +13,6 @@
 //! (int64, 0 or 1), `value` (float64 of the CSV's two-decimal text, null on a touch). So the
 //! attribution of this file equals that of the CSV of the same options, digit for digit.
 
-#[cfg(feature = "parquet")]
 fn main() {
     if let Err(e) = write::run() {
         eprintln!("events_parquet: {e}");
@@ -21,16 +20,6 @@ fn main() {
     }
 }
 
-#[cfg(not(feature = "parquet"))]
-fn main() {
-    eprintln!(
-        "events_parquet needs the `parquet` feature: \
-         cargo run --release --features parquet --example events_parquet -- --help"
-    );
-    std::process::exit(2);
-}
-
-#[cfg(feature = "parquet")]
 mod write {
     use std::fs::File;
     use std::sync::Arc;

@@ -26,9 +26,8 @@ pub enum EventFormat {
     Csv,
     /// JSON Lines (NDJSON): one JSON object per line.
     JsonLines,
-    /// Apache Parquet (feature `parquet`; read with
-    /// [`read_events_parquet`](crate::events::read_events_parquet), which needs a file, not a
-    /// stream), or Arrow record batches.
+    /// Apache Parquet (feature `parquet`; read with `events::read_events_parquet`, which
+    /// needs a file, not a stream), or Arrow record batches.
     Parquet,
 }
 
