@@ -46,7 +46,7 @@ pub(crate) fn held_out(
         order: order.max(1),
         collapse,
     };
-    let quality::Split { train, test } = quality::split(table, holdout, seed);
+    let split = quality::split(table, holdout, seed);
     // The last state of every row, as an index into the distinct states (4 bytes a row, not a
     // vector each), and the training exits per state.
     let mut ids: FxHashMap<Vec<ChannelId>, u32> = FxHashMap::default();
@@ -67,7 +67,7 @@ pub(crate) fn held_out(
     }
     let mut exits = vec![(0.0f64, 0.0f64); ids.len()];
     let (mut conv, mut total) = (0.0, 0.0);
-    for (&s, &(c, u)) in state_of.iter().zip(&train) {
+    for (&s, (c, u)) in state_of.iter().zip(split.train(table)) {
         if c + u > 0.0 {
             let e = &mut exits[s as usize];
             e.0 += c;
@@ -76,8 +76,6 @@ pub(crate) fn held_out(
             total += c + u;
         }
     }
-    // The training part is counted: free it before the predictions and the score's sort.
-    drop(train);
     if total <= 0.0 {
         return None;
     }
@@ -91,7 +89,7 @@ pub(crate) fn held_out(
         })
         .collect();
     let pred = |r: usize| by_state[state_of[r] as usize];
-    Some(quality::score_by(pred, &test, holdout, seed))
+    Some(quality::score_by(pred, &split.test, holdout, seed))
 }
 
 #[cfg(test)]
@@ -111,7 +109,7 @@ mod tests {
         let split = quality::split(&t, 0.5, 7);
         let k1 = held_out(&t, 1, false, 0.5, 7).unwrap();
         let k2 = held_out(&t, 2, false, 0.5, 7).unwrap();
-        let tr = &split.train;
+        let tr: Vec<(f64, f64)> = split.train(&t).collect();
         // Order 1: rows 0 and 1 share the state B.
         let b = (tr[0].0 + tr[1].0) / (tr[0].0 + tr[0].1 + tr[1].0 + tr[1].1);
         let a = tr[2].0 / (tr[2].0 + tr[2].1);
