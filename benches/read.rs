@@ -1,6 +1,7 @@
 //! Reading speed against the floor: a path CSV and an event CSV read into a table or a log,
 //! next to a pass that only counts the lines of the same bytes with `memchr` (the least any
-//! reader must do). The ratio of the two is the figure to watch (targets: at most 3× for paths,
+//! reader must do). The same events as JSON Lines are read by the byte scanner and by serde
+//! alone (the reader before the scanner). The ratio of the two is the figure to watch (targets: at most 3× for paths,
 //! 4× for events); absolute times depend on the machine.
 //!
 //! ```text
@@ -16,7 +17,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use touchpoint::events::synth::{SynthEvents, SynthOptions};
-use touchpoint::events::{EventOptions, read_events};
+use touchpoint::events::{EventOptions, read_events, read_events_serde_only};
 use touchpoint::formats::{PathCsvOptions, read_paths, write_paths};
 use touchpoint::synth::SynthSize;
 
@@ -56,7 +57,7 @@ fn benches(c: &mut Criterion) {
         ..SynthOptions::default()
     })
     .expect("valid options");
-    synth.write_csv(&mut log).expect("write to memory");
+    synth.clone().write_csv(&mut log).expect("write to memory");
     let mut g = c.benchmark_group("read_events_csv");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(log.len() as u64));
@@ -72,6 +73,37 @@ fn benches(c: &mut Criterion) {
             l
         });
     });
+    g.finish();
+
+    let mut jsonl = Vec::new();
+    synth.write_jsonl(&mut jsonl).expect("write to memory");
+    let mut g = c.benchmark_group("read_events_jsonl");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(jsonl.len() as u64));
+    let lines = count_lines(&jsonl);
+    g.bench_with_input(BenchmarkId::new("count_lines", &param), &jsonl, |b, j| {
+        b.iter(|| assert_eq!(count_lines(black_box(j)), lines));
+    });
+    for serde_only in [false, true] {
+        let name = if serde_only {
+            "read_events_serde_only"
+        } else {
+            "read_events"
+        };
+        g.bench_with_input(BenchmarkId::new(name, &param), &jsonl, |b, j| {
+            b.iter(|| {
+                let o = EventOptions::default();
+                let (l, report) = if serde_only {
+                    read_events_serde_only(&j[..], &o)
+                } else {
+                    read_events(&j[..], &o)
+                }
+                .expect("valid");
+                assert_eq!(report.rows as usize, lines);
+                l
+            });
+        });
+    }
     g.finish();
 }
 

@@ -140,6 +140,21 @@ impl PathTable {
         Self::default()
     }
 
+    /// Reserves room for `rows` more rows of `touches` more touches in all, and for as many
+    /// more entries in the path index: a reader that knows its input's size grows the table
+    /// once (no rehash of the index with both copies alive, no doubling of the columns).
+    pub(crate) fn reserve(&mut self, rows: usize, touches: usize) {
+        if self.index_stale {
+            self.rebuild_index();
+        }
+        self.touches.reserve(touches);
+        self.ends.reserve(rows);
+        self.outcomes.reserve(rows);
+        if !self.staging {
+            self.index.reserve(rows, |&(_, qh)| index_hash(qh));
+        }
+    }
+
     /// A staging table for a parallel reader: rows are appended, not deduplicated. It must only
     /// ever be merged into a normal table (which deduplicates), never handed out.
     pub(crate) fn staging() -> Self {

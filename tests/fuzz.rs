@@ -3,7 +3,8 @@
 //! checks the crate's promises on every input: no panic; the block parser and the csv-crate
 //! parser of path CSV agree (strict and skipping); a skipping reader only fails on the header;
 //! a decoded table is valid and re-encodes to itself; every model of the registry returns a
-//! finite result or a typed error, and efficient models credit the table's totals.
+//! finite result or a typed error, and efficient models credit the table's totals; the JSON
+//! Lines byte scanner reads, skips and fails exactly as serde_json alone does.
 //!
 //! `TOUCHPOINT_FUZZ_SECS` sets the seconds per target (default 2, so `cargo test` stays quick;
 //! CI runs 60), `TOUCHPOINT_FUZZ_SEED` the seed (default 0). An input that breaks a promise is
@@ -19,7 +20,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use touchpoint::codec;
-use touchpoint::events::{EventFormat, EventOptions, JourneyOptions, read_events};
+use touchpoint::events::{
+    EventFormat, EventOptions, JourneyOptions, read_events, read_events_serde_only,
+};
 use touchpoint::formats::{BadRows, PathCsvOptions, read_paths, read_paths_full_parser};
 use touchpoint::registry::{ModelOptions, TABLE_MODELS, build_model};
 use touchpoint::{Error, PathTable};
@@ -352,6 +355,92 @@ fn fuzz_models_on_mutated_tables() {
                 Err(e) => panic!("{}: unexpected error {e}", m.name()),
             }
         }
+    });
+    assert!(n > 0);
+}
+
+/// JSON fragments for the scanner target: escapes, surrogates, numbers, keys, nesting.
+const JSON_TOKENS: &[&[u8]] = &[
+    b"\\u00e9",
+    b"\\ud83d",
+    b"\\ude00",
+    b"\\ud83d\\ude00",
+    b"\\u006e",
+    b"\\\"",
+    b"\\/",
+    b"\\x",
+    b"\"x\":1,",
+    b"\"channel\":\"A\",",
+    b"\"user_id\":\"u9\",",
+    b"\"value\":",
+    b"{\"a\":[1]}",
+    b"-0",
+    b"1.5e-3",
+    b"01",
+    b"1.",
+    b"\xc3\xa9",
+    b"\xc3",
+    b"\x00",
+    b"\x0c",
+    b" ",
+    b"\r",
+];
+
+/// Reading `input` as JSON Lines with the scanner and with serde alone gives the same log,
+/// report and error, strict and skipping.
+fn jsonl_readers_agree(input: &[u8]) {
+    for bad_rows in [BadRows::Error, BadRows::Skip] {
+        let o = EventOptions {
+            format: Some(EventFormat::JsonLines),
+            bad_rows,
+            ..EventOptions::default()
+        };
+        match (read_events(input, &o), read_events_serde_only(input, &o)) {
+            (Ok((mut la, ra)), Ok((mut lb, rb))) => {
+                assert_eq!(format!("{ra:?}"), format!("{rb:?}"), "the reports differ");
+                let j = JourneyOptions::default();
+                match (la.build(&j), lb.build(&j)) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "the logs differ"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("the logs differ: {a:?} vs {b:?}"),
+                }
+            }
+            (Err(ea), Err(eb)) => assert_eq!(ea.to_string(), eb.to_string(), "the errors differ"),
+            (a, b) => panic!(
+                "the readers disagree: {:?} vs {:?}",
+                a.map(|x| x.1),
+                b.map(|x| x.1)
+            ),
+        }
+    }
+}
+
+#[test]
+fn fuzz_jsonl_scanner_against_serde() {
+    let mut seeds = corpus("jsonl");
+    seeds.extend(
+        corpus("events")
+            .into_iter()
+            .filter(|s| s.first() == Some(&b'{')),
+    );
+    // The shared mutations, then one JSON-specific splice or overwrite chosen from a hash of
+    // the input (so the saved input reproduces a failure).
+    let n = fuzz("jsonl", seeds, |input| {
+        jsonl_readers_agree(input);
+        let h = input.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(h);
+        let mut more = input.to_vec();
+        let t = JSON_TOKENS[rng.random_range(0..JSON_TOKENS.len())];
+        let i = rng.random_range(0..=more.len());
+        if rng.random::<bool>() {
+            more.splice(i..i, t.iter().copied());
+        } else {
+            let n = (more.len() - i).min(t.len());
+            more.splice(i..i + n, t.iter().copied());
+        }
+        jsonl_readers_agree(&more);
     });
     assert!(n > 0);
 }

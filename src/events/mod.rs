@@ -83,6 +83,8 @@ pub use arrow::read_events_arrow;
 pub use arrow::{read_events_parquet, read_events_parquet_file};
 pub use build::{JourneyOptions, JourneyReport, Journeys, NullJourneys, UnattributedConversion};
 pub use log::EventLog;
+#[doc(hidden)]
+pub use read::read_events_serde_only;
 pub use read::{
     ChannelInput, EventFormat, EventOptions, EventReadReport, MAX_KEY_COLUMNS, NOT_SET,
     read_events, read_events_into,

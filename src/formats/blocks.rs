@@ -9,7 +9,7 @@ use std::io::{self, BufRead, Read};
 use crate::error::Location;
 
 /// Bytes read per block (then extended to the end of the line).
-pub(crate) const BLOCK_BYTES: usize = 8 << 20;
+pub(crate) const BLOCK_BYTES: usize = 4 << 20;
 /// Target bytes per chunk (then extended to the end of the line).
 const CHUNK_BYTES: usize = 1 << 20;
 

@@ -12,6 +12,7 @@ use crate::events::{
     paths_from_events, read_events,
 };
 use crate::fit::journeys_of_table;
+use crate::formats::paths_csv::read_paths_sized;
 use crate::formats::{PathCsvOptions, ReadReport, read_paths};
 use crate::journey::Journey;
 use crate::table::PathTable;
@@ -188,7 +189,9 @@ pub fn load(input: Input) -> Result<Loaded> {
             (t, InputReport::Paths(r))
         }
         Input::PathFile { path, options } => {
-            let (t, r) = read_paths(File::open(&path)?, &options)?;
+            let file = File::open(&path)?;
+            let size = file.metadata()?.len();
+            let (t, r) = read_paths_sized(file, &options, size)?;
             (t, InputReport::Paths(r))
         }
         Input::PathReader { reader, options } => {

@@ -103,6 +103,13 @@ impl Outcomes {
         }
     }
 
+    pub(super) fn reserve(&mut self, additional: usize) {
+        match self {
+            Outcomes::Whole(v) => v.reserve(additional),
+            Outcomes::Float(v) => v.reserve(additional),
+        }
+    }
+
     pub(super) fn shrink_to_fit(&mut self) {
         match self {
             Outcomes::Whole(v) => v.shrink_to_fit(),

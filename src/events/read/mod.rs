@@ -26,9 +26,8 @@ pub enum EventFormat {
     Csv,
     /// JSON Lines (NDJSON): one JSON object per line.
     JsonLines,
-    /// Apache Parquet (feature `parquet`; read with
-    /// [`read_events_parquet`](crate::events::read_events_parquet), which needs a file, not a
-    /// stream), or Arrow record batches.
+    /// Apache Parquet (feature `parquet`; read with `events::read_events_parquet`, which
+    /// needs a file, not a stream), or Arrow record batches.
     Parquet,
 }
 
@@ -252,6 +251,32 @@ pub fn read_events_into<R: Read>(
     opts: &EventOptions,
     log: &mut EventLog,
 ) -> Result<EventReadReport> {
+    read_into(input, opts, log, true)
+}
+
+/// [`read_events`] with every JSON Lines line read by serde_json, never by the byte scanner of
+/// the usual line shape. Results, reports and errors equal [`read_events`]'s on every input
+/// (the differential tests and the fuzzer check it); not for production use.
+///
+/// # Errors
+/// As [`read_events`].
+#[doc(hidden)]
+pub fn read_events_serde_only<R: Read>(
+    input: R,
+    opts: &EventOptions,
+) -> Result<(EventLog, EventReadReport)> {
+    let mut log = EventLog::new();
+    let report = read_into(input, opts, &mut log, false)?;
+    Ok((log, report))
+}
+
+/// [`read_events_into`]; `fast`: JSON Lines through the byte scanner where it can.
+fn read_into<R: Read>(
+    input: R,
+    opts: &EventOptions,
+    log: &mut EventLog,
+    fast: bool,
+) -> Result<EventReadReport> {
     validate_options(opts)?;
     let mut input = BufReader::with_capacity(1 << 16, input);
     skip_bom(&mut input)?;
@@ -262,7 +287,7 @@ pub fn read_events_into<R: Read>(
     let mut rows = RowParser::new(opts);
     match format {
         EventFormat::Csv => csv::read_csv(input, opts, &mut rows, log),
-        EventFormat::JsonLines => json::read_jsonl(input, opts, log),
+        EventFormat::JsonLines => json::read_jsonl(input, opts, log, fast),
         EventFormat::Parquet => Err(Error::InvalidParameter {
             model: "events",
             name: "format",

@@ -101,6 +101,22 @@ pub fn read_paths<R: Read>(input: R, opts: &PathCsvOptions) -> Result<(PathTable
     Ok((table, report))
 }
 
+/// [`read_paths`] of an input of about `size` bytes (a file's length): after the first block
+/// the table is sized for the whole input at that block's density, so it grows once.
+///
+/// # Errors
+/// As [`read_paths`].
+pub(crate) fn read_paths_sized<R: Read>(
+    input: R,
+    opts: &PathCsvOptions,
+    size: u64,
+) -> Result<(PathTable, ReadReport)> {
+    let mut table = PathTable::new();
+    table.set_max_path_len(opts.max_path_len);
+    let report = read_paths_with(input, opts, &mut table, Parser::Auto, Some(size))?;
+    Ok((table, report))
+}
+
 /// Like [`read_paths`], adding the rows to an existing table (for example one shard after
 /// another).
 ///
@@ -111,7 +127,7 @@ pub fn read_paths_into<R: Read>(
     opts: &PathCsvOptions,
     table: &mut PathTable,
 ) -> Result<ReadReport> {
-    read_paths_with(input, opts, table, Parser::Auto)
+    read_paths_with(input, opts, table, Parser::Auto, None)
 }
 
 /// Which parser reads the data rows.
@@ -136,7 +152,7 @@ pub fn read_paths_full_parser<R: Read>(
 ) -> Result<(PathTable, ReadReport)> {
     let mut table = PathTable::new();
     table.set_max_path_len(opts.max_path_len);
-    let report = read_paths_with(input, opts, &mut table, Parser::Full)?;
+    let report = read_paths_with(input, opts, &mut table, Parser::Full, None)?;
     Ok((table, report))
 }
 
@@ -145,6 +161,7 @@ fn read_paths_with<R: Read>(
     opts: &PathCsvOptions,
     table: &mut PathTable,
     parser: Parser,
+    size: Option<u64>,
 ) -> Result<ReadReport> {
     if opts.separator.is_empty() {
         return Err(Error::InvalidParameter {
@@ -186,8 +203,14 @@ fn read_paths_with<R: Read>(
     // is parsed (parallel). Chunks are merged in input order, so the result is the same as
     // reading row by row.
     let mut pending: Vec<Result<ChunkResult>> = Vec::new();
+    // With a size, the table is sized once, from the first block's rows and length.
+    let mut first_block = None;
+    let mut sized = size.is_none();
     loop {
         let done = !blocks::next_block(&mut input, &mut block)?;
+        if first_block.is_none() {
+            first_block = Some(block.len());
+        }
         // Quoted fields may span lines, so blocks cannot be cut safely: the rest is read
         // record by record with the full CSV parser.
         let quoted = !done && (parser == Parser::Full || block.contains(&b'"'));
@@ -216,6 +239,13 @@ fn read_paths_with<R: Read>(
         let chunks = blocks::split_lines(&block, at);
         at = chunks.last().map_or(at, |c| c.end);
         let previous = std::mem::take(&mut pending);
+        if !sized
+            && !previous.is_empty()
+            && let (Some(size), Some(bytes)) = (size, first_block)
+        {
+            reserve_for(table, &previous, bytes, size);
+            sized = true;
+        }
         // The chunks start from the vocabulary as it is now, so most of their ids are the
         // table's and the merge takes their rows as they are.
         let vocabulary = table.channels().clone();
@@ -239,6 +269,23 @@ fn read_paths_with<R: Read>(
         merged?;
         pending = parsed;
     }
+}
+
+/// Sizes `table` for an input of `size` bytes from its first block (`bytes` long, parsed into
+/// `first`): rows and touches scaled by the input's length, 10 % over, at most 2^24 rows (past
+/// that the table grows as usual), so that memory reserved up front stays bounded.
+fn reserve_for(table: &mut PathTable, first: &[Result<ChunkResult>], bytes: usize, size: u64) {
+    const MAX_ROWS: f64 = (1u64 << 24) as f64;
+    let (rows, touches) = first.iter().flatten().fold((0usize, 0usize), |(r, t), c| {
+        (r + c.table.len(), t + c.table.touch_count())
+    });
+    if bytes == 0 || rows == 0 {
+        return;
+    }
+    let scale = 1.1 * size as f64 / bytes as f64;
+    let est_rows = (rows as f64 * scale).min(MAX_ROWS);
+    let est_touches = touches as f64 * est_rows / rows as f64;
+    table.reserve(est_rows as usize, est_touches as usize);
 }
 
 /// Merges parsed chunks into `table` in order; stops at the first error.
@@ -495,4 +542,43 @@ pub fn write_paths<W: Write>(table: &PathTable, out: W) -> Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_hint_sizes_the_table_once_and_changes_nothing() {
+        // Distinct paths over two blocks.
+        let mut text = String::from("path,total_conversions,total_null\n");
+        let mut i = 0u64;
+        while text.len() < blocks::BLOCK_BYTES + 1000 {
+            let row = format!("c{} > c{} > x{i},{},{}\n", i % 97, i % 89, i % 3, i % 5);
+            text.push_str(&row);
+            i += 1;
+        }
+        let opts = PathCsvOptions::default();
+        let (plain, report) = read_paths(text.as_bytes(), &opts).unwrap();
+        let len = text.len() as u64;
+        // The true size and wrong ones read the same rows in the same order.
+        for size in [len, 1, 50 * len] {
+            let (sized, r) = read_paths_sized(text.as_bytes(), &opts, size).unwrap();
+            assert_eq!(r, report, "{size}");
+            assert_eq!(sized.len(), plain.len());
+            for (a, b) in sized.rows().zip(plain.rows()) {
+                assert_eq!((a.path, a.outcome), (b.path, b.outcome), "{size}");
+            }
+            if size != len {
+                continue;
+            }
+            // Sized from its length, the table holds every row in less than it grows into.
+            assert!(
+                sized.heap_bytes() <= plain.heap_bytes(),
+                "{} vs {}",
+                sized.heap_bytes(),
+                plain.heap_bytes()
+            );
+        }
+    }
 }

@@ -65,15 +65,28 @@ fn thin(n: f64, f: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
     }
 }
 
-/// Per-row `(conversions, nulls)` of the training and test parts.
+/// Per-row `(conversions, nulls)` of the test part; the training part is the rest of each row
+/// ([`Split::train`]), computed when read rather than stored (16 bytes a row less).
 pub(crate) struct Split {
-    pub train: Vec<(f64, f64)>,
     pub test: Vec<(f64, f64)>,
+}
+
+impl Split {
+    /// The training part of every row of `table` (the table split), in row order.
+    pub(crate) fn train<'a>(
+        &'a self,
+        table: &'a PathTable,
+    ) -> impl Iterator<Item = (f64, f64)> + 'a {
+        table.rows().zip(&self.test).map(|(row, &(tc, tn))| {
+            let o = row.outcome;
+            ((o.conversions - tc).max(0.0), (o.nulls - tn).max(0.0))
+        })
+    }
 }
 
 /// Splits every row's journeys; `fraction` in (0, 1) goes to the test part. Each row draws
 /// from its own content-seeded generator, so blocks of rows draw their test parts in parallel
-/// with the same result as one pass; the training parts are the rest.
+/// with the same result as one pass.
 pub(crate) fn split(table: &PathTable, fraction: f64, seed: u64) -> Split {
     const BLOCK: usize = 1 << 14;
     let blocks = crate::par::map_tasks(table.len().div_ceil(BLOCK), |b| {
@@ -94,15 +107,7 @@ pub(crate) fn split(table: &PathTable, fraction: f64, seed: u64) -> Split {
     for block in blocks {
         test.extend(block);
     }
-    let train = table
-        .rows()
-        .zip(&test)
-        .map(|(row, &(tc, tn))| {
-            let o = row.outcome;
-            ((o.conversions - tc).max(0.0), (o.nulls - tn).max(0.0))
-        })
-        .collect();
-    Split { train, test }
+    Split { test }
 }
 
 /// The held-out fit quality of a model: with `holdout` > 0, `predict` refits on the training
@@ -118,7 +123,8 @@ pub(crate) fn held_out(
         return Ok(None);
     }
     let split = split(table, holdout, seed);
-    let pred = predict(&split.train)?;
+    let train: Vec<(f64, f64)> = split.train(table).collect();
+    let pred = predict(&train)?;
     Ok(Some(score(&pred, &split.test, holdout, seed)))
 }
 
@@ -132,15 +138,26 @@ pub(crate) fn weights(table: &PathTable) -> Vec<(f64, f64)> {
 
 /// Weighted AUC and log-loss of predictions `p` for rows with `(positives, negatives)`.
 pub(crate) fn score(p: &[f64], w: &[(f64, f64)], holdout: f64, seed: u64) -> FitQuality {
+    score_by(|r| p[r], w, holdout, seed)
+}
+
+/// [`score`] of the prediction `p(r)` of each row `r` of `w`, for predictions that are not
+/// stored per row (the Markov chain predicts per state).
+pub(crate) fn score_by(
+    p: impl Fn(usize) -> f64,
+    w: &[(f64, f64)],
+    holdout: f64,
+    seed: u64,
+) -> FitQuality {
     let eps = 1e-15;
     let (mut loss, mut total) = (0.0, 0.0);
-    for (&p, &(s, f)) in p.iter().zip(w) {
-        let p = p.clamp(eps, 1.0 - eps);
+    for (r, &(s, f)) in w.iter().enumerate() {
+        let p = p(r).clamp(eps, 1.0 - eps);
         loss -= s * p.ln() + f * (1.0 - p).ln();
         total += s + f;
     }
     FitQuality {
-        auc: auc(p, w),
+        auc: auc_by(&p, w),
         log_loss: if total > 0.0 { loss / total } else { 0.0 },
         holdout,
         test_journeys: total,
@@ -148,11 +165,16 @@ pub(crate) fn score(p: &[f64], w: &[(f64, f64)], holdout: f64, seed: u64) -> Fit
     }
 }
 
-/// Weighted AUC: P(score of a random positive > score of a random negative) + ½ P(tie).
-/// O(R log R).
-pub(crate) fn auc(p: &[f64], w: &[(f64, f64)]) -> Option<f64> {
-    let mut order: Vec<usize> = (0..p.len()).filter(|&i| w[i].0 + w[i].1 > 0.0).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+/// Weighted AUC of the prediction `p(r)` of each row `r` of `w`: P(score of a random positive >
+/// score of a random negative) + ½ P(tie). O(R log R).
+fn auc_by(p: &impl Fn(usize) -> f64, w: &[(f64, f64)]) -> Option<f64> {
+    // Row indices as u32 (a table has fewer than 2^32 rows): half the memory of usize.
+    let mut order: Vec<u32> = (0..w.len())
+        .filter(|&i| w[i].0 + w[i].1 > 0.0)
+        .map(|i| i as u32)
+        .collect();
+    order.sort_by(|&a, &b| p(a as usize).total_cmp(&p(b as usize)));
+    let at = |k: usize| order[k] as usize;
     let (pos, neg): (f64, f64) = w.iter().fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
     if pos <= 0.0 || neg <= 0.0 {
         return None;
@@ -162,9 +184,9 @@ pub(crate) fn auc(p: &[f64], w: &[(f64, f64)]) -> Option<f64> {
     while i < order.len() {
         let mut j = i;
         let (mut gp, mut gn) = (0.0, 0.0);
-        while j < order.len() && p[order[j]] == p[order[i]] {
-            gp += w[order[j]].0;
-            gn += w[order[j]].1;
+        while j < order.len() && p(at(j)) == p(at(i)) {
+            gp += w[at(j)].0;
+            gn += w[at(j)].1;
             j += 1;
         }
         area += gp * (neg_below + 0.5 * gn);
@@ -184,8 +206,8 @@ mod tests {
         // Pairs won: 0.1: ½·1·2 = 1; 0.5: 2·(2 + ½) = 5; 0.9: 1·3 = 3 → 9/12.
         let p = [0.5, 0.1, 0.9];
         let w = [(2.0, 1.0), (1.0, 2.0), (1.0, 0.0)];
-        assert!((auc(&p, &w).unwrap() - 0.75).abs() < 1e-15);
-        assert_eq!(auc(&p, &[(1.0, 0.0); 3]), None);
+        assert!((auc_by(&|r| p[r], &w).unwrap() - 0.75).abs() < 1e-15);
+        assert_eq!(auc_by(&|r| p[r], &[(1.0, 0.0); 3]), None);
         // Log-loss of p = ½ everywhere is ln 2.
         let q = score(&[0.5; 3], &w, 0.2, 1);
         assert!((q.log_loss - 2f64.ln()).abs() < 1e-15);
@@ -196,7 +218,7 @@ mod tests {
     fn split_keeps_every_journey_and_depends_on_the_seed() {
         let t = crate::fixtures::t2();
         let s = split(&t, 0.5, 3);
-        for (row, (a, b)) in t.rows().zip(s.train.iter().zip(&s.test)) {
+        for (row, (a, b)) in t.rows().zip(s.train(&t).zip(&s.test)) {
             assert_eq!(a.0 + b.0, row.outcome.conversions);
             assert_eq!(a.1 + b.1, row.outcome.nulls);
         }

@@ -67,7 +67,7 @@ pub(crate) fn held_out(
     }
     let mut exits = vec![(0.0f64, 0.0f64); ids.len()];
     let (mut conv, mut total) = (0.0, 0.0);
-    for (&s, &(c, u)) in state_of.iter().zip(&split.train) {
+    for (&s, (c, u)) in state_of.iter().zip(split.train(table)) {
         if c + u > 0.0 {
             let e = &mut exits[s as usize];
             e.0 += c;
@@ -80,15 +80,16 @@ pub(crate) fn held_out(
         return None;
     }
     let rate = conv / total;
-    let pred: Vec<f64> = state_of
+    // One prediction per state, not per row.
+    let by_state: Vec<f64> = exits
         .iter()
-        .map(|&s| match exits[s as usize] {
+        .map(|&(c, u)| {
             // Only training rows with exits add to a state, so a positive sum means one did.
-            (c, u) if c + u > 0.0 => c / (c + u),
-            _ => rate,
+            if c + u > 0.0 { c / (c + u) } else { rate }
         })
         .collect();
-    Some(quality::score(&pred, &split.test, holdout, seed))
+    let pred = |r: usize| by_state[state_of[r] as usize];
+    Some(quality::score_by(pred, &split.test, holdout, seed))
 }
 
 #[cfg(test)]
@@ -108,7 +109,7 @@ mod tests {
         let split = quality::split(&t, 0.5, 7);
         let k1 = held_out(&t, 1, false, 0.5, 7).unwrap();
         let k2 = held_out(&t, 2, false, 0.5, 7).unwrap();
-        let tr = &split.train;
+        let tr: Vec<(f64, f64)> = split.train(&t).collect();
         // Order 1: rows 0 and 1 share the state B.
         let b = (tr[0].0 + tr[1].0) / (tr[0].0 + tr[0].1 + tr[1].0 + tr[1].1);
         let a = tr[2].0 / (tr[2].0 + tr[2].1);

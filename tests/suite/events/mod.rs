@@ -3,6 +3,7 @@
 //! One module per concern; the helpers below are shared.
 
 mod journeys;
+mod json_scanner;
 mod properties;
 mod readers;
 
