@@ -341,7 +341,7 @@ fn gauss_seidel_prices_itself_after_its_first_block() {
     let first = solve::Plan::new(&chain, t.channels().len(), f64::INFINITY).work;
     let tight = Markov {
         max_work: first * 1.01,
-        ..m.clone()
+        ..m
     };
     match tight.fit(&t) {
         Err(Error::CostLimit { cost, estimate, .. }) => {
