@@ -491,7 +491,6 @@ mod tests {
     use crate::error::Error;
     use crate::fixtures::t2;
     use crate::model::markov::solve::Method;
-    use crate::model::markov::states::StateRule;
     use crate::model::markov::{Markov, MarkovFit};
     use crate::outcome::Outcome;
     use crate::synth::{SynthConfig, SynthSize, generate};
@@ -529,20 +528,7 @@ mod tests {
 
     /// A generated campaign table over 8 channels and its order-1 chain.
     fn campaign_chain(rows: usize, campaigns: usize, seed: u64) -> (PathTable, Chain) {
-        let t = generate(&SynthConfig {
-            size: SynthSize::DistinctPaths(rows),
-            channels: 8,
-            campaigns,
-            seed,
-            ..SynthConfig::default()
-        })
-        .unwrap();
-        let rule = StateRule {
-            order: 1,
-            collapse: false,
-        };
-        let chain = Chain::build(&t, rule, false).unwrap();
-        (t, chain)
+        crate::model::markov::tests::campaign_chain(rows, 8, campaigns, 0.0, seed)
     }
 
     /// A campaign table (300 keys over 8 channels, 4,000 paths): the elimination removes the
@@ -571,20 +557,7 @@ mod tests {
     /// with Gauss–Seidel on every removed chain to 1e-9 and with the dense solver to 1e-11.
     #[test]
     fn elimination_of_a_sticky_campaign_chain_matches_gauss_seidel_and_dense() {
-        let t = generate(&SynthConfig {
-            size: SynthSize::DistinctPaths(8000),
-            channels: 12,
-            campaigns: 600,
-            campaign_stickiness: 0.9,
-            seed: 9,
-            ..SynthConfig::default()
-        })
-        .unwrap();
-        let rule = StateRule {
-            order: 1,
-            collapse: false,
-        };
-        let chain = Chain::build(&t, rule, false).unwrap();
+        let (t, chain) = crate::model::markov::tests::campaign_chain(8000, 12, 600, 0.9, 9);
         let plan = symbolic::plan(&chain, f64::INFINITY).unwrap();
         assert!(plan.order.len() > 300, "{} eliminated", plan.order.len());
         let m = Markov::default();

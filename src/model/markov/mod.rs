@@ -303,13 +303,11 @@ impl Markov {
             Solver::Exact => {
                 let plan = solve::Plan::new(&chain, n, self.max_work);
                 if method == Method::Auto && plan.work > self.max_work {
-                    return Err(Error::CostLimit {
-                        model: MODEL,
-                        limit: "max_work",
-                        allowed: self.max_work,
-                        cost: plan.work,
-                        estimate: plan.describe(&chain),
-                    });
+                    return Err(max_work_error(
+                        self.max_work,
+                        plan.work,
+                        plan.describe(&chain),
+                    ));
                 }
                 let s = solve::solve(&chain, n, method, self.max_work)?;
                 let base = totals.conversions / totals.journeys();
@@ -376,6 +374,18 @@ impl AttributionModel for Markov {
 
     fn attribute(&self, table: &PathTable) -> Result<Attribution> {
         self.fit(table)?.attribution(table)
+    }
+}
+
+/// The refusal of an exact solve whose estimated `cost` (multiply-adds, described in
+/// `estimate`) is above `max_work` (`allowed`): one message shape for every solver.
+pub(crate) fn max_work_error(allowed: f64, cost: f64, estimate: String) -> Error {
+    Error::CostLimit {
+        model: MODEL,
+        limit: "max_work",
+        allowed,
+        cost,
+        estimate,
     }
 }
 

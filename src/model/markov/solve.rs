@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use super::counts::Chain;
 use super::dense;
 use super::elim;
+use super::max_work_error;
 use super::states::START;
 use super::symbolic;
 
@@ -230,18 +231,16 @@ pub(crate) fn solve(
                     .count();
                 let work = (present + 1) as f64 * (n as f64).powi(3) / 3.0;
                 if work > max_work {
-                    return Err(Error::CostLimit {
-                        model: "markov",
-                        limit: "max_work",
-                        allowed: max_work,
-                        cost: work,
-                        estimate: format!(
+                    return Err(max_work_error(
+                        max_work,
+                        work,
+                        format!(
                             "Gauss–Seidel converges too slowly on this chain, and its dense \
                              fallback ({} factorisations of {n} states) needs about {work:.1e} \
                              multiply-adds",
                             present + 1
                         ),
-                    });
+                    ));
                 }
                 dense::direct(chain, channels)
             }
@@ -469,12 +468,10 @@ fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Option<Soluti
         };
         let work = columns.len() as f64 * edges * sweeps as f64 * GS_COST;
         if work > max_work {
-            return Err(Error::CostLimit {
-                model: "markov",
-                limit: "max_work",
-                allowed: max_work,
-                cost: work,
-                estimate: format!(
+            return Err(max_work_error(
+                max_work,
+                work,
+                format!(
                     "Gauss–Seidel needed {sweeps} sweeps over {} transitions for its first {} \
                      chains (the first estimate assumed {SWEEPS_ESTIMATE}): the {} removed \
                      chains need about {work:.1e} multiply-adds",
@@ -482,7 +479,7 @@ fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Option<Soluti
                     blocks[0].len(),
                     columns.len()
                 ),
-            });
+            ));
         }
         absorbed = first;
         rest = 1;

@@ -16,6 +16,7 @@ use std::collections::BinaryHeap;
 use crate::error::{Error, Result};
 
 use super::counts::Chain;
+use super::max_work_error;
 
 /// Time of a fill-in update of the numeric elimination and its product in the selected
 /// inverse (a sorted merge and a binary search) in multiply-adds of the dense core, for
@@ -498,43 +499,28 @@ fn union_without(row: &mut Vec<u32>, add: &[u32], skip: u32, gone: u32, scratch:
 }
 
 fn limit(work: f64, bytes: f64, max_work: f64, eliminated: usize, core: usize) -> Error {
-    Error::CostLimit {
-        model: "markov",
-        limit: "max_work",
-        allowed: max_work,
-        cost: work,
-        estimate: format!(
+    max_work_error(
+        max_work,
+        work,
+        format!(
             "the exact order-1 solve (sparse elimination of {eliminated} states, then a dense \
              core of {core} states, planned on the pattern before any numeric work) needs at \
              least {work:.1e} multiply-adds and {:.0} MB",
             bytes / 1e6
         ),
-    }
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::markov::states::StateRule;
-    use crate::synth::{SynthConfig, SynthSize, generate};
 
     /// Bit rows and sorted vectors plan the same elimination (order, updates, core, peak).
     #[test]
     fn both_patterns_plan_the_same_elimination() {
         for (paths, campaigns, seed) in [(3000, 400, 11), (20_000, 600, 3), (500, 40, 1)] {
-            let t = generate(&SynthConfig {
-                size: SynthSize::DistinctPaths(paths),
-                channels: 8,
-                campaigns,
-                seed,
-                ..SynthConfig::default()
-            })
-            .unwrap();
-            let rule = StateRule {
-                order: 1,
-                collapse: false,
-            };
-            let chain = Chain::build(&t, rule, false).unwrap();
+            let (_, chain) =
+                crate::model::markov::tests::campaign_chain(paths, 8, campaigns, 0.0, seed);
             let n = chain.transient();
             let a = run(Bits::new(n, rows(&chain)), f64::INFINITY).unwrap();
             let b = run(Lists::new(n, rows(&chain)), f64::INFINITY).unwrap();

@@ -5,6 +5,35 @@ use super::*;
 use crate::outcome::Outcome;
 
 use crate::fixtures::t2;
+use crate::model::markov::states::StateRule;
+use crate::synth::{SynthConfig, SynthSize, generate};
+
+/// A generated table of `rows` distinct paths over `channels` channels and `campaigns` campaign
+/// keys (journeys keep their campaign with probability `stickiness`), and its order-1 chain:
+/// the fixture of the elimination and planner tests.
+pub(super) fn campaign_chain(
+    rows: usize,
+    channels: usize,
+    campaigns: usize,
+    stickiness: f64,
+    seed: u64,
+) -> (PathTable, Chain) {
+    let t = generate(&SynthConfig {
+        size: SynthSize::DistinctPaths(rows),
+        channels,
+        campaigns,
+        campaign_stickiness: stickiness,
+        seed,
+        ..SynthConfig::default()
+    })
+    .unwrap();
+    let rule = StateRule {
+        order: 1,
+        collapse: false,
+    };
+    let chain = Chain::build(&t, rule, false).unwrap();
+    (t, chain)
+}
 
 #[test]
 fn dense_and_sparse_solvers_agree_at_order_1() {
