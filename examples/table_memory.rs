@@ -1,6 +1,6 @@
 //! `table_memory`: the memory of aggregating many journeys into a path table, streamed (no
 //! file is written or read): journeys are drawn one at a time from the seeded generator
-//! (`touchpoint::synth::Synth`) and added to a [`PathTable`], which sums equal paths.
+//! (`touchpoint::synth::generate`) and added to a `PathTable`, which sums equal paths.
 //!
 //! ```text
 //! cargo run --release --example table_memory -- --journeys 100000000 --channels 40 --mean-len 5
@@ -8,15 +8,14 @@
 //! ```
 //!
 //! It prints the journeys drawn, the distinct paths, their mean length, the table's own count
-//! of its heap bytes ([`PathTable::heap_bytes`]) and the process's peak resident memory (Linux
+//! of its heap bytes (`PathTable::heap_bytes`) and the process's peak resident memory (Linux
 //! `VmHWM`; `/usr/bin/time`'s `%M` is the same figure).
 
 use std::process::exit;
 use std::time::Instant;
 
 use clap::Parser;
-use touchpoint::synth::{Synth, SynthConfig, SynthSize};
-use touchpoint::{ChannelId, PathTable};
+use touchpoint::synth::{SynthConfig, SynthSize, generate};
 
 /// table_memory: peak memory of aggregating N generated journeys into a path table
 #[derive(Parser, Debug)]
@@ -59,23 +58,8 @@ fn run(args: &Args) -> touchpoint::Result<()> {
         ..SynthConfig::default()
     };
     let start = Instant::now();
-    let mut synth = Synth::new(&cfg)?;
-    let mut table = PathTable::new();
-    table.set_max_path_len(cfg.max_path_len);
-    let ids = synth
-        .channel_names()
-        .iter()
-        .map(|name| table.intern(name))
-        .collect::<touchpoint::Result<Vec<ChannelId>>>()?;
-    let (mut path, mut path_ids) = (Vec::new(), Vec::new());
-    let mut touches = 0u64;
-    for _ in 0..args.journeys {
-        let outcome = synth.next_journey(&mut path);
-        path_ids.clear();
-        path_ids.extend(path.iter().map(|&i| ids[i]));
-        touches += path.len() as u64;
-        table.add_ids(&path_ids, outcome)?;
-    }
+    // The generator draws the journeys one at a time into the table (no file, no list).
+    let mut table = generate(&cfg)?;
     let built = start.elapsed().as_secs_f64();
     let heap = table.heap_bytes();
     let peak_built = peak_kb();
@@ -86,9 +70,8 @@ fn run(args: &Args) -> touchpoint::Result<()> {
     let distinct_touches: usize = table.rows().map(|r| r.path.len()).sum();
     let mb = |b: f64| b / 1e6;
     println!(
-        "{} journeys ({:.2} touches each) -> {rows} distinct paths (mean length {:.2}) in {built:.1} s",
-        args.journeys,
-        touches as f64 / args.journeys.max(1) as f64,
+        "{} journeys -> {rows} distinct paths (mean length {:.2}) in {built:.1} s",
+        table.totals().journeys(),
         distinct_touches as f64 / rows.max(1) as f64,
     );
     println!(
