@@ -28,7 +28,7 @@ pub(crate) const FILL_BYTES: f64 = 48.0;
 
 /// Multiply-adds of the dense core of `m` states (Gauss–Jordan inversion, m³).
 pub(crate) fn core_work(m: usize) -> f64 {
-    super::inverse::work(m)
+    super::inverse::work(m, m)
 }
 
 /// The elimination planned on the pattern.
