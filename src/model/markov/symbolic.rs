@@ -433,9 +433,10 @@ impl Pattern for Lists {
 }
 
 /// Sorted vectors while many states remain, then bit rows over the remaining states (renumbered
-/// in ascending order, so ties and every output are unchanged) once at most `at` remain: the
-/// last phase of a large chain's plan, where the fill makes rows long, costs word operations
-/// instead of merges (2·at²/8 bytes for the bit rows).
+/// in ascending order, so ties and every output are unchanged) once at most `at` remain, or at
+/// most 2·`at` with the bit rows at most twice the vectors' memory: the last phase of a large
+/// chain's plan, where the fill makes rows long, costs word operations instead of merges
+/// (2·r²/8 bytes for the bit rows of r states: 268 MB at most).
 enum Hybrid {
     Lists { lists: Lists, at: usize },
     Bits { bits: Bits, id: Vec<u32>, of: Vec<u32>, n: usize },
@@ -494,7 +495,11 @@ impl Pattern for Hybrid {
         let Hybrid::Lists { lists, at } = self else {
             return;
         };
-        if remaining > *at {
+        // Bit rows of r states take r²/4 bytes, the sorted vectors 8 bytes an entry: switch at
+        // `at` states, or up to twice as many once the bit rows are at most twice the vectors.
+        let r = remaining as f64;
+        let dense = remaining <= 2 * *at && r * r / 4.0 <= 16.0 * lists.entries() as f64;
+        if remaining > *at && !dense {
             return;
         }
         let n = lists.len();
