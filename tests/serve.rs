@@ -15,20 +15,36 @@ mod http;
 
 const MODELS: [&str; 3] = ["markov", "linear", "time_decay"];
 
-/// target/<profile>/examples, with the examples built (with `serve`) as this test was.
+/// The optional features this test was built with, so that the examples it runs are built with
+/// the same ones (and reuse its build of the library instead of compiling another).
+fn features() -> String {
+    let optional = [
+        ("arrow", cfg!(feature = "arrow")),
+        ("parquet", cfg!(feature = "parquet")),
+        ("plot", cfg!(feature = "plot")),
+        ("datafusion", cfg!(feature = "datafusion")),
+    ];
+    let mut on = vec!["serve"];
+    on.extend(optional.iter().filter(|(_, on)| *on).map(|(name, _)| *name));
+    on.join(",")
+}
+
+/// target/<profile>/examples, with the examples this test runs built as this test was.
 fn examples_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
     let mut cargo = Command::new(env!("CARGO"));
     cargo
+        .args(["build", "--quiet", "--features", &features()])
         .args([
-            "build",
-            "--quiet",
-            "--features",
+            "--example",
             "serve",
-            "--examples",
-            "--manifest-path",
+            "--example",
+            "generate",
+            "--example",
+            "attribute",
         ])
+        .arg("--manifest-path")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .arg("--target-dir")
         .arg(profile_dir.parent().unwrap());

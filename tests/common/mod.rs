@@ -296,8 +296,19 @@ fn build_example(name: &str, profile: &Path) {
     if profile.ends_with("release") {
         cargo.arg("--release");
     }
-    if cfg!(feature = "plot") {
-        cargo.args(["--features", "plot"]);
+    // The features of this test build, so that the example reuses its build of the library.
+    let features: Vec<&str> = [
+        ("arrow", cfg!(feature = "arrow")),
+        ("parquet", cfg!(feature = "parquet")),
+        ("plot", cfg!(feature = "plot")),
+        ("datafusion", cfg!(feature = "datafusion")),
+        ("serve", cfg!(feature = "serve")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if !features.is_empty() {
+        cargo.args(["--features", &features.join(",")]);
     }
     let status = cargo.status().expect("cargo build --example");
     assert!(status.success(), "cargo build --example {name} failed");

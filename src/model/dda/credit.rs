@@ -7,7 +7,7 @@ use super::features::{Prepared, Summary};
 use super::game::{Credit, GameScratch, Sampling, fractions};
 use super::journey::{JourneyIds, JourneyScratch, JourneySplit};
 use super::logistic::{LogisticFit, LogitGame};
-use super::quality::row_seed;
+use super::quality::RowSeeds;
 use crate::attribution::Attribution;
 use crate::error::Result;
 use crate::model::rules::require_conversions;
@@ -199,6 +199,7 @@ pub(crate) fn credit_table(
     fit.design.check(fit.beta.len(), "logistic")?;
     let n = table.channels().len();
     let remap = fit.lookup.remap(table);
+    let seeds = RowSeeds::new(table);
     let acc = fold_rows(
         table,
         || Acc {
@@ -221,7 +222,7 @@ pub(crate) fn credit_table(
             a.frac.clear();
             a.frac.resize(row.path.len(), 0.0);
             let mut smp = sampling;
-            smp.seed = row_seed(table, &row, sampling.seed);
+            smp.seed = seeds.seed(table, &row, sampling.seed);
             let out = split_ids(fit, &a.ids, credit, smp, &mut a.scratch, &mut a.frac);
             a.degenerate += usize::from(out.degenerate);
             a.sampled += usize::from(out.sampled);

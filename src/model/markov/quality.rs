@@ -88,8 +88,13 @@ pub(crate) fn held_out(
             if c + u > 0.0 { c / (c + u) } else { rate }
         })
         .collect();
-    let pred = |r: usize| by_state[state_of[r] as usize];
-    Some(quality::score_by(pred, &split.test, holdout, seed))
+    Some(quality::score_states(
+        &by_state,
+        &state_of,
+        &split.test,
+        holdout,
+        seed,
+    ))
 }
 
 #[cfg(test)]
