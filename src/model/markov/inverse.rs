@@ -86,7 +86,9 @@ pub(crate) fn sweep(
         // The swept rows of K: P·A[K,·], with P on K's columns.
         let mut swept = Array2::zeros((w, cols));
         general_mat_mul(1.0, &p, &block(full, k0..k1, 0..cols), 0.0, &mut swept);
-        swept.slice_axis_mut(Axis(1), Slice::from(k0..k1)).assign(&p);
+        swept
+            .slice_axis_mut(Axis(1), Slice::from(k0..k1))
+            .assign(&p);
         // The column panel A[·,K] (zero on K's rows, which take `swept` instead) and −A[·,K]·P.
         let mut col = block(full, 0..rows, k0..k1).to_owned();
         col.slice_axis_mut(Axis(0), Slice::from(k0..k1)).fill(0.0);

@@ -10,7 +10,6 @@
 //! an order of magnitude cheaper than the numeric one and a chain that fills in is refused
 //! after it, not after the work.
 
-
 use crate::error::{Error, Result};
 
 use super::counts::Chain;
@@ -438,8 +437,16 @@ impl Pattern for Lists {
 /// chain's plan, where the fill makes rows long, costs word operations instead of merges
 /// (2·r²/8 bytes for the bit rows of r states: 268 MB at most).
 enum Hybrid {
-    Lists { lists: Lists, at: usize },
-    Bits { bits: Bits, id: Vec<u32>, of: Vec<u32>, n: usize },
+    Lists {
+        lists: Lists,
+        at: usize,
+    },
+    Bits {
+        bits: Bits,
+        id: Vec<u32>,
+        of: Vec<u32>,
+        n: usize,
+    },
 }
 
 impl Hybrid {
@@ -720,7 +727,10 @@ mod tests {
             let b = run(Lists::new(n, rows(&chain)), f64::INFINITY).unwrap();
             // Sorted vectors, then bit rows half-way between the start and the core.
             let at = (n + a.core.len()) / 2;
-            assert!(a.order.len() < 2 || (at > a.core.len() && at < n), "{at} of {n}");
+            assert!(
+                a.order.len() < 2 || (at > a.core.len() && at < n),
+                "{at} of {n}"
+            );
             let c = run(Hybrid::new(Lists::new(n, rows(&chain)), at), f64::INFINITY).unwrap();
             for b in [b, c] {
                 assert_eq!(a.order, b.order);
@@ -737,7 +747,9 @@ mod tests {
     fn the_queue_pops_the_least_cost_then_state() {
         let mut x = 7u64;
         let mut next = |m: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (x >> 33) % m
         };
         let n = 200;
