@@ -277,6 +277,23 @@ mod tests {
         }
     }
 
+    /// The sweep's result is bit-identical on one thread and on three (fixed row chunks).
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn the_sweep_does_not_depend_on_the_thread_count() {
+        let m = 300;
+        let keep: Vec<bool> = (0..m).map(|i| i % 2 == 0).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| sweep(m_matrix(m, 12), m, m, m, &keep).unwrap())
+        };
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(run(1)), bits(run(3)));
+    }
+
     #[test]
     fn a_non_positive_pivot_is_an_error() {
         let a = vec![1.0, 2.0, 2.0, 1.0]; // not an M-matrix: the second pivot is −3
