@@ -29,7 +29,9 @@
 //! 2. **Dense core.** When the cheapest remaining state would cost more than its share of the
 //!    dense inversion of what remains (the remaining states are by then nearly all connected),
 //!    the Schur complement S of the remaining m states is inverted densely, by blocked
-//!    Gauss–Jordan elimination in matrix products (`inverse`): `G[K,K] = S⁻¹`.
+//!    Gauss–Jordan elimination in matrix products (`inverse::sweep`): `G[K,K] = S⁻¹`, bordered
+//!    by the right-hand sides so that h and g on the core come out of the same sweep, and with
+//!    only the rows of S⁻¹ that step 3 reads kept whole (the others keep their diagonal).
 //! 3. **Selected inverse.** Back through the eliminated states (Takahashi's equations, with
 //!    U[v,j] = −Q[v,j] and L[i,v] = −Q[i,v]/d_v):
 //!
