@@ -1,11 +1,6 @@
 //! The compact in-memory event store the journey builder sorts and walks.
 
-use std::hash::BuildHasher;
-
-use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
-
-use crate::channel::{ChannelId, Channels};
+use crate::channel::{ChannelId, Channels, Interner};
 use crate::error::{Error, ParseProblem, Result};
 
 /// Sentinel for "no channel" / "no conversion" in [`Event`].
@@ -29,7 +24,7 @@ pub(crate) struct Event {
 /// Users are interned to `u32`, channels to [`ChannelId`]s of the log's own vocabulary; an event
 /// takes 24 bytes (plus 16 per conversion for its count and value, and 16 more plus the text
 /// for its order id once any conversion has one), in any order: the builder sorts them. Memory
-/// is therefore about `24·events + 16·conversions + ~(20 + len)·users` bytes.
+/// is therefore about `24·events + 16·conversions + ~(30 + len)·users` bytes.
 ///
 /// ```
 /// use touchpoint::events::{EventLog, JourneyOptions};
@@ -48,9 +43,8 @@ pub(crate) struct Event {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
-    /// User names by id, and an index of ids by name hash.
-    user_names: Vec<Box<str>>,
-    users: HashTable<u32>,
+    /// User names by id, interned.
+    users: Interner,
     pub(crate) channels: Channels,
     pub(crate) events: Vec<Event>,
     /// `(count, value)` of each conversion event.
@@ -94,13 +88,12 @@ impl EventLog {
 
     /// Number of distinct users.
     pub fn users(&self) -> usize {
-        self.user_names.len()
+        self.users.len()
     }
 
     /// Removes every event, user and channel (keeping the allocations), for example to reuse
     /// one log for each batch fed to a [`JourneyStream`](crate::events::JourneyStream).
     pub fn clear(&mut self) {
-        self.user_names.clear();
         self.users.clear();
         self.channels = Channels::new();
         self.events.clear();
@@ -113,7 +106,7 @@ impl EventLog {
     /// The name of user `id` (ids are issued in order of first appearance, and renumbered in
     /// name order by the canonical sort).
     pub(crate) fn user_name(&self, id: u32) -> &str {
-        &self.user_names[id as usize]
+        self.users.name(id)
     }
 
     /// The order id of conversion `index`, if it has one.
@@ -149,9 +142,7 @@ impl EventLog {
                 .flatten()
                 .map(|o| o.len())
                 .sum::<usize>()
-            + self.user_names.capacity() * size_of::<Box<str>>()
-            + self.user_names.iter().map(|n| n.len()).sum::<usize>()
-            + self.users.capacity() * (size_of::<u32>() + 1)
+            + self.users.heap_bytes()
     }
 
     /// Adds a touch of `user` on `channel` at `at` (µs since the Unix epoch, UTC).
@@ -248,22 +239,11 @@ impl EventLog {
         if self.events.len() + new > NONE as usize {
             return Err(too_many("events"));
         }
-        let h = FxBuildHasher.hash_one(row.user);
-        let names = &self.user_names;
-        let user = match self.users.find(h, |&u| &*names[u as usize] == row.user) {
-            Some(&u) => u,
-            None => {
-                let u = u32::try_from(self.user_names.len())
-                    .ok()
-                    .filter(|&u| u != NONE)
-                    .ok_or_else(|| too_many("users"))?;
-                let names = &self.user_names;
-                self.users
-                    .insert_unique(h, u, |&v| FxBuildHasher.hash_one(&*names[v as usize]));
-                self.user_names.push(row.user.into());
-                u
-            }
-        };
+        // `intern` keeps `u32::MAX` (NONE) free.
+        let user = self
+            .users
+            .intern(row.user)
+            .ok_or_else(|| too_many("users"))?;
         // Canonical ids (users and channels in name order) are assigned by `sort`.
         self.sorted = false;
         let mut push = |channel: u32, conversion: u32| {
@@ -301,24 +281,13 @@ impl EventLog {
             return;
         }
         let users = name_order(
-            self.user_names
+            self.users
+                .names()
                 .iter()
                 .enumerate()
                 .map(|(id, name)| (&**name, id as u32)),
         );
-        let mut names = vec![Box::<str>::default(); self.user_names.len()];
-        for (old, name) in self.user_names.drain(..).enumerate() {
-            names[users[old] as usize] = name;
-        }
-        self.user_names = names;
-        self.users.clear();
-        for (id, name) in self.user_names.iter().enumerate() {
-            let names = &self.user_names;
-            self.users
-                .insert_unique(FxBuildHasher.hash_one(&**name), id as u32, |&v| {
-                    FxBuildHasher.hash_one(&*names[v as usize])
-                });
-        }
+        self.users.renumber(&users);
         let order = self.channels.ids_by_name();
         let mut channels = vec![0u32; order.len()];
         let mut vocabulary = Channels::new();
