@@ -29,7 +29,9 @@
 //! 2. **Dense core.** When the cheapest remaining state would cost more than its share of the
 //!    dense inversion of what remains (the remaining states are by then nearly all connected),
 //!    the Schur complement S of the remaining m states is inverted densely, by blocked
-//!    Gauss–Jordan elimination in matrix products (`inverse`): `G[K,K] = S⁻¹`.
+//!    Gauss–Jordan elimination in matrix products (`inverse::sweep`): `G[K,K] = S⁻¹`, bordered
+//!    by the right-hand sides so that h and g on the core come out of the same sweep, and with
+//!    only the rows of S⁻¹ that step 3 reads kept whole (the others keep their diagonal).
 //! 3. **Selected inverse.** Back through the eliminated states (Takahashi's equations, with
 //!    U[v,j] = −Q[v,j] and L[i,v] = −Q[i,v]/d_v):
 //!
@@ -72,10 +74,18 @@ struct Step {
 #[derive(Debug)]
 struct Factors {
     steps: Vec<Step>,
-    /// Core states (ascending) and G on them, row-major.
+    /// Core states (ascending, as planned; the tests compare it with the plan's).
+    #[cfg_attr(not(test), allow(dead_code))]
     core: Vec<u32>,
+    /// The core states in the order of the dense matrix: those whose row of G the selected
+    /// inverse reads come last.
+    layout: Vec<u32>,
+    /// The swept core (`inverse::sweep`, `core.len() + 1` rows of `stride` = `core.len() + 2`
+    /// entries, in `layout` order): G on the core (the rows the selected inverse reads, and the
+    /// diagonal), h and h_V in the last two columns and −g in the last row.
     core_inverse: Vec<f64>,
-    /// Position of each state: its step, or `steps.len() + ` its index in the core.
+    stride: usize,
+    /// Position of each state: its step, or `steps.len() + ` its index in `layout`.
     pos: Vec<u32>,
 }
 
@@ -136,15 +146,11 @@ pub(crate) fn order1(chain: &Chain, channels: usize, max_work: f64) -> Result<So
     let mut hv = vec![0.0; n];
     let mut g = vec![0.0; n];
     let mut diag = vec![0.0; n];
-    for (r, &k) in f.core.iter().enumerate() {
-        let row = &f.core_inverse[r * m..(r + 1) * m];
-        let (mut x, mut xv, mut y) = (0.0, 0.0, 0.0);
-        for (c, &j) in f.core.iter().enumerate() {
-            x += row[c] * rhs.conv[j as usize];
-            xv += row[c] * rhs.value[j as usize];
-            y += f.core_inverse[c * m + r] * rhs.start[j as usize];
-        }
-        (h[k as usize], hv[k as usize], g[k as usize]) = (x, xv, y);
+    let w = f.stride;
+    for (r, &k) in f.layout.iter().enumerate() {
+        let row = &f.core_inverse[r * w..(r + 1) * w];
+        (h[k as usize], hv[k as usize]) = (row[m], row[m + 1]);
+        g[k as usize] = -f.core_inverse[m * w + r];
         diag[k as usize] = row[r];
     }
     // Back through the eliminated states: substitution, then the selected inverse.
@@ -229,9 +235,8 @@ fn lookup(
     let eliminated = f.steps.len() as u32;
     let (px, py) = (f.pos[x as usize], f.pos[y as usize]);
     if px >= eliminated && py >= eliminated {
-        let m = f.core.len();
         let (r, c) = ((px - eliminated) as usize, (py - eliminated) as usize);
-        return f.core_inverse.get(r * m + c).copied();
+        return f.core_inverse.get(r * f.stride + c).copied();
     }
     if py < px {
         // y was eliminated first and x was one of its successors: G[x, y] is in y's column.
@@ -317,11 +322,33 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, plan: &Symbolic) -> Result<Factors> {
     let core = plan.core.clone();
     let m = core.len();
     let eliminated = steps.len() as u32;
-    for (r, &k) in core.iter().enumerate() {
+    // The rows of G on the core that the selected inverse reads: G[k, k'] for k a successor
+    // and k' a predecessor of an eliminated state, both in the core.
+    let mut in_core = vec![false; n];
+    for &k in &core {
+        in_core[k as usize] = true;
+    }
+    let mut read = vec![false; n];
+    for st in &steps {
+        if st.lower.iter().any(|e| in_core[e.0 as usize]) {
+            for &(k, _) in st.upper.iter().filter(|e| in_core[e.0 as usize]) {
+                read[k as usize] = true;
+            }
+        }
+    }
+    let layout: Vec<u32> = core
+        .iter()
+        .filter(|&&k| !read[k as usize])
+        .chain(core.iter().filter(|&&k| read[k as usize]))
+        .copied()
+        .collect();
+    for (r, &k) in layout.iter().enumerate() {
         pos[k as usize] = eliminated + r as u32;
     }
-    let mut s = vec![0.0; m * m];
-    for (r, &k) in core.iter().enumerate() {
+    // [[S, y_conv, y_value], [b_startᵀ, 0, 0]] in layout order.
+    let stride = m + 2;
+    let mut s = vec![0.0; (m + 1) * stride];
+    for (r, &k) in layout.iter().enumerate() {
         let ku = k as usize;
         let mut diag = rhs.a[ku];
         for (j, q) in out[ku].take() {
@@ -329,16 +356,22 @@ fn eliminate(chain: &Chain, rhs: &mut Rhs, plan: &Symbolic) -> Result<Factors> {
                 .checked_sub(eliminated)
                 .ok_or_else(|| mismatch(j))?;
             diag += q;
-            s[r * m + c as usize] = -q;
+            s[r * stride + c as usize] = -q;
         }
-        s[r * m + r] = diag;
+        s[r * stride + r] = diag;
+        s[r * stride + m] = rhs.conv[ku];
+        s[r * stride + m + 1] = rhs.value[ku];
+        s[m * stride + r] = rhs.start[ku];
     }
     drop(out);
-    let core_inverse = inverse::m_inverse(s, m)?;
+    let keep: Vec<bool> = layout.iter().map(|&k| read[k as usize]).collect();
+    let core_inverse = inverse::sweep(s, m, m + 1, stride, &keep)?;
     Ok(Factors {
         steps,
         core,
+        layout,
         core_inverse,
+        stride,
         pos,
     })
 }

@@ -10,9 +10,6 @@
 //! an order of magnitude cheaper than the numeric one and a chain that fills in is refused
 //! after it, not after the work.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use crate::error::{Error, Result};
 
 use super::counts::Chain;
@@ -30,7 +27,7 @@ pub(crate) const FILL_BYTES: f64 = 48.0;
 
 /// Multiply-adds of the dense core of `m` states (Gauss–Jordan inversion, m³).
 pub(crate) fn core_work(m: usize) -> f64 {
-    super::inverse::work(m)
+    super::inverse::work(m, m)
 }
 
 /// The elimination planned on the pattern.
@@ -72,7 +69,7 @@ impl Symbolic {
 }
 
 /// Largest chain planned on bit rows (2·n²/8 bytes: 67 MB at this size); larger chains are
-/// planned on sorted vectors (memory proportional to the fill).
+/// planned on sorted vectors (memory proportional to the fill) until this many states remain.
 const BITS_MAX: usize = 16_384;
 
 /// Plans the elimination of `chain`'s transient states: states are taken by fewest fill-in
@@ -88,13 +85,14 @@ const BITS_MAX: usize = 16_384;
 /// costs (in(v) + out(v))·n/64 word operations; beyond, sorted vectors (8 bytes per entry of
 /// the pattern, both directions) and Σ_{i ∈ in(v)} (out(i) + out(v)) + Σ_{j ∈ out(v)}
 /// (in(j) + in(v)) merged entries (a binary-search insertion instead when v has few
-/// neighbours).
+/// neighbours), until [`BITS_MAX`] states remain: the rest is planned on bit rows of the
+/// remaining states, as a small chain is.
 pub(crate) fn plan(chain: &Chain, max_work: f64) -> Result<Symbolic> {
     let n = chain.transient();
     if n <= BITS_MAX {
         run(Bits::new(n, rows(chain)), max_work)
     } else {
-        run(Lists::new(n, rows(chain)), max_work)
+        run(Hybrid::new(Lists::new(n, rows(chain)), BITS_MAX), max_work)
     }
 }
 
@@ -120,13 +118,15 @@ trait Pattern {
     /// Eliminates `v`: its successors into `upper` and predecessors into `lower` (ascending),
     /// and every path i → v → j becomes a transition i → j (i ≠ j).
     fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>);
+    /// Told after each elimination how many states remain (`done` marks the eliminated ones):
+    /// a pattern may change its representation (never its content).
+    fn shrunk(&mut self, _remaining: usize, _done: &[bool]) {}
 }
 
 fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
     let n = p.len();
     let cost = |p: &P, s: usize| -> u64 { p.out_len(s) as u64 * p.in_len(s) as u64 };
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
-        (0..n).map(|s| Reverse((cost(&p, s), s as u32))).collect();
+    let mut queue = Queue::new((0..n).map(|s| cost(&p, s)).collect());
     let mut done = vec![false; n];
     let mut order = Vec::new();
     let mut updates = 0.0;
@@ -134,15 +134,13 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
     let mut remaining = n;
     let (mut upper, mut lower) = (Vec::new(), Vec::new());
     let (mut lowers, mut lower_ptr) = (Vec::new(), vec![0]);
-    while let Some(Reverse((c, v))) = heap.pop() {
+    while let Some((c, v)) = queue.peek() {
         let vi = v as usize;
-        if done[vi] || c != cost(&p, vi) {
-            continue; // stale entry
-        }
         let m = remaining as f64;
         if FILL_COST * c as f64 > 3.0 * m * m {
             break;
         }
+        queue.pop();
         updates += c as f64;
         if FILL_COST * updates > max_work {
             // A lower bound: the elimination so far, without the core.
@@ -162,8 +160,9 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
         lowers.extend_from_slice(&lower);
         lower_ptr.push(lowers.len());
         for &s in upper.iter().chain(&lower) {
-            heap.push(Reverse((cost(&p, s as usize), s)));
+            queue.update(s, cost(&p, s as usize));
         }
+        p.shrunk(remaining, &done);
     }
     let core: Vec<u32> = (0..n as u32).filter(|&s| !done[s as usize]).collect();
     let plan = Symbolic {
@@ -184,6 +183,106 @@ fn run<P: Pattern>(mut p: P, max_work: f64) -> Result<Symbolic> {
         ));
     }
     Ok(plan)
+}
+
+/// The remaining states by (cost, state), least first: a binary heap indexed by state, so an
+/// update moves the state's one entry (a heap of stale entries grew to Σ (in + out) entries
+/// and its pops were a fifth of a 100k-state plan).
+struct Queue {
+    heap: Vec<u32>,
+    /// Position of each state in `heap` (`u32::MAX` once popped).
+    at: Vec<u32>,
+    cost: Vec<u64>,
+}
+
+impl Queue {
+    fn new(cost: Vec<u64>) -> Queue {
+        let n = cost.len() as u32;
+        let mut q = Queue {
+            heap: (0..n).collect(),
+            at: (0..n).collect(),
+            cost,
+        };
+        for i in (0..q.heap.len() / 2).rev() {
+            q.down(i);
+        }
+        q
+    }
+
+    fn less(&self, a: u32, b: u32) -> bool {
+        (self.cost[a as usize], a) < (self.cost[b as usize], b)
+    }
+
+    fn place(&mut self, i: usize, s: u32) {
+        self.heap[i] = s;
+        self.at[s as usize] = i as u32;
+    }
+
+    fn up(&mut self, mut i: usize) {
+        let s = self.heap[i];
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !self.less(s, self.heap[parent]) {
+                break;
+            }
+            self.place(i, self.heap[parent]);
+            i = parent;
+        }
+        self.place(i, s);
+    }
+
+    fn down(&mut self, mut i: usize) {
+        let s = self.heap[i];
+        let len = self.heap.len();
+        loop {
+            let mut child = 2 * i + 1;
+            if child >= len {
+                break;
+            }
+            if child + 1 < len && self.less(self.heap[child + 1], self.heap[child]) {
+                child += 1;
+            }
+            if !self.less(self.heap[child], s) {
+                break;
+            }
+            self.place(i, self.heap[child]);
+            i = child;
+        }
+        self.place(i, s);
+    }
+
+    /// The least (cost, state).
+    fn peek(&self) -> Option<(u64, u32)> {
+        self.heap.first().map(|&s| (self.cost[s as usize], s))
+    }
+
+    /// Removes the least state.
+    fn pop(&mut self) {
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if let Some(&first) = self.heap.first() {
+            self.at[first as usize] = u32::MAX;
+            self.place(0, last);
+            self.down(0);
+        } else {
+            self.at[last as usize] = u32::MAX;
+        }
+    }
+
+    /// Sets the cost of `s` (a state already popped is left out).
+    fn update(&mut self, s: u32, cost: u64) {
+        let i = self.at[s as usize];
+        if i == u32::MAX {
+            return;
+        }
+        let old = std::mem::replace(&mut self.cost[s as usize], cost);
+        if cost < old {
+            self.up(i as usize);
+        } else {
+            self.down(i as usize);
+        }
+    }
 }
 
 /// The pattern as sets of state ids, both directions: sorted vectors, or bit rows for the few
@@ -329,6 +428,108 @@ impl Pattern for Lists {
         for &j in upper.iter() {
             self.inc[j as usize].union_without(lower, j, v, big, n, &mut self.scratch);
         }
+    }
+}
+
+/// Sorted vectors while many states remain, then bit rows over the remaining states (renumbered
+/// in ascending order, so ties and every output are unchanged) once at most `at` remain, or at
+/// most 2·`at` with the bit rows at most twice the vectors' memory: the last phase of a large
+/// chain's plan, where the fill makes rows long, costs word operations instead of merges
+/// (2·r²/8 bytes for the bit rows of r states: 268 MB at most).
+enum Hybrid {
+    Lists {
+        lists: Lists,
+        at: usize,
+    },
+    Bits {
+        bits: Bits,
+        id: Vec<u32>,
+        of: Vec<u32>,
+        n: usize,
+    },
+}
+
+impl Hybrid {
+    fn new(lists: Lists, at: usize) -> Hybrid {
+        Hybrid::Lists { lists, at }
+    }
+}
+
+impl Pattern for Hybrid {
+    fn len(&self) -> usize {
+        match self {
+            Hybrid::Lists { lists, .. } => lists.len(),
+            Hybrid::Bits { n, .. } => *n,
+        }
+    }
+    fn out_len(&self, s: usize) -> usize {
+        match self {
+            Hybrid::Lists { lists, .. } => lists.out_len(s),
+            Hybrid::Bits { bits, id, .. } => match id[s] {
+                u32::MAX => 0,
+                c => bits.out_len(c as usize),
+            },
+        }
+    }
+    fn in_len(&self, s: usize) -> usize {
+        match self {
+            Hybrid::Lists { lists, .. } => lists.in_len(s),
+            Hybrid::Bits { bits, id, .. } => match id[s] {
+                u32::MAX => 0,
+                c => bits.in_len(c as usize),
+            },
+        }
+    }
+    fn entries(&self) -> usize {
+        match self {
+            Hybrid::Lists { lists, .. } => lists.entries(),
+            Hybrid::Bits { bits, .. } => bits.entries(),
+        }
+    }
+    fn eliminate(&mut self, v: u32, upper: &mut Vec<u32>, lower: &mut Vec<u32>) {
+        match self {
+            Hybrid::Lists { lists, .. } => lists.eliminate(v, upper, lower),
+            Hybrid::Bits { bits, id, of, .. } => {
+                bits.eliminate(id[v as usize], upper, lower);
+                // The renumbering is increasing: the lists stay ascending.
+                for x in upper.iter_mut().chain(lower.iter_mut()) {
+                    *x = of[*x as usize];
+                }
+            }
+        }
+    }
+    fn shrunk(&mut self, remaining: usize, done: &[bool]) {
+        let Hybrid::Lists { lists, at } = self else {
+            return;
+        };
+        // Bit rows of r states take r²/4 bytes, the sorted vectors 8 bytes an entry: switch at
+        // `at` states, or up to twice as many once the bit rows are at most twice the vectors.
+        let r = remaining as f64;
+        let dense = remaining <= 2 * *at && r * r / 4.0 <= 16.0 * lists.entries() as f64;
+        if remaining > *at && !dense {
+            return;
+        }
+        let n = lists.len();
+        let of: Vec<u32> = (0..n as u32).filter(|&s| !done[s as usize]).collect();
+        let mut id = vec![u32::MAX; n];
+        for (c, &s) in of.iter().enumerate() {
+            id[s as usize] = c as u32;
+        }
+        let mut ids = Vec::new();
+        let rows: Vec<Vec<u32>> = of
+            .iter()
+            .map(|&s| {
+                match &lists.out[s as usize] {
+                    Set::Sorted(v) => ids.clone_from(v),
+                    Set::Bits { words, .. } => ones(words, &mut ids),
+                }
+                // Every successor of a remaining state remains (eliminated states leave the
+                // rows of their predecessors).
+                ids.iter().map(|&t| id[t as usize]).collect()
+            })
+            .collect();
+        let bits = Bits::new(of.len(), rows.into_iter().map(Vec::into_iter));
+        *self = Hybrid::Bits { bits, id, of, n };
     }
 }
 
@@ -524,12 +725,57 @@ mod tests {
             let n = chain.transient();
             let a = run(Bits::new(n, rows(&chain)), f64::INFINITY).unwrap();
             let b = run(Lists::new(n, rows(&chain)), f64::INFINITY).unwrap();
-            assert_eq!(a.order, b.order);
-            assert_eq!(a.core, b.core);
-            assert_eq!((a.updates, a.peak_entries), (b.updates, b.peak_entries));
-            assert_eq!((&a.lower, &a.lower_ptr), (&b.lower, &b.lower_ptr));
+            // Sorted vectors, then bit rows half-way between the start and the core.
+            let at = (n + a.core.len()) / 2;
+            assert!(
+                a.order.len() < 2 || (at > a.core.len() && at < n),
+                "{at} of {n}"
+            );
+            let c = run(Hybrid::new(Lists::new(n, rows(&chain)), at), f64::INFINITY).unwrap();
+            for b in [b, c] {
+                assert_eq!(a.order, b.order);
+                assert_eq!(a.core, b.core);
+                assert_eq!((a.updates, a.peak_entries), (b.updates, b.peak_entries));
+                assert_eq!((&a.lower, &a.lower_ptr), (&b.lower, &b.lower_ptr));
+            }
             assert!(!a.order.is_empty(), "{paths}");
         }
+    }
+
+    /// The indexed heap pops the least (cost, state) after any updates, as a scan finds it.
+    #[test]
+    fn the_queue_pops_the_least_cost_then_state() {
+        let mut x = 7u64;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        let n = 200;
+        let mut cost: Vec<u64> = (0..n).map(|_| next(50)).collect();
+        let mut q = Queue::new(cost.clone());
+        let mut left: Vec<bool> = vec![true; n];
+        for _ in 0..n {
+            for _ in 0..5 {
+                let s = next(n as u64) as u32;
+                let c = next(50);
+                q.update(s, c);
+                if left[s as usize] {
+                    cost[s as usize] = c;
+                }
+            }
+            let want = (0..n as u32)
+                .filter(|&s| left[s as usize])
+                .map(|s| (cost[s as usize], s))
+                .min();
+            assert_eq!(q.peek(), want);
+            q.pop();
+            if let Some((_, s)) = want {
+                left[s as usize] = false;
+            }
+        }
+        assert_eq!(q.peek(), None);
     }
 
     #[test]
