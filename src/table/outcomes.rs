@@ -140,12 +140,20 @@ impl Outcomes {
         let Outcomes::Whole(v) = self else {
             return None;
         };
-        // u128: no overflow whatever the row count, so the 2^53 check below is exact.
+        // u64 sums of at most 2^32 - 1 rows (a table's limit) of counts below 2^32 cannot
+        // overflow, and they vectorise, where u128 sums did not; the chunks' sums are added in
+        // u128, so the 2^53 check below is exact for any length.
         let mut s = [0u128; 3];
-        for w in v {
-            s[0] += u128::from(w[0]);
-            s[1] += u128::from(w[1]);
-            s[2] += u128::from(w[2]);
+        for chunk in v.chunks(u32::MAX as usize) {
+            let mut c = [0u64; 3];
+            for w in chunk {
+                c[0] += u64::from(w[0]);
+                c[1] += u64::from(w[1]);
+                c[2] += u64::from(w[2]);
+            }
+            for (total, part) in s.iter_mut().zip(c) {
+                *total += u128::from(part);
+            }
         }
         const EXACT: u128 = 1 << 53;
         (s.iter().all(|&x| x <= EXACT)).then(|| Outcome::new(s[0] as f64, s[1] as f64, s[2] as f64))
