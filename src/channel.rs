@@ -219,8 +219,8 @@ fn quick_hash(key: [u64; 2], len: usize) -> usize {
 }
 
 /// Strings interned to dense `u32` ids in order of first appearance, each string stored once:
-/// the one interner of the crate (channel names of the DataFusion aggregate, the users of event
-/// logs).
+/// the one interner of the crate (the names of every [`Channels`] vocabulary, the users of event
+/// logs, the DataFusion aggregate's users and channels).
 ///
 /// The index holds `(id, tag)` pairs, the tag being 32 bits of the string's hash, so that lookups
 /// compare a string only when its tag matches and a growing index is rehashed from the tags,
