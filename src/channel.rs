@@ -2,7 +2,7 @@
 
 use std::hash::BuildHasher;
 
-use hashbrown::HashTable;
+use crate::tag_index::{Probe, TagIndex};
 use rustc_hash::FxBuildHasher;
 
 use crate::error::{Error, ParseProblem, Result};
@@ -222,43 +222,36 @@ fn quick_hash(key: [u64; 2], len: usize) -> usize {
 /// the one interner of the crate (the names of every [`Channels`] vocabulary, the users of event
 /// logs, the DataFusion aggregate's users and channels).
 ///
-/// The index holds `(id, tag)` pairs, the tag being 32 bits of the string's hash, so that lookups
-/// compare a string only when its tag matches and a growing index is rehashed from the tags,
-/// without reading a string again (with a million users, rehashing from the strings was a cache
-/// miss per user). About `16 + len + 9..18` bytes per string.
+/// The index ([`TagIndex`]) holds `(tag, id)` pairs, the tag being 32 bits of the string's hash,
+/// so that lookups compare a string only when its tag matches and a growing index is rehashed
+/// from the tags, without reading a string again (with a million users, rehashing from the
+/// strings was a cache miss per user). About `16 + len + 11..21` bytes per string.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     names: Vec<Box<str>>,
-    index: HashTable<(u32, u32)>,
+    index: TagIndex,
 }
 
 impl Interner {
     /// The id of `s`, if interned.
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        let t = tag(s);
         let names = &self.names;
-        self.index
-            .find(spread(t), |&(id, et)| et == t && &*names[id as usize] == s)
-            .map(|&(id, _)| id)
+        self.index.find(tag(s), |id| &*names[id as usize] == s)
     }
 
     /// The id of `s`, adding it if new; `None` when `u32::MAX - 1` strings are interned
     /// already (`u32::MAX` stays free as a "none" marker for callers).
     pub(crate) fn intern(&mut self, s: &str) -> Option<u32> {
         let t = tag(s);
+        self.index.reserve(1);
         let names = &self.names;
-        let entry = self.index.entry(
-            spread(t),
-            |&(id, et)| et == t && &*names[id as usize] == s,
-            |&(_, et)| spread(et),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => Some(e.get().0),
-            hashbrown::hash_table::Entry::Vacant(v) => {
+        match self.index.probe(t, |id| &*names[id as usize] == s) {
+            Probe::Found(id) => Some(id),
+            Probe::Vacant(slot) => {
                 let id = u32::try_from(self.names.len())
                     .ok()
                     .filter(|&id| id != u32::MAX)?;
-                v.insert((id, t));
+                self.index.fill(slot, t, id);
                 self.names.push(s.into());
                 Some(id)
             }
@@ -300,16 +293,14 @@ impl Interner {
             names[new_of_old[old] as usize] = name;
         }
         self.names = names;
-        for (id, _) in self.index.iter_mut() {
-            *id = new_of_old[*id as usize];
-        }
+        self.index.renumber(new_of_old);
     }
 
     /// Approximate heap bytes: the strings, their boxes and the index.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.names.iter().map(|n| n.len()).sum::<usize>()
             + self.names.capacity() * size_of::<Box<str>>()
-            + self.index.capacity() * (size_of::<(u32, u32)>() + 1)
+            + self.index.heap_bytes()
     }
 }
 
@@ -317,12 +308,6 @@ impl Interner {
 /// end up.
 fn tag(s: &str) -> u32 {
     FxBuildHasher.hash_one(s) as u32
-}
-
-/// The index hash of a tag (multiplied out so that both the bucket bits and hashbrown's top
-/// control bits depend on every bit of the tag).
-fn spread(tag: u32) -> u64 {
-    u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Checks a channel name: non-empty after trimming and not reserved.

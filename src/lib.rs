@@ -95,6 +95,7 @@ pub mod synth;
 pub mod synth_truth;
 mod table;
 mod table_serde;
+mod tag_index;
 mod time;
 mod walk;
 

@@ -3,13 +3,13 @@
 use std::hash::BuildHasher;
 
 use chrono::{DateTime, Utc};
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use crate::channel::{ChannelId, Channels};
 use crate::error::{Error, ParseProblem, Result};
 use crate::journey::Journey;
 use crate::outcome::{Outcome, two_sum};
+use crate::tag_index::{Probe, TagIndex};
 
 mod canonical;
 mod merge;
@@ -58,7 +58,7 @@ pub struct Row<'t> {
 /// # Memory
 /// About `4·L + 4 + 12` bytes per distinct untimed row of length `L` (ids, end offset,
 /// outcome) while every count is a whole number below 2³² (24 bytes of outcome from the first
-/// row with another count), plus about 9–18 bytes of index slot until the table is put in
+/// row with another count), plus about 11–21 bytes of index slot until the table is put in
 /// canonical order, plus the vocabulary. Timestamped rows add `8·L + 8` bytes.
 ///
 /// ```
@@ -86,9 +86,9 @@ pub struct PathTable {
     /// `outcomes[r] + carries[r]` is the exact sum of the rows merged into row `r` (see
     /// [`sum_exactly`]). Allocated at the first sum that rounds (never for whole numbers).
     carries: Vec<[f64; 3]>,
-    /// `(row, 32-bit path hash)` of untimed rows: keeping the hash makes growing the index cheap
-    /// (no path is re-read) and rejects most mismatches without touching the path.
-    index: HashTable<(u32, u32)>,
+    /// Rows of the untimed paths by their 32-bit hash, kept in the index so that growing it is
+    /// cheap (no path is re-read) and most mismatches are rejected without touching the path.
+    index: TagIndex,
     /// The index is empty and must be rebuilt before the next dedup (after a reorder: most
     /// tables are read, put in canonical order and never added to again).
     index_stale: bool,
@@ -112,7 +112,7 @@ impl Default for PathTable {
             times: Vec::new(),
             converted_at: Vec::new(),
             carries: Vec::new(),
-            index: HashTable::new(),
+            index: TagIndex::default(),
             index_stale: false,
             max_path_len: DEFAULT_MAX_PATH_LEN,
             scratch: Vec::new(),
@@ -125,13 +125,6 @@ impl Default for PathTable {
 /// 32-bit hash of a path (the high half of FxHash, its best-mixed bits).
 fn hash_path(path: &[ChannelId]) -> u32 {
     (FxBuildHasher.hash_one(path) >> 32) as u32
-}
-
-/// The 64-bit hash the index uses, spread from the stored 32 bits (hashbrown takes its control
-/// byte from the top bits and the bucket from the low bits).
-#[inline]
-fn index_hash(h: u32) -> u64 {
-    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl PathTable {
@@ -151,7 +144,7 @@ impl PathTable {
         self.ends.reserve(rows);
         self.outcomes.reserve(rows);
         if !self.staging {
-            self.index.reserve(rows, |&(_, qh)| index_hash(qh));
+            self.index.reserve(rows);
         }
     }
 
@@ -409,16 +402,19 @@ impl PathTable {
         if self.index_stale {
             self.rebuild_index();
         }
+        self.index.reserve(1);
         let (touches, ends) = (&self.touches, &self.ends);
-        let found = self.index.find(index_hash(h), |&(r, rh)| {
+        let slot = match self.index.probe(h, |r| {
             let r = r as usize;
             let start = if r == 0 { 0 } else { ends[r - 1] as usize };
-            rh == h && &touches[start..ends[r] as usize] == path
-        });
-        if let Some(&(r, _)) = found {
-            self.sum_into(r as usize, &outcome, carry)?;
-            return Ok(r as usize);
-        }
+            &touches[start..ends[r] as usize] == path
+        }) {
+            Probe::Found(r) => {
+                self.sum_into(r as usize, &outcome, carry)?;
+                return Ok(r as usize);
+            }
+            Probe::Vacant(slot) => slot,
+        };
         let r = self.push_row(path, outcome, None)?;
         if carry != [0.0; 3] {
             if self.carries.is_empty() {
@@ -426,9 +422,14 @@ impl PathTable {
             }
             self.carries[r as usize] = carry;
         }
-        self.index
-            .insert_unique(index_hash(h), (r, h), |&(_, qh)| index_hash(qh));
+        self.index.fill(slot, h, r);
         Ok(r as usize)
+    }
+
+    /// Loads the dedup index's slot of a path of hash `h` (see [`TagIndex::touch`]).
+    #[inline]
+    fn touch_index(&self, h: u32) -> u64 {
+        self.index.touch(h)
     }
 
     /// Adds `outcome` (with its own residue `carry`) to row `r`, keeping the sum exact in
@@ -469,11 +470,15 @@ impl PathTable {
         outcome: Outcome,
         times: Option<(&[i64], i64)>,
     ) -> Result<u32> {
-        let r = u32::try_from(self.outcomes.len()).map_err(|_| Error::InvalidParameter {
-            model: "PathTable",
-            name: "rows",
-            reason: "more than u32::MAX rows".into(),
-        })?;
+        // Row numbers stay below u32::MAX: the index stores them plus one.
+        let r = u32::try_from(self.outcomes.len())
+            .ok()
+            .filter(|&r| r < u32::MAX)
+            .ok_or_else(|| Error::InvalidParameter {
+                model: "PathTable",
+                name: "rows",
+                reason: "more than u32::MAX - 1 rows".into(),
+            })?;
         let end = u32::try_from(self.touches.len() + path.len()).map_err(|_| {
             Error::InvalidParameter {
                 model: "PathTable",
@@ -670,7 +675,7 @@ impl PathTable {
         self.times.shrink_to_fit();
         self.converted_at.shrink_to_fit();
         self.carries.shrink_to_fit();
-        self.index.shrink_to_fit(|&(_, h)| index_hash(h));
+        self.index.shrink_to_fit();
     }
 
     /// Approximate heap bytes held by the table (buffers and index, not the channel names).
@@ -680,7 +685,7 @@ impl PathTable {
             + self.outcomes.heap_bytes()
             + (self.times.capacity() + self.converted_at.capacity()) * size_of::<i64>()
             + self.carries.capacity() * size_of::<[f64; 3]>()
-            + self.index.capacity() * (size_of::<(u32, u32)>() + 1)
+            + self.index.heap_bytes()
     }
 }
 

@@ -2,8 +2,9 @@
 
 use std::cmp::Ordering;
 
-use super::{NO_TIME, PathTable, hash_path, index_hash};
+use super::{NO_TIME, PathTable, hash_path};
 use crate::channel::{ChannelId, Channels};
+use crate::tag_index::TagIndex;
 
 impl PathTable {
     /// The same content in canonical form: channels interned in name order, rows sorted by path
@@ -46,7 +47,7 @@ impl PathTable {
         if renamed || !sorted {
             // Rebuilt when a row is next added (most canonical tables never are); dropped
             // before the sort, which then has its memory.
-            self.index = hashbrown::HashTable::new();
+            self.index = TagIndex::default();
             self.index_stale = true;
         }
         if !sorted {
@@ -168,15 +169,14 @@ impl PathTable {
     pub(super) fn rebuild_index(&mut self) {
         self.index_stale = false;
         self.index.clear();
-        self.index.reserve(self.len(), |&(_, h)| index_hash(h));
+        self.index.reserve(self.len());
         for r in 0..self.len() {
             let span = self.span(r);
             if !self.times.is_empty() && self.times[span.start] != NO_TIME {
                 continue;
             }
             let h = hash_path(&self.touches[span]);
-            self.index
-                .insert_unique(index_hash(h), (r as u32, h), |&(_, qh)| index_hash(qh));
+            self.index.insert_unique(h, r as u32);
         }
     }
 }
