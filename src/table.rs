@@ -143,7 +143,9 @@ impl PathTable {
         self.touches.reserve(touches);
         self.ends.reserve(rows);
         self.outcomes.reserve(rows);
-        if !self.staging {
+        if self.staging {
+            self.staged_hashes.reserve(rows);
+        } else {
             self.index.reserve(rows);
         }
     }
