@@ -239,6 +239,24 @@ impl Interner {
         self.index.find(tag(s), |id| &*names[id as usize] == s)
     }
 
+    /// Loads what interning `s` will read (its index slot and, when that slot's tag is `s`'s,
+    /// the string it names), so that a caller interning a batch of strings can load them all
+    /// first and their cache misses overlap; fold the result into a value passed to
+    /// `std::hint::black_box`.
+    #[inline]
+    pub(crate) fn touch(&self, s: &str) -> u64 {
+        let t = tag(s);
+        let slot = self.index.touch(t);
+        if slot >> 32 != u64::from(t) {
+            return slot;
+        }
+        let id = (slot as u32).wrapping_sub(1) as usize;
+        self.names
+            .get(id)
+            .and_then(|n| n.as_bytes().first())
+            .map_or(slot, |&b| slot ^ u64::from(b))
+    }
+
     /// The id of `s`, adding it if new; `None` when `u32::MAX - 1` strings are interned
     /// already (`u32::MAX` stays free as a "none" marker for callers).
     pub(crate) fn intern(&mut self, s: &str) -> Option<u32> {

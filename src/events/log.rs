@@ -86,6 +86,13 @@ impl EventLog {
         self.events.is_empty()
     }
 
+    /// Loads the index slot and name that adding an event of `user` will read (see
+    /// `Interner::touch`).
+    #[inline]
+    pub(crate) fn touch_user(&self, user: &str) -> u64 {
+        self.users.touch(user)
+    }
+
     /// Number of distinct users.
     pub fn users(&self) -> usize {
         self.users.len()
