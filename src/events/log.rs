@@ -1,6 +1,6 @@
 //! The compact in-memory event store the journey builder sorts and walks.
 
-use crate::channel::{ChannelId, Channels, Interner};
+use crate::channel::{ChannelId, Channels, Interner, NameCache};
 use crate::error::{Error, ParseProblem, Result};
 
 /// Sentinel for "no channel" / "no conversion" in [`Event`].
@@ -46,6 +46,9 @@ pub struct EventLog {
     /// User names by id, interned.
     users: Interner,
     pub(crate) channels: Channels,
+    /// Ids of `channels` by the bytes of the names they were added under (a touch's channel
+    /// found without hashing its name; cleared whenever the ids change).
+    channel_cache: NameCache,
     pub(crate) events: Vec<Event>,
     /// `(count, value)` of each conversion event.
     pub(crate) conversions: Vec<(f64, f64)>,
@@ -103,6 +106,7 @@ impl EventLog {
     pub fn clear(&mut self) {
         self.users.clear();
         self.channels = Channels::new();
+        self.channel_cache = NameCache::default();
         self.events.clear();
         self.conversions.clear();
         self.order_ids.clear();
@@ -233,13 +237,22 @@ impl EventLog {
             check_conversion(count, value)?;
         }
         let channel = match row.channel {
-            Some(name) => Some(self.channels.intern(name).map_err(|e| match e {
-                Error::InvalidPath(ParseProblem::EmptyToken { .. }) => ParseProblem::EmptyField {
-                    field: "channel".into(),
-                },
-                Error::InvalidPath(p) => p,
-                _ => too_many("channels"),
-            })?),
+            Some(name) => Some(match self.channel_cache.get(name.as_bytes()) {
+                Some(id) => id,
+                None => {
+                    let id = self.channels.intern(name).map_err(|e| match e {
+                        Error::InvalidPath(ParseProblem::EmptyToken { .. }) => {
+                            ParseProblem::EmptyField {
+                                field: "channel".into(),
+                            }
+                        }
+                        Error::InvalidPath(p) => p,
+                        _ => too_many("channels"),
+                    })?;
+                    self.channel_cache.insert(name.as_bytes(), id);
+                    id
+                }
+            }),
             None => None,
         };
         let new = usize::from(channel.is_some()) + usize::from(row.conversion.is_some());
@@ -304,6 +317,7 @@ impl EventLog {
             let _ = vocabulary.intern(self.channels.name(*old));
         }
         self.channels = vocabulary;
+        self.channel_cache = NameCache::default();
         for e in &mut self.events {
             e.user = users[e.user as usize];
             if e.channel != NONE {
