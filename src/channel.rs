@@ -239,13 +239,12 @@ impl Interner {
         self.index.find(tag(s), |id| &*names[id as usize] == s)
     }
 
-    /// Loads what interning `s` will read (its index slot and, when that slot's tag is `s`'s,
-    /// the string it names), so that a caller interning a batch of strings can load them all
-    /// first and their cache misses overlap; fold the result into a value passed to
-    /// `std::hint::black_box`.
+    /// Loads what interning a string of tag `t` ([`Interner::tag`]) will read (its index slot
+    /// and, when that slot's tag is `t`, the string it names), so that a caller interning a
+    /// batch of strings can load them all first and their cache misses overlap; fold the result
+    /// into a value passed to `std::hint::black_box`.
     #[inline]
-    pub(crate) fn touch(&self, s: &str) -> u64 {
-        let t = tag(s);
+    pub(crate) fn touch(&self, t: u32) -> u64 {
         let slot = self.index.touch(t);
         if slot >> 32 != u64::from(t) {
             return slot;
@@ -260,7 +259,13 @@ impl Interner {
     /// The id of `s`, adding it if new; `None` when `u32::MAX - 1` strings are interned
     /// already (`u32::MAX` stays free as a "none" marker for callers).
     pub(crate) fn intern(&mut self, s: &str) -> Option<u32> {
-        let t = tag(s);
+        self.intern_tagged(s, tag(s))
+    }
+
+    /// [`Interner::intern`] of `s` whose [`Interner::tag`] is `t` (computed beforehand, for
+    /// example by a parallel reader).
+    pub(crate) fn intern_tagged(&mut self, s: &str, t: u32) -> Option<u32> {
+        debug_assert_eq!(t, tag(s));
         self.index.reserve(1);
         let names = &self.names;
         match self.index.probe(t, |id| &*names[id as usize] == s) {
@@ -326,6 +331,14 @@ impl Interner {
 /// end up.
 fn tag(s: &str) -> u32 {
     FxBuildHasher.hash_one(s) as u32
+}
+
+impl Interner {
+    /// The tag `s` is indexed by, for [`Interner::intern_tagged`] and [`Interner::touch`].
+    #[inline]
+    pub(crate) fn tag(s: &str) -> u32 {
+        tag(s)
+    }
 }
 
 /// Checks a channel name: non-empty after trimming and not reserved.

@@ -62,6 +62,8 @@ pub struct EventLog {
 /// A validated row, ready to be stored (nothing is stored for a bad row).
 pub(crate) struct Parsed<'a> {
     pub user: &'a str,
+    /// `Interner::tag(user)` when the reader computed it already (in parallel).
+    pub user_tag: Option<u32>,
     pub time: i64,
     pub channel: Option<&'a str>,
     /// `(count, value)` when the row is a conversion.
@@ -89,11 +91,11 @@ impl EventLog {
         self.events.is_empty()
     }
 
-    /// Loads the index slot and name that adding an event of `user` will read (see
-    /// `Interner::touch`).
+    /// Loads the index slot and name that adding an event of a user of tag `tag`
+    /// (`Interner::tag`) will read (see `Interner::touch`).
     #[inline]
-    pub(crate) fn touch_user(&self, user: &str) -> u64 {
-        self.users.touch(user)
+    pub(crate) fn touch_user(&self, tag: u32) -> u64 {
+        self.users.touch(tag)
     }
 
     /// Number of distinct users.
@@ -163,6 +165,7 @@ impl EventLog {
     /// more than `u32::MAX` events or users.
     pub fn add_touch(&mut self, user: &str, at: i64, channel: &str) -> Result<()> {
         self.add(&Parsed {
+            user_tag: None,
             user,
             time: at,
             channel: Some(channel),
@@ -186,6 +189,7 @@ impl EventLog {
         value: f64,
     ) -> Result<()> {
         self.add(&Parsed {
+            user_tag: None,
             user,
             time: at,
             channel: None,
@@ -215,6 +219,7 @@ impl EventLog {
             }));
         }
         self.add(&Parsed {
+            user_tag: None,
             user,
             time: at,
             channel: None,
@@ -260,9 +265,10 @@ impl EventLog {
             return Err(too_many("events"));
         }
         // `intern` keeps `u32::MAX` (NONE) free.
+        let tag = row.user_tag.unwrap_or_else(|| Interner::tag(row.user));
         let user = self
             .users
-            .intern(row.user)
+            .intern_tagged(row.user, tag)
             .ok_or_else(|| too_many("users"))?;
         // Canonical ids (users and channels in name order) are assigned by `sort`.
         self.sorted = false;
@@ -399,6 +405,7 @@ mod tests {
         // a converting row with a bad channel stores neither part
         let bad = Parsed {
             user: "u",
+            user_tag: None,
             time: 0,
             channel: Some("(start)"),
             conversion: Some((1.0, 1.0)),

@@ -11,6 +11,7 @@ mod json;
 
 use super::log::{EventLog, Parsed};
 use super::rules::{ChannelRules, RuleCache};
+use crate::channel::Interner;
 use crate::error::{Error, Location, ParseProblem, Result};
 #[cfg(test)]
 use crate::formats::paths_csv::detect_delimiter;
@@ -335,6 +336,8 @@ pub(crate) struct Fields<'a> {
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {
     user: std::ops::Range<usize>,
+    /// `Interner::tag` of the user, computed with the rest of the row (in parallel).
+    user_tag: u32,
     time: i64,
     channel: Option<std::ops::Range<usize>>,
     conversion: Option<(f64, f64)>,
@@ -352,6 +355,7 @@ impl Prepared {
     ) -> Result<(bool, bool), ParseProblem> {
         let row = Parsed {
             user: &text[self.user.clone()],
+            user_tag: Some(self.user_tag),
             time: self.time,
             channel: self.channel.clone().map(|r| &text[r]),
             conversion: self.conversion,
@@ -388,7 +392,7 @@ pub(crate) fn store_chunks(
             if i % LOOKAHEAD == 0 {
                 for (_, ahead) in part.rows.iter().skip(i + LOOKAHEAD).take(LOOKAHEAD) {
                     if let Some(Ok(p)) = ahead {
-                        touched ^= log.touch_user(&part.text[p.user.clone()]);
+                        touched ^= log.touch_user(p.user_tag);
                     }
                 }
             }
@@ -504,6 +508,7 @@ impl<'o> RowParser<'o> {
             start..text.len()
         };
         Ok(Prepared {
+            user_tag: Interner::tag(user),
             user: keep(user),
             time,
             channel: channel.map(&mut keep),
