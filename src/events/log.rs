@@ -164,15 +164,7 @@ impl EventLog {
     /// [`Error::InvalidParameter`] for an empty user id, an empty or reserved channel name, or
     /// more than `u32::MAX` events or users.
     pub fn add_touch(&mut self, user: &str, at: i64, channel: &str) -> Result<()> {
-        self.add(&Parsed {
-            user_tag: None,
-            user,
-            time: at,
-            channel: Some(channel),
-            conversion: None,
-            order_id: None,
-        })
-        .map_err(api_error)
+        self.add_api(user, at, Some(channel), None, None)
     }
 
     /// Adds a conversion event of `user` at `at` (µs since the epoch): `conversions` conversions
@@ -188,15 +180,7 @@ impl EventLog {
         conversions: f64,
         value: f64,
     ) -> Result<()> {
-        self.add(&Parsed {
-            user_tag: None,
-            user,
-            time: at,
-            channel: None,
-            conversion: Some((conversions, value)),
-            order_id: None,
-        })
-        .map_err(api_error)
+        self.add_api(user, at, None, Some((conversions, value)), None)
     }
 
     /// Like [`EventLog::add_conversion`], with the conversion's order id: the built journey's
@@ -218,13 +202,25 @@ impl EventLog {
                 field: "order_id".into(),
             }));
         }
+        self.add_api(user, at, None, Some((conversions, value)), Some(order_id))
+    }
+
+    /// [`EventLog::add`] for the public adders, with their errors.
+    fn add_api(
+        &mut self,
+        user: &str,
+        time: i64,
+        channel: Option<&str>,
+        conversion: Option<(f64, f64)>,
+        order_id: Option<&str>,
+    ) -> Result<()> {
         self.add(&Parsed {
-            user_tag: None,
             user,
-            time: at,
-            channel: None,
-            conversion: Some((conversions, value)),
-            order_id: Some(order_id),
+            user_tag: None,
+            time,
+            channel,
+            conversion,
+            order_id,
         })
         .map_err(api_error)
     }
