@@ -27,6 +27,8 @@ mod inverse;
 mod monte_carlo;
 mod order;
 pub(crate) mod quality;
+#[cfg(test)]
+mod reach;
 mod solve;
 mod states;
 mod symbolic;
