@@ -293,4 +293,39 @@ mod tests {
             }
         }
     }
+
+    /// The sparse elimination's plan on the whole order-2 chain (the fill a shared elimination
+    /// order would start from): its dense core and fill-in updates
+    /// (`cargo test --release --lib elimination_plan_of_order_2 -- --ignored --nocapture`; a
+    /// measurement, not a check).
+    #[test]
+    #[ignore]
+    fn elimination_plan_of_order_2_chains() {
+        for rows in [100_000, 1_000_000] {
+            let t = generate(&SynthConfig {
+                size: SynthSize::DistinctPaths(rows),
+                channels: 1000,
+                seed: 7,
+                ..SynthConfig::default()
+            })
+            .unwrap();
+            let rule = StateRule {
+                order: 2,
+                collapse: false,
+            };
+            let chain = Chain::build(&t, rule, false).unwrap();
+            let plan = crate::model::markov::symbolic::plan(&chain, f64::INFINITY).unwrap();
+            println!(
+                "rows {rows} order 2: {} states, {} transitions; eliminated {}, dense core {}, \
+                 fill-in updates {:.2e}, peak entries {:.2e}, estimated work {:.2e}",
+                chain.transient(),
+                chain.out_to.len(),
+                plan.order.len(),
+                plan.core.len(),
+                plan.updates,
+                plan.peak_entries,
+                plan.work()
+            );
+        }
+    }
 }
