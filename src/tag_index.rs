@@ -250,4 +250,53 @@ mod tests {
         assert_eq!(index.capacity(), slots, "no growth within the reservation");
         assert_eq!(index.heap_bytes(), slots * 8);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Against a map: keys (ids of a key list) interned in any order, with tags from a small
+        /// space (many collisions, long probe runs across the slot array's end), found again
+        /// after growth, renumbering and shrinking; absent keys are never found.
+        #[test]
+        fn the_index_agrees_with_a_map(
+            keys in proptest::collection::vec(0u16..600, 0..400),
+            tag_bits in 1u32..12,
+            reserve_first in proptest::prelude::any::<bool>(),
+        ) {
+            let tag = |k: u16| u32::from(k).wrapping_mul(0x9E37_79B9) >> (32 - tag_bits);
+            let mut index = TagIndex::default();
+            let mut ids: Vec<u16> = Vec::new(); // key of each id
+            let mut map = std::collections::HashMap::new();
+            if reserve_first {
+                index.reserve(keys.len());
+            }
+            for &k in &keys {
+                index.reserve(1);
+                let found = match index.probe(tag(k), |id| ids[id as usize] == k) {
+                    Probe::Found(id) => Some(id),
+                    Probe::Vacant(slot) => {
+                        let id = ids.len() as u32;
+                        index.fill(slot, tag(k), id);
+                        ids.push(k);
+                        None
+                    }
+                };
+                let expected = map.get(&k).copied();
+                proptest::prop_assert_eq!(found, expected);
+                map.entry(k).or_insert(ids.len() as u32 - 1);
+                proptest::prop_assert!(index.capacity() * 3 >= index.len() * 4);
+            }
+            proptest::prop_assert_eq!(index.len(), map.len());
+            // Reverse the ids: every key is found under its new id, absent keys nowhere.
+            let n = ids.len() as u32;
+            let new_of_old: Vec<u32> = (0..n).map(|id| n - 1 - id).collect();
+            index.renumber(&new_of_old);
+            ids.reverse();
+            index.shrink_to_fit();
+            for k in 0u16..600 {
+                let found = index.find(tag(k), |id| ids[id as usize] == k);
+                let expected = map.get(&k).map(|&id| n - 1 - id);
+                proptest::prop_assert_eq!(found, expected);
+            }
+        }
+    }
 }
