@@ -1,5 +1,7 @@
-//! The one hash index of the crate: dense `u32` ids (a path table's rows, an interner's strings)
-//! found by a 32-bit tag of their key (its hash), the keys themselves stored by the caller.
+//! The hash index of the crate: dense `u32` ids (a path table's rows, an interner's strings, the
+//! logistic fit's distinct design rows, the Shapley games' coalitions) found by a 32-bit tag of
+//! their key (its hash), the keys themselves stored by the caller. (The streaming journey
+//! builder's user index, which also removes users, keeps hashbrown's table.)
 //!
 //! Open addressing with linear probing over 8-byte slots holding `(tag, id + 1)` (0 marks an
 //! empty slot), at most 3/4 full. A lookup that finds nothing, the common case when a reader
@@ -110,7 +112,7 @@ impl TagIndex {
 
     /// The id of tag `h` whose key `same` accepts, if any.
     #[inline]
-    pub(crate) fn find(&self, h: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+    pub(crate) fn find(&self, h: u32, same: impl FnMut(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -121,7 +123,7 @@ impl TagIndex {
     /// goes. Call [`TagIndex::reserve`] for the id first: the slot stays valid until the index
     /// next changes.
     #[inline]
-    pub(crate) fn probe(&mut self, h: u32, same: impl Fn(u32) -> bool) -> Probe {
+    pub(crate) fn probe(&mut self, h: u32, same: impl FnMut(u32) -> bool) -> Probe {
         if self.slots.is_empty() {
             self.reserve(1);
         }
@@ -133,7 +135,7 @@ impl TagIndex {
 
     /// [`TagIndex::probe`] of a non-empty index.
     #[inline]
-    fn locate(&self, h: u32, same: impl Fn(u32) -> bool) -> Result<u32, usize> {
+    fn locate(&self, h: u32, mut same: impl FnMut(u32) -> bool) -> Result<u32, usize> {
         let mask = self.slots.len() - 1;
         let mut i = self.home(h);
         loop {

@@ -9,7 +9,6 @@
 
 use std::hash::Hasher;
 
-use hashbrown::HashTable;
 use ndarray::{Array1, Array2};
 use rustc_hash::{FxHashMap, FxHasher};
 
@@ -17,6 +16,7 @@ use super::features::{Design, Interactions, Summary};
 use super::linalg::{cholesky, solve};
 use crate::error::{Error, Result};
 use crate::table::PathTable;
+use crate::tag_index::{Probe, TagIndex};
 use crate::walk::fold_chunks;
 
 /// Rows per chunk of the Hessian fold (fixed: results never depend on the thread count).
@@ -115,8 +115,8 @@ impl Data {
             of_row: Vec::with_capacity(table.len()),
         };
         let mut f = Vec::new();
-        // (design row, hash): the stored hash makes growing the index cheap.
-        let mut index: HashTable<(u32, u64)> = HashTable::new();
+        // Design rows by the high half of their hash (stored, so growing the index is cheap).
+        let mut index = TagIndex::default();
         let hash = |f: &[(u32, f64)]| {
             let mut h = FxHasher::default();
             for &(j, x) in f {
@@ -130,11 +130,11 @@ impl Data {
             f.clear();
             data.design.features(&s, &mut f);
             f.sort_unstable_by_key(|x| x.0);
-            let h = hash(&f);
-            let found = index.find(h, |&(d, dh)| {
+            let h = (hash(&f) >> 32) as u32;
+            index.reserve(1);
+            let found = index.probe(h, |d| {
                 let (idx, val) = data.row(d as usize);
-                dh == h
-                    && idx.len() == f.len()
+                idx.len() == f.len()
                     && idx
                         .iter()
                         .zip(val)
@@ -142,13 +142,14 @@ impl Data {
                         .all(|((&j, &x), &(fj, fx))| j == fj && x.to_bits() == fx.to_bits())
             });
             let d = match found {
-                Some(&(d, _)) => d,
-                None => {
+                Probe::Found(d) => d,
+                Probe::Vacant(slot) => {
+                    // Below u32::MAX: one design row per table row at most.
                     let d = data.ends.len() as u32;
                     data.idx.extend(f.iter().map(|x| x.0));
                     data.val.extend(f.iter().map(|x| x.1));
                     data.ends.push(data.idx.len());
-                    index.insert_unique(h, (d, h), |&(_, eh)| eh);
+                    index.fill(slot, h, d);
                     d
                 }
             };

@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
-use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 
 use crate::channel::ChannelId;
 use crate::error::Result;
 use crate::outcome::Outcome;
 use crate::table::PathTable;
+use crate::tag_index::TagIndex;
 use crate::walk::fold_rows;
 
 /// Distinct channel sets with summed outcomes, in a flat (CSR) layout.
@@ -258,7 +258,8 @@ pub(crate) fn mix64(x: u64) -> u64 {
 /// `matches` closure confirms membership, so hash collisions never give a wrong answer.
 #[derive(Debug)]
 pub(crate) struct SetIndex {
-    table: HashTable<u32>,
+    /// Sets by the high half of their hash.
+    table: TagIndex,
     hashes: Vec<u64>,
 }
 
@@ -268,10 +269,11 @@ impl SetIndex {
         let hashes: Vec<u64> = (0..sets.len())
             .map(|s| sets.members(s).iter().fold(0, |h, &p| h ^ zobrist(p)))
             .collect();
-        let mut table = HashTable::with_capacity(sets.len());
+        let mut table = TagIndex::default();
+        table.reserve(sets.len());
         for (s, &h) in hashes.iter().enumerate() {
-            // s < sets.len(), which fits u32: sets come from at most u32::MAX table rows.
-            table.insert_unique(h, s as u32, |&q| hashes[q as usize]);
+            // s < sets.len() < u32::MAX: sets come from the rows of a table, numbered below it.
+            table.insert_unique((h >> 32) as u32, s as u32);
         }
         SetIndex { table, hashes }
     }
@@ -279,8 +281,10 @@ impl SetIndex {
     /// The set with hash `h` for which `matches(set)` holds.
     pub fn find(&self, h: u64, mut matches: impl FnMut(usize) -> bool) -> Option<usize> {
         self.table
-            .find(h, |&s| self.hashes[s as usize] == h && matches(s as usize))
-            .map(|&s| s as usize)
+            .find((h >> 32) as u32, |s| {
+                self.hashes[s as usize] == h && matches(s as usize)
+            })
+            .map(|s| s as usize)
     }
 }
 
