@@ -1,7 +1,7 @@
-//! The hash index of the crate: dense `u32` ids (a path table's rows, an interner's strings, the
-//! logistic fit's distinct design rows, the Shapley games' coalitions) found by a 32-bit tag of
-//! their key (its hash), the keys themselves stored by the caller. (The streaming journey
-//! builder's user index, which also removes users, keeps hashbrown's table.)
+//! The one hash index of the crate: dense `u32` ids (a path table's rows, an interner's strings,
+//! the streaming journey builder's users, the logistic fit's distinct design rows, the Shapley
+//! games' coalitions) found by a 32-bit tag of their key (its hash), the keys themselves stored
+//! by the caller.
 //!
 //! Open addressing with linear probing over 8-byte slots holding `(tag, id + 1)` (0 marks an
 //! empty slot), at most 3/4 full. A lookup that finds nothing, the common case when a reader
@@ -173,6 +173,46 @@ impl TagIndex {
         self.len += 1;
     }
 
+    /// Removes the id of tag `h` that `same` accepts; false when there is none. The ids after
+    /// it in its probe run are shifted back (no tombstones), so lookups stay as short as in an
+    /// index that never held it.
+    pub(crate) fn remove(&mut self, h: u32, same: impl FnMut(u32) -> bool) -> bool {
+        if self.slots.is_empty() {
+            return false;
+        }
+        let Ok(id) = self.locate(h, same) else {
+            return false;
+        };
+        let mask = self.slots.len() - 1;
+        let want = u64::from(h) << 32 | u64::from(id + 1);
+        let mut hole = self.home(h);
+        while self.slots[hole] != want {
+            hole = (hole + 1) & mask;
+        }
+        let mut next = hole;
+        loop {
+            next = (next + 1) & mask;
+            let s = self.slots[next];
+            if s == 0 {
+                break;
+            }
+            // `s` may move back into the hole unless its home lies cyclically in (hole, next].
+            let home = self.home((s >> 32) as u32);
+            let stays = if hole <= next {
+                hole < home && home <= next
+            } else {
+                hole < home || home <= next
+            };
+            if !stays {
+                self.slots[hole] = s;
+                hole = next;
+            }
+        }
+        self.slots[hole] = 0;
+        self.len -= 1;
+        true
+    }
+
     /// Adds `id` of tag `h`, known not to be in the index yet.
     pub(crate) fn insert_unique(&mut self, h: u32, id: u32) {
         self.reserve(1);
@@ -288,6 +328,23 @@ mod tests {
                 proptest::prop_assert!(index.capacity() * 3 >= index.len() * 4);
             }
             proptest::prop_assert_eq!(index.len(), map.len());
+            // Remove every third key present (and one that is absent): the rest stay found.
+            let mut gone: Vec<u16> = map.keys().copied().filter(|k| k % 3 == 0).collect();
+            gone.sort_unstable();
+            for &k in &gone {
+                let id = map[&k];
+                proptest::prop_assert!(index.remove(tag(k), |q| q == id));
+                proptest::prop_assert!(!index.remove(tag(k), |q| q == id));
+            }
+            for &k in &gone {
+                let id = map.remove(&k).unwrap();
+                ids[id as usize] = u16::MAX; // no key
+            }
+            proptest::prop_assert!(!index.remove(tag(600), |q| ids[q as usize] == 600));
+            proptest::prop_assert_eq!(index.len(), map.len());
+            for (&k, &id) in &map {
+                proptest::prop_assert_eq!(index.find(tag(k), |q| ids[q as usize] == k), Some(id));
+            }
             // Reverse the ids: every key is found under its new id, absent keys nowhere.
             let n = ids.len() as u32;
             let new_of_old: Vec<u32> = (0..n).map(|id| n - 1 - id).collect();

@@ -4,19 +4,17 @@
 //! The rules are documented on [`JourneyStream`].
 
 use std::collections::BTreeSet;
-use std::hash::BuildHasher;
 
 use chrono::TimeDelta;
-use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use super::build::{JourneyOptions, JourneyReport, JourneySink, Journeys, NullJourneys, datetime};
 use super::cut::{Conversion, Cutter, UserCut};
 use super::log::{EventLog, NONE};
-use crate::channel::Channels;
+use crate::channel::{Channels, Interner};
 use crate::error::{Error, Result};
 use crate::formats::MAX_SKIPPED_DETAILS;
+use crate::tag_index::TagIndex;
 
 /// What [`JourneyStream::push`] does with an event later than the allowed lateness.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -282,8 +280,8 @@ pub struct JourneyStream {
     /// User slots (`None`: free, listed in `free`).
     pub(crate) users: Vec<Option<UserSlot>>,
     pub(crate) free: Vec<u32>,
-    /// Slot numbers by user-name hash.
-    index: HashTable<u32>,
+    /// Slot numbers by the interner's tag of the user's name.
+    index: TagIndex,
     /// `(due, slot)`: the user is processed once the watermark is past `due`.
     timers: BTreeSet<(i64, u32)>,
     pub(crate) max_seen: Option<i64>,
@@ -293,8 +291,8 @@ pub struct JourneyStream {
     pub(crate) late: LateReport,
 }
 
-fn hash_name(name: &str) -> u64 {
-    FxBuildHasher.hash_one(name)
+fn hash_name(name: &str) -> u32 {
+    Interner::tag(name)
 }
 
 impl JourneyStream {
@@ -432,7 +430,7 @@ impl JourneyStream {
         }
         self.users = Vec::new();
         self.free = Vec::new();
-        self.index = HashTable::new();
+        self.index = TagIndex::default();
         Ok(self.closed.journeys.len() + self.closed.unattributed.len() - n)
     }
 
@@ -493,7 +491,7 @@ impl JourneyStream {
         self.users.capacity() * size_of::<Option<UserSlot>>()
             + slots
             + self.free.capacity() * size_of::<u32>()
-            + self.index.capacity() * (size_of::<u32>() + 1)
+            + self.index.heap_bytes()
             // A B-tree entry with its share of node overhead: about 1.5 × the key.
             + self.timers.len() * size_of::<(i64, u32)>() * 3 / 2
             + closed
@@ -537,10 +535,10 @@ impl JourneyStream {
     fn slot(&mut self, user: &str) -> u32 {
         let h = hash_name(user);
         let users = &self.users;
-        let found = self.index.find(h, |&s| {
+        let found = self.index.find(h, |s| {
             users[s as usize].as_ref().is_some_and(|u| &*u.name == user)
         });
-        if let Some(&s) = found {
+        if let Some(s) = found {
             return s;
         }
         let state = UserSlot {
@@ -560,10 +558,7 @@ impl JourneyStream {
                 (self.users.len() - 1) as u32
             }
         };
-        let users = &self.users;
-        self.index.insert_unique(h, s, |&v| {
-            users[v as usize].as_ref().map_or(0, |u| hash_name(&u.name))
-        });
+        self.index.insert_unique(h, s);
         self.cutter.report.users += 1;
         s
     }
@@ -664,9 +659,7 @@ impl JourneyStream {
         self.users[slot as usize] = Some(u);
         self.set_due(slot, due.filter(|_| !empty));
         if empty {
-            if let Ok(e) = self.index.find_entry(name_hash, |&s| s == slot) {
-                e.remove();
-            }
+            self.index.remove(name_hash, |s| s == slot);
             self.users[slot as usize] = None;
             self.free.push(slot);
             if !finish && self.free.len() > 1024 && self.free.len() * 4 > self.users.len() * 3 {
@@ -692,7 +685,8 @@ impl JourneyStream {
     /// Rebuilds the name index and the timers from the slots (after a restore).
     pub(crate) fn reindex(&mut self) {
         self.lateness = lateness_us(&self.config);
-        self.index = HashTable::with_capacity(self.users.len() - self.free.len());
+        self.index = TagIndex::default();
+        self.index.reserve(self.users.len() - self.free.len());
         self.timers.clear();
         for u in self.users.iter_mut().flatten() {
             u.due = None;
@@ -713,10 +707,7 @@ impl JourneyStream {
                 .into_iter()
                 .chain(self.cutter.null_due(&u.cut))
                 .min();
-            let users = &self.users;
-            self.index.insert_unique(h, s, |&v| {
-                users[v as usize].as_ref().map_or(0, |u| hash_name(&u.name))
-            });
+            self.index.insert_unique(h, s);
             self.set_due(s, due);
         }
     }
@@ -732,7 +723,7 @@ impl JourneyStream {
             channels: Channels::new(),
             users: Vec::new(),
             free: Vec::new(),
-            index: HashTable::new(),
+            index: TagIndex::default(),
             timers: BTreeSet::new(),
             max_seen: None,
             flushed: false,
