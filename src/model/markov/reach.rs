@@ -94,6 +94,7 @@ mod tests {
     use crate::model::markov::solve::{Method, rates, solve};
     use crate::model::markov::states::StateRule;
     use crate::synth::{SynthConfig, SynthSize, generate};
+    use crate::table::PathTable;
 
     /// Solves `a·x = b` (row-major n×n, partial pivoting) in place; `b` holds m right-hand
     /// columns row-major (n×m).
@@ -229,19 +230,24 @@ mod tests {
         assert_eq!(checked, 2 * tables.len());
     }
 
+    /// The table of `generate --rows ROWS --channels 1000 --seed 7`.
+    fn campaign_table(rows: usize) -> PathTable {
+        generate(&SynthConfig {
+            size: SynthSize::DistinctPaths(rows),
+            channels: 1000,
+            seed: 7,
+            ..SynthConfig::default()
+        })
+        .unwrap()
+    }
+
     /// Prints the sizes of the removed chains of the generated 1,000-channel tables
     /// (`cargo test --release sizes -- --ignored --nocapture`; a measurement, not a check).
     #[test]
     #[ignore]
     fn sizes_of_removed_chains() {
         for rows in [100_000, 1_000_000] {
-            let t = generate(&SynthConfig {
-                size: SynthSize::DistinctPaths(rows),
-                channels: 1000,
-                seed: 7,
-                ..SynthConfig::default()
-            })
-            .unwrap();
+            let t = campaign_table(rows);
             for order in [2, 3] {
                 let rule = StateRule {
                     order,
@@ -302,13 +308,7 @@ mod tests {
     #[ignore]
     fn elimination_plan_of_order_2_chains() {
         for rows in [100_000, 1_000_000] {
-            let t = generate(&SynthConfig {
-                size: SynthSize::DistinctPaths(rows),
-                channels: 1000,
-                seed: 7,
-                ..SynthConfig::default()
-            })
-            .unwrap();
+            let t = campaign_table(rows);
             let rule = StateRule {
                 order: 2,
                 collapse: false,
