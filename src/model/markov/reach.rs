@@ -4,41 +4,7 @@
 //! tables (issue 12, point 3).
 
 use super::counts::Chain;
-
-/// Predecessors by state (the transpose of the chain's transient transitions, pattern only).
-#[derive(Debug)]
-pub(crate) struct Predecessors {
-    ptr: Vec<usize>,
-    from: Vec<u32>,
-}
-
-impl Predecessors {
-    /// The transpose of `chain`'s transient transitions.
-    pub(crate) fn new(chain: &Chain) -> Predecessors {
-        let n = chain.transient();
-        let mut ptr = vec![0usize; n + 1];
-        for &t in &chain.out_to {
-            ptr[t as usize + 1] += 1;
-        }
-        for s in 0..n {
-            ptr[s + 1] += ptr[s];
-        }
-        let mut fill = ptr.clone();
-        let mut from = vec![0u32; chain.out_to.len()];
-        for s in 0..n {
-            for (t, _) in chain.out(s) {
-                from[fill[t as usize]] = s as u32;
-                fill[t as usize] += 1;
-            }
-        }
-        Predecessors { ptr, from }
-    }
-
-    /// The predecessors of `t`.
-    pub(crate) fn of(&self, t: usize) -> &[u32] {
-        &self.from[self.ptr[t]..self.ptr[t + 1]]
-    }
-}
+use super::solve::Incoming;
 
 /// Sizes of channel `c`'s removed chain: (states containing c, those of them with a predecessor
 /// outside them (the entry states), their ancestors outside them, transitions out of those
@@ -46,7 +12,7 @@ impl Predecessors {
 /// `u32::MAX` on entry and on return.
 pub(crate) fn affected(
     chain: &Chain,
-    pred: &Predecessors,
+    pred: &Incoming,
     members: &[u32],
     mark: &mut [u32],
     c: u32,
@@ -57,11 +23,15 @@ pub(crate) fn affected(
     }
     let entries = members
         .iter()
-        .filter(|&&s| pred.of(s as usize).iter().any(|&p| mark[p as usize] != c))
+        .filter(|&&s| {
+            pred.sources(s as usize)
+                .iter()
+                .any(|&p| mark[p as usize] != c)
+        })
         .count();
     let mut ancestors = Vec::new();
     for &s in members {
-        for &p in pred.of(s as usize) {
+        for &p in pred.sources(s as usize) {
             if mark[p as usize] != c {
                 mark[p as usize] = c;
                 stack.push(p);
@@ -70,7 +40,7 @@ pub(crate) fn affected(
     }
     while let Some(s) = stack.pop() {
         ancestors.push(s);
-        for &p in pred.of(s as usize) {
+        for &p in pred.sources(s as usize) {
             if mark[p as usize] != c {
                 mark[p as usize] = c;
                 stack.push(p);
@@ -255,7 +225,7 @@ mod tests {
                 };
                 let chain = Chain::build(&t, rule, false).unwrap();
                 let n = chain.transient();
-                let pred = Predecessors::new(&chain);
+                let pred = Incoming::new(&chain);
                 let mut members: Vec<Vec<u32>> = vec![Vec::new(); 1000];
                 for s in 1..n {
                     let mut cs: Vec<usize> =

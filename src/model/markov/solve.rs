@@ -301,14 +301,14 @@ pub(super) fn finish(
 
 /// Incoming transitions by target state (the transpose of the chain's CSR) with probabilities.
 #[derive(Debug)]
-struct Incoming {
+pub(super) struct Incoming {
     ptr: Vec<usize>,
     from: Vec<u32>,
     p: Vec<f64>,
 }
 
 impl Incoming {
-    fn new(chain: &Chain) -> Incoming {
+    pub(super) fn new(chain: &Chain) -> Incoming {
         let n = chain.transient();
         let mut ptr = vec![0usize; n + 1];
         for &t in &chain.out_to {
@@ -330,6 +330,12 @@ impl Incoming {
             }
         }
         Incoming { ptr, from, p }
+    }
+
+    /// The states with a transition to `t` (the removed-chain measurements of `reach`).
+    #[cfg(test)]
+    pub(super) fn sources(&self, t: usize) -> &[u32] {
+        &self.from[self.ptr[t]..self.ptr[t + 1]]
     }
 
     /// Expected visits from `(start)` for up to [`LANES`] chains at once: lane `l` is the
