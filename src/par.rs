@@ -77,21 +77,32 @@ where
     map_tasks(items.len(), |i| f(&items[i]))
 }
 
-/// Runs `a` and `b`, in parallel with the `parallel` feature.
-pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+/// Runs `here` on the calling thread while `pool` runs on rayon's pool (with the `parallel`
+/// feature; one after the other without), and returns both results. `here` need not be `Send`: it is the serial stage of a pipeline that holds what cannot cross threads
+/// (a caller's reader), overlapped with a parallel stage on the pool's threads. Called from a
+/// pool thread, `here` runs there and `pool` waits for a free thread (the calling one, at the
+/// latest, once `here` is done), so it never deadlocks.
+pub(crate) fn overlap<A, B, RA, RB>(here: A, pool: B) -> (RA, RB)
 where
-    A: FnOnce() -> RA + Send,
+    A: FnOnce() -> RA,
     B: FnOnce() -> RB + Send,
-    RA: Send,
     RB: Send,
 {
     #[cfg(feature = "parallel")]
     {
-        rayon::join(a, b)
+        let mut out = None;
+        let first = rayon::in_place_scope(|s| {
+            s.spawn(|_| out = Some(pool()));
+            here()
+        });
+        // Invariant: a scope returns after its spawned task has run (a panic in the task
+        // propagates out of the scope before this line).
+        (first, out.expect("the scope ran its task"))
     }
     #[cfg(not(feature = "parallel"))]
     {
-        (a(), b())
+        let first = here();
+        (first, pool())
     }
 }
 
@@ -164,7 +175,11 @@ mod tests {
         assert_eq!(map_tasks(0, |i| i), Vec::<usize>::new());
         assert_eq!(map_tasks(1, |i| i + 7), [7]);
         assert_eq!(map_ordered(&[3, 1, 2], |x| x + 1), [4, 2, 3]);
-        assert_eq!(join(|| 1, || "b"), (1, "b"));
+        let local = std::rc::Rc::new(5); // not `Send`: only `here` may hold it
+        assert_eq!(
+            overlap(|| *local + 1, || map_range(3, |i| i)),
+            (6, vec![0, 1, 2])
+        );
         let mut v = vec![(3, 'c'), (1, 'a'), (2, 'b')];
         sort_unstable_by_key(&mut v, |x| x.0);
         assert_eq!(v, [(1, 'a'), (2, 'b'), (3, 'c')]);

@@ -215,17 +215,11 @@ impl PathTable {
 
     /// Sum of all outcomes: (C, V, U), compensated (Neumaier), so that totals near 1e15 keep
     /// every unit and the result does not depend on the row order beyond the last bit.
+    ///
+    /// # Complexity
+    /// O(rows) the first time, O(1) after until a row changes (the sums are kept).
     pub fn totals(&self) -> Outcome {
-        if let Some(exact) = self.outcomes.whole_totals() {
-            return exact;
-        }
-        let mut sums = [crate::outcome::Compensated::default(); 3];
-        for o in self.outcomes.iter() {
-            sums[0].add(o.conversions);
-            sums[1].add(o.value);
-            sums[2].add(o.nulls);
-        }
-        Outcome::new(sums[0].value(), sums[1].value(), sums[2].value())
+        self.outcomes.totals()
     }
 
     /// Checks that the totals are finite (every row is, but a sum of rows can overflow).

@@ -204,7 +204,7 @@ pub(crate) fn split_lines(block: &[u8], start: Location) -> Vec<Chunk<'_>> {
         .collect()
 }
 
-pub(crate) use crate::par::{join, map_ordered};
+pub(crate) use crate::par::{map_ordered, overlap};
 
 #[cfg(test)]
 mod tests {

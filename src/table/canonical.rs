@@ -135,34 +135,28 @@ impl PathTable {
 
     /// Reorders the rows: new row `i` is old row `idx[i]`.
     fn permute(&mut self, idx: &[u32]) {
-        // Column by column where it is free: the old outcomes are gone before the paths are
-        // copied, which keeps the peak memory of the reorder lower.
+        // Column by column: each old column is gone before the next is copied, which keeps the
+        // peak memory of the reorder lower.
         self.outcomes = self.outcomes.gather(idx);
-        let timed = !self.times.is_empty();
-        let mut touches = Vec::with_capacity(self.touches.len());
-        let mut times = Vec::with_capacity(self.times.len());
         let mut ends = Vec::with_capacity(idx.len());
-        let mut converted_at = Vec::with_capacity(self.converted_at.len());
-        let mut carries = Vec::with_capacity(self.carries.len());
+        let mut end = 0u32;
         for &r in idx {
-            let r = r as usize;
-            let span = self.span(r);
-            touches.extend_from_slice(&self.touches[span.clone()]);
-            if timed {
-                times.extend_from_slice(&self.times[span]);
-                converted_at.push(self.converted_at[r]);
-            }
             // Fits: the rows' touches fitted in u32 offsets before the reorder.
-            ends.push(touches.len() as u32);
-            if !self.carries.is_empty() {
-                carries.push(self.carries[r]);
-            }
+            end += self.ends[r as usize] - self.span(r as usize).start as u32;
+            ends.push(end);
         }
-        self.carries = carries;
+        let touches = gather_spans(&self.touches, &self.ends, idx, &ends, ChannelId(0));
         self.touches = touches;
-        self.times = times;
+        if !self.times.is_empty() {
+            let times = gather_spans(&self.times, &self.ends, idx, &ends, 0);
+            self.times = times;
+            self.converted_at =
+                crate::par::map_range(idx.len(), |i| self.converted_at[idx[i] as usize]);
+        }
+        if !self.carries.is_empty() {
+            self.carries = crate::par::map_range(idx.len(), |i| self.carries[idx[i] as usize]);
+        }
         self.ends = ends;
-        self.converted_at = converted_at;
     }
 
     /// Rebuilds the dedup index of the untimed rows (distinct paths: no probing needed).
@@ -179,4 +173,41 @@ impl PathTable {
             self.index.insert_unique(h, r as u32);
         }
     }
+}
+
+/// The rows `idx` of a per-touch column `src` (row `r` is `src[old_ends[r - 1]..old_ends[r]]`)
+/// laid out by `new_ends`, copied in blocks of rows in parallel (each block writes its own part
+/// of the output, so the result does not depend on the threads).
+fn gather_spans<T: Copy + Send + Sync>(
+    src: &[T],
+    old_ends: &[u32],
+    idx: &[u32],
+    new_ends: &[u32],
+    fill: T,
+) -> Vec<T> {
+    /// Rows per block: big enough to amortise a task, small enough to balance the threads.
+    const ROWS: usize = 1 << 15;
+    let start = |ends: &[u32], r: usize| if r == 0 { 0 } else { ends[r - 1] as usize };
+    let mut out = vec![fill; new_ends.last().map_or(0, |&e| e as usize)];
+    let mut blocks = Vec::with_capacity(idx.len().div_ceil(ROWS));
+    let mut rest = &mut out[..];
+    for first in (0..idx.len()).step_by(ROWS) {
+        let last = (first + ROWS).min(idx.len());
+        let len = new_ends[last - 1] as usize - start(new_ends, first);
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        blocks.push((part, first..last));
+        rest = tail;
+    }
+    crate::par::for_each_chunk_mut(&mut blocks, 1, |block| {
+        for (part, rows) in block.iter_mut() {
+            let mut at = 0;
+            for &r in &idx[rows.clone()] {
+                let r = r as usize;
+                let span = &src[start(old_ends, r)..old_ends[r] as usize];
+                part[at..at + span.len()].copy_from_slice(span);
+                at += span.len();
+            }
+        }
+    });
+    out
 }

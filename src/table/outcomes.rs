@@ -1,22 +1,33 @@
 //! The outcome column of a path table: 12 bytes a row while every count is a whole number.
 
-use crate::outcome::Outcome;
+use std::sync::OnceLock;
 
-/// One [`Outcome`] per row, stored as three `u32` while every count of every row is a whole
-/// number below 2³² (aggregated files count journeys: they usually are), and as three `f64`
-/// from the first row that is not (a fraction, `-0.0`, a count of 2³² or more). Both forms give
-/// back the very `f64`s stored, so the choice is invisible but for memory (12 or 24 bytes a row).
+use crate::outcome::{Compensated, Outcome};
+
+/// One [`Outcome`] per row (see [`Form`]), with its column sums once they were asked for:
+/// every model asks, some several times, and a float column is summed with compensation, one
+/// row at a time. Any change of a row forgets the sums.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Outcomes {
+    form: Form,
+    totals: OnceLock<Outcome>,
+}
+
+/// The rows' outcomes, stored as three `u32` while every count of every row is a whole number
+/// below 2³² (aggregated files count journeys: they usually are), and as three `f64` from the
+/// first row that is not (a fraction, `-0.0`, a count of 2³² or more). Both forms give back the
+/// very `f64`s stored, so the choice is invisible but for memory (12 or 24 bytes a row).
 #[derive(Clone, Debug)]
-pub(super) enum Outcomes {
+enum Form {
     /// Every count is `f64::from(u32)`.
     Whole(Vec<[u32; 3]>),
     /// Any counts.
     Float(Vec<Outcome>),
 }
 
-impl Default for Outcomes {
+impl Default for Form {
     fn default() -> Self {
-        Outcomes::Whole(Vec::new())
+        Form::Whole(Vec::new())
     }
 }
 
@@ -37,9 +48,9 @@ fn from_whole(w: [u32; 3]) -> Outcome {
 
 impl Outcomes {
     pub(super) fn len(&self) -> usize {
-        match self {
-            Outcomes::Whole(v) => v.len(),
-            Outcomes::Float(v) => v.len(),
+        match &self.form {
+            Form::Whole(v) => v.len(),
+            Form::Float(v) => v.len(),
         }
     }
 
@@ -53,29 +64,31 @@ impl Outcomes {
     /// If `r >= self.len()`.
     #[inline]
     pub(super) fn get(&self, r: usize) -> Outcome {
-        match self {
-            Outcomes::Whole(v) => from_whole(v[r]),
-            Outcomes::Float(v) => v[r],
+        match &self.form {
+            Form::Whole(v) => from_whole(v[r]),
+            Form::Float(v) => v[r],
         }
     }
 
     /// The float form, converted once (the whole numbers are kept exactly).
     fn floats(&mut self) -> &mut Vec<Outcome> {
-        if let Outcomes::Whole(v) = self {
+        self.totals.take();
+        if let Form::Whole(v) = &self.form {
             let mut f = Vec::with_capacity(v.capacity().max(v.len() + 1));
             f.extend(v.iter().map(|&w| from_whole(w)));
-            *self = Outcomes::Float(f);
+            self.form = Form::Float(f);
         }
-        match self {
-            Outcomes::Float(f) => f,
+        match &mut self.form {
+            Form::Float(f) => f,
             // Unreachable: converted just above.
-            Outcomes::Whole(_) => unreachable!("outcomes converted to floats"),
+            Form::Whole(_) => unreachable!("outcomes converted to floats"),
         }
     }
 
     #[inline]
     pub(super) fn push(&mut self, o: Outcome) {
-        if let Outcomes::Whole(v) = self
+        self.totals.take();
+        if let Form::Whole(v) = &mut self.form
             && let Some(w) = whole(&o)
         {
             v.push(w);
@@ -87,7 +100,8 @@ impl Outcomes {
     /// Sets row `r` (which exists) to `o`.
     #[inline]
     pub(super) fn set(&mut self, r: usize, o: Outcome) {
-        if let Outcomes::Whole(v) = self
+        self.totals.take();
+        if let Form::Whole(v) = &mut self.form
             && let Some(w) = whole(&o)
         {
             v[r] = w;
@@ -97,47 +111,68 @@ impl Outcomes {
     }
 
     pub(super) fn clear(&mut self) {
-        match self {
-            Outcomes::Whole(v) => v.clear(),
-            Outcomes::Float(v) => v.clear(),
+        self.totals.take();
+        match &mut self.form {
+            Form::Whole(v) => v.clear(),
+            Form::Float(v) => v.clear(),
         }
     }
 
     pub(super) fn reserve(&mut self, additional: usize) {
-        match self {
-            Outcomes::Whole(v) => v.reserve(additional),
-            Outcomes::Float(v) => v.reserve(additional),
+        match &mut self.form {
+            Form::Whole(v) => v.reserve(additional),
+            Form::Float(v) => v.reserve(additional),
         }
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
-        match self {
-            Outcomes::Whole(v) => v.shrink_to_fit(),
-            Outcomes::Float(v) => v.shrink_to_fit(),
+        match &mut self.form {
+            Form::Whole(v) => v.shrink_to_fit(),
+            Form::Float(v) => v.shrink_to_fit(),
         }
     }
 
     /// Bytes of the buffer's capacity.
     pub(super) fn heap_bytes(&self) -> usize {
-        match self {
-            Outcomes::Whole(v) => v.capacity() * size_of::<[u32; 3]>(),
-            Outcomes::Float(v) => v.capacity() * size_of::<Outcome>(),
+        match &self.form {
+            Form::Whole(v) => v.capacity() * size_of::<[u32; 3]>(),
+            Form::Float(v) => v.capacity() * size_of::<Outcome>(),
         }
     }
 
     /// The outcomes of rows `idx` in that order, in the same form.
     pub(super) fn gather(&self, idx: &[u32]) -> Outcomes {
-        match self {
-            Outcomes::Whole(v) => Outcomes::Whole(idx.iter().map(|&r| v[r as usize]).collect()),
-            Outcomes::Float(v) => Outcomes::Float(idx.iter().map(|&r| v[r as usize]).collect()),
+        let form = match &self.form {
+            Form::Whole(v) => Form::Whole(idx.iter().map(|&r| v[r as usize]).collect()),
+            Form::Float(v) => Form::Float(idx.iter().map(|&r| v[r as usize]).collect()),
+        };
+        Outcomes {
+            form,
+            totals: OnceLock::new(),
         }
+    }
+
+    /// The column sums (C, V, U): exact while every count is a whole number and each sum is
+    /// below 2^53, compensated (Neumaier) otherwise; computed once until a row changes.
+    pub(super) fn totals(&self) -> Outcome {
+        *self.totals.get_or_init(|| {
+            self.whole_totals().unwrap_or_else(|| {
+                let mut sums = [Compensated::default(); 3];
+                for o in self.iter() {
+                    sums[0].add(o.conversions);
+                    sums[1].add(o.value);
+                    sums[2].add(o.nulls);
+                }
+                Outcome::new(sums[0].value(), sums[1].value(), sums[2].value())
+            })
+        })
     }
 
     /// The exact column sums of the whole-number form, when each is below 2^53 (so that it
     /// is an `f64` exactly, and equal to the compensated sum of the same rows, every partial
     /// sum of which is exact too); `None` for the float form or larger totals.
     pub(super) fn whole_totals(&self) -> Option<Outcome> {
-        let Outcomes::Whole(v) = self else {
+        let Form::Whole(v) = &self.form else {
             return None;
         };
         // u64 sums of at most 2^32 - 1 rows (a table's limit) of counts below 2^32 cannot
@@ -181,13 +216,13 @@ mod tests {
         let mut o = Outcomes::default();
         o.push(Outcome::new(2.0, 20.0, 1.0));
         o.push(Outcome::new(0.0, 0.0, 4_294_967_295.0));
-        assert!(matches!(o, Outcomes::Whole(_)));
+        assert!(matches!(o.form, Form::Whole(_)));
         o.set(0, Outcome::new(3.0, 25.0, 1.0));
-        assert!(matches!(o, Outcomes::Whole(_)));
+        assert!(matches!(o.form, Form::Whole(_)));
         for odd in [20.5, -0.0, 4_294_967_296.0, 1e300] {
             let mut p = o.clone();
             p.push(Outcome::new(1.0, odd, 0.0));
-            assert!(matches!(p, Outcomes::Float(_)), "{odd}");
+            assert!(matches!(p.form, Form::Float(_)), "{odd}");
             assert_eq!(p.get(2).value.to_bits(), odd.to_bits());
             assert_eq!(p.get(0), Outcome::new(3.0, 25.0, 1.0));
             assert_eq!(p.get(1), Outcome::new(0.0, 0.0, 4_294_967_295.0));

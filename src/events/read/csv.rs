@@ -11,7 +11,7 @@ use memchr::{memchr_iter, memmem};
 
 use super::{
     COLUMNS, EventFormat, EventLog, EventOptions, EventReadReport, Fields, PreparedChunk,
-    RowParser, column_names, store_chunks,
+    RowParser, column_names, pipeline,
 };
 use crate::error::{Error, Location, ParseProblem, Result, shorten};
 use crate::formats::blocks::{self, QuoteCount};
@@ -129,23 +129,21 @@ fn read_blocks<R: BufRead>(
     report: &mut EventReadReport,
 ) -> Result<()> {
     let mut at = Location { line: 2, record: 0 };
-    let mut block = Vec::new();
-    while blocks::next_block(&mut input, &mut block)? {
-        let plain = !block.starts_with(b"\n")
+    let plain = |block: &[u8]| {
+        !block.starts_with(b"\n")
             && !block.contains(&b'"')
             && !block.contains(&b'\r')
-            && memmem::find(&block, b"\n\n").is_none();
-        if !plain {
-            // Quotes may span lines, and the csv crate counts lines its own way around empty
-            // lines and CR: it reads the rest, its lines shifted to the file's.
-            let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
-            let mut rdr = builder.from_reader(QuoteCount::new(rest));
-            return read_records(&mut rdr, at, cols, opts, rows, log, report);
-        }
-        let chunks = blocks::split_lines(&block, at);
-        at.line = chunks.last().map_or(at.line, |c| c.end.line);
-        let parts = blocks::map_ordered(&chunks, |c| prepare_chunk(c, delimiter, cols, opts));
-        store_chunks(parts, &mut at, opts, log, report)?;
+            && memmem::find(block, b"\n\n").is_none()
+    };
+    let cut = pipeline(&mut input, &mut at, (opts, log, report), plain, |c| {
+        prepare_chunk(c, delimiter, cols, opts)
+    })?;
+    if let Some(block) = cut {
+        // Quotes may span lines, and the csv crate counts lines its own way around empty
+        // lines and CR: it reads the rest, its lines shifted to the file's.
+        let rest = io::Cursor::new(block).chain(input);
+        let mut rdr = builder.from_reader(QuoteCount::new(rest));
+        return read_records(&mut rdr, at, cols, opts, rows, log, report);
     }
     Ok(())
 }

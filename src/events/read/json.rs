@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use super::{
     COLUMNS, EventFormat, EventOptions, EventReadReport, Fields, PreparedChunk, RowParser,
-    column_names, store_chunks,
+    column_names, pipeline,
 };
 use crate::error::{Location, ParseProblem, Result};
 use crate::events::log::EventLog;
@@ -32,15 +32,14 @@ pub(super) fn read_jsonl<R: BufRead>(
     let scanner = fast.then(|| fast::Scanner::new(&names)).flatten();
     let mut report = EventReadReport::new(EventFormat::JsonLines, None);
     let mut at = Location { line: 1, record: 0 };
-    let mut block = Vec::new();
-    while blocks::next_block(&mut input, &mut block)? {
-        let chunks = blocks::split_lines(&block, at);
-        at.line = chunks.last().map_or(at.line, |c| c.end.line);
-        let parts = blocks::map_ordered(&chunks, |c| {
-            prepare_chunk(c, &names, opts, scanner.as_ref())
-        });
-        store_chunks(parts, &mut at, opts, log, &mut report)?;
-    }
+    // Every line can be cut: the pipeline reads to the end.
+    pipeline(
+        &mut input,
+        &mut at,
+        (opts, log, &mut report),
+        |_| true,
+        |c| prepare_chunk(c, &names, opts, scanner.as_ref()),
+    )?;
     Ok(report)
 }
 

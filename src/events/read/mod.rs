@@ -15,7 +15,7 @@ use crate::channel::Interner;
 use crate::error::{Error, Location, ParseProblem, Result};
 #[cfg(test)]
 use crate::formats::paths_csv::detect_delimiter;
-use crate::formats::{BadRows, MAX_SKIPPED_DETAILS, number, trim};
+use crate::formats::{BadRows, MAX_SKIPPED_DETAILS, blocks, number, trim};
 use crate::time::{EpochUnit, parse_timestamp};
 
 /// The two event file formats.
@@ -372,6 +372,49 @@ pub(crate) struct PreparedChunk {
     pub(crate) rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
     /// The texts the rows' ranges point into.
     pub(crate) text: String,
+}
+
+/// The block pipeline of the line-oriented readers: while the chunks of one block are prepared
+/// on the pool's threads, the calling thread stores those of the block before it (in input
+/// order: the same log as storing row by row) and reads the next block. `plain` tells whether a
+/// block can be cut at its lines; the first that cannot is returned, after every row before it
+/// was stored (`None` at the end of the input). `at.line` is the first line of the next block,
+/// `at.record` the records stored.
+pub(crate) fn pipeline<R: BufRead>(
+    input: &mut R,
+    at: &mut Location,
+    (opts, log, report): (&EventOptions, &mut EventLog, &mut EventReadReport),
+    plain: impl Fn(&[u8]) -> bool,
+    prepare: impl Fn(&blocks::Chunk<'_>) -> PreparedChunk + Sync,
+) -> Result<Option<Vec<u8>>> {
+    let (mut block, mut next) = (Vec::new(), Vec::new());
+    let mut more = blocks::next_block(input, &mut block)?;
+    let mut pending = Vec::new();
+    loop {
+        if !more || !plain(&block) {
+            store_chunks(pending, at, opts, log, report)?;
+            return Ok(more.then_some(block));
+        }
+        let chunks = blocks::split_lines(&block, *at);
+        at.line = chunks.last().map_or(at.line, |c| c.end.line);
+        let previous = std::mem::take(&mut pending);
+        let ((stored, read), parts) = blocks::overlap(
+            || {
+                let stored = store_chunks(previous, at, opts, log, report);
+                // Read on only after the rows before stored cleanly: their error comes first.
+                let read = match stored {
+                    Ok(()) => blocks::next_block(input, &mut next),
+                    Err(_) => Ok(false),
+                };
+                (stored, read)
+            },
+            || blocks::map_ordered(&chunks, &prepare),
+        );
+        stored?;
+        more = read?;
+        pending = parts;
+        std::mem::swap(&mut block, &mut next);
+    }
 }
 
 /// Stores prepared chunks in order (`at`: the location of the next record, advanced), counting

@@ -197,24 +197,21 @@ fn read_paths_with<R: Read>(
     let mut at = Location { line: 2, record: 0 };
     // Records (non-blank lines) merged so far: chunks number their records from 0.
     let mut records = 0u64;
-    let mut block = Vec::new();
     let limit = opts.max_path_len.min(table.max_path_len());
-    // Pipelined: while the chunks of one block are merged into `table` (serial), the next block
-    // is parsed (parallel). Chunks are merged in input order, so the result is the same as
-    // reading row by row.
+    // Pipelined: while one block is parsed in chunks on the pool's threads, the calling thread
+    // merges the chunks of the block before it into `table` (serial) and reads the next block.
+    // Chunks are merged in input order, so the result is the same as reading row by row.
     let mut pending: Vec<Result<ChunkResult>> = Vec::new();
+    let (mut block, mut next) = (Vec::new(), Vec::new());
+    let mut more = blocks::next_block(&mut input, &mut block)?;
     // With a size, the table is sized once, from the first block's rows and length.
-    let mut first_block = None;
+    let first_block = block.len();
     let mut sized = size.is_none();
     loop {
-        let done = !blocks::next_block(&mut input, &mut block)?;
-        if first_block.is_none() {
-            first_block = Some(block.len());
-        }
         // Quoted fields may span lines, so blocks cannot be cut safely: the rest is read
         // record by record with the full CSV parser.
-        let quoted = !done && (parser == Parser::Full || block.contains(&b'"'));
-        if done || quoted {
+        let quoted = more && (parser == Parser::Full || block.contains(&b'"'));
+        if !more || quoted {
             merge_chunks(
                 table,
                 &mut report,
@@ -224,7 +221,7 @@ fn read_paths_with<R: Read>(
                 &mut records,
             )?;
         }
-        if done {
+        if !more {
             return finish(table, report);
         }
         if quoted {
@@ -241,24 +238,31 @@ fn read_paths_with<R: Read>(
         let previous = std::mem::take(&mut pending);
         if !sized
             && !previous.is_empty()
-            && let (Some(size), Some(bytes)) = (size, first_block)
+            && let Some(size) = size
         {
-            reserve_for(table, &previous, bytes, size);
+            reserve_for(table, &previous, first_block, size);
             sized = true;
         }
         // The chunks start from the vocabulary as it is now, so most of their ids are the
         // table's and the merge takes their rows as they are.
         let vocabulary = table.channels().clone();
-        let (merged, parsed) = blocks::join(
+        let ((merged, read), parsed) = blocks::overlap(
             || {
-                merge_chunks(
+                let merged = merge_chunks(
                     table,
                     &mut report,
                     previous,
                     &cols.names,
                     opts.bad_rows,
                     &mut records,
-                )
+                );
+                // The next block is read only after the rows before it merged cleanly, so
+                // an error in them comes before a read error after them.
+                let read = match merged {
+                    Ok(()) => blocks::next_block(&mut input, &mut next),
+                    Err(_) => Ok(false),
+                };
+                (merged, read)
             },
             || {
                 blocks::map_ordered(&chunks, |c| {
@@ -267,7 +271,9 @@ fn read_paths_with<R: Read>(
             },
         );
         merged?;
+        more = read?;
         pending = parsed;
+        std::mem::swap(&mut block, &mut next);
     }
 }
 
