@@ -320,12 +320,14 @@ impl EventLog {
         }
         self.channels = vocabulary;
         self.channel_cache = NameCache::default();
-        for e in &mut self.events {
-            e.user = users[e.user as usize];
-            if e.channel != NONE {
-                e.channel = channels[e.channel as usize];
+        crate::par::for_each_chunk_mut(&mut self.events, 1 << 16, |part| {
+            for e in part {
+                e.user = users[e.user as usize];
+                if e.channel != NONE {
+                    e.channel = channels[e.channel as usize];
+                }
             }
-        }
+        });
         crate::par::sort_unstable_by_key(&mut self.events, |e: &Event| (e.user, e.time, e.seq));
         self.sorted = true;
     }
@@ -334,7 +336,8 @@ impl EventLog {
 /// `rank[id]` = the position of `id`'s name in name order, for ids `0..n` given with their names.
 fn name_order<'a>(names: impl Iterator<Item = (&'a str, u32)>) -> Vec<u32> {
     let mut by_name: Vec<(&str, u32)> = names.collect();
-    by_name.sort_unstable();
+    // Names are distinct: the order is total, the same on any number of threads.
+    crate::par::sort_unstable_by(&mut by_name, |a, b| a.cmp(b));
     let mut rank = vec![0u32; by_name.len()];
     for (new, &(_, old)) in by_name.iter().enumerate() {
         rank[old as usize] = new as u32;

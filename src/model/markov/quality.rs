@@ -48,22 +48,42 @@ pub(crate) fn held_out(
     };
     let split = quality::split(table, holdout, seed);
     // The last state of every row, as an index into the distinct states (4 bytes a row, not a
-    // vector each), and the training exits per state.
+    // vector each), numbered in order of first appearance: blocks of rows number their own
+    // states in parallel, and their numbers are mapped to the table's in block order.
+    const BLOCK: usize = 1 << 14;
+    let blocks = crate::par::map_tasks(table.len().div_ceil(BLOCK), |b| {
+        let mut local: FxHashMap<Vec<ChannelId>, u32> = FxHashMap::default();
+        let mut firsts: Vec<Vec<ChannelId>> = Vec::new();
+        let mut buf = Vec::new();
+        let rows = b * BLOCK..((b + 1) * BLOCK).min(table.len());
+        let state_of: Vec<u32> = rows
+            .map(|r| {
+                let p = rule.modelled(table.row(r).path, &mut buf);
+                let last = &p[p.len().saturating_sub(rule.order)..];
+                match local.get(last) {
+                    Some(&id) => id,
+                    None => {
+                        let id = firsts.len() as u32;
+                        local.insert(last.to_vec(), id);
+                        firsts.push(last.to_vec());
+                        id
+                    }
+                }
+            })
+            .collect();
+        (firsts, state_of)
+    });
     let mut ids: FxHashMap<Vec<ChannelId>, u32> = FxHashMap::default();
     let mut state_of: Vec<u32> = Vec::with_capacity(table.len());
-    let mut buf = Vec::new();
-    for r in table.rows() {
-        let p = rule.modelled(r.path, &mut buf);
-        let last = &p[p.len().saturating_sub(rule.order)..];
-        let id = match ids.get(last) {
-            Some(&id) => id,
-            None => {
-                let id = ids.len() as u32;
-                ids.insert(last.to_vec(), id);
-                id
-            }
-        };
-        state_of.push(id);
+    for (firsts, local) in blocks {
+        let global: Vec<u32> = firsts
+            .into_iter()
+            .map(|state| {
+                let next = ids.len() as u32;
+                *ids.entry(state).or_insert(next)
+            })
+            .collect();
+        state_of.extend(local.iter().map(|&s| global[s as usize]));
     }
     let mut exits = vec![(0.0f64, 0.0f64); ids.len()];
     let (mut conv, mut total) = (0.0, 0.0);
