@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::cut::{Conversion, ConversionId, Cut, Cutter, Sink, UserCut};
+use super::cut::{Conversion, ConversionId, Cut, Cutter, Ledger, Sink, UserCut};
 use super::log::{EventLog, NONE};
 use crate::channel::Channels;
 use crate::error::{Error, ParseProblem, Result};
@@ -243,22 +243,60 @@ impl EventLog {
     /// O(E); extra memory O(touches of one user) plus the table (timed rows: about 12 bytes per
     /// touch and 40 per journey).
     pub fn build(&mut self, opts: &JourneyOptions) -> Result<(PathTable, JourneyReport)> {
+        self.build_in_parts(opts, PART_EVENTS)
+    }
+
+    /// [`EventLog::build`] with the users cut in parts of about `part_events` events, in
+    /// parallel (with the `parallel` feature), each into its own table; the parts are appended
+    /// in order and their report sums made again in the serial order, so the table and the
+    /// report are those of one serial cut, to the bit, whatever the part size.
+    fn build_in_parts(
+        &mut self,
+        opts: &JourneyOptions,
+        part_events: usize,
+    ) -> Result<(PathTable, JourneyReport)> {
         opts.validate()?;
         self.sort();
-        let mut table = PathTable::new();
-        table.set_max_path_len(opts.max_touches);
+        let mut empty = PathTable::new();
+        empty.set_max_path_len(opts.max_touches);
         for (_, name) in self.channels.iter() {
             // Names of a vocabulary are valid; an empty table issues the same ids in the same
             // order, so the log's ids are the table's.
-            table.intern(name)?;
+            empty.intern(name)?;
         }
-        let mut sink = TableSink {
-            table,
-            channels: &self.channels,
-            keep_times: opts.keep_times,
+        let parts = user_parts(&self.events, part_events);
+        let cut = |part: &std::ops::Range<usize>| {
+            let mut sink = TableSink {
+                table: empty.clone(),
+                channels: &self.channels,
+                keep_times: opts.keep_times,
+            };
+            let (report, ledger) = self.cut_events(part.clone(), opts, &mut sink, true)?;
+            Ok::<_, Error>((sink.table, report, ledger))
         };
-        let report = self.cut(opts, &mut sink)?;
-        Ok((sink.table, report))
+        let mut built = Built {
+            table: None,
+            timed: false,
+            report: JourneyReport {
+                touches: self.touches(),
+                conversion_events: self.conversions.len() as u64,
+                ..JourneyReport::default()
+            },
+        };
+        // A wave of parts (one a thread) is cut while the calling thread appends the wave
+        // before it, so that only two waves of parts are alive beside the table.
+        let mut pending = Vec::new();
+        for wave in parts.chunks(crate::par::threads().max(1)) {
+            let previous = std::mem::take(&mut pending);
+            let (added, cut) = crate::par::overlap(
+                || built.add(previous),
+                || crate::par::map_ordered(wave, cut),
+            );
+            added?;
+            pending = cut;
+        }
+        built.add(pending)?;
+        Ok((built.table.unwrap_or(empty), built.report))
     }
 
     /// Cuts the log into journeys like [`EventLog::build`], and returns them one by one with
@@ -304,11 +342,27 @@ impl EventLog {
 
     /// Runs the rules over the sorted log.
     fn cut(&self, opts: &JourneyOptions, sink: &mut impl Sink) -> Result<JourneyReport> {
+        let (mut report, _) = self.cut_events(0..self.events.len(), opts, sink, false)?;
+        report.touches = self.touches();
+        report.conversion_events = self.conversions.len() as u64;
+        Ok(report)
+    }
+
+    /// Runs the rules over the users of `self.events[range]` (whole users of the sorted log),
+    /// with the ledger of the report's sums when `ledger` (see [`Cutter::ledger`]).
+    fn cut_events(
+        &self,
+        range: std::ops::Range<usize>,
+        opts: &JourneyOptions,
+        sink: &mut impl Sink,
+        ledger: bool,
+    ) -> Result<(JourneyReport, Ledger)> {
         let mut cutter = Cutter::new(opts);
-        cutter.report.touches = self.touches();
-        cutter.report.conversion_events = self.conversions.len() as u64;
+        if ledger {
+            cutter.ledger = Some(Vec::new());
+        }
         let mut st = UserCut::default();
-        for events in self.events.chunk_by(|a, b| a.user == b.user) {
+        for events in self.events[range].chunk_by(|a, b| a.user == b.user) {
             cutter.report.users += 1;
             let user = self.user_name(events[0].user);
             for ev in events {
@@ -328,7 +382,96 @@ impl EventLog {
             cutter.finish(&mut st, user, sink)?;
             st.last_conversion = None;
         }
-        Ok(cutter.report)
+        Ok((cutter.report, cutter.ledger.unwrap_or_default()))
+    }
+}
+
+/// The table and report of the parts appended so far, in order.
+struct Built {
+    table: Option<PathTable>,
+    /// `table` is [`PathTable::timed_only`].
+    timed: bool,
+    report: JourneyReport,
+}
+
+impl Built {
+    /// Appends cut parts in order; stops at the first error.
+    fn add(&mut self, parts: Vec<Result<(PathTable, JourneyReport, Ledger)>>) -> Result<()> {
+        for part in parts {
+            let (table, report, ledger) = part?;
+            self.report.add_part(&report, &ledger);
+            match &mut self.table {
+                None => {
+                    self.timed = table.timed_only();
+                    self.table = Some(table);
+                }
+                Some(t) => self.timed = t.append_timed(table, self.timed)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Events per part of [`EventLog::build`]'s parallel cut (then extended to the end of a
+/// user's events): fixed, so the parts do not depend on the number of threads.
+const PART_EVENTS: usize = 1 << 18;
+
+/// Ranges of about `size` events of the sorted `events`, each ending at the end of a user's
+/// events (a user is never split), covering them all.
+fn user_parts(events: &[super::log::Event], size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut parts = Vec::with_capacity(events.len() / size.max(1) + 1);
+    let mut start = 0;
+    while start < events.len() {
+        let mut end = start.saturating_add(size.max(1)).min(events.len());
+        while end < events.len() && events[end].user == events[end - 1].user {
+            end += 1;
+        }
+        parts.push(start..end);
+        start = end;
+    }
+    parts
+}
+
+impl JourneyReport {
+    /// Adds the counts of a part cut from the same log, and its sums replayed from its
+    /// `ledger` one conversion at a time, as a serial cut adds them (the log-wide `touches`
+    /// and `conversion_events` are set by the caller).
+    fn add_part(&mut self, part: &JourneyReport, ledger: &Ledger) {
+        let JourneyReport {
+            users,
+            touches: _,
+            conversion_events: _,
+            journeys,
+            converting_journeys,
+            null_journeys,
+            conversions: _,
+            value: _,
+            unattributed_events,
+            unattributed_conversions: _,
+            unattributed_value: _,
+            dropped_touches,
+            merged_touches,
+            truncated_touches,
+            touches_in_journeys,
+        } = *part;
+        self.users += users;
+        self.journeys += journeys;
+        self.converting_journeys += converting_journeys;
+        self.null_journeys += null_journeys;
+        self.unattributed_events += unattributed_events;
+        self.dropped_touches += dropped_touches;
+        self.merged_touches += merged_touches;
+        self.truncated_touches += truncated_touches;
+        self.touches_in_journeys += touches_in_journeys;
+        for &(count, value, attributed) in ledger {
+            if attributed {
+                self.conversions += count;
+                self.value += value;
+            } else {
+                self.unattributed_conversions += count;
+                self.unattributed_value += value;
+            }
+        }
     }
 }
 
@@ -424,6 +567,44 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn parts_cut_in_parallel_give_the_serial_table_and_report_to_the_bit() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut log = EventLog::new();
+        for _ in 0..4000 {
+            let user = format!("u{}", rng.random_range(0..300));
+            let at = rng.random_range(0..90) * D + rng.random_range(0..24) * H;
+            if rng.random_range(0..6) == 0 {
+                // Fractional counts and values: sums in another order would differ in the
+                // last bits.
+                let count = 0.1 + f64::from(rng.random_range(0..30u32)) / 7.0;
+                let value = f64::from(rng.random_range(0..10_000u32)) / 3.0;
+                log.add_conversion(&user, at, count, value).unwrap();
+            } else {
+                let channel = ["A", "B", "C", "D", "E"][rng.random_range(0..5)];
+                log.add_touch(&user, at, channel).unwrap();
+            }
+        }
+        let show = |(t, r): &(PathTable, JourneyReport)| format!("{:?}\n{r:?}", rows(t));
+        for keep_times in [true, false] {
+            for nulls in [NullJourneys::Windowed, NullJourneys::default()] {
+                let opts = JourneyOptions {
+                    lookback: Some(TimeDelta::days(30)),
+                    keep_times,
+                    nulls,
+                    max_touches: 6,
+                    ..JourneyOptions::default()
+                };
+                let serial = show(&log.clone().build_in_parts(&opts, usize::MAX).unwrap());
+                for size in [1, 7, 100, 1000] {
+                    let parts = show(&log.clone().build_in_parts(&opts, size).unwrap());
+                    assert_eq!(parts, serial, "parts of {size}, keep_times {keep_times}");
+                }
+            }
+        }
     }
 
     /// One user: A, B, a conversion (day 20), C 39 days before a second conversion (day 60),

@@ -79,6 +79,9 @@ pub(crate) trait Sink {
     fn unattributed(&mut self, user: &str, id: ConversionId<'_>, c: &Conversion<'_>) -> Result<()>;
 }
 
+/// `(count, value, attributed)` of conversions, in the order a cut summed them.
+pub(crate) type Ledger = Vec<(f64, f64, bool)>;
+
 /// The rules of a [`JourneyOptions`] in microseconds, and the report of what they did.
 #[derive(Clone, Debug)]
 pub(crate) struct Cutter {
@@ -90,6 +93,10 @@ pub(crate) struct Cutter {
     max_touches: usize,
     windowed: bool,
     pub(crate) report: JourneyReport,
+    /// When kept: `(count, value, attributed)` of every conversion in the order it was added
+    /// to the report's sums, so that the sums of parts cut in parallel can be made again in
+    /// the serial order, to the bit.
+    pub(crate) ledger: Option<Ledger>,
     path: Vec<ChannelId>,
     times: Vec<i64>,
 }
@@ -105,6 +112,7 @@ impl Cutter {
             max_touches: opts.max_touches,
             windowed: opts.nulls == NullJourneys::Windowed,
             report: JourneyReport::default(),
+            ledger: None,
             path: Vec::new(),
             times: Vec::new(),
         }
@@ -146,7 +154,11 @@ impl Cutter {
             self.report.dropped_touches += first as u64;
             Ok(())
         };
-        if first == pending.len() {
+        let attributed = first < pending.len();
+        if let Some(ledger) = &mut self.ledger {
+            ledger.push((c.count, c.value, attributed));
+        }
+        if !attributed {
             self.report.unattributed_events += 1;
             self.report.unattributed_conversions += c.count;
             self.report.unattributed_value += c.value;

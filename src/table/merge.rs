@@ -1,6 +1,6 @@
 //! Merging tables: rows of another table added with their ids remapped by name.
 
-use super::{PathTable, check_path_len};
+use super::{NO_TIME, PathTable, check_path_len};
 use crate::channel::ChannelId;
 use crate::error::{Error, Result};
 
@@ -86,5 +86,56 @@ impl PathTable {
         }
         std::hint::black_box(touched);
         Ok(())
+    }
+
+    /// True when every row is timed and the columns are those of timed rows only: what
+    /// [`PathTable::append_timed`] moves in bulk.
+    pub(crate) fn timed_only(&self) -> bool {
+        self.times.len() == self.touches.len()
+            && self.converted_at.len() == self.len()
+            && self.carries.is_empty()
+            && !self.staging
+            && (0..self.len()).all(|r| self.times[self.span(r).start] != NO_TIME)
+    }
+
+    /// Appends the rows of `other` as [`PathTable::merge`] would, moving them in bulk when both
+    /// tables are [`PathTable::timed_only`] on the same vocabulary (what the parts of the
+    /// parallel journey builder are; `self_timed` is `self.timed_only()`, which the caller
+    /// keeps as it appends): such rows are appended as they are, with no id to remap and
+    /// nothing to check again. Anything else goes through [`PathTable::merge`]. Returns whether
+    /// `self` is still timed only.
+    ///
+    /// # Errors
+    /// As [`PathTable::merge`]; a table of more than `u32::MAX - 1` rows or `u32::MAX` touches.
+    pub(crate) fn append_timed(&mut self, other: PathTable, self_timed: bool) -> Result<bool> {
+        let same_vocabulary = self.channels.len() == other.channels.len()
+            && self
+                .channels
+                .iter()
+                .zip(other.channels.iter())
+                .all(|(a, b)| a.1 == b.1);
+        if !(self_timed && same_vocabulary && other.timed_only()) {
+            self.merge(&other)?;
+            return Ok(self.timed_only());
+        }
+        let too_many = |name: &'static str, reason: &str| Error::InvalidParameter {
+            model: "PathTable",
+            name,
+            reason: reason.into(),
+        };
+        // Row numbers stay below u32::MAX, and touch offsets fit in u32, as `push_row` keeps them.
+        if self.len() + other.len() >= u32::MAX as usize {
+            return Err(too_many("rows", "more than u32::MAX - 1 rows"));
+        }
+        let base = u32::try_from(self.touches.len())
+            .ok()
+            .filter(|&b| other.touches.len() <= (u32::MAX - b) as usize)
+            .ok_or_else(|| too_many("touches", "more than u32::MAX touches in all rows"))?;
+        self.touches.extend_from_slice(&other.touches);
+        self.times.extend_from_slice(&other.times);
+        self.converted_at.extend_from_slice(&other.converted_at);
+        self.ends.extend(other.ends.iter().map(|&e| base + e));
+        self.outcomes.append(other.outcomes);
+        Ok(true)
     }
 }

@@ -140,6 +140,21 @@ impl Outcomes {
         }
     }
 
+    /// Appends `other`'s rows (in the whole-number form while both are).
+    pub(super) fn append(&mut self, other: Outcomes) {
+        self.totals.take();
+        match (&mut self.form, other.form) {
+            (Form::Whole(v), Form::Whole(w)) => v.extend(w),
+            (_, other) => {
+                let mine = self.floats();
+                match other {
+                    Form::Whole(w) => mine.extend(w.into_iter().map(from_whole)),
+                    Form::Float(f) => mine.extend(f),
+                }
+            }
+        }
+    }
+
     /// The outcomes of rows `idx` in that order, in the same form.
     pub(super) fn gather(&self, idx: &[u32]) -> Outcomes {
         let form = match &self.form {
