@@ -328,9 +328,91 @@ impl EventLog {
                 }
             }
         });
-        crate::par::sort_unstable_by_key(&mut self.events, |e: &Event| (e.user, e.time, e.seq));
+        sort_by_user(&mut self.events, self.users.len());
         self.sorted = true;
     }
+}
+
+/// Sorts `events` (of users `0..users`) by `(user, time, seq)`: a counting sort by user (each
+/// thread places the events of its own range of users, into its own part of the output), then
+/// each user's events by `(time, seq)` where they are not in that order already (they usually
+/// are: logs come in time order). `seq` tells every event apart, so the order is total and
+/// the result is that of any sort by the same key.
+///
+/// # Complexity
+/// O(E·t) reads for t threads, O(E) writes, and O(E log E) only for users whose events are out
+/// of order; 24·E bytes for the output and 4·U for the counts beside the input.
+fn sort_by_user(events: &mut Vec<Event>, users: usize) {
+    if events.len() < 2 {
+        return;
+    }
+    // Events per user, counted in slices in parallel; `starts[u]` is then where user u's
+    // events begin. Fits: fewer than u32::MAX events (their `seq` is a u32).
+    let slices = crate::par::threads().max(1);
+    let slice = events.len().div_ceil(slices);
+    let counts = crate::par::map_tasks(slices, |k| {
+        let mut c = vec![0u32; users + 1];
+        for e in events.iter().skip(k * slice).take(slice) {
+            c[e.user as usize + 1] += 1;
+        }
+        c
+    });
+    let mut counts = counts.into_iter();
+    let mut starts = counts.next().unwrap_or_else(|| vec![0u32; users + 1]);
+    for c in counts {
+        starts.iter_mut().zip(c).for_each(|(s, c)| *s += c);
+    }
+    for u in 0..users {
+        starts[u + 1] += starts[u];
+    }
+    // Ranges of users with about the same number of events, one a thread.
+    let ranges = crate::par::threads().clamp(1, users.max(1));
+    let n = events.len();
+    let mut bounds: Vec<usize> = (0..=ranges)
+        .map(|k| {
+            starts
+                .partition_point(|&s| (s as usize) < n * k / ranges)
+                .min(users)
+        })
+        .collect();
+    bounds[0] = 0;
+    bounds[ranges] = users;
+    bounds.dedup();
+    let filler = events[0];
+    // Filled in parallel: the pages of the output are first touched on every thread.
+    let mut out = crate::par::map_range(n, |_| filler);
+    let mut parts = Vec::with_capacity(bounds.len());
+    let mut rest = &mut out[..];
+    for w in bounds.windows(2) {
+        let len = (starts[w[1]] - starts[w[0]]) as usize;
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        parts.push((part, w[0]..w[1]));
+        rest = tail;
+    }
+    let input = &events[..];
+    let starts = &starts[..];
+    crate::par::for_each_chunk_mut(&mut parts, 1, |part| {
+        for (out, range) in part.iter_mut() {
+            let base = starts[range.start];
+            let mut next: Vec<u32> = starts[range.clone()].iter().map(|&s| s - base).collect();
+            for e in input {
+                let u = e.user as usize;
+                if range.contains(&u) {
+                    let at = &mut next[u - range.start];
+                    out[*at as usize] = *e;
+                    *at += 1;
+                }
+            }
+            for u in range.clone() {
+                let one = &mut out[(starts[u] - base) as usize..(starts[u + 1] - base) as usize];
+                let key = |e: &Event| (e.time, e.seq);
+                if !one.is_sorted_by_key(key) {
+                    one.sort_unstable_by_key(key);
+                }
+            }
+        }
+    });
+    *events = out;
 }
 
 /// `rank[id]` = the position of `id`'s name in name order, for ids `0..n` given with their names.
@@ -412,6 +494,29 @@ mod tests {
         };
         assert!(log.add(&bad).is_err());
         assert!(log.is_empty() && log.conversion_events() == 0);
+    }
+
+    #[test]
+    fn the_counting_sort_orders_as_a_sort_by_user_time_and_seq() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
+        for (n, users) in [(0, 1), (1, 1), (2, 3), (500, 7), (5000, 1200), (3000, 1)] {
+            let mut events: Vec<Event> = (0..n)
+                .map(|i| Event {
+                    // Few distinct times: many ties, told apart by `seq` alone.
+                    time: rng.random_range(-3..4),
+                    user: rng.random_range(0..users as u32),
+                    channel: i,
+                    conversion: NONE,
+                    // Not the position: a log sorted once and added to again.
+                    seq: (i * 7919) % (n.max(1) * 8),
+                })
+                .collect();
+            let mut expected = events.clone();
+            expected.sort_by_key(|e| (e.user, e.time, e.seq));
+            sort_by_user(&mut events, users);
+            assert_eq!(events, expected, "{n} events of {users} users");
+        }
     }
 
     #[test]
