@@ -66,6 +66,7 @@
 pub mod analytics;
 mod attribution;
 pub mod bootstrap;
+mod buffers;
 mod channel;
 pub mod codec;
 #[cfg(feature = "datafusion")]

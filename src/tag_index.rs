@@ -15,6 +15,8 @@
 //!
 //! Memory: 8 bytes a slot, 10.7–21.3 bytes an id (hashbrown's: 9.1–18.3).
 
+use crate::buffers::filled;
+
 /// Ids found by the 32-bit tag of their key (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TagIndex {
@@ -88,7 +90,7 @@ impl TagIndex {
     /// Re-places every id in slots sized for `rows` ids, from the stored tags (no key is read
     /// again).
     fn resize(&mut self, rows: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![0; Self::slots_for(rows)]);
+        let old = std::mem::replace(&mut self.slots, filled(Self::slots_for(rows), 0));
         let mask = self.slots.len() - 1;
         for s in old.into_iter().filter(|&s| s != 0) {
             let mut i = self.home((s >> 32) as u32);

@@ -351,14 +351,16 @@ fn sort_by_user(events: &mut Vec<Event>, users: usize) {
     let slices = crate::par::threads().max(1);
     let slice = events.len().div_ceil(slices);
     let counts = crate::par::map_tasks(slices, |k| {
-        let mut c = vec![0u32; users + 1];
+        let mut c = crate::buffers::filled(users + 1, 0u32);
         for e in events.iter().skip(k * slice).take(slice) {
             c[e.user as usize + 1] += 1;
         }
         c
     });
     let mut counts = counts.into_iter();
-    let mut starts = counts.next().unwrap_or_else(|| vec![0u32; users + 1]);
+    let mut starts = counts
+        .next()
+        .unwrap_or_else(|| crate::buffers::filled(users + 1, 0));
     for c in counts {
         starts.iter_mut().zip(c).for_each(|(s, c)| *s += c);
     }

@@ -40,7 +40,8 @@ impl<R: Read> Read for LineEnds<R> {
                 return Ok(0);
             }
             let bytes = &mut buf[..n];
-            if !self.after_cr && !bytes.contains(&b'\r') {
+            // `memchr`'s vector search: the slice's `contains` is a byte-at-a-time loop.
+            if !self.after_cr && memchr::memchr(b'\r', bytes).is_none() {
                 return Ok(n);
             }
             let mut out = 0;
@@ -99,6 +100,32 @@ impl<R: Read> Read for QuoteCount<R> {
     }
 }
 
+/// Bytes read ahead and not parsed, then the error that stopped the read after them (once),
+/// then nothing: chained before the rest of the input, a reader sees what it would have seen
+/// reading the input itself.
+pub(crate) struct Unread {
+    bytes: io::Cursor<Vec<u8>>,
+    error: Option<io::Error>,
+}
+
+impl Unread {
+    pub(crate) fn new(bytes: Vec<u8>, error: Option<io::Error>) -> Self {
+        Unread {
+            bytes: io::Cursor::new(bytes),
+            error,
+        }
+    }
+}
+
+impl Read for Unread {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.bytes.read(buf)? {
+            0 if !buf.is_empty() => self.error.take().map_or(Ok(0), Err),
+            n => Ok(n),
+        }
+    }
+}
+
 /// Reads the next block of whole lines into `block`; false at the end of the input.
 pub(crate) fn next_block<R: BufRead>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
     block.clear();
@@ -123,6 +150,11 @@ pub(crate) struct Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
+    /// The chunk's bytes (whole lines with their line ends).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// The chunk's lines (without `\n` or `\r\n`) with their locations.
     pub fn lines(&self) -> impl Iterator<Item = (Location, &'a [u8])> + 'a {
         let start = self.start;

@@ -129,19 +129,19 @@ fn read_blocks<R: BufRead>(
     report: &mut EventReadReport,
 ) -> Result<()> {
     let mut at = Location { line: 2, record: 0 };
-    let plain = |block: &[u8]| {
-        !block.starts_with(b"\n")
-            && !block.contains(&b'"')
-            && !block.contains(&b'\r')
-            && memmem::find(block, b"\n\n").is_none()
+    // A chunk starts a line: one that starts with a line end starts with an empty line.
+    let plain = |chunk: &[u8]| {
+        !chunk.starts_with(b"\n")
+            && memchr::memchr2(b'"', b'\r', chunk).is_none()
+            && memmem::find(chunk, b"\n\n").is_none()
     };
-    let cut = pipeline(&mut input, &mut at, (opts, log, report), plain, |c| {
-        prepare_chunk(c, delimiter, cols, opts)
+    let cut = pipeline(&mut input, &mut at, (opts, log, report), plain, |c, out| {
+        prepare_chunk(c, delimiter, cols, opts, out)
     })?;
-    if let Some(block) = cut {
+    if let Some(unread) = cut {
         // Quotes may span lines, and the csv crate counts lines its own way around empty
         // lines and CR: it reads the rest, its lines shifted to the file's.
-        let rest = io::Cursor::new(block).chain(input);
+        let rest = unread.chain(input);
         let mut rdr = builder.from_reader(QuoteCount::new(rest));
         return read_records(&mut rdr, at, cols, opts, rows, log, report);
     }
@@ -153,13 +153,11 @@ fn prepare_chunk(
     delimiter: u8,
     cols: &Columns,
     opts: &EventOptions,
-) -> PreparedChunk {
+    out: &mut PreparedChunk,
+) {
     let mut parser = RowParser::new(opts);
     // Sized once: the rows are counted, and their texts are parts of the chunk's bytes.
-    let mut out = PreparedChunk {
-        rows: Vec::with_capacity(chunk.line_count()),
-        text: String::with_capacity(chunk.byte_len()),
-    };
+    out.reuse(chunk.line_count(), chunk.byte_len());
     let mut ends = Vec::with_capacity(cols.count + 1);
     for (at, line) in chunk.lines() {
         ends.clear();
@@ -183,7 +181,6 @@ fn prepare_chunk(
         let row = fields(ends.len(), field, cols).and_then(|f| parser.prepare(&f, &mut out.text));
         out.rows.push((at.line, Some(row)));
     }
-    out
 }
 
 /// The csv crate's record loop from `start` (the line before the first record read and the
@@ -293,7 +290,7 @@ mod tests {
     use crate::formats::BadRows;
 
     /// `read_csv` with the csv crate for every row (the reader before the block path).
-    fn by_records(text: &[u8], opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
+    fn by_records(text: impl Read, opts: &EventOptions) -> Result<(EventLog, EventReadReport)> {
         let mut input = io::BufReader::new(text);
         let mut header = Vec::new();
         input.read_until(b'\n', &mut header)?;
@@ -375,6 +372,61 @@ mod tests {
                  u1,2024-03-01T13:00:00Z,,,1\n",
                 &keyed,
             );
+        }
+    }
+
+    #[test]
+    fn a_block_the_csv_crate_reads_keeps_what_was_read_after_it() {
+        let mut text = String::from("user_id,timestamp,channel,conversion,value\n");
+        let rows = |text: &mut String, from: usize| {
+            for i in from..from + 250_000 {
+                let conversion = u8::from(i % 11 == 0);
+                text.push_str(&format!("u{},{},C{},{conversion},\n", i % 997, i, i % 7));
+            }
+        };
+        rows(&mut text, 0);
+        // A quote in the second block, with whole blocks after it, one with a blank line.
+        text.push_str("u2,1700000001,\"C,1\",0,\n");
+        let quote = text.len();
+        rows(&mut text, 250_000);
+        text.push_str("\nu3,1700000002,C2,1,\n");
+        rows(&mut text, 500_000);
+        assert!(quote > blocks::BLOCK_BYTES && text.len() > quote + 2 * blocks::BLOCK_BYTES);
+        for mode in [BadRows::Error, BadRows::Skip] {
+            let opts = EventOptions {
+                bad_rows: mode,
+                ..EventOptions::default()
+            };
+            if mode == BadRows::Skip {
+                agree(&text, &opts);
+            }
+            // The input fails once (then ends) in the block read after the one with the quote
+            // (the block pipeline reads it before it knows that the csv crate must read the
+            // quote): both readers fail with that error.
+            struct Failing<'a>(&'a [u8], usize);
+            impl Read for Failing<'_> {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    if self.1 == 0 {
+                        self.0 = &[];
+                        self.1 = usize::MAX;
+                        return Err(io::Error::other("the disk is gone"));
+                    }
+                    let n = buf.len().min(self.0.len()).min(self.1);
+                    buf[..n].copy_from_slice(&self.0[..n]);
+                    (self.0, self.1) = (&self.0[n..], self.1 - n);
+                    Ok(n)
+                }
+            }
+            let fail_at = quote + blocks::BLOCK_BYTES;
+            let a = crate::events::read_events(Failing(text.as_bytes(), fail_at), &opts);
+            let b = by_records(Failing(text.as_bytes(), fail_at), &opts);
+            match (a, b) {
+                (Err(ea), Err(eb)) => {
+                    assert_eq!(ea.to_string(), eb.to_string());
+                    assert!(ea.to_string().contains("the disk is gone"), "{ea}");
+                }
+                (a, b) => panic!("{:?} vs {:?}", a.map(|x| x.1), b.map(|x| x.1)),
+            }
         }
     }
 

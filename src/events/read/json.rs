@@ -38,7 +38,7 @@ pub(super) fn read_jsonl<R: BufRead>(
         &mut at,
         (opts, log, &mut report),
         |_| true,
-        |c| prepare_chunk(c, &names, opts, scanner.as_ref()),
+        |c, out| prepare_chunk(c, &names, opts, scanner.as_ref(), out),
     )?;
     Ok(report)
 }
@@ -50,13 +50,11 @@ fn prepare_chunk(
     names: &[(Option<&str>, bool); COLUMNS],
     opts: &EventOptions,
     scanner: Option<&fast::Scanner<'_>>,
-) -> PreparedChunk {
+    out: &mut PreparedChunk,
+) {
     let mut parser = RowParser::new(opts);
     let mut hints = fast::Hints::default();
-    let mut out = PreparedChunk {
-        rows: Vec::with_capacity(chunk.line_count()),
-        text: String::new(),
-    };
+    out.reuse(chunk.line_count(), 0);
     for (line, bytes) in chunk.raw_lines() {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -68,7 +66,6 @@ fn prepare_chunk(
         };
         out.rows.push((line, Some(row)));
     }
-    out
 }
 
 fn json(e: serde_json::Error) -> ParseProblem {

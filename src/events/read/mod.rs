@@ -368,39 +368,55 @@ impl Prepared {
 
 /// The rows of one chunk of a block, checked and decoded in parallel, in input order: `(line,
 /// None)` for a blank line that counts as a record (CSV), `(line, Some(row))` for a row.
+#[derive(Default)]
 pub(crate) struct PreparedChunk {
     pub(crate) rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
     /// The texts the rows' ranges point into.
     pub(crate) text: String,
 }
 
+impl PreparedChunk {
+    /// Empties the chunk for `rows` rows of about `text` bytes of text, keeping its buffers:
+    /// the pipeline hands each block's chunks the buffers of an earlier block, so that the
+    /// calling thread neither allocates nor frees them (unmapping freed pages stalls every
+    /// thread of the process).
+    pub(crate) fn reuse(&mut self, rows: usize, text: usize) {
+        self.rows.clear();
+        self.rows.reserve(rows);
+        self.text.clear();
+        self.text.reserve(text);
+    }
+}
+
 /// The block pipeline of the line-oriented readers: while the chunks of one block are prepared
 /// on the pool's threads, the calling thread stores those of the block before it (in input
 /// order: the same log as storing row by row) and reads the next block. `plain` tells whether a
-/// block can be cut at its lines; the first that cannot is returned, after every row before it
-/// was stored (`None` at the end of the input). `at.line` is the first line of the next block,
-/// `at.record` the records stored.
+/// chunk can be cut at its lines (checked on the pool's threads with the chunk's preparation);
+/// at the first block with a chunk that cannot, every row before the block has been stored, and
+/// the block and what was read after it are returned, to be read before the rest of the input
+/// (`None` at the end of the input). `at.line` is the first line not stored, `at.record` the
+/// records stored.
 pub(crate) fn pipeline<R: BufRead>(
     input: &mut R,
     at: &mut Location,
     (opts, log, report): (&EventOptions, &mut EventLog, &mut EventReadReport),
-    plain: impl Fn(&[u8]) -> bool,
-    prepare: impl Fn(&blocks::Chunk<'_>) -> PreparedChunk + Sync,
-) -> Result<Option<Vec<u8>>> {
+    plain: impl Fn(&[u8]) -> bool + Sync,
+    prepare: impl Fn(&blocks::Chunk<'_>, &mut PreparedChunk) + Sync,
+) -> Result<Option<blocks::Unread>> {
     let (mut block, mut next) = (Vec::new(), Vec::new());
     let mut more = blocks::next_block(input, &mut block)?;
-    let mut pending = Vec::new();
-    loop {
-        if !more || !plain(&block) {
-            store_chunks(pending, at, opts, log, report)?;
-            return Ok(more.then_some(block));
-        }
+    // Chunks prepared and not stored yet, and the buffers of chunks stored.
+    let (mut pending, mut spare) = (Vec::new(), Vec::new());
+    while more {
         let chunks = blocks::split_lines(&block, *at);
-        at.line = chunks.last().map_or(at.line, |c| c.end.line);
-        let previous = std::mem::take(&mut pending);
-        let ((stored, read), parts) = blocks::overlap(
+        let end = chunks.last().map_or(at.line, |c| c.end.line);
+        let mut jobs: Vec<(blocks::Chunk<'_>, PreparedChunk, bool)> = chunks
+            .into_iter()
+            .map(|c| (c, spare.pop().unwrap_or_default(), false))
+            .collect();
+        let ((stored, read), ()) = crate::par::overlap(
             || {
-                let stored = store_chunks(previous, at, opts, log, report);
+                let stored = store_chunks(&pending, at, opts, log, report);
                 // Read on only after the rows before stored cleanly: their error comes first.
                 let read = match stored {
                     Ok(()) => blocks::next_block(input, &mut next),
@@ -408,19 +424,46 @@ pub(crate) fn pipeline<R: BufRead>(
                 };
                 (stored, read)
             },
-            || blocks::map_ordered(&chunks, &prepare),
+            || {
+                crate::par::for_each_chunk_mut(&mut jobs, 1, |job| {
+                    for (chunk, out, ok) in job {
+                        *ok = plain(chunk.bytes());
+                        if *ok {
+                            prepare(chunk, out);
+                        }
+                    }
+                })
+            },
         );
         stored?;
+        if !jobs.iter().all(|job| job.2) {
+            // What was read after the block follows it, with the read's error, if any, where
+            // the input would have raised it.
+            let error = match read {
+                Ok(true) => None,
+                Ok(false) => {
+                    next.clear();
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            block.extend_from_slice(&next);
+            return Ok(Some(blocks::Unread::new(block, error)));
+        }
+        at.line = end;
         more = read?;
-        pending = parts;
+        spare.append(&mut pending);
+        pending = jobs.into_iter().map(|(_, prepared, _)| prepared).collect();
         std::mem::swap(&mut block, &mut next);
     }
+    store_chunks(&pending, at, opts, log, report)?;
+    Ok(None)
 }
 
 /// Stores prepared chunks in order (`at`: the location of the next record, advanced), counting
 /// rows and skips as reading row by row does; stops at the first bad row unless skipping.
 pub(crate) fn store_chunks(
-    parts: Vec<PreparedChunk>,
+    parts: &[PreparedChunk],
     at: &mut Location,
     opts: &EventOptions,
     log: &mut EventLog,

@@ -210,7 +210,7 @@ fn read_paths_with<R: Read>(
     loop {
         // Quoted fields may span lines, so blocks cannot be cut safely: the rest is read
         // record by record with the full CSV parser.
-        let quoted = more && (parser == Parser::Full || block.contains(&b'"'));
+        let quoted = more && (parser == Parser::Full || memchr::memchr(b'"', &block).is_some());
         if !more || quoted {
             merge_chunks(
                 table,
