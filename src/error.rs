@@ -568,6 +568,17 @@ pub enum ParseProblem {
         /// The separator.
         separator: char,
     },
+    /// A row's texts are longer than a reader can hold (4 GiB for the user, touch key and
+    /// order id of one row, with those of the rows before it in its part of the input).
+    #[error("{field}: {len} bytes, more than a row can hold ({limit})")]
+    TooLong {
+        /// The column.
+        field: String,
+        /// The length found.
+        len: usize,
+        /// The most bytes the row could have held.
+        limit: usize,
+    },
 }
 
 /// What is wrong with a binary path table (see [`crate::codec`]); carried by [`Error::Decode`].

@@ -179,7 +179,7 @@ fn prepare_chunk(
             }
         };
         let row = fields(ends.len(), field, cols).and_then(|f| parser.prepare(&f, &mut out.text));
-        out.rows.push((at.line, Some(row)));
+        out.rows.push((at.line, Some(row.map_err(Box::new))));
     }
 }
 

@@ -64,7 +64,7 @@ fn prepare_chunk(
             Some(f) => parser.prepare(&f, &mut out.text),
             None => json_row(bytes, names).and_then(|f| parser.prepare(&f, &mut out.text)),
         };
-        out.rows.push((line, Some(row)));
+        out.rows.push((line, Some(row.map_err(Box::new))));
     }
 }
 

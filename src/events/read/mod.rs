@@ -333,15 +333,40 @@ pub(crate) struct Fields<'a> {
 }
 
 /// A checked row, ready to be stored: its texts are ranges of the `text` it was prepared with.
+/// 56 bytes (ranges as `u32` pairs, the conversion without an `Option`): the event readers
+/// write one per row on the pool's threads and read it back on the calling thread.
 #[derive(Clone, Debug)]
 pub(crate) struct Prepared {
-    user: std::ops::Range<usize>,
+    user: Span,
     /// `Interner::tag` of the user, computed with the rest of the row (in parallel).
     user_tag: u32,
     time: i64,
-    channel: Option<std::ops::Range<usize>>,
-    conversion: Option<(f64, f64)>,
-    order_id: Option<std::ops::Range<usize>>,
+    /// [`Span::NONE`] for none (a touch key and an order id are never empty).
+    channel: Span,
+    order_id: Span,
+    /// `(count, value)` when `converts`.
+    conversion: (f64, f64),
+    converts: bool,
+}
+
+/// `text[start..end]` of a prepared chunk's text (which holds at most `u32::MAX` bytes).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// No text: an empty span at `u32::MAX`, which no kept text has (they are not empty).
+    const NONE: Span = Span {
+        start: u32::MAX,
+        end: u32::MAX,
+    };
+
+    /// The text of the span, `None` for [`Span::NONE`].
+    fn of(self, text: &str) -> Option<&str> {
+        (self.start != u32::MAX).then(|| &text[self.start as usize..self.end as usize])
+    }
 }
 
 impl Prepared {
@@ -354,23 +379,26 @@ impl Prepared {
         log: &mut EventLog,
     ) -> Result<(bool, bool), ParseProblem> {
         let row = Parsed {
-            user: &text[self.user.clone()],
+            user: self.user.of(text).unwrap_or_default(),
             user_tag: Some(self.user_tag),
             time: self.time,
-            channel: self.channel.clone().map(|r| &text[r]),
-            conversion: self.conversion,
-            order_id: self.order_id.clone().map(|r| &text[r]),
+            channel: self.channel.of(text),
+            conversion: self.converts.then_some(self.conversion),
+            order_id: self.order_id.of(text),
         };
         log.add(&row)?;
-        Ok((self.channel.is_some(), self.conversion.is_some()))
+        Ok((self.channel.start != u32::MAX, self.converts))
     }
 }
+
+/// A prepared row, or why it is bad (boxed: rows stay 64 bytes with their line).
+pub(crate) type PreparedRow = Result<Prepared, Box<ParseProblem>>;
 
 /// The rows of one chunk of a block, checked and decoded in parallel, in input order: `(line,
 /// None)` for a blank line that counts as a record (CSV), `(line, Some(row))` for a row.
 #[derive(Default)]
 pub(crate) struct PreparedChunk {
-    pub(crate) rows: Vec<(u64, Option<Result<Prepared, ParseProblem>>)>,
+    pub(crate) rows: Vec<(u64, Option<PreparedRow>)>,
     /// The texts the rows' ranges point into.
     pub(crate) text: String,
 }
@@ -490,7 +518,7 @@ pub(crate) fn store_chunks(
             let Some(row) = row else { continue }; // a blank line
             let stored = match row {
                 Ok(p) => p.store(&part.text, log),
-                Err(problem) => Err(problem.clone()),
+                Err(problem) => Err(ParseProblem::clone(problem)),
             };
             match stored {
                 Ok((touch, conv)) => report.count(touch, conv),
@@ -588,20 +616,34 @@ impl<'o> RowParser<'o> {
             Some(_) if converts && !o.conversion_row_is_touch => None,
             c => c,
         };
+        let order_id = Some(trim(&f.order)).filter(|o| converts && !o.is_empty());
+        // Spans are u32: refused before anything is kept when the chunk's text would pass it.
+        let len = user.len() + channel.map_or(0, str::len) + order_id.map_or(0, str::len);
+        let limit = u32::MAX as usize - text.len();
+        if len > limit {
+            return Err(ParseProblem::TooLong {
+                field: o.user_column.clone(),
+                len,
+                limit,
+            });
+        }
         let mut keep = |s: &str| {
-            let start = text.len();
+            // Fits: checked above.
+            let start = text.len() as u32;
             text.push_str(s);
-            start..text.len()
+            Span {
+                start,
+                end: text.len() as u32,
+            }
         };
         Ok(Prepared {
             user_tag: Interner::tag(user),
             user: keep(user),
             time,
-            channel: channel.map(&mut keep),
-            conversion: converts.then_some((count, value)),
-            order_id: Some(trim(&f.order))
-                .filter(|o| converts && !o.is_empty())
-                .map(keep),
+            channel: channel.map_or(Span::NONE, &mut keep),
+            order_id: order_id.map_or(Span::NONE, keep),
+            conversion: (count, value),
+            converts,
         })
     }
 
@@ -759,6 +801,16 @@ pub(crate) fn validate_options(opts: &EventOptions) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepared_rows_stay_small() {
+        // The event readers write one a row on the pool's threads and read it on the caller's.
+        assert_eq!(size_of::<Prepared>(), 56);
+        assert_eq!(
+            size_of::<(u64, Option<Result<Prepared, Box<ParseProblem>>>)>(),
+            64
+        );
+    }
 
     #[test]
     fn delimiters_are_detected_outside_quotes() {
