@@ -207,34 +207,15 @@ fn read_paths_with<R: Read>(
     // With a size, the table is sized once, from the first block's rows and length.
     let first_block = block.len();
     let mut sized = size.is_none();
-    loop {
-        // Quoted fields may span lines, so blocks cannot be cut safely: the rest is read
-        // record by record with the full CSV parser.
-        let quoted = more && (parser == Parser::Full || memchr::memchr(b'"', &block).is_some());
-        if !more || quoted {
-            merge_chunks(
-                table,
-                &mut report,
-                std::mem::take(&mut pending),
-                &cols.names,
-                opts.bad_rows,
-                &mut records,
-            )?;
-        }
-        if !more {
-            return finish(table, report);
-        }
-        if quoted {
-            let rest = io::Cursor::new(std::mem::take(&mut block)).chain(input);
-            let start = Location {
-                line: at.line,
-                record: records,
-            };
-            read_quoted(rest, delimiter, &cols, opts, table, &mut report, start)?;
-            return finish(table, report);
-        }
+    if more && parser == Parser::Full {
+        let rest = io::Cursor::new(block).chain(input);
+        read_quoted(rest, delimiter, &cols, opts, table, &mut report, at)?;
+        return finish(table, report);
+    }
+    while more {
+        let start = at;
         let chunks = blocks::split_lines(&block, at);
-        at = chunks.last().map_or(at, |c| c.end);
+        let end = chunks.last().map_or(at, |c| c.end);
         let previous = std::mem::take(&mut pending);
         if !sized
             && !previous.is_empty()
@@ -265,16 +246,50 @@ fn read_paths_with<R: Read>(
                 (merged, read)
             },
             || {
+                // A chunk with a quote is not parsed: quoted fields may span lines.
                 blocks::map_ordered(&chunks, |c| {
-                    parse_chunk(c, delimiter, &cols, opts, limit, &vocabulary)
+                    memchr::memchr(b'"', c.bytes())
+                        .is_none()
+                        .then(|| parse_chunk(c, delimiter, &cols, opts, limit, &vocabulary))
                 })
             },
         );
         merged?;
+        if parsed.iter().any(Option::is_none) {
+            // The block cannot be cut safely: it and the rest (what was read after it, with the
+            // read's error where the input raised it) are read record by record with the full
+            // CSV parser; every row before it is merged.
+            let error = match read {
+                Ok(true) => None,
+                Ok(false) => {
+                    next.clear();
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            block.extend_from_slice(&next);
+            let rest = blocks::Unread::new(block, error).chain(input);
+            let start = Location {
+                line: start.line,
+                record: records,
+            };
+            read_quoted(rest, delimiter, &cols, opts, table, &mut report, start)?;
+            return finish(table, report);
+        }
+        at = end;
         more = read?;
-        pending = parsed;
+        pending = parsed.into_iter().flatten().collect();
         std::mem::swap(&mut block, &mut next);
     }
+    merge_chunks(
+        table,
+        &mut report,
+        pending,
+        &cols.names,
+        opts.bad_rows,
+        &mut records,
+    )?;
+    finish(table, report)
 }
 
 /// Sizes `table` for an input of `size` bytes from its first block (`bytes` long, parsed into
@@ -553,6 +568,68 @@ pub fn write_paths<W: Write>(table: &PathTable, out: W) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_block_keeps_what_was_read_after_it() {
+        let mut text = String::from("path,total_conversions,total_null\n");
+        let rows = |text: &mut String, from: u64| {
+            for i in from..from + 300_000 {
+                text.push_str(&format!(
+                    "c{} > x{},{},{}\n",
+                    i % 97,
+                    i % 1009,
+                    i % 3,
+                    i % 5
+                ));
+            }
+        };
+        rows(&mut text, 0);
+        // A quote in the second block, with whole blocks after it, one with a bad row.
+        text.push_str("\"c1 > c,2\",1,0\n");
+        let quote = text.len();
+        rows(&mut text, 300_000);
+        text.push_str("c1 > c2,x,0\n");
+        rows(&mut text, 600_000);
+        assert!(quote > blocks::BLOCK_BYTES && text.len() > quote + 2 * blocks::BLOCK_BYTES);
+        let show = |r: Result<(PathTable, ReadReport)>| match r {
+            Ok((t, report)) => format!("{:?} {report:?}", t.to_named_rows()),
+            Err(e) => e.to_string(),
+        };
+        /// Fails once (then ends) after `.1` bytes.
+        struct Failing<'a>(&'a [u8], usize);
+        impl Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.1 == 0 {
+                    (self.0, self.1) = (&[], usize::MAX);
+                    return Err(io::Error::other("the disk is gone"));
+                }
+                let n = buf.len().min(self.0.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                (self.0, self.1) = (&self.0[n..], self.1 - n);
+                Ok(n)
+            }
+        }
+        for bad_rows in [BadRows::Error, BadRows::Skip] {
+            let opts = PathCsvOptions {
+                bad_rows,
+                ..PathCsvOptions::default()
+            };
+            if bad_rows == BadRows::Skip {
+                let blocks = show(read_paths(text.as_bytes(), &opts));
+                assert_eq!(blocks, show(read_paths_full_parser(text.as_bytes(), &opts)));
+            }
+            // The input fails in the block read after the quoted one (the pipeline reads it
+            // before it knows the csv crate must read the quote): both readers fail with it.
+            let fail_at = quote + blocks::BLOCK_BYTES;
+            let a = show(read_paths(Failing(text.as_bytes(), fail_at), &opts));
+            let b = show(read_paths_full_parser(
+                Failing(text.as_bytes(), fail_at),
+                &opts,
+            ));
+            assert_eq!(a, b);
+            assert!(a.contains("the disk is gone"), "{a}");
+        }
+    }
 
     #[test]
     fn a_size_hint_sizes_the_table_once_and_changes_nothing() {
