@@ -155,6 +155,24 @@ impl<'a> Chunk<'a> {
         self.bytes
     }
 
+    /// The chunk as text when all of it is UTF-8: one check for the chunk instead of one a
+    /// line (a line of it, cut at ASCII line ends, is then text too: [`Chunk::line_text`]).
+    pub fn text(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes).ok()
+    }
+
+    /// `line`, a line of this chunk (from [`Chunk::lines`] or [`Chunk::raw_lines`]), as the
+    /// part of `text` (the chunk's [`Chunk::text`]) it is.
+    ///
+    /// # Panics
+    /// If `line` is not a part of the chunk's bytes.
+    pub fn line_text(&self, text: &'a str, line: &[u8]) -> &'a str {
+        let start = (line.as_ptr() as usize)
+            .checked_sub(self.bytes.as_ptr() as usize)
+            .expect("a line of the chunk");
+        &text[start..start + line.len()]
+    }
+
     /// The chunk's lines (without `\n` or `\r\n`) with their locations.
     pub fn lines(&self) -> impl Iterator<Item = (Location, &'a [u8])> + 'a {
         let start = self.start;
@@ -265,6 +283,15 @@ mod tests {
             assert_eq!(*line, format!("line {i}").as_bytes());
         }
         assert_eq!(lines[300_000].1, b"last without newline");
+        for c in &chunks {
+            let text = c.text().expect("ASCII");
+            for (_, line) in c.lines().chain(
+                c.raw_lines()
+                    .map(|(l, b)| (Location { line: l, record: 0 }, b)),
+            ) {
+                assert_eq!(c.line_text(text, line).as_bytes(), line);
+            }
+        }
         assert_eq!(chunks.last().unwrap().end.line, 300_003);
     }
 

@@ -159,6 +159,7 @@ fn prepare_chunk(
     // Sized once: the rows are counted, and their texts are parts of the chunk's bytes.
     out.reuse(chunk.line_count(), chunk.byte_len());
     let mut ends = Vec::with_capacity(cols.count + 1);
+    let chunk_text = chunk.text();
     for (at, line) in chunk.lines() {
         ends.clear();
         ends.extend(memchr_iter(delimiter, line));
@@ -168,9 +169,13 @@ fn prepare_chunk(
             out.rows.push((at.line, None));
             continue;
         }
-        // One UTF-8 check for the line: its fields, cut at ASCII delimiters, are then valid
-        // too; a line that fails is checked field by field (only the fields read must be valid).
-        let text = std::str::from_utf8(line).ok();
+        // One UTF-8 check for the chunk, or else for the line: its fields, cut at ASCII
+        // delimiters, are then valid too; a line that fails is checked field by field (only
+        // the fields read must be valid).
+        let text = match chunk_text {
+            Some(t) => Some(chunk.line_text(t, line)),
+            None => std::str::from_utf8(line).ok(),
+        };
         let field = |i: usize| {
             let start = if i == 0 { 0 } else { ends[i - 1] + 1 };
             match text {

@@ -43,17 +43,21 @@ impl FastRows {
         })
     }
 
-    /// Reads `line` (not blank) into `table`; `Some(())` when stored, `None` when the general
+    /// Reads `line` (not blank; `text`: the line as text, if known) into `table`; `Some(())` when stored, `None` when the general
     /// parser must read it (nothing but channel names was stored).
     pub(super) fn add(
         &mut self,
-        line: &[u8],
+        (line, text): (&[u8], Option<&str>),
         delimiter: u8,
         cols: &Columns,
         table: &mut PathTable,
     ) -> Option<()> {
-        // One check for the line: every field cut at ASCII bytes is then valid UTF-8 too.
-        let text = std::str::from_utf8(line).ok()?;
+        // One check for the line (unless its chunk was checked whole, `text`): every field cut
+        // at ASCII bytes is then valid UTF-8 too.
+        let text = match text {
+            Some(t) => t,
+            None => std::str::from_utf8(line).ok()?,
+        };
         self.fields.clear();
         let mut start = 0;
         for i in memchr_iter(delimiter, line) {

@@ -44,6 +44,7 @@ pub(super) fn parse_chunk(
     let mut error = None;
     let mut lines = Vec::with_capacity(chunk.line_count());
     let mut records = 0u64;
+    let chunk_text = chunk.text();
     for (at, line) in chunk.lines() {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue; // a blank line (or only blanks): not a record
@@ -53,9 +54,10 @@ pub(super) fn parse_chunk(
             record: records,
         };
         records += 1;
-        let stored = fast
-            .as_mut()
-            .and_then(|f| f.add(line, delimiter, cols, &mut table));
+        let stored = fast.as_mut().and_then(|f| {
+            let text = chunk_text.map(|t| chunk.line_text(t, line));
+            f.add((line, text), delimiter, cols, &mut table)
+        });
         let r = match stored {
             Some(()) => Ok(()),
             None => {
