@@ -37,9 +37,11 @@ impl PathTable {
                 // Names of an existing vocabulary are valid and distinct.
                 let _ = channels.intern(self.channels.name(*old));
             }
-            for id in &mut self.touches {
-                *id = rank[id.index()];
-            }
+            crate::par::for_each_chunk_mut(&mut self.touches, 1 << 16, |part| {
+                for id in part {
+                    *id = rank[id.index()];
+                }
+            });
             self.channels = channels;
         }
         let n = self.len();
