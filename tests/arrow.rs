@@ -705,8 +705,26 @@ fn event_logs_from_arrow_and_parquet_match_csv() {
         Err(Error::Parse { at, .. }) => assert_eq!(at.line, 3),
         other => panic!("{other:?}"),
     }
-    // A missing column is a schema error at line 0.
+    // Batches are prepared in parallel and stored in order: a bad row of the first batch comes
+    // before a schema problem of the second, unless bad rows are skipped.
     let no_user = batch.project(&[1, 2, 3, 4]).unwrap();
+    match read_events_arrow([&bad, &no_user], &opts) {
+        Err(Error::Parse { at, .. }) => assert_eq!(at.line, 3),
+        other => panic!("{other:?}"),
+    }
+    let skip = EventOptions {
+        bad_rows: touchpoint::formats::BadRows::Skip,
+        ..EventOptions::default()
+    };
+    match read_events_arrow([&bad, &no_user], &skip) {
+        Err(Error::Parse { at, .. }) => assert_eq!(at.line, 0),
+        other => panic!("{other:?}"),
+    }
+    // Rows are numbered across batches.
+    let (_, two) = read_events_arrow([&batch, &bad], &skip).unwrap();
+    assert_eq!(two.skipped, 1);
+    assert_eq!(two.skipped_details[0].0.line, batch.num_rows() as u64 + 3);
+    // A missing column is a schema error at line 0.
     assert!(matches!(
         read_events_arrow([&no_user], &opts),
         Err(Error::Parse {

@@ -9,17 +9,19 @@
 //! `line` is the 1-based row number across batches (schema problems are at line 0).
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use arrow_array::RecordBatch;
 #[cfg(feature = "parquet")]
 use parquet::{arrow::arrow_reader::ParquetRecordBatchReaderBuilder, file::reader::ChunkReader};
 
 use super::log::EventLog;
-use super::read::{EventFormat, EventOptions, EventReadReport, Fields, RowParser, column_names};
-use crate::error::{Error, Result};
-use crate::formats::arrow::columns::{
-    Numbers, Strings, Times, column, optional_column, row_location,
+use super::read::{
+    EventFormat, EventOptions, EventReadReport, Fields, PreparedChunk, RowParser, column_names,
+    store_chunks,
 };
+use crate::error::{Error, Location, ParseProblem, Result};
+use crate::formats::arrow::columns::{Numbers, Strings, Times, column, optional_column};
 #[cfg(feature = "parquet")]
 use crate::formats::arrow::parquet_io::{parquet_error, projected_batches};
 
@@ -39,11 +41,9 @@ where
     super::read::validate_options(opts)?;
     let mut log = EventLog::new();
     let mut report = EventReadReport::new(EventFormat::Parquet, None);
-    let mut rows = RowParser::new(opts);
-    let mut row = 0u64;
-    for batch in batches {
-        push_batch(batch, opts, &mut rows, &mut log, &mut report, &mut row)?;
-    }
+    // Cloning a batch clones the pointers to its columns.
+    let batches = batches.into_iter().map(|b| Ok(b.clone()));
+    read_batches(batches, opts, &mut log, &mut report)?;
     Ok((log, report))
 }
 
@@ -63,21 +63,10 @@ pub fn read_events_parquet<R: ChunkReader + 'static>(
     let batches = projected_batches(builder, |name| wanted.contains(&name))?;
     let mut log = EventLog::new();
     let mut report = EventReadReport::new(EventFormat::Parquet, None);
-    let mut rows = RowParser::new(opts);
-    let mut row = 0u64;
     // Check the schema even for a file without rows.
-    push_batch(
-        &RecordBatch::new_empty(schema),
-        opts,
-        &mut rows,
-        &mut log,
-        &mut report,
-        &mut row,
-    )?;
-    for batch in batches {
-        let batch = batch.map_err(|e| Error::Io(std::io::Error::other(e)))?;
-        push_batch(&batch, opts, &mut rows, &mut log, &mut report, &mut row)?;
-    }
+    BatchColumns::new(&RecordBatch::new_empty(schema), opts)?;
+    let batches = batches.map(|b| b.map_err(|e| Error::Io(std::io::Error::other(e))));
+    read_batches(batches, opts, &mut log, &mut report)?;
     Ok((log, report))
 }
 
@@ -94,86 +83,173 @@ pub fn read_events_parquet_file(
     read_events_parquet(std::fs::File::open(path)?, opts)
 }
 
-fn push_batch(
-    batch: &RecordBatch,
+/// Rows per chunk of a batch prepared on one thread.
+const CHUNK_ROWS: usize = 1 << 14;
+
+/// The rows of `batches` into `log`, pipelined as the text readers are: while the chunks of
+/// one batch are prepared on the pool's threads, the calling thread stores those of the batch
+/// before it (in order) and decodes the next. A batch's schema problem, or the error of
+/// decoding it, comes after every row before it was stored, as reading row by row.
+fn read_batches(
+    mut batches: impl Iterator<Item = Result<RecordBatch>>,
     opts: &EventOptions,
-    rows: &mut RowParser<'_>,
     log: &mut EventLog,
     report: &mut EventReadReport,
-    row: &mut u64,
 ) -> Result<()> {
-    let names = column_names(opts);
-    let strings = |i: usize| -> Result<Option<Strings<'_>>> {
-        let (name, required) = names[i];
-        let Some(name) = name else { return Ok(None) };
-        let array = if required {
-            Some(column(batch, name)?)
-        } else {
-            optional_column(batch, name)?
-        };
-        array.map(|a| Strings::new(name, a)).transpose()
-    };
-    let numbers = |i: usize| -> Result<Option<Numbers<'_>>> {
-        let Some(name) = names[i].0 else {
-            return Ok(None);
-        };
-        optional_column(batch, name)?
-            .map(|a| Numbers::new(name, a))
-            .transpose()
-    };
-    let user = strings(0)?;
-    let time_name = names[1].0.unwrap_or("timestamp");
-    let times = Times::new(time_name, column(batch, time_name)?, opts.epoch_unit)?;
-    let channel = [strings(2)?, strings(3)?, strings(4)?];
-    let conversion = numbers(5)?;
-    let value = numbers(6)?;
-    let order = strings(7)?;
-    let levels = [strings(8)?, strings(9)?, strings(10)?];
-    let text = |s: &Option<Strings<'_>>, i: usize| -> Cow<'static, str> {
-        s.as_ref()
-            .and_then(|s| s.get(i))
-            .map_or(Cow::Borrowed(""), |t| Cow::Owned(t.to_string()))
-    };
-    let number = |n: &Option<Numbers<'_>>, i: usize| -> Cow<'static, str> {
-        n.as_ref()
-            .and_then(|n| n.get(i))
-            .map_or(Cow::Borrowed(""), |x| Cow::Owned(x.to_string()))
-    };
-    for i in 0..batch.num_rows() {
-        *row += 1;
-        let at = row_location(*row);
-        let fields = times.get(i).map(|t| Fields {
-            user: text(&user, i),
-            time: Cow::Borrowed(""),
-            time_micros: t,
-            channel: [
-                text(&channel[0], i),
-                text(&channel[1], i),
-                text(&channel[2], i),
-            ],
-            conversion: number(&conversion, i),
-            value: number(&value, i),
-            order: text(&order, i),
-            levels: [
-                text(&levels[0], i),
-                text(&levels[1], i),
-                text(&levels[2], i),
-            ],
-        });
-        let stored = fields.and_then(|f| {
-            if f.time_micros.is_none() {
-                // A null timestamp reads like an empty CSV field.
-                return Err(crate::error::ParseProblem::BadTimestamp {
-                    field: time_name.to_string(),
-                    text: String::new(),
-                });
+    // `at.record`: the rows stored (the lines are the rows' 1-based numbers).
+    let mut at = Location { line: 1, record: 0 };
+    // Rows of the batches before the current one.
+    let mut rows = 0u64;
+    let (mut pending, mut spare): (Vec<PreparedChunk>, Vec<PreparedChunk>) = (vec![], vec![]);
+    let mut current = batches.next();
+    while let Some(batch) = current {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                store_chunks(&pending, &mut at, opts, log, report)?;
+                return Err(e);
             }
-            rows.store(&f, log)
-        });
-        match stored {
-            Ok((touch, conv)) => report.count(touch, conv),
-            Err(problem) => report.skip_or_fail(Error::Parse { at, problem }, opts.bad_rows)?,
+        };
+        let cols = match BatchColumns::new(&batch, opts) {
+            Ok(c) => c,
+            Err(e) => {
+                store_chunks(&pending, &mut at, opts, log, report)?;
+                return Err(e);
+            }
+        };
+        let n = batch.num_rows();
+        let mut jobs: Vec<(Range<usize>, PreparedChunk)> = (0..n)
+            .step_by(CHUNK_ROWS)
+            .map(|start| {
+                (
+                    start..(start + CHUNK_ROWS).min(n),
+                    spare.pop().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let ((stored, next), ()) = crate::par::overlap(
+            || {
+                let stored = store_chunks(&pending, &mut at, opts, log, report);
+                // Decode on only after the rows before stored cleanly.
+                let next = if stored.is_ok() { batches.next() } else { None };
+                (stored, next)
+            },
+            || {
+                crate::par::for_each_chunk_mut(&mut jobs, 1, |job| {
+                    for (range, out) in job {
+                        cols.prepare(range.clone(), rows, opts, out);
+                    }
+                })
+            },
+        );
+        stored?;
+        rows += n as u64;
+        spare.append(&mut pending);
+        pending = jobs.into_iter().map(|(_, prepared)| prepared).collect();
+        current = next;
+    }
+    store_chunks(&pending, &mut at, opts, log, report)
+}
+
+/// The columns of a batch by role (see [`column_names`]).
+struct BatchColumns<'b> {
+    user: Option<Strings<'b>>,
+    time_name: &'b str,
+    times: Times<'b>,
+    channel: [Option<Strings<'b>>; 3],
+    conversion: Option<Numbers<'b>>,
+    value: Option<Numbers<'b>>,
+    order: Option<Strings<'b>>,
+    levels: [Option<Strings<'b>>; 3],
+}
+
+impl<'b> BatchColumns<'b> {
+    /// The columns `opts` names; an error at line 0 for a missing or mistyped column.
+    fn new(batch: &'b RecordBatch, opts: &'b EventOptions) -> Result<Self> {
+        let names = column_names(opts);
+        let strings = |i: usize| -> Result<Option<Strings<'b>>> {
+            let (name, required) = names[i];
+            let Some(name) = name else { return Ok(None) };
+            let array = if required {
+                Some(column(batch, name)?)
+            } else {
+                optional_column(batch, name)?
+            };
+            array.map(|a| Strings::new(name, a)).transpose()
+        };
+        let numbers = |i: usize| -> Result<Option<Numbers<'b>>> {
+            let Some(name) = names[i].0 else {
+                return Ok(None);
+            };
+            optional_column(batch, name)?
+                .map(|a| Numbers::new(name, a))
+                .transpose()
+        };
+        let time_name = names[1].0.unwrap_or("timestamp");
+        Ok(BatchColumns {
+            user: strings(0)?,
+            time_name,
+            times: Times::new(time_name, column(batch, time_name)?, opts.epoch_unit)?,
+            channel: [strings(2)?, strings(3)?, strings(4)?],
+            conversion: numbers(5)?,
+            value: numbers(6)?,
+            order: strings(7)?,
+            levels: [strings(8)?, strings(9)?, strings(10)?],
+        })
+    }
+
+    /// Prepares rows `range` of the batch (the file's rows `before + range`) into `out`: the
+    /// texts the CSV reader would read, checked as it checks them.
+    fn prepare(
+        &self,
+        range: Range<usize>,
+        before: u64,
+        opts: &EventOptions,
+        out: &mut PreparedChunk,
+    ) {
+        let mut parser = RowParser::new(opts);
+        out.reuse(range.len(), 0);
+        let text = |s: &Option<Strings<'b>>, i: usize| -> Cow<'b, str> {
+            s.as_ref()
+                .and_then(|s| s.get(i))
+                .map_or(Cow::Borrowed(""), Cow::Borrowed)
+        };
+        let number = |n: &Option<Numbers<'_>>, i: usize| -> Cow<'static, str> {
+            n.as_ref()
+                .and_then(|n| n.get(i))
+                .map_or(Cow::Borrowed(""), |x| Cow::Owned(x.to_string()))
+        };
+        for i in range {
+            let line = before + i as u64 + 1;
+            let fields = self.times.get(i).map(|t| Fields {
+                user: text(&self.user, i),
+                time: Cow::Borrowed(""),
+                time_micros: t,
+                channel: [
+                    text(&self.channel[0], i),
+                    text(&self.channel[1], i),
+                    text(&self.channel[2], i),
+                ],
+                conversion: number(&self.conversion, i),
+                value: number(&self.value, i),
+                order: text(&self.order, i),
+                levels: [
+                    text(&self.levels[0], i),
+                    text(&self.levels[1], i),
+                    text(&self.levels[2], i),
+                ],
+            });
+            let row = fields.and_then(|f| {
+                if f.time_micros.is_none() {
+                    // A null timestamp reads like an empty CSV field.
+                    return Err(ParseProblem::BadTimestamp {
+                        field: self.time_name.to_string(),
+                        text: String::new(),
+                    });
+                }
+                parser.prepare(&f, &mut out.text)
+            });
+            out.rows.push((line, Some(row.map_err(Box::new))));
         }
     }
-    Ok(())
 }
