@@ -90,44 +90,18 @@ impl PathBatchReader {
     /// [`Error::Parse`] naming the row for a bad row (with [`BadRows::Error`]). Rows of this
     /// batch before the bad one stay in the table.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
-        let opts = &self.opts;
-        let path_array = columns::column(batch, &opts.path_column)?;
-        let conv_array = columns::column(batch, &opts.conversions_column)?;
-        let value_array = optional(batch, opts.value_column.as_deref())?;
-        let null_array = optional(batch, opts.null_column.as_deref())?;
-        let cols = BatchColumns {
-            path_name: &opts.path_column,
-            paths: Paths::new(&opts.path_column, path_array)?,
-            conversions: named(&opts.conversions_column, conv_array)?,
-            value: value_array.map(|(n, a)| named(n, a)).transpose()?,
-            nulls: null_array.map(|(n, a)| named(n, a)).transpose()?,
-        };
-        self.report.has_value |= cols.value.is_some();
-        self.report.has_nulls |= cols.nulls.is_some();
-        let n = batch.num_rows();
-        let first_row = self.rows_seen + 1;
-        self.rows_seen += n as u64;
-        let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
-        let limit = opts.max_path_len.min(self.table.max_path_len());
-        let parts = blocks::map_ordered(&starts, |&start| {
-            let rows = start..(start + CHUNK_ROWS).min(n);
-            parse_rows(&cols, rows, first_row, opts, limit)
-        });
-        for part in parts {
-            self.table.merge(&part.table)?;
-            self.report.rows += part.rows;
-            for (at, problem) in part.skipped {
-                self.report.skip(at, problem);
-            }
-            if let Some(err) = part.error {
-                return Err(err);
-            }
-        }
-        Ok(())
+        let opts = self.opts.clone();
+        let cols = BatchColumns::new(batch, &opts)?;
+        let parts = self.parse(&cols, batch.num_rows());
+        self.absorb(parts)
     }
 
     /// Adds the rows of every batch of a fallible stream (an Arrow `RecordBatchReader`, a
     /// Parquet reader). Stream errors become [`Error::Io`].
+    ///
+    /// Pipelined: while one batch is parsed on the pool's threads, the calling thread merges
+    /// the rows of the batch before it and takes the next from the stream; the table, the
+    /// report and the first error are those of pushing the batches one by one.
     ///
     /// # Errors
     /// As [`PathBatchReader::push`], and [`Error::Io`] when the stream fails.
@@ -136,8 +110,73 @@ impl PathBatchReader {
         I: IntoIterator<Item = std::result::Result<RecordBatch, E>>,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        for batch in batches {
-            self.push(&batch.map_err(|e| Error::Io(std::io::Error::other(e)))?)?;
+        let opts = self.opts.clone();
+        let mut batches = batches
+            .into_iter()
+            .map(|b| b.map_err(|e| Error::Io(std::io::Error::other(e))));
+        let mut pending = Vec::new();
+        let mut current = batches.next();
+        while let Some(batch) = current {
+            // A stream or schema error comes after the rows before it are merged.
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    self.absorb(pending)?;
+                    return Err(e);
+                }
+            };
+            let cols = match BatchColumns::new(&batch, &opts) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.absorb(pending)?;
+                    return Err(e);
+                }
+            };
+            let previous = std::mem::take(&mut pending);
+            let (first, rows_seen, limit) = self.plan(batch.num_rows());
+            let ((merged, next), parts) = crate::par::overlap(
+                || {
+                    let merged = self.absorb(previous);
+                    let next = if merged.is_ok() { batches.next() } else { None };
+                    (merged, next)
+                },
+                || parse_batch(&cols, batch.num_rows(), first, &opts, limit),
+            );
+            merged?;
+            self.rows_seen = rows_seen;
+            pending = parts;
+            current = next;
+        }
+        self.absorb(pending)
+    }
+
+    /// The first row number of the next batch of `n` rows, the rows seen after it and the path
+    /// length limit of its chunks.
+    fn plan(&self, n: usize) -> (u64, u64, usize) {
+        let limit = self.opts.max_path_len.min(self.table.max_path_len());
+        (self.rows_seen + 1, self.rows_seen + n as u64, limit)
+    }
+
+    /// Parses the `n` rows of a batch in chunks (in parallel).
+    fn parse(&mut self, cols: &BatchColumns<'_>, n: usize) -> Vec<ChunkRows> {
+        let (first, rows_seen, limit) = self.plan(n);
+        self.rows_seen = rows_seen;
+        parse_batch(cols, n, first, &self.opts, limit)
+    }
+
+    /// Merges parsed chunks in order; stops at the first error.
+    fn absorb(&mut self, parts: Vec<ChunkRows>) -> Result<()> {
+        for part in parts {
+            self.report.has_value |= part.has_value;
+            self.report.has_nulls |= part.has_nulls;
+            self.table.merge(&part.table)?;
+            self.report.rows += part.rows;
+            for (at, problem) in part.skipped {
+                self.report.skip(at, problem);
+            }
+            if let Some(err) = part.error {
+                return Err(err);
+            }
         }
         Ok(())
     }
@@ -228,6 +267,55 @@ struct BatchColumns<'a> {
     nulls: Option<(&'a str, Numbers<'a>)>,
 }
 
+impl<'a> BatchColumns<'a> {
+    /// The columns `opts` names; an error at line 0 for a missing or mistyped column.
+    fn new(batch: &'a RecordBatch, opts: &'a PathCsvOptions) -> Result<Self> {
+        let path_array = columns::column(batch, &opts.path_column)?;
+        let conv_array = columns::column(batch, &opts.conversions_column)?;
+        let value_array = optional(batch, opts.value_column.as_deref())?;
+        let null_array = optional(batch, opts.null_column.as_deref())?;
+        Ok(BatchColumns {
+            path_name: &opts.path_column,
+            paths: Paths::new(&opts.path_column, path_array)?,
+            conversions: named(&opts.conversions_column, conv_array)?,
+            value: value_array.map(|(n, a)| named(n, a)).transpose()?,
+            nulls: null_array.map(|(n, a)| named(n, a)).transpose()?,
+        })
+    }
+}
+
+/// The `n` rows of a batch (the file's rows from `first_row`, 1-based) parsed in chunks of
+/// [`CHUNK_ROWS`], in parallel.
+fn parse_batch(
+    cols: &BatchColumns<'_>,
+    n: usize,
+    first_row: u64,
+    opts: &PathCsvOptions,
+    limit: usize,
+) -> Vec<ChunkRows> {
+    let starts: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
+    let mut parts = blocks::map_ordered(&starts, |&start| {
+        let rows = start..(start + CHUNK_ROWS).min(n);
+        parse_rows(cols, rows, first_row, opts, limit)
+    });
+    // The batch's optional columns count as seen even when it has no rows.
+    match parts.first_mut() {
+        Some(p) => {
+            p.has_value = cols.value.is_some();
+            p.has_nulls = cols.nulls.is_some();
+        }
+        None => parts.push(ChunkRows {
+            table: PathTable::new(),
+            rows: 0,
+            skipped: Vec::new(),
+            error: None,
+            has_value: cols.value.is_some(),
+            has_nulls: cols.nulls.is_some(),
+        }),
+    }
+    parts
+}
+
 fn optional<'a, 'n>(
     batch: &'a RecordBatch,
     name: Option<&'n str>,
@@ -248,6 +336,9 @@ struct ChunkRows {
     rows: u64,
     skipped: Vec<(Location, ParseProblem)>,
     error: Option<Error>,
+    /// The batch has the optional columns (set on its first chunk).
+    has_value: bool,
+    has_nulls: bool,
 }
 
 fn parse_rows(
@@ -262,6 +353,8 @@ fn parse_rows(
         rows: 0,
         skipped: Vec::new(),
         error: None,
+        has_value: false,
+        has_nulls: false,
     };
     out.table.set_max_path_len(max_path_len);
     let mut splitter = Splitter::new(&opts.separator);
@@ -465,6 +558,69 @@ mod tests {
         assert_eq!(report.rows, n as u64 + 1);
         assert_eq!(table.totals().conversions, n as f64 + 1.0);
         assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn push_all_gives_what_pushing_one_by_one_gives() {
+        let n = 40_000;
+        let paths: Vec<Option<&str>> = (0..n).map(|i| Some(["A", "B > A"][i % 2])).collect();
+        let good = batch(paths, vec![Some(1); n]);
+        let bad = batch(vec![Some("A"), Some("A >> B")], vec![Some(1), Some(1)]);
+        let no_path = good.project(&[1]).unwrap();
+        let failing = || Err::<RecordBatch, _>(std::io::Error::other("the stream broke"));
+        let one_by_one = |batches: &[std::result::Result<RecordBatch, std::io::Error>],
+                          opts: &PathCsvOptions| {
+            let mut r = PathBatchReader::new(opts);
+            let mut out = Ok(());
+            for b in batches {
+                out = match b {
+                    Ok(b) => r.push(b),
+                    Err(e) => Err(Error::Io(std::io::Error::other(e.to_string()))),
+                };
+                if out.is_err() {
+                    break;
+                }
+            }
+            let (t, report) = r.finish();
+            format!(
+                "{:?} {:?} {report:?}",
+                out.map_err(|e| e.to_string()),
+                t.to_named_rows()
+            )
+        };
+        let all = |batches: Vec<std::result::Result<RecordBatch, std::io::Error>>,
+                   opts: &PathCsvOptions| {
+            let mut r = PathBatchReader::new(opts);
+            let out = r.push_all(batches);
+            let (t, report) = r.finish();
+            format!(
+                "{:?} {:?} {report:?}",
+                out.map_err(|e| e.to_string()),
+                t.to_named_rows()
+            )
+        };
+        for bad_rows in [BadRows::Error, BadRows::Skip] {
+            let opts = PathCsvOptions {
+                bad_rows,
+                ..PathCsvOptions::default()
+            };
+            let cases = [
+                vec![Ok(good.clone()), Ok(bad.clone()), Ok(good.clone())],
+                vec![Ok(good.clone()), Ok(bad.clone()), Ok(no_path.clone())],
+                vec![Ok(bad.clone()), failing(), Ok(good.clone())],
+                vec![Ok(good.clone()), Ok(good.clone()), failing()],
+            ];
+            for case in cases {
+                let again: Vec<_> = case
+                    .iter()
+                    .map(|b| match b {
+                        Ok(b) => Ok(b.clone()),
+                        Err(e) => Err(std::io::Error::other(e.to_string())),
+                    })
+                    .collect();
+                assert_eq!(all(case, &opts), one_by_one(&again, &opts), "{bad_rows:?}");
+            }
+        }
     }
 
     #[test]
