@@ -129,8 +129,6 @@ impl Read for Unread {
 /// Reads the next block of whole lines into `block`; false at the end of the input.
 pub(crate) fn next_block<R: BufRead>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
     block.clear();
-    // Sized once (a block and its last line, mostly): no regrowing copy while reading.
-    block.reserve(BLOCK_BYTES + (1 << 16));
     input.by_ref().take(BLOCK_BYTES as u64).read_to_end(block)?;
     if block.is_empty() {
         return Ok(false);
