@@ -68,6 +68,7 @@ mod arrow;
 mod build;
 mod cut;
 mod log;
+mod parts;
 mod read;
 mod rules;
 mod stream;

@@ -109,11 +109,44 @@ pub(crate) struct Unread {
 }
 
 impl Unread {
-    pub(crate) fn new(bytes: Vec<u8>, error: Option<io::Error>) -> Self {
+    /// A block that was read and not parsed, then what the read of the block after it gave:
+    /// `next` and `read`, the result of [`next_block`] into it (the bytes it read before an
+    /// error are kept, and the error follows them).
+    pub(crate) fn after(mut block: Vec<u8>, next: &[u8], read: io::Result<bool>) -> Self {
+        let error = match read {
+            Ok(true) => {
+                block.extend_from_slice(next);
+                None
+            }
+            // `next_block` cleared `next` and found nothing.
+            Ok(false) => None,
+            Err(e) => {
+                block.extend_from_slice(next);
+                Some(e)
+            }
+        };
         Unread {
-            bytes: io::Cursor::new(bytes),
+            bytes: io::Cursor::new(block),
             error,
         }
+    }
+}
+
+/// A reader of `.0` that fails once, after `.1` bytes, then ends (for tests of read errors).
+#[cfg(test)]
+pub(crate) struct FailsOnce<'a>(pub &'a [u8], pub usize);
+
+#[cfg(test)]
+impl Read for FailsOnce<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.1 == 0 {
+            (self.0, self.1) = (&[], usize::MAX);
+            return Err(io::Error::other("the disk is gone"));
+        }
+        let n = buf.len().min(self.0.len()).min(self.1);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        (self.0, self.1) = (&self.0[n..], self.1 - n);
+        Ok(n)
     }
 }
 

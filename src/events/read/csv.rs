@@ -408,23 +408,9 @@ mod tests {
             // The input fails once (then ends) in the block read after the one with the quote
             // (the block pipeline reads it before it knows that the csv crate must read the
             // quote): both readers fail with that error.
-            struct Failing<'a>(&'a [u8], usize);
-            impl Read for Failing<'_> {
-                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                    if self.1 == 0 {
-                        self.0 = &[];
-                        self.1 = usize::MAX;
-                        return Err(io::Error::other("the disk is gone"));
-                    }
-                    let n = buf.len().min(self.0.len()).min(self.1);
-                    buf[..n].copy_from_slice(&self.0[..n]);
-                    (self.0, self.1) = (&self.0[n..], self.1 - n);
-                    Ok(n)
-                }
-            }
             let fail_at = quote + blocks::BLOCK_BYTES;
-            let a = crate::events::read_events(Failing(text.as_bytes(), fail_at), &opts);
-            let b = by_records(Failing(text.as_bytes(), fail_at), &opts);
+            let a = crate::events::read_events(blocks::FailsOnce(text.as_bytes(), fail_at), &opts);
+            let b = by_records(blocks::FailsOnce(text.as_bytes(), fail_at), &opts);
             match (a, b) {
                 (Err(ea), Err(eb)) => {
                     assert_eq!(ea.to_string(), eb.to_string());

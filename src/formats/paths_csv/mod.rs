@@ -259,16 +259,7 @@ fn read_paths_with<R: Read>(
             // The block cannot be cut safely: it and the rest (what was read after it, with the
             // read's error where the input raised it) are read record by record with the full
             // CSV parser; every row before it is merged.
-            let error = match read {
-                Ok(true) => None,
-                Ok(false) => {
-                    next.clear();
-                    None
-                }
-                Err(e) => Some(e),
-            };
-            block.extend_from_slice(&next);
-            let rest = blocks::Unread::new(block, error).chain(input);
+            let rest = blocks::Unread::after(block, &next, read).chain(input);
             let start = Location {
                 line: start.line,
                 record: records,
@@ -595,20 +586,6 @@ mod tests {
             Ok((t, report)) => format!("{:?} {report:?}", t.to_named_rows()),
             Err(e) => e.to_string(),
         };
-        /// Fails once (then ends) after `.1` bytes.
-        struct Failing<'a>(&'a [u8], usize);
-        impl Read for Failing<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                if self.1 == 0 {
-                    (self.0, self.1) = (&[], usize::MAX);
-                    return Err(io::Error::other("the disk is gone"));
-                }
-                let n = buf.len().min(self.0.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                (self.0, self.1) = (&self.0[n..], self.1 - n);
-                Ok(n)
-            }
-        }
         for bad_rows in [BadRows::Error, BadRows::Skip] {
             let opts = PathCsvOptions {
                 bad_rows,
@@ -621,9 +598,12 @@ mod tests {
             // The input fails in the block read after the quoted one (the pipeline reads it
             // before it knows the csv crate must read the quote): both readers fail with it.
             let fail_at = quote + blocks::BLOCK_BYTES;
-            let a = show(read_paths(Failing(text.as_bytes(), fail_at), &opts));
+            let a = show(read_paths(
+                blocks::FailsOnce(text.as_bytes(), fail_at),
+                &opts,
+            ));
             let b = show(read_paths_full_parser(
-                Failing(text.as_bytes(), fail_at),
+                blocks::FailsOnce(text.as_bytes(), fail_at),
                 &opts,
             ));
             assert_eq!(a, b);
