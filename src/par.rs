@@ -167,6 +167,19 @@ pub(crate) fn threads() -> usize {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn overlap_finishes_on_a_pool_of_one_thread_from_inside_and_outside() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool");
+        let work = || overlap(|| 1, || map_range(100, |i| i).len());
+        assert_eq!(pool.install(work), (1, 100));
+        assert_eq!(pool.install(|| pool.install(work)), (1, 100));
+        assert_eq!(work(), (1, 100));
+    }
+
     #[test]
     fn helpers_keep_order() {
         assert_eq!(map_range(5, |i| i * i), [0, 1, 4, 9, 16]);
