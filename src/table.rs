@@ -334,14 +334,37 @@ impl PathTable {
     /// table's vocabulary. Returns the row written, as [`PathTable::add`].
     pub fn add_ids(&mut self, path: &[ChannelId], outcome: Outcome) -> Result<usize> {
         outcome.validate()?;
-        if let Some(bad) = path.iter().find(|id| id.index() >= self.channels.len()) {
-            return Err(Error::InvalidParameter {
+        self.check_ids(path)?;
+        self.insert_untimed(path, outcome)
+    }
+
+    /// [`PathTable::add_timed`] with a path of ids from this table's vocabulary (the journey
+    /// builder's, whose table issues the log's ids): no name is looked up.
+    ///
+    /// # Errors
+    /// As [`PathTable::add_timed`]; [`Error::InvalidParameter`] for an id not issued here.
+    pub(crate) fn add_timed_ids(
+        &mut self,
+        path: &[ChannelId],
+        times: &[i64],
+        converted_at: Option<i64>,
+        outcome: Outcome,
+    ) -> Result<usize> {
+        outcome.validate()?;
+        self.check_ids(path)?;
+        self.insert_timed(path, times, converted_at, outcome)
+    }
+
+    /// Every id of `path` was issued by this table's vocabulary.
+    fn check_ids(&self, path: &[ChannelId]) -> Result<()> {
+        match path.iter().find(|id| id.index() >= self.channels.len()) {
+            Some(bad) => Err(Error::InvalidParameter {
                 model: "PathTable",
                 name: "path",
                 reason: format!("channel id {} is not in this table's vocabulary", bad.0),
-            });
+            }),
+            None => Ok(()),
         }
-        self.insert_untimed(path, outcome)
     }
 
     /// The id of channel `name`, interned if new; `None` when the name is refused (the caller

@@ -269,7 +269,6 @@ impl EventLog {
         let cut = |part: &std::ops::Range<usize>| {
             let mut sink = TableSink {
                 table: empty.clone(),
-                channels: &self.channels,
                 keep_times: opts.keep_times,
             };
             let (report, ledger) = self.cut_events(part.clone(), opts, &mut sink, true)?;

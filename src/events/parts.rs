@@ -5,7 +5,6 @@
 use super::build::JourneyReport;
 use super::cut::{Conversion, ConversionId, Cut, Ledger, Sink};
 use super::log::Event;
-use crate::channel::Channels;
 use crate::error::Result;
 use crate::table::PathTable;
 
@@ -102,18 +101,17 @@ impl JourneyReport {
 }
 
 /// Journeys into a path table (timed rows, or untimed deduplicated rows).
-pub(super) struct TableSink<'c> {
+pub(super) struct TableSink {
     pub(super) table: PathTable,
-    pub(super) channels: &'c Channels,
     pub(super) keep_times: bool,
 }
 
-impl Sink for TableSink<'_> {
+impl Sink for TableSink {
     fn journey(&mut self, cut: Cut<'_>) -> Result<()> {
+        // The table issued the log's ids (see `EventLog::build`): no name is looked up.
         if self.keep_times {
-            let names = cut.path.iter().map(|&id| self.channels.name(id));
             self.table
-                .add_timed(names, cut.times, cut.converted_at, cut.outcome)
+                .add_timed_ids(cut.path, cut.times, cut.converted_at, cut.outcome)
         } else {
             self.table.add_ids(cut.path, cut.outcome)
         }
