@@ -29,6 +29,7 @@ mod order;
 pub(crate) mod quality;
 #[cfg(test)]
 mod reach;
+mod scc;
 mod solve;
 mod states;
 mod symbolic;

@@ -22,6 +22,7 @@ use super::counts::Chain;
 use super::dense;
 use super::elim;
 use super::max_work_error;
+use super::scc;
 use super::states::START;
 use super::symbolic;
 
@@ -305,6 +306,9 @@ pub(super) struct Incoming {
     ptr: Vec<usize>,
     from: Vec<u32>,
     p: Vec<f64>,
+    /// The states in the order Gauss–Seidel visits them, and its runs (`scc::visit_order`).
+    order: Vec<u32>,
+    segments: Vec<scc::Segment>,
 }
 
 impl Incoming {
@@ -329,7 +333,14 @@ impl Incoming {
                 fill[t as usize] += 1;
             }
         }
-        Incoming { ptr, from, p }
+        let (order, segments) = scc::visit_order(chain);
+        Incoming {
+            ptr,
+            from,
+            p,
+            order,
+            segments,
+        }
     }
 
     /// The states with a transition to `t` (the removed-chain measurements of `reach`).
@@ -344,17 +355,26 @@ impl Incoming {
     /// g(s) = Σ_t g(t)·P(t, s), g(start) = 1 (`(start)` has no incoming transition), all lanes
     /// in one pass over the transitions (they share the matrix).
     ///
-    /// Starting from 0 the iterates increase monotonically to g. A sweep's largest relative
-    /// change δ_m of a lane is turned into an error estimate max(1, ρ/(1 − ρ))·δ_m with
-    /// ρ = (δ_m/δ_{m−k})^{1/k}, k = min(m − 1, 16) (the tail of a geometric series, its rate
-    /// measured over several sweeps); the iteration stops when every lane's
-    /// estimate is below [`TOLERANCE`] or its δ_m is at rounding level (8 ε).
+    /// The states are visited by strongly connected component, sources first
+    /// (`scc::visit_order`): a state in no cycle is exact after one pass, since its
+    /// predecessors are final before it; each component with a cycle is swept until it
+    /// converges, its inputs from upstream already final.
+    ///
+    /// Starting from 0 the iterates of a component increase monotonically to g. A sweep's
+    /// largest relative change δ_m of a lane is turned into an error estimate
+    /// max(1, ρ/(1 − ρ))·δ_m with ρ = (δ_m/δ_{m−k})^{1/k}, k = min(m − 1, 16) (the tail of a
+    /// geometric series, its rate measured over several sweeps); the component's iteration
+    /// stops when every lane's estimate is below [`TOLERANCE`] or its δ_m is at rounding
+    /// level (8 ε).
+    ///
+    /// Returns g, and the sweeps of the slowest component and the state updates of all passes
+    /// (each costs its incoming transitions + 1), for the cost estimate.
     fn visits(
         &self,
         chain: &Chain,
         lanes: &[Option<usize>],
         channels: usize,
-    ) -> Result<Option<(Vec<Lanes>, usize)>> {
+    ) -> Result<Option<(Vec<Lanes>, Sweeps)>> {
         let mut lane_of = vec![u8::MAX; channels];
         for (l, c) in lanes.iter().enumerate() {
             if let Some(c) = c {
@@ -363,28 +383,68 @@ impl Incoming {
         }
         let mut g = vec![[0.0; LANES]; self.ptr.len() - 1];
         g[START as usize] = [1.0; LANES];
+        let mut done = Sweeps {
+            most: 0,
+            updates: 0.0,
+        };
+        // One update of state s; returns its new lanes.
+        let update = |g: &[Lanes], s: usize| -> Lanes {
+            let mut acc = [0.0; LANES];
+            for e in self.ptr[s]..self.ptr[s + 1] {
+                let (p, gt) = (self.p[e], &g[self.from[e] as usize]);
+                for l in 0..LANES {
+                    acc[l] += p * gt[l];
+                }
+            }
+            for c in chain.channels_of(s) {
+                if let Some(a) = acc.get_mut(lane_of[c.index()] as usize) {
+                    *a = 0.0;
+                }
+            }
+            acc
+        };
+        let cost = |states: &[u32]| -> f64 {
+            states
+                .iter()
+                .map(|&s| (self.ptr[s as usize + 1] - self.ptr[s as usize] + 1) as f64)
+                .sum()
+        };
+        for seg in &self.segments {
+            let states = &self.order[seg.start..seg.end];
+            if !seg.cyclic {
+                for &s in states {
+                    g[s as usize] = update(&g, s as usize);
+                }
+                done.updates += cost(states);
+                done.most = done.most.max(1);
+                continue;
+            }
+            let Some(sweeps) = self.converge(&mut g, states, &update)? else {
+                return Ok(None);
+            };
+            done.updates += sweeps as f64 * cost(states);
+            done.most = done.most.max(sweeps);
+        }
+        Ok(Some((g, done)))
+    }
+
+    /// Sweeps the component `states` (upstream of it final) until its lanes converge; the
+    /// number of sweeps, or `None` when the observed rate predicts more than [`MAX_SWEEPS`].
+    fn converge(
+        &self,
+        g: &mut [Lanes],
+        states: &[u32],
+        update: &impl Fn(&[Lanes], usize) -> Lanes,
+    ) -> Result<Option<usize>> {
         // Largest relative change of every sweep so far, per lane: the rate is measured over
         // a span of sweeps, because Gauss–Seidel on a cycle can move a lane's error in bursts
         // (δ flat for a few sweeps, then a drop), which a one-sweep ratio reads as ρ = 1.
         let mut history: Vec<[f64; LANES]> = Vec::new();
         for sweep in 1..=MAX_SWEEPS {
             let mut delta = [0.0f64; LANES];
-            // In state order: at order ≥ 2 the predecessors of a state have consecutive ids (see
-            // `collect_states`), so the reads of g stay close together.
-            for s in 1..g.len() {
-                let mut acc = [0.0; LANES];
-                for e in self.ptr[s]..self.ptr[s + 1] {
-                    let (p, gt) = (self.p[e], &g[self.from[e] as usize]);
-                    for l in 0..LANES {
-                        acc[l] += p * gt[l];
-                    }
-                }
-                for c in chain.channels_of(s) {
-                    if let Some(a) = acc.get_mut(lane_of[c.index()] as usize) {
-                        *a = 0.0;
-                    }
-                }
-                let old = &mut g[s];
+            for &s in states {
+                let acc = update(g, s as usize);
+                let old = &mut g[s as usize];
                 for l in 0..LANES {
                     let scale = acc[l].abs().max(old[l].abs()).max(f64::MIN_POSITIVE);
                     delta[l] = delta[l].max((acc[l] - old[l]).abs() / scale);
@@ -417,11 +477,19 @@ impl Incoming {
             }
             history.push(delta);
             if done {
-                return Ok(Some((g, sweep)));
+                return Ok(Some(sweep));
             }
         }
         Ok(None)
     }
+}
+
+/// What one block of Gauss–Seidel cost: the sweeps of its slowest component and the state
+/// updates of all its passes, each weighted by its incoming transitions + 1.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sweeps {
+    most: usize,
+    updates: f64,
 }
 
 /// Any order: Gauss–Seidel for the whole chain and for every channel's removed chain, [`LANES`]
@@ -446,7 +514,7 @@ fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Option<Soluti
     // Lane 0 of block 0 is the whole chain.
     let columns = columns(chain, channels);
     let blocks: Vec<&[Option<usize>]> = columns.chunks(LANES).collect();
-    let one = |lanes: &&[Option<usize>]| -> Result<Option<(Absorbed, usize)>> {
+    let one = |lanes: &&[Option<usize>]| -> Result<Option<(Absorbed, Sweeps)>> {
         let Some((g, sweeps)) = inc.visits(chain, lanes, channels)? else {
             return Ok(None);
         };
@@ -472,15 +540,18 @@ fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Option<Soluti
         let Some((first, sweeps)) = one(&blocks[0])? else {
             return Ok(None);
         };
-        let work = columns.len() as f64 * edges * sweeps as f64 * GS_COST;
+        let work = columns.len() as f64 * sweeps.updates * GS_COST;
         if work > max_work {
             return Err(max_work_error(
                 max_work,
                 work,
                 format!(
-                    "Gauss–Seidel needed {sweeps} sweeps over {} transitions for its first {} \
-                     chains (the first estimate assumed {SWEEPS_ESTIMATE}): the {} removed \
+                    "Gauss–Seidel needed up to {} sweeps of its cyclic components, {:.2e} \
+                     state updates, over {} transitions for its first {} chains (the first \
+                     estimate assumed {SWEEPS_ESTIMATE} sweeps of every state): the {} removed \
                      chains need about {work:.1e} multiply-adds",
+                    sweeps.most,
+                    sweeps.updates,
                     chain.out_to.len(),
                     blocks[0].len(),
                     columns.len()
@@ -490,7 +561,7 @@ fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Option<Soluti
         absorbed = first;
         rest = 1;
     }
-    let per: Vec<Result<Option<(Absorbed, usize)>>> =
+    let per: Vec<Result<Option<(Absorbed, Sweeps)>>> =
         crate::par::map_tasks(blocks.len() - rest, |i| one(&blocks[i + rest]));
     for b in per {
         match b? {
