@@ -11,8 +11,10 @@
 //!   selected inverse of its pattern.
 //! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
 //!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ,
-//!   [`LANES`] chains per pass over the transposed transitions. O(E·LANES) per sweep of a block,
-//!   O(S + E) memory plus O(S·LANES) per block being solved.
+//!   [`LANES`] chains per pass over the transposed transitions, by strongly connected
+//!   component (`scc`): one exact pass over the states in no cycle, sweeps only inside the
+//!   cyclic components. O(E·LANES) per sweep of a block, O(S + E) memory plus O(S·LANES) per
+//!   block being solved.
 //! * **Dense per removed chain** (`dense::direct`): the fallback when Gauss–Seidel converges too
 //!   slowly on a chain of at most [`DIRECT_MAX`] states.
 
@@ -502,8 +504,9 @@ pub(super) struct Sweeps {
 /// ```
 ///
 /// # Complexity
-/// O(⌈(n + 1)/LANES⌉·E·sweeps·LANES) multiply-adds; O(S + E) for the transposed chain plus
-/// O(S·LANES) per block being solved.
+/// O(⌈(n + 1)/LANES⌉·(E_a + Σ_k sweeps_k·E_k)·LANES) multiply-adds, with E_a the transitions
+/// into states in no cycle (one pass) and E_k those into cyclic component k; O(S + E) for the
+/// transposed chain and its visit order plus O(S·LANES) per block being solved.
 ///
 /// # Errors
 /// [`Error::CostLimit`] when the first block's sweeps, applied to every block, price the solve
