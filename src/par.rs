@@ -58,6 +58,32 @@ where
     (0..n).map(f).collect()
 }
 
+/// [`map_tasks`] for tasks that need a large scratch (a solver's work arrays): each task
+/// borrows one from a shared stack, made by `init` only when every scratch made so far is in
+/// use (at most one per task running at once), and returns it when done. This reuses the
+/// memory instead of allocating and freeing it per task, which fragments the heap. `f` must
+/// not depend on what an earlier task left in its scratch.
+pub(crate) fn map_tasks_with<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
+where
+    S: Send,
+    T: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, usize) -> T + Sync,
+{
+    use std::sync::{Mutex, PoisonError};
+    let spare: Mutex<Vec<S>> = Mutex::new(Vec::new());
+    let take = || spare.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    map_tasks(n, |i| {
+        let mut scratch = take().unwrap_or_else(&init);
+        let out = f(&mut scratch, i);
+        spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(scratch);
+        out
+    })
+}
+
 /// Runs `f(i)` for every `i` in `0..n` on rayon's pool: the one rayon instantiation behind
 /// [`map_tasks`].
 #[cfg(feature = "parallel")]

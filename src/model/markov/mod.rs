@@ -23,6 +23,7 @@ mod counts;
 mod dense;
 mod elim;
 mod fit;
+mod gauss_seidel;
 mod inverse;
 mod monte_carlo;
 mod order;

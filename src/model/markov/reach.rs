@@ -4,7 +4,7 @@
 //! tables (issue 12, point 3).
 
 use super::counts::Chain;
-use super::solve::Incoming;
+use super::gauss_seidel::Incoming;
 
 /// Sizes of channel `c`'s removed chain: (states containing c, those of them with a predecessor
 /// outside them (the entry states), their ancestors outside them, transitions out of those
@@ -25,13 +25,13 @@ pub(crate) fn affected(
         .iter()
         .filter(|&&s| {
             pred.sources(s as usize)
-                .iter()
-                .any(|&p| mark[p as usize] != c)
+                .into_iter()
+                .any(|p| mark[p as usize] != c)
         })
         .count();
     let mut ancestors = Vec::new();
     for &s in members {
-        for &p in pred.sources(s as usize) {
+        for p in pred.sources(s as usize) {
             if mark[p as usize] != c {
                 mark[p as usize] = c;
                 stack.push(p);
@@ -40,7 +40,7 @@ pub(crate) fn affected(
     }
     while let Some(s) = stack.pop() {
         ancestors.push(s);
-        for &p in pred.sources(s as usize) {
+        for p in pred.sources(s as usize) {
             if mark[p as usize] != c {
                 mark[p as usize] = c;
                 stack.push(p);

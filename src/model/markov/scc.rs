@@ -1,5 +1,5 @@
 //! Strongly connected components of a chain's transient states, and the order in which
-//! Gauss–Seidel visits them (`solve::Incoming`).
+//! Gauss–Seidel visits them (`gauss_seidel::Incoming`).
 //!
 //! Visiting the components from sources to sinks makes every state outside a cycle exact in
 //! one pass (all its predecessors are final before it), so sweeps are needed only inside the
@@ -25,8 +25,9 @@ pub(crate) struct Segment {
 }
 
 /// The transient states but `(start)` in topological order of their components (sources
-/// first; inside a component, by id, which keeps the reads of neighbouring states close), and
-/// the runs of that order (consecutive acyclic states merged into one run).
+/// first; inside a cyclic component by tuple, so that states sharing their predecessors are
+/// consecutive; elsewhere by id), and the runs of that order (consecutive acyclic states
+/// merged into one run).
 pub(crate) fn visit_order(chain: &Chain) -> (Vec<u32>, Vec<Segment>) {
     let n = chain.transient();
     let comp = components(n, |v| &chain.out_to[chain.out_ptr[v]..chain.out_ptr[v + 1]]);
@@ -39,6 +40,23 @@ pub(crate) fn visit_order(chain: &Chain) -> (Vec<u32>, Vec<Segment>) {
             .binary_search(&(s as u32))
             .is_ok()
     };
+    // Inside a cyclic component, by tuple: the states that share a prefix, consecutive, have
+    // the same predecessors (those whose tuple ends with it), so each predecessor's row is
+    // read from memory once for the whole run instead of once per state.
+    let mut i = 0;
+    while i < order.len() {
+        let c = comp[order[i] as usize];
+        let end = i + order[i..].partition_point(|&s| comp[s as usize] == c);
+        if end - i > 1 {
+            order[i..end].sort_unstable_by(|&a, &b| {
+                chain
+                    .channels_of(a as usize)
+                    .cmp(chain.channels_of(b as usize))
+                    .then(a.cmp(&b))
+            });
+        }
+        i = end;
+    }
     let mut segments: Vec<Segment> = Vec::new();
     let mut i = 0;
     while i < order.len() {

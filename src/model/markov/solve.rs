@@ -9,11 +9,10 @@
 //! * **Sparse elimination, order 1** (`elim::order1`, the other order-1 chains): the same formula from
 //!   one sparse factorisation (low-degree states eliminated first, a dense core) and the
 //!   selected inverse of its pattern.
-//! * **Sparse Gauss–Seidel** (any order): for every channel c, the expected visits g₋c of the
-//!   chain in which the states containing c are absorbing in `(null)`, from gᵀ(I − Q₋c) = e_startᵀ,
-//!   [`LANES`] chains per pass over the transposed transitions, by strongly connected
-//!   component (`scc`): one exact pass over the states in no cycle, sweeps only inside the
-//!   cyclic components. O(E·LANES) per sweep of a block, O(S + E) memory plus O(S·LANES) per
+//! * **Sparse Gauss–Seidel** (any order, `gauss_seidel::sparse`): for every channel c, the
+//!   expected visits of the chain in which the states containing c are absorbing, [`LANES`]
+//!   chains per pass over the transposed transitions, sweeps only inside the cyclic strongly
+//!   connected components. O(E·LANES) per sweep of a block, O(S + E) memory plus O(S·LANES) per
 //!   block being solved.
 //! * **Dense per removed chain** (`dense::direct`): the fallback when Gauss–Seidel converges too
 //!   slowly on a chain of at most [`DIRECT_MAX`] states.
@@ -23,9 +22,8 @@ use crate::error::{Error, Result};
 use super::counts::Chain;
 use super::dense;
 use super::elim;
+use super::gauss_seidel::{LANES, MAX_SWEEPS, TOLERANCE, sparse};
 use super::max_work_error;
-use super::scc;
-use super::states::START;
 use super::symbolic;
 
 /// Largest chain of the dense order-1 solver (8n² bytes: 1 GiB), and largest dense core of the
@@ -49,29 +47,6 @@ pub(crate) const SWEEPS_ESTIMATE: f64 = 30.0;
 /// and miss the cache on large chains (measured: 6.4 ns against the core's 0.27 ns of CPU, on
 /// 100k paths over 1,000 channels at order 2).
 pub(crate) const GS_COST: f64 = 24.0;
-
-/// Gauss–Seidel stops when the estimated remaining relative error of every expected-visit count
-/// is at most this.
-pub(crate) const TOLERANCE: f64 = 1e-13;
-
-/// Chains solved together in one pass over the transitions (one SIMD-friendly row of g per
-/// state).
-pub(crate) const LANES: usize = 8;
-type Lanes = [f64; LANES];
-
-/// Absorbed (conversion probability, value) of each solved chain.
-type Absorbed = Vec<(f64, f64)>;
-
-/// Gauss–Seidel gives up after this many sweeps, or as soon as, after [`SETTLED`] sweeps, its
-/// observed rate of convergence predicts more; [`solve`] then falls back to dense solves on
-/// small chains and returns [`Error::Numerical`] on large ones.
-pub(crate) const MAX_SWEEPS: usize = 20_000;
-
-/// Sweeps over which the rate of convergence ρ is measured (geometric mean of the ratios).
-const RATE_SPAN: usize = 16;
-
-/// Sweeps after which the rate of convergence is trusted to predict the remaining ones.
-const SETTLED: usize = 100;
 
 /// What the attribution needs from the chain.
 #[derive(Clone, Debug, PartialEq)]
@@ -300,279 +275,6 @@ pub(super) fn finish(
         re,
         re_value,
     })
-}
-
-/// Incoming transitions by target state (the transpose of the chain's CSR) with probabilities.
-#[derive(Debug)]
-pub(super) struct Incoming {
-    ptr: Vec<usize>,
-    from: Vec<u32>,
-    p: Vec<f64>,
-    /// The states in the order Gauss–Seidel visits them, and its runs (`scc::visit_order`).
-    order: Vec<u32>,
-    segments: Vec<scc::Segment>,
-}
-
-impl Incoming {
-    pub(super) fn new(chain: &Chain) -> Incoming {
-        let n = chain.transient();
-        let mut ptr = vec![0usize; n + 1];
-        for &t in &chain.out_to {
-            ptr[t as usize + 1] += 1;
-        }
-        for s in 0..n {
-            ptr[s + 1] += ptr[s];
-        }
-        let mut fill = ptr.clone();
-        let mut from = vec![0u32; chain.out_to.len()];
-        let mut p = vec![0.0; chain.out_to.len()];
-        for s in 0..n {
-            let v = chain.visits[s];
-            for (t, x) in chain.out(s) {
-                let i = fill[t as usize];
-                from[i] = s as u32;
-                p[i] = x / v;
-                fill[t as usize] += 1;
-            }
-        }
-        let (order, segments) = scc::visit_order(chain);
-        Incoming {
-            ptr,
-            from,
-            p,
-            order,
-            segments,
-        }
-    }
-
-    /// The states with a transition to `t` (the removed-chain measurements of `reach`).
-    #[cfg(test)]
-    pub(super) fn sources(&self, t: usize) -> &[u32] {
-        &self.from[self.ptr[t]..self.ptr[t + 1]]
-    }
-
-    /// Expected visits from `(start)` for up to [`LANES`] chains at once: lane `l` is the
-    /// chain with the states containing channel `lanes[l]` absorbing (g = 0 there), or the
-    /// whole chain for `None` (and for unused lanes). Gauss–Seidel on
-    /// g(s) = Σ_t g(t)·P(t, s), g(start) = 1 (`(start)` has no incoming transition), all lanes
-    /// in one pass over the transitions (they share the matrix).
-    ///
-    /// The states are visited by strongly connected component, sources first
-    /// (`scc::visit_order`): a state in no cycle is exact after one pass, since its
-    /// predecessors are final before it; each component with a cycle is swept until it
-    /// converges, its inputs from upstream already final.
-    ///
-    /// Starting from 0 the iterates of a component increase monotonically to g. A sweep's
-    /// largest relative change δ_m of a lane is turned into an error estimate
-    /// max(1, ρ/(1 − ρ))·δ_m with ρ = (δ_m/δ_{m−k})^{1/k}, k = min(m − 1, 16) (the tail of a
-    /// geometric series, its rate measured over several sweeps); the component's iteration
-    /// stops when every lane's estimate is below [`TOLERANCE`] or its δ_m is at rounding
-    /// level (8 ε).
-    ///
-    /// Returns g, and the sweeps of the slowest component and the state updates of all passes
-    /// (each costs its incoming transitions + 1), for the cost estimate.
-    fn visits(
-        &self,
-        chain: &Chain,
-        lanes: &[Option<usize>],
-        channels: usize,
-    ) -> Result<Option<(Vec<Lanes>, Sweeps)>> {
-        let mut lane_of = vec![u8::MAX; channels];
-        for (l, c) in lanes.iter().enumerate() {
-            if let Some(c) = c {
-                lane_of[*c] = l as u8;
-            }
-        }
-        let mut g = vec![[0.0; LANES]; self.ptr.len() - 1];
-        g[START as usize] = [1.0; LANES];
-        let mut done = Sweeps {
-            most: 0,
-            updates: 0.0,
-        };
-        // One update of state s; returns its new lanes.
-        let update = |g: &[Lanes], s: usize| -> Lanes {
-            let mut acc = [0.0; LANES];
-            for e in self.ptr[s]..self.ptr[s + 1] {
-                let (p, gt) = (self.p[e], &g[self.from[e] as usize]);
-                for l in 0..LANES {
-                    acc[l] += p * gt[l];
-                }
-            }
-            for c in chain.channels_of(s) {
-                if let Some(a) = acc.get_mut(lane_of[c.index()] as usize) {
-                    *a = 0.0;
-                }
-            }
-            acc
-        };
-        let cost = |states: &[u32]| -> f64 {
-            states
-                .iter()
-                .map(|&s| (self.ptr[s as usize + 1] - self.ptr[s as usize] + 1) as f64)
-                .sum()
-        };
-        for seg in &self.segments {
-            let states = &self.order[seg.start..seg.end];
-            if !seg.cyclic {
-                for &s in states {
-                    g[s as usize] = update(&g, s as usize);
-                }
-                done.updates += cost(states);
-                done.most = done.most.max(1);
-                continue;
-            }
-            let Some(sweeps) = self.converge(&mut g, states, &update)? else {
-                return Ok(None);
-            };
-            done.updates += sweeps as f64 * cost(states);
-            done.most = done.most.max(sweeps);
-        }
-        Ok(Some((g, done)))
-    }
-
-    /// Sweeps the component `states` (upstream of it final) until its lanes converge; the
-    /// number of sweeps, or `None` when the observed rate predicts more than [`MAX_SWEEPS`].
-    fn converge(
-        &self,
-        g: &mut [Lanes],
-        states: &[u32],
-        update: &impl Fn(&[Lanes], usize) -> Lanes,
-    ) -> Result<Option<usize>> {
-        // Largest relative change of every sweep so far, per lane: the rate is measured over
-        // a span of sweeps, because Gauss–Seidel on a cycle can move a lane's error in bursts
-        // (δ flat for a few sweeps, then a drop), which a one-sweep ratio reads as ρ = 1.
-        let mut history: Vec<[f64; LANES]> = Vec::new();
-        for sweep in 1..=MAX_SWEEPS {
-            let mut delta = [0.0f64; LANES];
-            for &s in states {
-                let acc = update(g, s as usize);
-                let old = &mut g[s as usize];
-                for l in 0..LANES {
-                    let scale = acc[l].abs().max(old[l].abs()).max(f64::MIN_POSITIVE);
-                    delta[l] = delta[l].max((acc[l] - old[l]).abs() / scale);
-                }
-                *old = acc;
-            }
-            let mut done = true;
-            for l in 0..LANES {
-                if !delta[l].is_finite() {
-                    return Err(numerical(format!("Gauss–Seidel diverged at sweep {sweep}")));
-                }
-                // Past 8 ε a sweep only moves the last bits: the iteration is at its fixed point.
-                let span = (sweep - 1).min(RATE_SPAN);
-                let rho = match span {
-                    0 => f64::INFINITY,
-                    _ => (delta[l] / history[sweep - 1 - span][l]).powf(1.0 / span as f64),
-                };
-                let factor = (rho / (1.0 - rho)).max(1.0);
-                let converged = delta[l] <= 8.0 * f64::EPSILON
-                    || (sweep >= 3 && rho < 1.0 && delta[l] * factor <= TOLERANCE);
-                // Once the rate has settled, give up early when the remaining sweeps,
-                // ln(TOLERANCE / (δ·factor)) / ln ρ, would exceed the cap.
-                if !converged && sweep >= SETTLED {
-                    let remaining = (TOLERANCE / (delta[l] * factor)).ln() / rho.ln();
-                    if !(rho < 1.0 && sweep as f64 + remaining <= MAX_SWEEPS as f64) {
-                        return Ok(None);
-                    }
-                }
-                done &= converged;
-            }
-            history.push(delta);
-            if done {
-                return Ok(Some(sweep));
-            }
-        }
-        Ok(None)
-    }
-}
-
-/// What one block of Gauss–Seidel cost: the sweeps of its slowest component and the state
-/// updates of all its passes, each weighted by its incoming transitions + 1.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Sweeps {
-    most: usize,
-    updates: f64,
-}
-
-/// Any order: Gauss–Seidel for the whole chain and for every channel's removed chain, [`LANES`]
-/// chains per pass over the transitions, blocks of lanes in parallel with the `parallel`
-/// feature (the blocks are fixed by the channel ids, so results do not depend on threads).
-///
-/// ```text
-/// P_{−c}(conv) = Σ_s g₋c(s)·r_conv(s)      RE(c)   = 1 − P_{−c}(conv)/P(conv)
-/// V_{−c}       = Σ_s g₋c(s)·r_value(s)     RE_V(c) = 1 − V_{−c}/V_chain
-/// ```
-///
-/// # Complexity
-/// O(⌈(n + 1)/LANES⌉·(E_a + Σ_k sweeps_k·E_k)·LANES) multiply-adds, with E_a the transitions
-/// into states in no cycle (one pass) and E_k those into cyclic component k; O(S + E) for the
-/// transposed chain and its visit order plus O(S·LANES) per block being solved.
-///
-/// # Errors
-/// [`Error::CostLimit`] when the first block's sweeps, applied to every block, price the solve
-/// above `max_work` (checked only when the first estimate is within a tenth of it).
-fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Option<Solution>> {
-    let inc = Incoming::new(chain);
-    let (r_conv, r_value) = rates(chain);
-    // Lane 0 of block 0 is the whole chain.
-    let columns = columns(chain, channels);
-    let blocks: Vec<&[Option<usize>]> = columns.chunks(LANES).collect();
-    let one = |lanes: &&[Option<usize>]| -> Result<Option<(Absorbed, Sweeps)>> {
-        let Some((g, sweeps)) = inc.visits(chain, lanes, channels)? else {
-            return Ok(None);
-        };
-        let absorbed = (0..lanes.len())
-            .map(|l| {
-                let (mut p, mut pv) = (0.0, 0.0);
-                for (s, gs) in g.iter().enumerate() {
-                    p += gs[l] * r_conv[s];
-                    pv += gs[l] * r_value[s];
-                }
-                (p, pv)
-            })
-            .collect();
-        Ok(Some((absorbed, sweeps)))
-    };
-    // When the first estimate is within a tenth of the limit, every block runs at once.
-    // Otherwise the first block runs alone, and its sweeps, not the assumed SWEEPS_ESTIMATE,
-    // price the rest (every block solves the same matrix, so they need about as many).
-    let edges = (chain.out_to.len() + chain.transient()) as f64;
-    let mut absorbed = Vec::with_capacity(columns.len());
-    let mut rest = 0;
-    if 10.0 * columns.len() as f64 * edges * SWEEPS_ESTIMATE * GS_COST > max_work {
-        let Some((first, sweeps)) = one(&blocks[0])? else {
-            return Ok(None);
-        };
-        let work = columns.len() as f64 * sweeps.updates * GS_COST;
-        if work > max_work {
-            return Err(max_work_error(
-                max_work,
-                work,
-                format!(
-                    "Gauss–Seidel needed up to {} sweeps of its cyclic components, {:.2e} \
-                     state updates, over {} transitions for its first {} chains (the first \
-                     estimate assumed {SWEEPS_ESTIMATE} sweeps of every state): the {} removed \
-                     chains need about {work:.1e} multiply-adds",
-                    sweeps.most,
-                    sweeps.updates,
-                    chain.out_to.len(),
-                    blocks[0].len(),
-                    columns.len()
-                ),
-            ));
-        }
-        absorbed = first;
-        rest = 1;
-    }
-    let per: Vec<Result<Option<(Absorbed, Sweeps)>>> =
-        crate::par::map_tasks(blocks.len() - rest, |i| one(&blocks[i + rest]));
-    for b in per {
-        match b? {
-            Some((b, _)) => absorbed.extend(b),
-            None => return Ok(None),
-        }
-    }
-    assemble(&columns, &absorbed, channels).map(Some)
 }
 
 /// The chains every solver solves: the whole chain first, then each channel that some state
