@@ -194,7 +194,7 @@ impl Incoming {
         chain: &Chain,
         lanes: &[Option<usize>],
         channels: usize,
-        warm: Option<&[f64]>,
+        warm: Option<Warm>,
         scratch: &mut Scratch,
     ) -> Result<Option<Sweeps>> {
         let Scratch {
@@ -236,7 +236,7 @@ impl Incoming {
         };
         g.clear();
         match warm {
-            Some(whole) => g.extend(whole.iter().enumerate().map(|(i, &x)| {
+            Some(warm) => g.extend(warm.whole.iter().enumerate().map(|(i, &x)| {
                 let mut row = [x; LANES];
                 absorb(i, &mut row);
                 Row(row)
@@ -276,7 +276,8 @@ impl Incoming {
                 absorb(i, &mut acc);
                 acc
             };
-            let Some(sweeps) = converge(g, seg.start..seg.end, update)? else {
+            let Some(sweeps) = converge(g, seg.start..seg.end, warm.map(|w| w.inverse), update)?
+            else {
                 return Ok(None);
             };
             done.updates += sweeps as f64 * cost;
@@ -284,6 +285,14 @@ impl Incoming {
         }
         Ok(Some(done))
     }
+}
+
+/// The whole chain's expected visits g by position, and 1/g: the starting point of the removed
+/// chains and the scale of their changes.
+#[derive(Clone, Copy, Debug)]
+struct Warm<'a> {
+    whole: &'a [f64],
+    inverse: &'a [f64],
 }
 
 /// The work arrays of one block of Gauss–Seidel, reused from block to block
@@ -302,9 +311,16 @@ pub(super) struct Scratch {
 
 /// Sweeps the component at `positions` (upstream of it final) until its lanes converge; the
 /// number of sweeps, or `None` when the observed rate predicts more than [`MAX_SWEEPS`].
+///
+/// A change is measured relative to the larger of the old and new value, or, where the
+/// iteration started from the whole chain's g, relative to g (`warm` holds 1/g by position).
+/// Started from g, a state that the removal cuts off decreases geometrically to 0: relative to
+/// its own value its change would stay at 1 − ρ forever, relative to g it vanishes at the rate
+/// of the iteration.
 fn converge(
     g: &mut [Row],
     positions: std::ops::Range<usize>,
+    warm: Option<&[f64]>,
     update: impl Fn(&[Row], usize) -> Lanes,
 ) -> Result<Option<usize>> {
     // Largest relative change of every sweep so far, per lane: the rate is measured over
@@ -313,18 +329,35 @@ fn converge(
     let mut history: Vec<[f64; LANES]> = Vec::new();
     for sweep in 1..=MAX_SWEEPS {
         let mut delta = [0.0f64; LANES];
-        for i in positions.clone() {
-            let acc = update(g, i);
-            let old = &mut g[i].0;
-            for l in 0..LANES {
-                // The largest |new − old|/max(|new|, |old|), dividing only when it grows.
-                let diff = (acc[l] - old[l]).abs();
-                let scale = acc[l].abs().max(old[l].abs()).max(f64::MIN_POSITIVE);
-                if diff > delta[l] * scale {
-                    delta[l] = diff / scale;
+        match warm {
+            // Started from g the iterates decrease, so max(|new|, |old|, g) is g: one
+            // multiplication by its precomputed inverse per lane.
+            Some(inv) => {
+                for i in positions.clone() {
+                    let acc = update(g, i);
+                    let old = &mut g[i].0;
+                    for l in 0..LANES {
+                        delta[l] = delta[l].max((acc[l] - old[l]).abs() * inv[i]);
+                    }
+                    *old = acc;
                 }
             }
-            *old = acc;
+            None => {
+                for i in positions.clone() {
+                    let acc = update(g, i);
+                    let old = &mut g[i].0;
+                    for l in 0..LANES {
+                        // The largest |new − old|/max(|new|, |old|), dividing only when it
+                        // grows.
+                        let diff = (acc[l] - old[l]).abs();
+                        let scale = acc[l].abs().max(old[l].abs()).max(f64::MIN_POSITIVE);
+                        if diff > delta[l] * scale {
+                            delta[l] = diff / scale;
+                        }
+                    }
+                    *old = acc;
+                }
+            }
         }
         let mut done = true;
         for l in 0..LANES {
@@ -392,7 +425,7 @@ pub(super) fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Op
     let blocks: Vec<&[Option<usize>]> = columns.chunks(LANES).collect();
     let one = |scratch: &mut Scratch,
                lanes: &[Option<usize>],
-               warm: Option<&[f64]>|
+               warm: Option<Warm>|
      -> Result<Option<(Absorbed, Sweeps)>> {
         let Some(sweeps) = inc.visits(chain, lanes, channels, warm, scratch)? else {
             return Ok(None);
@@ -442,10 +475,18 @@ pub(super) fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Op
     // Every removed chain has g₋c ≤ g: started from g (0 on its absorbing states), its
     // iterates decrease to g₋c, and start much closer to it than 0 does.
     let whole: Vec<f64> = scratch.g.iter().map(|row| row.0[0]).collect();
+    let inverse: Vec<f64> = whole
+        .iter()
+        .map(|&x| 1.0 / x.max(f64::MIN_POSITIVE))
+        .collect();
     drop(scratch);
+    let warm = Warm {
+        whole: &whole,
+        inverse: &inverse,
+    };
     let per: Vec<Result<Option<(Absorbed, Sweeps)>>> =
         crate::par::map_tasks_with(blocks.len() - 1, Scratch::default, |scratch, i| {
-            one(scratch, blocks[i + 1], Some(&whole))
+            one(scratch, blocks[i + 1], Some(warm))
         });
     for b in per {
         match b? {
