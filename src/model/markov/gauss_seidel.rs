@@ -47,6 +47,54 @@ const RATE_SPAN: usize = 16;
 /// Sweeps after which the rate of convergence is trusted to predict the remaining ones.
 const SETTLED: usize = 100;
 
+/// The state updates of one Gauss–Seidel pass (each costs its incoming transitions + 1), split
+/// into the states in no cycle (updated once) and those in cyclic components (updated once per
+/// sweep), for the cost estimate. O(S + E) time, O(S) memory (`scc::visit_order`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Updates {
+    /// Updates of the states in no cycle, `(start)` included.
+    pub once: f64,
+    /// Updates of one sweep of every cyclic component.
+    pub per_sweep: f64,
+    /// States in cyclic components.
+    pub cyclic_states: usize,
+}
+
+impl Updates {
+    pub(crate) fn of(chain: &Chain) -> Updates {
+        let n = chain.transient();
+        let mut indegree = vec![0u32; n];
+        for &t in &chain.out_to {
+            indegree[t as usize] += 1;
+        }
+        let (order, segments) = scc::visit_order(chain);
+        let mut u = Updates {
+            once: 1.0,
+            per_sweep: 0.0,
+            cyclic_states: 0,
+        };
+        for seg in segments {
+            let states = &order[seg.start..seg.end];
+            let cost: f64 = states
+                .iter()
+                .map(|&s| f64::from(indegree[s as usize]) + 1.0)
+                .sum();
+            if seg.cyclic {
+                u.per_sweep += cost;
+                u.cyclic_states += states.len();
+            } else {
+                u.once += cost;
+            }
+        }
+        u
+    }
+
+    /// Estimated state updates of one block of lanes at `sweeps` sweeps.
+    pub(crate) fn at(&self, sweeps: f64) -> f64 {
+        self.once + sweeps * self.per_sweep
+    }
+}
+
 /// One state's expected visits in the [`LANES`] chains of a block, aligned to a cache line so
 /// that reading a predecessor's row touches one line.
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +199,26 @@ impl Incoming {
             .iter()
             .map(|&f| self.state[f as usize])
             .collect()
+    }
+
+    /// The state updates of one pass, from the runs (as [`Updates::of`], without recomputing
+    /// the components).
+    pub(super) fn updates(&self) -> Updates {
+        let mut u = Updates {
+            once: 1.0,
+            per_sweep: 0.0,
+            cyclic_states: 0,
+        };
+        for seg in &self.segments {
+            let cost = (self.ptr[seg.end] - self.ptr[seg.start] + seg.end - seg.start) as f64;
+            if seg.cyclic {
+                u.per_sweep += cost;
+                u.cyclic_states += seg.end - seg.start;
+            } else {
+                u.once += cost;
+            }
+        }
+        u
     }
 
     /// `values` (by state) in the order of the positions.
@@ -447,12 +515,12 @@ pub(super) fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Op
     // other block. When the first estimate is not within a tenth of the limit, its sweeps,
     // not the assumed SWEEPS_ESTIMATE, price the rest (every block solves the same matrix, so
     // they need about as many; fewer from the warm start).
-    let edges = (chain.out_to.len() + chain.transient()) as f64;
+    let estimate = columns.len() as f64 * inc.updates().at(SWEEPS_ESTIMATE) * GS_COST;
     let mut scratch = Scratch::default();
     let Some((mut absorbed, sweeps)) = one(&mut scratch, blocks[0], None)? else {
         return Ok(None);
     };
-    if 10.0 * columns.len() as f64 * edges * SWEEPS_ESTIMATE * GS_COST > max_work {
+    if 10.0 * estimate > max_work {
         let work = columns.len() as f64 * sweeps.updates * GS_COST;
         if work > max_work {
             return Err(max_work_error(
@@ -461,8 +529,8 @@ pub(super) fn sparse(chain: &Chain, channels: usize, max_work: f64) -> Result<Op
                 format!(
                     "Gauss–Seidel needed up to {} sweeps of its cyclic components, {:.2e} \
                      state updates, over {} transitions for its first {} chains (the first \
-                     estimate assumed {SWEEPS_ESTIMATE} sweeps of every state): the {} removed \
-                     chains need about {work:.1e} multiply-adds",
+                     estimate assumed {SWEEPS_ESTIMATE} sweeps): the {} removed chains need \
+                     about {work:.1e} multiply-adds",
                     sweeps.most,
                     sweeps.updates,
                     chain.out_to.len(),

@@ -102,10 +102,11 @@ const MODEL: &str = "markov";
 ///   3,001 states in about 5 s. Otherwise sparse elimination: Σ in(v)·out(v) fill-in updates
 ///   over the eliminated states, 48 bytes per filled entry, and 4m³/3 for a dense core of m
 ///   states (100,000 rows with 10,000 campaign keys: a core of 2,576, 10 s of CPU);
-/// * order k ≥ 2: O((n + 1)·E·sweeps) multiply-adds, 8 removed chains per pass over the
-///   transitions, blocks of 8 in parallel, O(S + E) plus O(8·S) memory per block; sweeps grow
-///   with how long walks stay in the chain (about 30 on synthetic web paths for 1e-13); the
-///   dense fallback costs O((n + 1)·S³);
+/// * order k ≥ 2: O((n + 1)·(E_a + Σ_k sweeps_k·E_k)) multiply-adds, with E_a the transitions
+///   into states in no cycle (one pass) and E_k those into cyclic component k; 8 removed
+///   chains per pass, blocks of 8 in parallel, O(S + E) plus 64·S bytes per thread; sweeps
+///   grow with how long walks stay in the cycles (45–70 on 100k paths over 1,000 channels for
+///   1e-13); the dense fallback costs O((n + 1)·S³);
 /// * `Auto`: O(T·K) plus a sort of the distinct path suffixes, K = `max_order`;
 /// * Monte Carlo: O(walks · steps · log d) for d transitions per state.
 ///
@@ -151,9 +152,10 @@ pub struct Markov {
     /// [`Error::CostLimit`] before the solver allocates anything. The estimate is n³ for the
     /// dense order-1 solver (n = states + 1, up to 1,000), 400·U + m³ for the order-1
     /// elimination (U fill-in updates and a dense core of m states, both planned on the
-    /// pattern first) and (channels + 1)·(E + n)·30·24 for Gauss–Seidel (30 sweeps assumed,
-    /// 24 multiply-adds a lane update: its reads miss the cache; on a chain of 10% or more of
-    /// the limit, the sweeps of its first block of chains replace the assumed 30).
+    /// pattern first) and (channels + 1)·(U_a + 30·U_c)·14 for Gauss–Seidel (U_a and U_c the
+    /// transitions + states outside and inside the cyclic components, 30 sweeps assumed, 14
+    /// multiply-adds a lane update; on a chain of 10% or more of the limit, the sweeps of its
+    /// first block of chains replace the assumed 30).
     #[serde(default = "default_max_work")]
     pub max_work: f64,
     /// Most simulated steps the Monte Carlo solver may need by its estimate, walks × (mean

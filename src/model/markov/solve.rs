@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use super::counts::Chain;
 use super::dense;
 use super::elim;
-use super::gauss_seidel::{LANES, MAX_SWEEPS, TOLERANCE, sparse};
+use super::gauss_seidel::{LANES, MAX_SWEEPS, TOLERANCE, Updates, sparse};
 use super::max_work_error;
 use super::symbolic;
 
@@ -43,10 +43,11 @@ pub(crate) const DIRECT_MAX: usize = 1000;
 pub(crate) const SWEEPS_ESTIMATE: f64 = 30.0;
 
 /// Time of one lane update of Gauss–Seidel (a transition of one removed chain in one sweep) in
-/// multiply-adds of the dense core, for the cost limit: its reads of g follow the transitions
-/// and miss the cache on large chains (measured: 6.4 ns against the core's 0.27 ns of CPU, on
-/// 100k paths over 1,000 channels at order 2).
-pub(crate) const GS_COST: f64 = 24.0;
+/// multiply-adds of the dense core, for the cost limit. Measured on 100k paths over 1,000
+/// channels at order 2: the solver of round 2 took 6.4 ns of CPU an update against the core's
+/// 0.27 ns (24); with the states renumbered by visit order it takes 0.58 of that time (the two
+/// run side by side: 23.9 ns against 41 ns on a slower machine), so 14.
+pub(crate) const GS_COST: f64 = 14.0;
 
 /// What the attribution needs from the chain.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,9 +106,11 @@ pub(crate) enum Kind {
 }
 
 impl Plan {
-    /// The solver for `chain`, without allocating anything: at order 1 the dense solver up to
+    /// The solver for `chain`, allocating at most O(S): at order 1 the dense solver up to
     /// [`DENSE_PREFERRED`] states (within `max_work`), else sparse elimination (whose plan is
-    /// checked against `max_work` before its numeric work); Gauss–Seidel at higher orders.
+    /// checked against `max_work` before its numeric work); Gauss–Seidel at higher orders,
+    /// priced from the chain's strongly connected components ([`Updates`]: one pass over the
+    /// states in no cycle, [`SWEEPS_ESTIMATE`] sweeps of the cyclic components).
     pub(crate) fn new(chain: &Chain, channels: usize, max_work: f64) -> Plan {
         let n = chain.transient();
         let present = chain
@@ -133,9 +136,10 @@ impl Plan {
         } else if chain.order == 1 {
             elimination
         } else {
+            let updates = Updates::of(chain);
             Plan {
                 kind: Kind::GaussSeidel,
-                work: (present + 1) as f64 * edges * SWEEPS_ESTIMATE * GS_COST,
+                work: (present + 1) as f64 * updates.at(SWEEPS_ESTIMATE) * GS_COST,
                 bytes: 16.0 * edges + threads * (LANES * 8 * n) as f64,
             }
         }
@@ -152,8 +156,10 @@ impl Plan {
             ),
             Kind::GaussSeidel => format!(
                 "Gauss–Seidel over {} transitions of {n} transient states for every removed \
-                 channel (about {SWEEPS_ESTIMATE} sweeps)",
-                chain.out_to.len()
+                 channel: one pass over the states in no cycle, about {SWEEPS_ESTIMATE} sweeps \
+                 of the {} in cyclic components",
+                chain.out_to.len(),
+                Updates::of(chain).cyclic_states
             ),
         };
         format!(

@@ -418,6 +418,20 @@ fn gauss_seidel_by_component_matches_direct_solves() {
         let (order_of, segments) = super::scc::visit_order(&chain);
         assert_eq!(order_of.len(), chain.transient() - 1);
         assert!(segments.iter().any(|s| s.cyclic) && segments.iter().any(|s| !s.cyclic));
+        // The pricing sees every transition and state once, the cyclic ones per sweep.
+        let updates = super::gauss_seidel::Updates::of(&chain);
+        let pass = (chain.out_to.len() + chain.transient()) as f64;
+        assert_eq!(updates.once + updates.per_sweep, pass);
+        let cyclic: usize = segments
+            .iter()
+            .filter(|s| s.cyclic)
+            .map(|s| s.end - s.start)
+            .sum();
+        assert_eq!(updates.cyclic_states, cyclic);
+        assert_eq!(
+            super::gauss_seidel::Incoming::new(&chain).updates(),
+            updates
+        );
         let m = Markov::with_order(order);
         let direct = m.fit_with(&t, Method::Direct).unwrap();
         assert_same_fit(&m.fit_with(&t, Method::Sparse).unwrap(), &direct, 1e-12);
