@@ -117,6 +117,9 @@ pub(super) struct Incoming {
     p: Vec<f64>,
     /// The state at each position.
     state: Vec<u32>,
+    /// The position of each state (for `sources`).
+    #[cfg(test)]
+    pos: Vec<u32>,
     /// The runs of the visit order, in positions.
     segments: Vec<scc::Segment>,
 }
@@ -140,11 +143,6 @@ impl Incoming {
                 cyclic: r.cyclic,
             })
             .collect();
-        // The run of every position, to tell a component's own transitions from the others.
-        let mut run_start = vec![0usize; n];
-        for seg in &segments {
-            run_start[seg.start..seg.end].fill(seg.start);
-        }
         let mut ptr = vec![0usize; n + 1];
         for &t in &chain.out_to {
             ptr[pos[t as usize] as usize + 1] += 1;
@@ -170,7 +168,7 @@ impl Incoming {
             let into = &mut edges[ptr[i]..ptr[i + 1]];
             into.sort_unstable_by_key(|&(f, _)| f);
             split[i] = if seg.cyclic {
-                ptr[i] + into.partition_point(|&(f, _)| (f as usize) < run_start[i])
+                ptr[i] + into.partition_point(|&(f, _)| (f as usize) < seg.start)
             } else {
                 ptr[i + 1]
             };
@@ -183,6 +181,8 @@ impl Incoming {
             from,
             p,
             state,
+            #[cfg(test)]
+            pos,
             segments,
         }
     }
@@ -190,11 +190,7 @@ impl Incoming {
     /// The states with a transition to state `t` (the removed-chain measurements of `reach`).
     #[cfg(test)]
     pub(super) fn sources(&self, t: usize) -> Vec<u32> {
-        let i = self
-            .state
-            .iter()
-            .position(|&s| s as usize == t)
-            .unwrap_or(0);
+        let i = self.pos[t] as usize;
         self.from[self.ptr[i]..self.ptr[i + 1]]
             .iter()
             .map(|&f| self.state[f as usize])
