@@ -68,20 +68,28 @@ impl Updates {
             indegree[t as usize] += 1;
         }
         let (order, segments) = scc::visit_order(chain);
+        Updates::from_runs(segments.iter().map(|seg| {
+            let states = &order[seg.start..seg.end];
+            let cost = states
+                .iter()
+                .map(|&s| f64::from(indegree[s as usize]) + 1.0)
+                .sum();
+            (seg.cyclic, states.len(), cost)
+        }))
+    }
+
+    /// The sum over the runs of a visit order, `(cyclic, states, cost)` each, with `(start)`'s
+    /// update (no incoming transition) counted once.
+    fn from_runs(runs: impl Iterator<Item = (bool, usize, f64)>) -> Updates {
         let mut u = Updates {
             once: 1.0,
             per_sweep: 0.0,
             cyclic_states: 0,
         };
-        for seg in segments {
-            let states = &order[seg.start..seg.end];
-            let cost: f64 = states
-                .iter()
-                .map(|&s| f64::from(indegree[s as usize]) + 1.0)
-                .sum();
-            if seg.cyclic {
+        for (cyclic, states, cost) in runs {
+            if cyclic {
                 u.per_sweep += cost;
-                u.cyclic_states += states.len();
+                u.cyclic_states += states;
             } else {
                 u.once += cost;
             }
@@ -200,21 +208,16 @@ impl Incoming {
     /// The state updates of one pass, from the runs (as [`Updates::of`], without recomputing
     /// the components).
     pub(super) fn updates(&self) -> Updates {
-        let mut u = Updates {
-            once: 1.0,
-            per_sweep: 0.0,
-            cyclic_states: 0,
-        };
-        for seg in &self.segments {
-            let cost = (self.ptr[seg.end] - self.ptr[seg.start] + seg.end - seg.start) as f64;
-            if seg.cyclic {
-                u.per_sweep += cost;
-                u.cyclic_states += seg.end - seg.start;
-            } else {
-                u.once += cost;
-            }
-        }
-        u
+        Updates::from_runs(
+            self.segments
+                .iter()
+                .map(|seg| (seg.cyclic, seg.end - seg.start, self.run_cost(seg))),
+        )
+    }
+
+    /// The updates of one pass over a run: its incoming transitions + 1 per state.
+    fn run_cost(&self, seg: &scc::Segment) -> f64 {
+        (self.ptr[seg.end] - self.ptr[seg.start] + seg.end - seg.start) as f64
     }
 
     /// `values` (by state) in the order of the positions.
@@ -315,7 +318,7 @@ impl Incoming {
             updates: 0.0,
         };
         for seg in &self.segments {
-            let cost = (self.ptr[seg.end] - self.ptr[seg.start] + seg.end - seg.start) as f64;
+            let cost = self.run_cost(seg);
             if !seg.cyclic {
                 for i in seg.start..seg.end {
                     let mut acc = [0.0; LANES];
